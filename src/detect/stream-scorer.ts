@@ -1,0 +1,36 @@
+/**
+ * The contract every statistical detector algorithm implements: a streaming, O(1)-per-sample scorer
+ * of one numeric series. The engine keeps one scorer per (detector, entity, feature); the NAB
+ * benchmark keeps one per data file.
+ */
+export interface StreamScorer {
+  /**
+   * Feeds one observation (in time order) and scores it against the baseline learned from the
+   * observations before it: no look-ahead. The observation is then absorbed into the baseline.
+   */
+  update(value: number, timestampMs: number): ScoreResult;
+  /** Serialisable state, so a restart or a rebalance resumes with its baseline. */
+  snapshot(): ScorerSnapshot;
+}
+
+/** The verdict on one observation. */
+export interface ScoreResult {
+  /**
+   * Anomaly score in [0, 1), full double precision, monotone in surprise and never saturating
+   * at exactly 1, so that a threshold can always be placed between two scores.
+   */
+  readonly score: number;
+  /** What the baseline expected at this point (for evidence). */
+  readonly expected: number;
+  /** The baseline's scale (MAD, standard deviation...) used to judge the deviation. */
+  readonly spread: number;
+  /** False while the scorer is still warming up; scores are then 0. */
+  readonly ready: boolean;
+}
+
+/** Opaque, JSON-serialisable scorer state tagged with the algorithm that wrote it. */
+export interface ScorerSnapshot {
+  readonly algorithm: string;
+  readonly version: number;
+  readonly state: unknown;
+}
