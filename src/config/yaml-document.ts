@@ -1,0 +1,110 @@
+import { LineCounter, parseAllDocuments, isNode, type Document } from 'yaml';
+import type { z } from 'zod';
+import type { ConfigProblem } from '../shared/errors.js';
+import { describeIssue } from './describe-issue.js';
+
+/** One YAML document of a file, validated, with the file it came from. */
+export interface LoadedDocument<T> {
+  readonly file: string;
+  readonly index: number;
+  readonly value: T;
+}
+
+/** The documents that validated and the problems of those that did not. */
+export interface LoadResult<T> {
+  readonly documents: LoadedDocument<T>[];
+  readonly problems: ConfigProblem[];
+}
+
+type PathKey = string | number;
+
+/**
+ * Parses every YAML document in `text` and validates it with `schema`, reporting every problem
+ * (syntax or schema) with its line and column in the file, never only the first one.
+ */
+export function loadYamlDocuments<S extends z.ZodType>(
+  file: string,
+  text: string,
+  schema: S,
+): LoadResult<z.output<S>> {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const problems: ConfigProblem[] = [];
+  const documents: LoadedDocument<z.output<S>>[] = [];
+  const at = (offset: number): { line: number; col: number } => lineCounter.linePos(offset);
+
+  if (!Array.isArray(docs)) {
+    // parseAllDocuments returns an EmptyStream for a file with no document at all.
+    problems.push({ file, line: 1, col: 1, path: '', message: 'the file holds no YAML document; add one or delete the file' });
+    return { documents, problems };
+  }
+  docs.forEach((doc, index) => {
+    const syntax = [...doc.errors, ...doc.warnings];
+    for (const error of syntax) {
+      const pos = at(error.pos[0]);
+      problems.push({ file, ...pos, path: '', message: `YAML syntax: ${firstLine(error.message)}` });
+    }
+    if (doc.errors.length > 0) return;
+    const data: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (data === null || data === undefined) return;
+    const parsed = schema.safeParse(data);
+    if (parsed.success) {
+      documents.push({ file, index, value: parsed.data });
+      return;
+    }
+    for (const issue of parsed.error.issues) {
+      const path = issue.path.filter((k): k is PathKey => typeof k !== 'symbol');
+      const pos = positionOf(doc, path, issue.code === 'unrecognized_keys' ? issue.keys : undefined, at);
+      problems.push({ file, ...pos, path: formatPath(path), message: describeIssue(issue, path, valueAt(data, path), schema, data) });
+    }
+  });
+  return { documents, problems };
+}
+
+/** `spec.steps[1].action` */
+export function formatPath(path: readonly PathKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? key : `.${key}`;
+  }
+  return out;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
+
+function valueAt(data: unknown, path: readonly PathKey[]): unknown {
+  let current: unknown = data;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PathKey, unknown>)[key];
+  }
+  return current;
+}
+
+/**
+ * Finds where in the file the offending value sits: the deepest node of `path` that exists (a
+ * missing key points at its parent mapping), or the unknown key itself.
+ */
+function positionOf(
+  doc: Document,
+  path: readonly PathKey[],
+  unknownKeys: readonly string[] | undefined,
+  at: (offset: number) => { line: number; col: number },
+): { line: number; col: number } {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node: unknown = doc.getIn(path.slice(0, depth), true);
+    if (!isNode(node) || !node.range) continue;
+    const firstUnknown = unknownKeys?.[0];
+    if (depth === path.length && firstUnknown !== undefined && 'items' in node && Array.isArray(node.items)) {
+      for (const pair of node.items as unknown[]) {
+        const key = (pair as { key?: unknown }).key;
+        if (isNode(key) && key.range && (key as { value?: unknown }).value === firstUnknown) return at(key.range[0]);
+      }
+    }
+    return at(node.range[0]);
+  }
+  return { line: 1, col: 1 };
+}

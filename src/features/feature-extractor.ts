@@ -1,0 +1,354 @@
+import type { AccessLogRecord, DriftMetricRecord, ModelTelemetryRecord, ParsedRecord } from '../parse/records.js';
+import { seededRandom } from '../shared/random.js';
+import { workloadName, type Entity } from './entity.js';
+import type { FeatureWindow } from './feature-window.js';
+import { IpDirectory, hostOf, type IpOwner } from './ip-directory.js';
+import { WindowAccumulator } from './window-accumulator.js';
+
+/** Tuning of the feature stage. */
+export interface FeatureExtractorOptions {
+  /** Tumbling window length (ms). */
+  readonly windowMs: number;
+  /** How far behind the newest record a window stays open for stragglers (ms). */
+  readonly allowedLatenessMs: number;
+  /** An entity with no traffic for this long (event time) is forgotten (ms). */
+  readonly idleEvictionMs: number;
+  /** Edges a caller makes within this long of its first appearance are learned, not flagged (ms). */
+  readonly edgeLearningMs: number;
+  /** Upper bound on tracked entities; the least recently seen go first. */
+  readonly maxEntities: number;
+  /** Seed of the latency reservoir sampler (reproducible runs). */
+  readonly seed?: number;
+}
+
+export const DEFAULT_FEATURE_OPTIONS: FeatureExtractorOptions = {
+  windowMs: 60_000,
+  allowedLatenessMs: 30_000,
+  idleEvictionMs: 6 * 3_600_000,
+  edgeLearningMs: 6 * 3_600_000,
+  maxEntities: 200_000,
+};
+
+/** What feeding one record did. */
+export type IngestResult = 'accepted' | 'late' | 'unattributed';
+
+/** What advancing event time produced. */
+export interface AdvanceResult {
+  readonly windows: FeatureWindow[];
+  /** Entities forgotten because they went quiet: their detector state can go too. */
+  readonly evicted: string[];
+}
+
+interface EntityState {
+  readonly entity: Entity;
+  readonly windows: Map<number, WindowAccumulator>;
+  lastSeen: number;
+}
+
+interface CallerEdges {
+  readonly firstSeen: number;
+  readonly edges: Set<string>;
+}
+
+const MAX_EDGES_PER_CALLER = 4096;
+
+/**
+ * Turns parsed records into per-entity feature windows (workload, pod, principal, model) in event
+ * time. Windows close when the watermark (newest timestamp minus allowed lateness) passes their
+ * end; a record for a window already closed is reported `late` so the caller can dead-letter it.
+ */
+export class FeatureExtractor {
+  private readonly entities = new Map<string, EntityState>();
+  private readonly callers = new Map<string, CallerEdges>();
+  private readonly ips = new IpDirectory();
+  private readonly random: () => number;
+  private maxTimestamp = Number.NEGATIVE_INFINITY;
+  /** Every window ending at or before this is closed. */
+  private closedUpTo = Number.NEGATIVE_INFINITY;
+  private readonly podOwners = new Map<string, IpOwner>();
+
+  constructor(private readonly options: FeatureExtractorOptions = DEFAULT_FEATURE_OPTIONS) {
+    this.random = seededRandom(options.seed ?? 1);
+  }
+
+  /** Number of entities currently tracked. */
+  get trackedEntities(): number {
+    return this.entities.size;
+  }
+
+  ingest(record: ParsedRecord): IngestResult {
+    const windowStart = record.timestamp - (record.timestamp % this.options.windowMs);
+    if (windowStart + this.options.windowMs <= this.closedUpTo) return 'late';
+    if (record.timestamp > this.maxTimestamp) this.maxTimestamp = record.timestamp;
+    switch (record.kind) {
+      case 'access-log':
+        return this.ingestAccessLog(record, windowStart);
+      case 'model-telemetry':
+        this.ingestTelemetry(record, windowStart);
+        return 'accepted';
+      case 'drift-metric':
+        this.ingestDrift(record, windowStart);
+        return 'accepted';
+    }
+  }
+
+  /** Closes the windows the watermark has passed. */
+  advance(): AdvanceResult {
+    return this.closeUpTo(this.maxTimestamp - this.options.allowedLatenessMs);
+  }
+
+  /** Closes every open window (end of input). */
+  flush(): AdvanceResult {
+    return this.closeUpTo(Number.POSITIVE_INFINITY);
+  }
+
+  private closeUpTo(watermark: number): AdvanceResult {
+    const windows: FeatureWindow[] = [];
+    const evicted: string[] = [];
+    const w = this.options.windowMs;
+    const lastClosable = watermark === Number.POSITIVE_INFINITY ? watermark : watermark - (watermark % w);
+    if (lastClosable <= this.closedUpTo) return { windows, evicted };
+    for (const [key, state] of this.entities) {
+      for (const [start, acc] of state.windows) {
+        if (start + w > lastClosable) continue;
+        const { features, details } = acc.features(w);
+        windows.push({ entity: state.entity, windowStart: start, windowEnd: start + w, features, details });
+        state.windows.delete(start);
+      }
+      if (state.windows.size === 0 && state.lastSeen < watermark - this.options.idleEvictionMs) {
+        this.entities.delete(key);
+        evicted.push(key);
+      }
+    }
+    this.closedUpTo = lastClosable;
+    windows.sort((a, b) => a.windowStart - b.windowStart || (a.entity.key < b.entity.key ? -1 : 1));
+    return { windows, evicted };
+  }
+
+  private ingestAccessLog(r: AccessLogRecord, windowStart: number): IngestResult {
+    const direction = directionOf(r);
+    const self = this.loggingPod(r, direction);
+    if (self === undefined) return 'unattributed';
+    const gateway = isGateway(self.workload, r.kubernetes?.labels);
+    const workload = this.window(workloadEntity(self, r.kubernetes?.labels), windowStart, r.timestamp);
+    const pod = this.window(podEntity(self, r.kubernetes?.labels), windowStart, r.timestamp);
+
+    if (direction === 'inbound' || gateway) {
+      const principal = this.principalOf(r, gateway);
+      const principalAcc = principal ? this.window(principal, windowStart, r.timestamp) : undefined;
+      served(workload, r, this.random);
+      served(pod, r, this.random);
+      if (principalAcc) served(principalAcc, r, this.random);
+    }
+    if (direction === 'outbound') {
+      const callee = calleeOf(r);
+      const edge = this.observeEdge(self, callee, r.timestamp);
+      egress(workload, r, callee, edge);
+      egress(pod, r, callee, edge);
+    }
+    return 'accepted';
+  }
+
+  private ingestTelemetry(r: ModelTelemetryRecord, windowStart: number): void {
+    const acc = this.window(modelEntity(r.model), windowStart, r.timestamp);
+    const requests = r.counts?.requests ?? (r.granularity === 'request' ? 1 : 0);
+    acc.modelIntervals++;
+    acc.modelRequests += requests;
+    acc.modelFailures += r.counts?.failure ?? (r.statusCode !== undefined && r.statusCode >= 500 ? 1 : 0);
+    const confidence = r.prediction?.confidence;
+    if (confidence !== undefined) {
+      // An interval record carries a mean: weight it by the requests it stands for.
+      const weight = r.granularity === 'interval' ? Math.max(requests, 1) : 1;
+      acc.confidenceSum += confidence * weight;
+      acc.confidenceCount += weight;
+    }
+    const p95 = r.latencyMs?.p95 ?? r.latencyMs?.total;
+    if (p95 !== undefined && !(p95 <= acc.modelLatencyP95)) acc.modelLatencyP95 = p95;
+  }
+
+  private ingestDrift(r: DriftMetricRecord, windowStart: number): void {
+    const acc = this.window(modelEntity(r.model), windowStart, r.timestamp);
+    if (!(r.statistic <= acc.driftStatMax)) acc.driftStatMax = r.statistic;
+    if (r.method === 'psi' && !(r.statistic <= acc.psiMax)) acc.psiMax = r.statistic;
+    acc.driftFeatures.set(r.feature, (acc.driftFeatures.get(r.feature) ?? false) || r.driftDetected);
+  }
+
+  /** The pod whose sidecar wrote the line: from the envelope, else from its own address. */
+  private loggingPod(r: AccessLogRecord, direction: 'inbound' | 'outbound' | undefined): IpOwner | undefined {
+    const meta = r.kubernetes;
+    if (meta?.pod !== undefined && meta.namespace !== undefined) {
+      const podKey = `${meta.namespace}/${meta.pod}`;
+      let owner = this.podOwners.get(podKey);
+      if (owner === undefined) {
+        owner = { namespace: meta.namespace, pod: meta.pod, workload: workloadName(meta.pod, meta.labels) ?? meta.pod };
+        this.podOwners.set(podKey, owner);
+        if (this.podOwners.size > this.options.maxEntities) {
+          const oldest = this.podOwners.keys().next();
+          if (oldest.done !== true) this.podOwners.delete(oldest.value);
+        }
+      }
+      if (direction === 'inbound') this.ips.learn(r.downstreamLocalAddress, owner);
+      else if (direction === 'outbound') this.ips.learn(r.upstreamLocalAddress, owner);
+      return owner;
+    }
+    if (direction === 'inbound') return this.ips.lookup(r.downstreamLocalAddress);
+    if (direction === 'outbound') return this.ips.lookup(r.upstreamLocalAddress);
+    return undefined;
+  }
+
+  /** External callers are named by the client address a gateway saw; mesh callers by their workload. */
+  private principalOf(r: AccessLogRecord, gateway: boolean): Entity | undefined {
+    if (gateway) {
+      const client = firstForwardedFor(r.xForwardedFor) ?? hostOf(r.downstreamRemoteAddress);
+      return client === undefined ? undefined : { key: `principal:${client}`, kind: 'principal', name: client };
+    }
+    const caller = this.ips.lookup(r.downstreamRemoteAddress);
+    if (caller) {
+      const name = `${caller.namespace}/${caller.workload}`;
+      return { key: `principal:${name}`, kind: 'principal', name, namespace: caller.namespace, workload: caller.workload };
+    }
+    const ip = hostOf(r.downstreamRemoteAddress);
+    return ip === undefined ? undefined : { key: `principal:${ip}`, kind: 'principal', name: ip };
+  }
+
+  /** Returns the edge label when this caller -> callee edge is new and the caller is past learning. */
+  private observeEdge(self: IpOwner, callee: string, timestamp: number): string | undefined {
+    const caller = `${self.namespace}/${self.workload}`;
+    let known = this.callers.get(caller);
+    if (known === undefined) {
+      known = { firstSeen: timestamp, edges: new Set() };
+      this.callers.set(caller, known);
+    }
+    if (known.edges.has(callee)) return undefined;
+    if (known.edges.size < MAX_EDGES_PER_CALLER) known.edges.add(callee);
+    return timestamp - known.firstSeen >= this.options.edgeLearningMs ? `${caller} -> ${callee}` : undefined;
+  }
+
+  private window(entity: Entity, windowStart: number, timestamp: number): WindowAccumulator {
+    let state = this.entities.get(entity.key);
+    if (state === undefined) {
+      if (this.entities.size >= this.options.maxEntities) this.evictLeastRecent();
+      state = { entity, windows: new Map(), lastSeen: timestamp };
+      this.entities.set(entity.key, state);
+    } else if (timestamp > state.lastSeen) {
+      state.lastSeen = timestamp;
+    }
+    let acc = state.windows.get(windowStart);
+    if (acc === undefined) {
+      acc = new WindowAccumulator();
+      state.windows.set(windowStart, acc);
+    }
+    return acc;
+  }
+
+  private evictLeastRecent(): void {
+    let oldestKey: string | undefined;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const [key, state] of this.entities) {
+      if (state.lastSeen < oldest) {
+        oldest = state.lastSeen;
+        oldestKey = key;
+      }
+    }
+    if (oldestKey !== undefined) this.entities.delete(oldestKey);
+  }
+}
+
+function served(acc: WindowAccumulator, r: AccessLogRecord, random: () => number): void {
+  acc.requests++;
+  if (r.protocol !== undefined) {
+    acc.http++;
+    const code = r.responseCode;
+    if (code >= 400 && code < 500) {
+      acc.c4xx++;
+      if (code === 401 || code === 403) acc.c401403++;
+    } else if (code >= 500 || code === 0) {
+      acc.c5xx++;
+    }
+  }
+  if (r.responseFlags.length > 0) acc.flagged++;
+  acc.bytesIn += r.bytesReceived;
+  acc.bytesOut += r.bytesSent;
+  acc.addDuration(r.duration, random);
+  if (r.path !== undefined) {
+    const q = r.path.indexOf('?');
+    acc.addPath(q < 0 ? r.path : r.path.slice(0, q));
+  }
+}
+
+function egress(acc: WindowAccumulator, r: AccessLogRecord, callee: string, newEdge: string | undefined): void {
+  acc.outbound++;
+  // BYTES_RECEIVED on an outbound line is what the pod's application sent upstream.
+  acc.egressBytes += r.bytesReceived;
+  acc.addPeer(callee);
+  if (newEdge !== undefined) acc.addNewEdge(newEdge);
+}
+
+function directionOf(r: AccessLogRecord): 'inbound' | 'outbound' | undefined {
+  if (r.direction !== undefined) return r.direction;
+  switch (r.upstreamCluster) {
+    case 'PassthroughCluster':
+    case 'BlackHoleCluster':
+      return 'outbound';
+    case 'InboundPassthroughCluster':
+    case 'InboundPassthroughClusterIpv4':
+    case 'InboundPassthroughClusterIpv6':
+      return 'inbound';
+    default:
+      return undefined;
+  }
+}
+
+/** The callee of an outbound request: `service.namespace` inside the mesh, else the external host. */
+function calleeOf(r: AccessLogRecord): string {
+  const service = r.destinationService;
+  if (service !== undefined) {
+    const inMesh = /^([^.]+)\.([^.]+)\.svc(\.|$)/.exec(service);
+    return inMesh ? `${inMesh[1] ?? ''}.${inMesh[2] ?? ''}` : service;
+  }
+  return r.requestedServerName ?? r.authority ?? hostOf(r.upstreamHost) ?? r.upstreamCluster ?? 'unknown';
+}
+
+function firstForwardedFor(xff: string | undefined): string | undefined {
+  if (xff === undefined) return undefined;
+  const comma = xff.indexOf(',');
+  const first = (comma < 0 ? xff : xff.slice(0, comma)).trim();
+  return first === '' ? undefined : first;
+}
+
+function isGateway(workload: string, labels: Readonly<Record<string, string>> | undefined): boolean {
+  return labels?.istio === 'ingressgateway' || labels?.['gateway.networking.k8s.io/gateway-name'] !== undefined || workload.endsWith('ingressgateway');
+}
+
+function workloadEntity(self: IpOwner, labels: Readonly<Record<string, string>> | undefined): Entity {
+  const name = self.workload;
+  return {
+    key: `workload:${self.namespace}/${name}`, kind: 'workload', namespace: self.namespace, name, workload: name,
+    ...(labels ? { labels: stableLabels(labels) } : {}),
+  };
+}
+
+function podEntity(self: IpOwner, labels: Readonly<Record<string, string>> | undefined): Entity {
+  return {
+    key: `pod:${self.namespace}/${self.pod}`, kind: 'pod', namespace: self.namespace, name: self.pod,
+    workload: self.workload, pod: self.pod, ...(labels ? { labels } : {}),
+  };
+}
+
+function modelEntity(model: { name: string; version?: string; namespace?: string; pod?: string }): Entity {
+  const ns = model.namespace ?? 'default';
+  const version = model.version ?? 'unversioned';
+  return {
+    key: `model:${ns}/${model.name}@${version}`, kind: 'model', namespace: ns, name: model.name,
+    model: model.name, version,
+  };
+}
+
+/** Labels shared by every pod of a workload (the pod-specific hash labels are dropped). */
+function stableLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) {
+    if (k !== 'pod-template-hash' && k !== 'controller-revision-hash' && k !== 'statefulset.kubernetes.io/pod-name') out[k] = v;
+  }
+  return out;
+}

@@ -1,0 +1,48 @@
+import type { Entity } from './entity.js';
+
+/** The features of one entity over one closed window: what detectors score. */
+export interface FeatureWindow {
+  readonly entity: Entity;
+  /** Epoch ms, inclusive. */
+  readonly windowStart: number;
+  /** Epoch ms, exclusive. */
+  readonly windowEnd: number;
+  /** Feature name -> value. Absent features were not observable in this window. */
+  readonly features: Readonly<Record<string, number>>;
+  /** Supporting detail per feature for evidence, e.g. the new edges behind `new_edges`. */
+  readonly details: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * The feature catalogue: every name a detector may reference, with what it means. Detector files
+ * are validated against it, so a typo fails `meshwarden check` instead of never firing.
+ */
+export const FEATURE_CATALOG = {
+  requests: 'requests in the window',
+  request_rate: 'requests per second',
+  ratio_4xx: 'share of responses with status 400-499',
+  ratio_5xx: 'share of responses with status 500-599 or no response (0) on HTTP',
+  ratio_401_403: 'share of responses with status 401 or 403',
+  ratio_flagged: 'share of requests with an Envoy response flag (UF, UC, NR, ...)',
+  flagged: 'requests with an Envoy response flag',
+  latency_p50: 'median request duration (ms)',
+  latency_p95: '95th percentile request duration (ms)',
+  latency_p99: '99th percentile request duration (ms)',
+  bytes_in: 'bytes received from callers (inbound requests)',
+  bytes_out: 'bytes sent back to callers (inbound responses)',
+  egress_bytes: 'bytes the entity sent to its upstreams (outbound requests, TCP uploads)',
+  distinct_peers: 'distinct callees contacted',
+  distinct_paths: 'distinct request paths',
+  new_edges: 'caller -> callee edges never seen before (after the learning period)',
+  confidence_mean: 'mean prediction confidence of a model',
+  model_latency_p95: 'model serving p95 latency (ms)',
+  model_failure_ratio: 'share of failed inferences',
+  model_requests: 'inferences in the window',
+  drift_stat_max: 'largest drift statistic over the features of a model',
+  drift_psi_max: 'largest PSI over the features of a model',
+  drift_share: 'share of a model\'s features flagged as drifted',
+} as const;
+
+export type FeatureName = keyof typeof FEATURE_CATALOG;
+
+export const FEATURE_NAMES = Object.keys(FEATURE_CATALOG) as FeatureName[];

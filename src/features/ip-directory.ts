@@ -1,0 +1,51 @@
+/** Who owns an address, learned from the mesh's own logs. */
+export interface IpOwner {
+  readonly namespace: string;
+  readonly workload: string;
+  readonly pod: string;
+}
+
+/**
+ * Maps pod IPs to workloads, learned from lines whose Kubernetes metadata names the logging pod:
+ * an inbound line's downstream local address and an outbound line's upstream local address are the
+ * pod's own IP. This resolves the caller of an inbound request without joining both sides.
+ * Bounded: the oldest entries go first when it is full.
+ */
+export class IpDirectory {
+  private readonly owners = new Map<string, IpOwner>();
+
+  constructor(private readonly capacity = 100_000) {}
+
+  learn(address: string | undefined, owner: IpOwner): void {
+    const ip = hostOf(address);
+    if (ip === undefined || ip.startsWith('127.')) return;
+    const known = this.owners.get(ip);
+    if (known?.pod === owner.pod) return;
+    if (known) this.owners.delete(ip);
+    else if (this.owners.size >= this.capacity) {
+      const oldest = this.owners.keys().next();
+      if (oldest.done !== true) this.owners.delete(oldest.value);
+    }
+    this.owners.set(ip, owner);
+  }
+
+  lookup(address: string | undefined): IpOwner | undefined {
+    const ip = hostOf(address);
+    return ip === undefined ? undefined : this.owners.get(ip);
+  }
+
+  get size(): number {
+    return this.owners.size;
+  }
+}
+
+/** `10.0.0.1:8080` -> `10.0.0.1`; `[::1]:80` -> `::1`. */
+export function hostOf(address: string | undefined): string | undefined {
+  if (address === undefined || address === '' || address === '-') return undefined;
+  if (address.startsWith('[')) {
+    const end = address.indexOf(']');
+    return end > 0 ? address.slice(1, end) : undefined;
+  }
+  const colon = address.lastIndexOf(':');
+  return colon > 0 && address.indexOf(':') === colon ? address.slice(0, colon) : address;
+}
