@@ -8,6 +8,8 @@ export interface LoadedDocument<T> {
   readonly file: string;
   readonly index: number;
   readonly value: T;
+  /** Line and column of the value at `path` in the file (for cross-file checks). */
+  locate(path: readonly PathKey[]): { line: number; col: number };
 }
 
 /** The documents that validated and the problems of those that did not. */
@@ -16,7 +18,8 @@ export interface LoadResult<T> {
   readonly problems: ConfigProblem[];
 }
 
-type PathKey = string | number;
+/** A step in a path into a document: a mapping key or a sequence index. */
+export type PathKey = string | number;
 
 /**
  * Parses every YAML document in `text` and validates it with `schema`, reporting every problem
@@ -49,7 +52,7 @@ export function loadYamlDocuments<S extends z.ZodType>(
     if (data === null || data === undefined) return;
     const parsed = schema.safeParse(data);
     if (parsed.success) {
-      documents.push({ file, index, value: parsed.data });
+      documents.push({ file, index, value: parsed.data, locate: (path) => positionOf(doc, path, undefined, at) });
       return;
     }
     for (const issue of parsed.error.issues) {

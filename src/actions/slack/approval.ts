@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { durationSchema, formatDuration } from '../../shared/duration.js';
+import { defineAction } from '../action-definition.js';
+
+/**
+ * Gates the following steps on a human decision in Slack: allow-listed approvers, N of them, and an
+ * explicit outcome when nobody answers in time (deny unless the playbook says otherwise).
+ */
+export const approval = defineAction({
+  id: 'slack.approval',
+  provider: 'slack',
+  summary: 'Ask allow-listed approvers in Slack before the next steps run',
+  params: z
+    .object({
+      channel: z.string().regex(/^[#@]?[A-Za-z0-9_.-]+$/, 'must be a channel name like "#soc-approvals" or an id'),
+      approvers: z
+        .object({
+          users: z.array(z.string().regex(/^[UW][A-Z0-9]+$/, 'must be a Slack user id such as "U0123ABCD"')).default([]),
+          groups: z.array(z.string().regex(/^S[A-Z0-9]+$/, 'must be a Slack user group id such as "S0123ABCD"')).default([]),
+        })
+        .strict()
+        .refine((a) => a.users.length + a.groups.length > 0, 'name at least one approver user or group'),
+      /** Approvals needed (N of M). */
+      required: z.number().int().min(1).default(1),
+      timeout: durationSchema.default(15 * 60_000),
+      onTimeout: z.enum(['deny', 'approve']).default('deny'),
+    })
+    .strict(),
+  rbac: [],
+  destructive: false,
+  example: { channel: '#soc-approvals', approvers: { users: ['U0123ABCD'] }, timeout: '10m' },
+  target: (p) => ({ kind: 'SlackChannel', name: p.channel }),
+  describe: (p) =>
+    `ask ${p.required} of ${p.approvers.users.length + p.approvers.groups.length} approver(s) in ${p.channel}; ` +
+    `${p.onTimeout} after ${formatDuration(p.timeout)} without an answer`,
+});

@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import type { FeatureWindow } from '../features/feature-window.js';
+import type { ScorerSnapshot, StreamScorer } from './stream-scorer.js';
+import { createScorer, restoreScorer, type AlgorithmConfig } from './stats/algorithm-registry.js';
+import type { Anomaly, Evidence } from './anomaly.js';
+import type { DetectorSpec } from './detector-spec.js';
+
+interface CompiledFeature {
+  readonly name: string;
+  readonly algorithm: AlgorithmConfig;
+  readonly min?: number;
+  readonly max?: number;
+}
+
+interface CompiledDetector {
+  readonly spec: DetectorSpec;
+  readonly name: string;
+  readonly features: readonly CompiledFeature[];
+  readonly namespaces?: ReadonlySet<string>;
+}
+
+/** Saved scorer state of every detector, keyed by `detector|entity|feature`. */
+export interface DetectorStateSnapshot {
+  readonly version: 1;
+  readonly scorers: Record<string, ScorerSnapshot>;
+}
+
+/**
+ * Runs every detector over closed feature windows. Holds one scorer per (detector, entity or
+ * cohort, feature); each window is scored before it is absorbed, so there is no look-ahead.
+ */
+export class DetectorRuntime {
+  private readonly detectors: CompiledDetector[];
+  private readonly scorers = new Map<string, StreamScorer>();
+  private readonly restored: Map<string, ScorerSnapshot>;
+
+  constructor(specs: readonly DetectorSpec[], snapshot?: DetectorStateSnapshot) {
+    this.detectors = specs.map(compile);
+    this.restored = new Map(Object.entries(snapshot?.scorers ?? {}));
+  }
+
+  /** Scores one window with every detector that watches its entity kind. */
+  score(window: FeatureWindow): Anomaly[] {
+    const anomalies: Anomaly[] = [];
+    for (const detector of this.detectors) {
+      const spec = detector.spec.spec;
+      if (spec.entity !== window.entity.kind) continue;
+      if (detector.namespaces && !detector.namespaces.has(window.entity.namespace ?? '')) continue;
+      if (spec.minRequests > 0 && (window.features.requests ?? 0) < spec.minRequests) continue;
+      const owner = spec.baseline === 'cohort' ? `cohort:${spec.entity}` : window.entity.key;
+      const evidence: Evidence[] = [];
+      let best = 0;
+      for (const feature of detector.features) {
+        const observed = window.features[feature.name];
+        if (observed === undefined || !Number.isFinite(observed)) continue;
+        const result = this.scorer(detector.name, owner, feature).update(observed, window.windowEnd);
+        if (!result.ready || result.score < spec.threshold) continue;
+        if (feature.min !== undefined && observed < feature.min) continue;
+        if (feature.max !== undefined && observed > feature.max) continue;
+        const details = window.details[feature.name];
+        evidence.push({
+          feature: feature.name, observed, expected: result.expected, spread: result.spread, score: result.score,
+          ...(details ? { details } : {}),
+        });
+        if (result.score > best) best = result.score;
+      }
+      if (evidence.length === 0) continue;
+      anomalies.push({
+        id: anomalyId(detector.name, window.entity.key, window.windowStart),
+        detector: detector.name,
+        severity: spec.severity,
+        entity: window.entity,
+        score: best,
+        windowStart: window.windowStart,
+        windowEnd: window.windowEnd,
+        evidence,
+      });
+    }
+    return anomalies;
+  }
+
+  /** Drops the per-entity state of entities the feature stage forgot. */
+  forget(entityKeys: readonly string[]): void {
+    if (entityKeys.length === 0) return;
+    const gone = new Set(entityKeys);
+    for (const key of this.scorers.keys()) {
+      const entity = key.split('|')[1];
+      if (entity !== undefined && gone.has(entity)) this.scorers.delete(key);
+    }
+  }
+
+  /** Number of live scorers (memory is proportional to it). */
+  get scorerCount(): number {
+    return this.scorers.size;
+  }
+
+  snapshot(): DetectorStateSnapshot {
+    const scorers: Record<string, ScorerSnapshot> = Object.fromEntries(this.restored);
+    for (const [key, scorer] of this.scorers) scorers[key] = scorer.snapshot();
+    return { version: 1, scorers };
+  }
+
+  private scorer(detector: string, owner: string, feature: CompiledFeature): StreamScorer {
+    const key = `${detector}|${owner}|${feature.name}`;
+    let scorer = this.scorers.get(key);
+    if (scorer === undefined) {
+      const saved = this.restored.get(key);
+      scorer = saved ? restoreOrFresh(feature.algorithm, saved) : createScorer(feature.algorithm);
+      this.restored.delete(key);
+      this.scorers.set(key, scorer);
+    }
+    return scorer;
+  }
+}
+
+/** A snapshot from another algorithm or version (the detector was edited) starts a fresh baseline. */
+function restoreOrFresh(algorithm: AlgorithmConfig, saved: ScorerSnapshot): StreamScorer {
+  try {
+    return restoreScorer(algorithm, saved);
+  } catch {
+    return createScorer(algorithm);
+  }
+}
+
+function compile(spec: DetectorSpec): CompiledDetector {
+  const features = spec.spec.features.map((feature): CompiledFeature => {
+    const algorithm = feature.algorithm ?? spec.spec.algorithm;
+    // The schema guarantees one of them is set; this guards against a caller bypassing it.
+    if (algorithm === undefined) throw new Error(`detector ${spec.metadata.name}: feature ${feature.name} has no algorithm`);
+    return {
+      name: feature.name, algorithm,
+      ...(feature.min !== undefined ? { min: feature.min } : {}),
+      ...(feature.max !== undefined ? { max: feature.max } : {}),
+    };
+  });
+  return {
+    spec, name: spec.metadata.name, features,
+    ...(spec.spec.namespaces ? { namespaces: new Set(spec.spec.namespaces) } : {}),
+  };
+}
+
+function anomalyId(detector: string, entity: string, windowStart: number): string {
+  return createHash('sha256').update(`${detector}\n${entity}\n${windowStart}`).digest('hex').slice(0, 24);
+}

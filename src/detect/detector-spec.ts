@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { ENTITY_KINDS } from '../features/entity.js';
+import { FEATURE_NAMES } from '../features/feature-window.js';
+import { algorithmSchema } from './stats/algorithm-registry.js';
+
+const nameSchema = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'use lowercase letters, digits and dashes (a DNS label), e.g. "auth-failure-storm"');
+
+const featureSpecSchema = z
+  .object({
+    /** A feature from the catalogue (see `meshwarden features`). */
+    name: z.enum(FEATURE_NAMES),
+    /** Overrides the detector's algorithm for this feature. */
+    algorithm: algorithmSchema.optional(),
+    /** The observed value must be at least this for the feature to count as anomalous. */
+    min: z.number().optional(),
+    /** The observed value must be at most this for the feature to count as anomalous. */
+    max: z.number().optional(),
+  })
+  .strict();
+
+/** A detector as written by users under `detectors/`. */
+export const detectorSchema = z
+  .object({
+    apiVersion: z.literal('meshwarden.io/v1'),
+    kind: z.literal('Detector'),
+    metadata: z
+      .object({
+        name: nameSchema,
+        description: z.string().optional(),
+        labels: z.record(z.string(), z.string()).optional(),
+      })
+      .strict(),
+    spec: z
+      .object({
+        /** Which entities this detector watches. */
+        entity: z.enum(ENTITY_KINDS),
+        /**
+         * `entity`: one baseline per entity (a pod against its own history). `cohort`: one baseline
+         * shared by all entities of the kind, so a principal never seen before is still judged.
+         */
+        baseline: z.enum(['entity', 'cohort']).default('entity'),
+        /** Default algorithm of the features that do not set one. */
+        algorithm: algorithmSchema.optional(),
+        features: z.array(featureSpecSchema).min(1),
+        /** Windows with fewer requests than this are not scored (ratios over few requests are noise). */
+        minRequests: z.number().int().min(0).default(0),
+        /** Score at or above which the detector raises an anomaly, in [0, 1). */
+        threshold: z.number().gt(0).lt(1),
+        severity: z.enum(['info', 'low', 'medium', 'high', 'critical']).default('medium'),
+        /** Restrict to entities in these namespaces. */
+        namespaces: z.array(z.string()).optional(),
+      })
+      .strict()
+      .superRefine((spec, ctx) => {
+        spec.features.forEach((feature, i) => {
+          if (feature.algorithm === undefined && spec.algorithm === undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['features', i, 'algorithm'],
+              message: `feature "${feature.name}" has no algorithm; set spec.algorithm or features[${i}].algorithm`,
+            });
+          }
+        });
+      }),
+  })
+  .strict();
+
+export type DetectorSpec = z.infer<typeof detectorSchema>;

@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { ACTIONS } from '../actions/action-registry.js';
+import { ENTITY_KINDS, type EntityKind } from '../features/entity.js';
+import { FEATURE_NAMES } from '../features/feature-window.js';
+import { durationSchema } from '../shared/duration.js';
+import { ENTITY_FIELDS, TEMPLATE_VARIABLES, templateVariables } from './templates.js';
+
+const stepOptions = ACTIONS.map((action) =>
+  z
+    .object({
+      /** Shown in the audit trail and Slack; defaults to the action id. */
+      name: z.string().min(1).optional(),
+      action: z.literal(action.id),
+      params: action.params,
+      /** `abort` stops the playbook when this step fails; `continue` goes on to the next step. */
+      onError: z.enum(['abort', 'continue']).default('abort'),
+    })
+    .strict(),
+);
+
+/** One step: an action from the registry with its typed parameters. */
+export const stepSchema = z.discriminatedUnion(
+  'action',
+  stepOptions as unknown as [(typeof stepOptions)[number], ...(typeof stepOptions)[number][]],
+);
+
+const triggerSchema = z
+  .object({
+    /** Detector names (metadata.name of files under detectors/). */
+    detectors: z.array(z.string().min(1)).min(1),
+    entityKinds: z.array(z.enum(ENTITY_KINDS)).min(1).optional(),
+    namespaces: z.array(z.string().min(1)).min(1).optional(),
+    /** Every label here must be on the entity with this value. */
+    labels: z.record(z.string(), z.string()).optional(),
+    minScore: z.number().min(0).lt(1).default(0),
+    severities: z.array(z.enum(['info', 'low', 'medium', 'high', 'critical'])).min(1).optional(),
+    /** The incident must have lasted this long before the playbook runs (hysteresis). */
+    for: durationSchema.default(0),
+  })
+  .strict();
+
+const conditionSchema = z
+  .object({
+    /** A feature that must be in the anomaly's evidence. */
+    feature: z.enum(FEATURE_NAMES),
+    above: z.number().optional(),
+    below: z.number().optional(),
+  })
+  .strict();
+
+/** A playbook as written by the SOC under `playbooks/`. */
+export const playbookSchema = z
+  .object({
+    apiVersion: z.literal('meshwarden.io/v1'),
+    kind: z.literal('Playbook'),
+    metadata: z
+      .object({
+        name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'use lowercase letters, digits and dashes, e.g. "quarantine-on-exfiltration"'),
+        description: z.string().optional(),
+        labels: z.record(z.string(), z.string()).optional(),
+      })
+      .strict(),
+    spec: z
+      .object({
+        /** Record what would be done without doing it, whatever the engine's global mode. */
+        dryRun: z.boolean().default(false),
+        trigger: triggerSchema,
+        conditions: z.array(conditionSchema).optional(),
+        /** After running against a target, the playbook leaves that target alone this long. */
+        cooldown: durationSchema.default(30 * 60_000),
+        steps: z.array(stepSchema).min(1),
+      })
+      .strict()
+      .superRefine((spec, ctx) => checkTemplates(spec.steps, spec.trigger.entityKinds, ctx)),
+  })
+  .strict();
+
+export type PlaybookSpec = z.infer<typeof playbookSchema>;
+export type PlaybookStep = z.infer<typeof stepSchema>;
+
+function checkTemplates(
+  steps: readonly { params: unknown }[],
+  kinds: readonly EntityKind[] | undefined,
+  ctx: z.RefinementCtx,
+): void {
+  const known = new Set<string>(TEMPLATE_VARIABLES);
+  const allowedKinds = kinds ?? ENTITY_KINDS;
+  steps.forEach((step, i) => {
+    forEachString(step.params, ['steps', i, 'params'], (text, path) => {
+      for (const variable of templateVariables(text)) {
+        if (!known.has(variable)) {
+          ctx.addIssue({ code: 'custom', path, message: `unknown template variable "{{ ${variable} }}"; use one of ${TEMPLATE_VARIABLES.join(', ')}` });
+          continue;
+        }
+        const [scope, field] = variable.split('.');
+        if (scope !== 'entity' || field === undefined) continue;
+        const lacking = allowedKinds.filter((kind) => !ENTITY_FIELDS[kind].includes(field));
+        if (lacking.length > 0) {
+          const having = ENTITY_KINDS.filter((kind) => ENTITY_FIELDS[kind].includes(field));
+          ctx.addIssue({
+            code: 'custom', path,
+            message: `"{{ ${variable} }}" is empty for ${lacking.join(', ')} entities; restrict trigger.entityKinds to [${having.join(', ')}]`,
+          });
+        }
+      }
+    });
+  });
+}
+
+function forEachString(value: unknown, path: (string | number)[], visit: (text: string, path: (string | number)[]) => void): void {
+  if (typeof value === 'string') visit(value, path);
+  else if (Array.isArray(value)) value.forEach((v, i) => { forEachString(v, [...path, i], visit); });
+  else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) forEachString(v, [...path, k], visit);
+  }
+}
