@@ -51,6 +51,7 @@ interface CallerEdges {
 }
 
 const MAX_EDGES_PER_CALLER = 4096;
+const NOTHING_CLOSED: AdvanceResult = Object.freeze({ windows: [], evicted: [] });
 
 /**
  * Turns parsed records into per-entity feature windows (workload, pod, principal, model) in event
@@ -103,11 +104,12 @@ export class FeatureExtractor {
   }
 
   private closeUpTo(watermark: number): AdvanceResult {
-    const windows: FeatureWindow[] = [];
-    const evicted: string[] = [];
     const w = this.options.windowMs;
     const lastClosable = watermark === Number.POSITIVE_INFINITY ? watermark : watermark - (watermark % w);
-    if (lastClosable <= this.closedUpTo) return { windows, evicted };
+    // Called for every record: the common case (nothing to close) must not allocate.
+    if (lastClosable <= this.closedUpTo) return NOTHING_CLOSED;
+    const windows: FeatureWindow[] = [];
+    const evicted: string[] = [];
     for (const [key, state] of this.entities) {
       for (const [start, acc] of state.windows) {
         if (start + w > lastClosable) continue;
