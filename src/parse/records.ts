@@ -18,7 +18,11 @@ export interface KubernetesMeta {
   readonly node?: string;
 }
 
-export type Envelope = 'raw' | 'fluent-bit' | 'vector' | 'otlp-json';
+/**
+ * How the line reached us. `docker-json` is the json-file log driver's `{"log": ...}` line, which
+ * some shippers forward unchanged.
+ */
+export type Envelope = 'raw' | 'fluent-bit' | 'vector' | 'otlp-json' | 'docker-json';
 
 /** One Envoy/Istio access-log entry (TEXT or JSON encoding), `-`/null mapped to undefined. */
 export interface AccessLogRecord {
@@ -50,9 +54,16 @@ export interface AccessLogRecord {
   readonly upstreamCluster?: string;
   /** Parsed from upstreamCluster: traffic direction of the logging sidecar. */
   readonly direction?: 'inbound' | 'outbound';
-  /** For outbound clusters: the destination service FQDN, e.g. `httpbin.foo.svc.cluster.local`. */
+  /**
+   * For outbound clusters: the destination service FQDN, e.g. `httpbin.foo.svc.cluster.local`.
+   * For inbound clusters: the FQDN the client addressed, read from the mTLS SNI
+   * (`outbound_.<port>_.<subset>_.<fqdn>`) when there is one.
+   */
   readonly destinationService?: string;
-  /** Namespace of the destination service (2nd label of the FQDN). */
+  /**
+   * Namespace of the destination service: the 2nd label of a `<service>.<namespace>.svc.<domain>`
+   * FQDN. Absent for hosts outside the cluster (ServiceEntry hosts such as `edition.cnn.com`).
+   */
   readonly destinationNamespace?: string;
   readonly upstreamLocalAddress?: string;
   readonly downstreamLocalAddress?: string;
@@ -85,9 +96,17 @@ export interface ModelTelemetryRecord {
     readonly requests?: number;
     readonly success?: number;
     readonly failure?: number;
+    /** Inferences performed (Triton `nv_inference_count`: one per batch element). */
+    readonly inferences?: number;
+    /** Model executions (Triton `nv_inference_exec_count`: one per batch). */
+    readonly executions?: number;
   };
   readonly latencyMs?: {
     readonly total?: number;
+    readonly queue?: number;
+    readonly preprocess?: number;
+    readonly predict?: number;
+    readonly postprocess?: number;
     readonly p50?: number;
     readonly p95?: number;
     readonly p99?: number;
@@ -95,9 +114,13 @@ export interface ModelTelemetryRecord {
   readonly prediction?: {
     readonly label?: string;
     readonly score?: number;
+    /** Per-class scores, in the model's class order. */
+    readonly scores?: readonly number[];
     /** In [0, 1]. */
     readonly confidence?: number;
   };
+  /** Present when the record arrived inside a log shipper envelope. */
+  readonly kubernetes?: KubernetesMeta;
   readonly origin: RecordOrigin;
 }
 
@@ -117,18 +140,78 @@ export interface DriftMetricRecord {
   readonly threshold?: number;
   readonly driftDetected: boolean;
   readonly shareOfDriftedColumns?: number;
+  readonly toolVersion?: string;
+  /** How `threshold` is applied: drift when p < threshold, statistic > threshold, or outside the band. */
+  readonly thresholdKind?: 'p_value_below' | 'distance_above' | 'outside_band';
+  readonly upperThreshold?: number;
+  readonly lowerThreshold?: number;
+  /** The data window the statistic was computed over (epoch ms), e.g. a NannyML chunk. */
+  readonly window?: {
+    readonly start?: number;
+    readonly end?: number;
+    readonly chunkKey?: string;
+    readonly nReference?: number;
+    readonly nCurrent?: number;
+  };
+  /** Dataset-level summary (Evidently `DataDriftTable`), usually on the `__dataset__` feature. */
+  readonly dataset?: {
+    readonly numberOfColumns?: number;
+    readonly numberOfDriftedColumns?: number;
+    readonly shareOfDriftedColumns?: number;
+    readonly driftShare?: number;
+  };
+  /** Present when the record arrived inside a log shipper envelope. */
+  readonly kubernetes?: KubernetesMeta;
   readonly origin: RecordOrigin;
 }
 
 export type ParsedRecord = AccessLogRecord | ModelTelemetryRecord | DriftMetricRecord;
+
+/**
+ * The stable reason classes of dead letters. `DeadLetter.code` stays a plain string so that a new
+ * class is not a breaking change for consumers; the parsers only ever emit these.
+ */
+export type DeadLetterCode =
+  /** Over the byte limit; not parsed at all. */
+  | 'oversized'
+  /** Empty or whitespace-only message or line. */
+  | 'empty'
+  /** Starts like JSON but is not. */
+  | 'invalid-json'
+  /** An OTLP-JSON batch whose structure cannot be walked, or that holds no log record. */
+  | 'invalid-batch'
+  /** Not a format we know. */
+  | 'unknown-shape'
+  /** A pre-1.9 Istio access log line (no RESPONSE_CODE_DETAILS). */
+  | 'legacy-format'
+  /** An Istio access log line whose leading `[START_TIME]` was cut off. */
+  | 'missing-start-time'
+  /** A pilot-agent or Envoy application log line from the istio-proxy container. */
+  | 'not-access-log'
+  /** A recognised access log with a field that cannot be read (bad number, bad timestamp...). */
+  | 'invalid-field'
+  /** A telemetry or drift record that breaks its schema (unknown key, wrong type, missing key). */
+  | 'schema-violation'
+  /** A parser bug caught by the last-resort guard; never expected (the fuzz tests check it). */
+  | 'internal-error';
 
 /** A record the parsers could not accept, with the reason and the original bytes. */
 export interface DeadLetter {
   readonly reason: string;
   /** Stable machine-readable reason class, e.g. `oversized`, `unknown-shape`, `invalid-json`. */
   readonly code: string;
+  /**
+   * The text that could not be parsed: the whole message, or for a line inside an envelope, that
+   * line (the envelope's metadata is kept in `envelope` and `kubernetes`).
+   */
   readonly raw: string;
   readonly origin: RecordOrigin;
+  /** Set when the bad line came out of a log shipper envelope. */
+  readonly envelope?: Envelope;
+  /** Set when the envelope carried Kubernetes metadata: tells which pod emits the bad lines. */
+  readonly kubernetes?: KubernetesMeta;
+  /** 0-based index of the log record inside an OTLP-JSON batch. */
+  readonly recordIndex?: number;
 }
 
 /** What parsing one input message yields: a message may carry several records (OTLP batches). */
