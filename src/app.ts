@@ -1,0 +1,306 @@
+/**
+ * The composition root: the one place where the stages are wired together.
+ *
+ *   source -> parse -> features -> detect -> triage -> playbooks -> actions -> audit ledger
+ *
+ * No stage imports another; each is a small class with a narrow interface, and this file moves
+ * values between them.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Ledger } from './audit/ledger.js';
+import { loadConfig } from './config/load-config.js';
+import type { Anomaly } from './detect/anomaly.js';
+import { DetectorRuntime, type DetectorStateSnapshot } from './detect/detector-runtime.js';
+import type { DetectorSpec } from './detect/detector-spec.js';
+import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, type AdvanceResult, type FeatureExtractorOptions } from './features/feature-extractor.js';
+import { parseMessage } from './parse/parse-message.js';
+import type { DeadLetter, RecordOrigin } from './parse/records.js';
+import { PlaybookEngine, type ActionRecord } from './playbook/playbook-engine.js';
+import type { PlaybookSpec } from './playbook/playbook-spec.js';
+import type { Clock } from './shared/clock.js';
+import { ConfigError } from './shared/errors.js';
+import type { Logger } from './shared/logger.js';
+import { DeadLetterFile } from './sources/dead-letter-file.js';
+import { readLines } from './sources/line-source.js';
+import { IncidentTracker, type Incident } from './triage/incident-tracker.js';
+
+/** Where dead letters go; the embedded mode writes a file, the cluster service a Kafka topic. */
+export interface DeadLetterSink {
+  add(letter: DeadLetter): void;
+}
+
+/** Where ledger records go. */
+export interface LedgerSink {
+  append(type: 'run' | 'anomaly' | 'incident' | 'decision' | 'action' | 'refusal', data: unknown): unknown;
+}
+
+/** Settings of one pipeline. */
+export interface PipelineOptions {
+  readonly features: FeatureExtractorOptions;
+  readonly dryRun: boolean;
+  readonly protectedNamespaces: readonly string[];
+  /** Quiet time after which an incident resolves. */
+  readonly resolveAfterMs: number;
+  readonly maxMessageBytes: number;
+}
+
+export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
+  features: DEFAULT_FEATURE_OPTIONS,
+  dryRun: true,
+  protectedNamespaces: ['kube-system', 'kube-public', 'kube-node-lease', 'meshwarden'],
+  resolveAfterMs: 10 * 60_000,
+  maxMessageBytes: 1024 * 1024,
+};
+
+/** Running totals of one pipeline. */
+export interface PipelineCounters {
+  messages: number;
+  records: number;
+  parsed: number;
+  deadLettered: number;
+  late: number;
+  unattributed: number;
+  windows: number;
+}
+
+/** A resolved or still-open incident as reported. */
+export interface IncidentSummary {
+  readonly id: string;
+  readonly entity: string;
+  readonly openedAt: string;
+  readonly lastSeen: string;
+  readonly detectors: string[];
+  readonly anomalies: number;
+  readonly maxScore: number;
+}
+
+/**
+ * One engine instance's stream processing: messages in, anomalies, ledger records and (dry-run)
+ * actions out. Shared by the embedded mode and the cluster service.
+ */
+export class Pipeline {
+  readonly counters: PipelineCounters = { messages: 0, records: 0, parsed: 0, deadLettered: 0, late: 0, unattributed: 0, windows: 0 };
+  readonly anomalies: Anomaly[] = [];
+  readonly actions: ActionRecord[] = [];
+  readonly incidents: IncidentSummary[] = [];
+  private readonly features: FeatureExtractor;
+  private readonly detectors: DetectorRuntime;
+  private readonly triage: IncidentTracker;
+  private readonly playbooks: PlaybookEngine;
+
+  constructor(
+    detectors: readonly DetectorSpec[],
+    playbooks: readonly PlaybookSpec[],
+    private readonly options: PipelineOptions,
+    private readonly sinks: { readonly deadLetters: DeadLetterSink; readonly ledger: LedgerSink },
+    detectorState?: DetectorStateSnapshot,
+  ) {
+    this.features = new FeatureExtractor(options.features);
+    this.detectors = new DetectorRuntime(detectors, detectorState);
+    this.triage = new IncidentTracker(options.resolveAfterMs);
+    this.playbooks = new PlaybookEngine(playbooks, { dryRun: options.dryRun, protectedNamespaces: options.protectedNamespaces });
+  }
+
+  /** Parses one message and feeds its records; closes windows the watermark passed. */
+  ingest(text: string, origin: RecordOrigin): void {
+    const c = this.counters;
+    c.messages++;
+    const outcome = parseMessage(text, origin, { maxBytes: this.options.maxMessageBytes });
+    c.records += outcome.records.length + outcome.deadLetters.length;
+    for (const letter of outcome.deadLetters) this.deadLetter(letter);
+    for (const record of outcome.records) {
+      const result = this.features.ingest(record);
+      if (result === 'late') {
+        this.deadLetter({
+          code: 'late', raw: text, origin,
+          reason: `event time ${new Date(record.timestamp).toISOString()} is older than the windows already closed (allowed lateness ${this.options.features.allowedLatenessMs / 1000}s)`,
+        });
+        continue;
+      }
+      c.parsed++;
+      if (result === 'unattributed') c.unattributed++;
+    }
+    this.process(this.features.advance());
+  }
+
+  /** Dead-letters a message the source itself had to reject (e.g. a line too long to keep). */
+  reject(letter: DeadLetter): void {
+    this.counters.messages++;
+    this.counters.records++;
+    this.deadLetter(letter);
+  }
+
+  /** End of input: closes every window and resolves every incident. */
+  finish(): void {
+    this.process(this.features.flush());
+    for (const incident of this.triage.resolveAll()) this.resolved(incident);
+  }
+
+  detectorState(): DetectorStateSnapshot {
+    return this.detectors.snapshot();
+  }
+
+  get trackedEntities(): number {
+    return this.features.trackedEntities;
+  }
+
+  private deadLetter(letter: DeadLetter): void {
+    this.counters.deadLettered++;
+    this.sinks.deadLetters.add(letter);
+  }
+
+  private process(closed: AdvanceResult): void {
+    if (closed.evicted.length > 0) this.detectors.forget(closed.evicted);
+    let latest = Number.NEGATIVE_INFINITY;
+    for (const window of closed.windows) {
+      this.counters.windows++;
+      latest = Math.max(latest, window.windowEnd);
+      for (const anomaly of this.detectors.score(window)) this.anomaly(anomaly);
+    }
+    if (closed.windows.length > 0) for (const incident of this.triage.resolve(latest)) this.resolved(incident);
+  }
+
+  private anomaly(anomaly: Anomaly): void {
+    this.anomalies.push(anomaly);
+    const ledger = this.sinks.ledger;
+    ledger.append('anomaly', anomaly);
+    const { incident, opened } = this.triage.observe(anomaly);
+    if (opened) ledger.append('incident', { event: 'opened', id: incident.id, entity: incident.entity.key, openedAt: incident.openedAt });
+    const { decisions, actions } = this.playbooks.handle(anomaly, incident);
+    for (const decision of decisions) ledger.append('decision', decision);
+    for (const action of actions) {
+      ledger.append(action.outcome === 'refused' ? 'refusal' : 'action', action);
+      this.actions.push(action);
+    }
+  }
+
+  private resolved(incident: Incident): void {
+    const summary: IncidentSummary = {
+      id: incident.id,
+      entity: incident.entity.key,
+      openedAt: new Date(incident.openedAt).toISOString(),
+      lastSeen: new Date(incident.lastSeen).toISOString(),
+      detectors: [...incident.detectors].sort(),
+      anomalies: incident.anomalies,
+      maxScore: incident.maxScore,
+    };
+    this.incidents.push(summary);
+    this.sinks.ledger.append('incident', { event: 'resolved', ...summary });
+  }
+}
+
+/** Options of an embedded (single machine, file replay) run. */
+export interface EmbeddedRunOptions {
+  readonly input: string;
+  readonly configPaths: readonly string[];
+  readonly stateDir: string;
+  readonly pipeline?: Partial<PipelineOptions>;
+}
+
+/** What an embedded run reports (also written as JSON with `--report`). */
+export interface RunReport {
+  readonly input: string;
+  readonly messages: number;
+  readonly records: number;
+  readonly parsed: number;
+  readonly deadLettered: number;
+  readonly deadLettersByCode: Record<string, number>;
+  readonly late: number;
+  readonly unattributed: number;
+  readonly windows: number;
+  readonly anomalies: ReportAnomaly[];
+  readonly incidents: IncidentSummary[];
+  readonly actions: ReportAction[];
+  readonly ledger: { readonly path: string; readonly lastSeq: number };
+  readonly deadLetterFile: string;
+}
+
+/** An anomaly as reported: times as ISO strings. */
+export interface ReportAnomaly extends Omit<Anomaly, 'windowStart' | 'windowEnd' | 'entity'> {
+  readonly entity: string;
+  readonly windowStart: string;
+  readonly windowEnd: string;
+}
+
+/** An action as reported. */
+export interface ReportAction extends Omit<ActionRecord, 'at'> {
+  readonly at: string;
+}
+
+const DETECTOR_STATE_FILE = 'detector-state.json';
+
+/**
+ * Replays a file (or stdin) through the pipeline in dry-run, keeping state (ledger, dead letters,
+ * detector baselines) in `stateDir`.
+ */
+export async function runEmbedded(options: EmbeddedRunOptions, deps: { clock: Clock; logger: Logger }): Promise<RunReport> {
+  const config = await loadConfig(options.configPaths);
+  if (config.problems.length > 0) throw new ConfigError(config.problems);
+  const stateDir = resolve(options.stateDir);
+  await mkdir(stateDir, { recursive: true });
+  const ledger = await Ledger.open(join(stateDir, 'audit'), deps.clock);
+  const deadLetterPath = join(stateDir, 'dead-letters.ndjson');
+  const deadLetters = new DeadLetterFile(deadLetterPath, () => deps.clock.now());
+  const pipelineOptions: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, ...options.pipeline, dryRun: true };
+  const pipeline = new Pipeline(
+    config.detectors.map((d) => d.value),
+    config.playbooks.map((p) => p.value),
+    pipelineOptions,
+    { deadLetters, ledger },
+    await readDetectorState(stateDir, deps.logger),
+  );
+  ledger.append('run', {
+    event: 'started', input: options.input, dryRun: true,
+    detectors: config.detectors.map((d) => d.value.metadata.name), playbooks: config.playbooks.map((p) => p.value.metadata.name),
+  });
+  const source = options.input === '-' ? 'stdin' : options.input;
+  const maxLineLength = pipelineOptions.maxMessageBytes;
+  let sinceFlush = 0;
+  for await (const line of readLines(options.input, { maxLineLength })) {
+    if (line.truncated) {
+      pipeline.reject({
+        code: 'oversized', raw: line.text, origin: { source, position: line.position },
+        reason: `line of ${line.length} characters is over the ${maxLineLength}-byte limit; only its beginning is kept`,
+      });
+    } else {
+      pipeline.ingest(line.text, { source, position: line.position });
+    }
+    if (++sinceFlush >= 50_000) {
+      sinceFlush = 0;
+      await Promise.all([ledger.flush(), deadLetters.flush()]);
+    }
+  }
+  pipeline.finish();
+  const c = pipeline.counters;
+  ledger.append('run', { event: 'finished', ...c, anomalies: pipeline.anomalies.length, actions: pipeline.actions.length });
+  await Promise.all([ledger.flush(), deadLetters.flush(), writeDetectorState(stateDir, pipeline.detectorState())]);
+  deps.logger.debug({ counters: c, entities: pipeline.trackedEntities }, 'run finished');
+  return {
+    input: options.input,
+    ...c,
+    deadLettersByCode: deadLetters.counts(),
+    anomalies: pipeline.anomalies.map((a) => ({
+      ...a, entity: a.entity.key, windowStart: new Date(a.windowStart).toISOString(), windowEnd: new Date(a.windowEnd).toISOString(),
+    })),
+    incidents: [...pipeline.incidents].sort((a, b) => (a.openedAt < b.openedAt ? -1 : 1)),
+    actions: pipeline.actions.map((a) => ({ ...a, at: new Date(a.at).toISOString() })),
+    ledger: { path: join(stateDir, 'audit'), lastSeq: ledger.lastSeq },
+    deadLetterFile: deadLetterPath,
+  };
+}
+
+async function readDetectorState(stateDir: string, logger: Logger): Promise<DetectorStateSnapshot | undefined> {
+  try {
+    return JSON.parse(await readFile(join(stateDir, DETECTOR_STATE_FILE), 'utf8')) as DetectorStateSnapshot;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ err: error }, 'detector state unreadable; starting with fresh baselines');
+    return undefined;
+  }
+}
+
+async function writeDetectorState(stateDir: string, state: DetectorStateSnapshot): Promise<void> {
+  const path = join(stateDir, DETECTOR_STATE_FILE);
+  await writeFile(`${path}.tmp`, JSON.stringify(state));
+  await rename(`${path}.tmp`, path);
+}

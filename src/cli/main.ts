@@ -1,0 +1,18 @@
+import { Command } from 'commander';
+import { actionsCommand } from './actions-command.js';
+import { auditCommand } from './audit-command.js';
+import { checkCommand } from './check-command.js';
+import { runCommand } from './run-command.js';
+import { schemaCommand } from './schema-command.js';
+
+const program = new Command('meshwarden')
+  .description('runtime anomaly detection and response for AI workloads on Kubernetes')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .addCommand(runCommand())
+  .addCommand(checkCommand())
+  .addCommand(auditCommand())
+  .addCommand(schemaCommand())
+  .addCommand(actionsCommand());
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,55 @@
+import { writeFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { runEmbedded } from '../app.js';
+import { DEFAULT_FEATURE_OPTIONS } from '../features/feature-extractor.js';
+import { systemClock } from '../shared/clock.js';
+import { ConfigError } from '../shared/errors.js';
+import { createLogger } from '../shared/logger.js';
+import { parseDuration } from '../shared/duration.js';
+import { formatReport } from './print-report.js';
+
+/** `meshwarden run`: replays a recording through the engine on one machine, in dry-run. */
+export function runCommand(): Command {
+  return new Command('run')
+    .description('replay access logs, model telemetry and drift metrics from a file (or - for stdin) and report what was detected and what the playbooks would do')
+    .requiredOption('--input <file|->', 'NDJSON / log lines to replay (.gz accepted); - reads stdin')
+    .option('--detectors <dir>', 'detector definitions', 'detectors')
+    .option('--playbooks <dir>', 'playbook definitions', 'playbooks')
+    .option('--state <dir>', 'state directory: audit ledger, dead letters, detector baselines', '.meshwarden')
+    .addOption(new Option('--dry-run', 'record what would be done without doing it (the only mode on one machine)').default(true))
+    .option('--no-dry-run', 'execute actions for real (needs the cluster service)')
+    .option('--report <file.json>', 'also write the full report as JSON')
+    .option('--window <duration>', 'feature window length', '1m')
+    .option('--quiet', 'print only the totals line')
+    .option('--log-level <level>', 'pino log level on stderr', 'warn')
+    .action(async (opts: { input: string; detectors: string; playbooks: string; state: string; dryRun: boolean; report?: string; window: string; quiet?: boolean; logLevel: string }, command: Command) => {
+      const logger = createLogger({ level: opts.logLevel });
+      if (!opts.dryRun) command.error('error: live actions need the cluster service (Kafka, Kubernetes, Vault); on one machine the engine runs in dry-run only', { exitCode: 2 });
+      const windowMs = parseDuration(opts.window);
+      if (windowMs === undefined || windowMs < 1000) command.error(`error: --window ${JSON.stringify(opts.window)} is not a duration of at least 1s (e.g. "1m")`, { exitCode: 2 });
+      try {
+        const report = await runEmbedded(
+          {
+            input: opts.input,
+            configPaths: [opts.detectors, opts.playbooks],
+            stateDir: opts.state,
+            pipeline: { features: { ...DEFAULT_FEATURE_OPTIONS, windowMs } },
+          },
+          { clock: systemClock, logger },
+        );
+        if (opts.report !== undefined) await writeFile(opts.report, `${JSON.stringify(report, null, 2)}\n`);
+        const text = formatReport(report);
+        process.stdout.write(`${opts.quiet === true ? (text.split('\n')[0] ?? '') : text}\n`);
+      } catch (error) {
+        if (error instanceof ConfigError) {
+          process.stderr.write(`${error.problems.map((p) => `${p.file}:${p.line}:${p.col} ${p.message}`).join('\n')}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          command.error(`error: cannot read ${opts.input}: no such file`, { exitCode: 2 });
+        }
+        throw error;
+      }
+    });
+}
