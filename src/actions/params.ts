@@ -8,8 +8,11 @@ export const k8sName = z
   .string()
   .min(1)
   .regex(
-    /^(\{\{\s*[a-zA-Z.]+\s*\}\}|[a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/,
-    'must be a Kubernetes name (lowercase letters, digits, "-" and ".") or a template such as "{{ entity.namespace }}"',
+    /^(?:[a-z0-9]|\{\{\s*[a-zA-Z.]+\s*\}\})(?:[-a-z0-9.]|\{\{\s*[a-zA-Z.]+\s*\}\})*$/,
+    'must be a Kubernetes name (lowercase letters, digits, "-" and ".") or use a template such as "{{ entity.namespace }}"',
+  )
+  .refine((name) => name.includes('{{') || /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) && name.length <= 253,
+    'must start and end with a letter or digit and be at most 253 characters',
   );
 
 /** A Vault path segment list such as `ml-prod/fraud-detector/db`, or a template. */
