@@ -7,13 +7,13 @@ import { z } from 'zod';
 export const k8sName = z
   .string()
   .min(1)
-  .regex(
-    /^(?:[a-z0-9]|\{\{\s*[a-zA-Z.]+\s*\}\})(?:[-a-z0-9.]|\{\{\s*[a-zA-Z.]+\s*\}\})*$/,
-    'must be a Kubernetes name (lowercase letters, digits, "-" and ".") or use a template such as "{{ entity.namespace }}"',
-  )
-  .refine((name) => name.includes('{{') || /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) && name.length <= 253,
-    'must start and end with a letter or digit and be at most 253 characters',
+  .refine(
+    (name) => (TEMPLATED_NAME.test(name) && name.includes('{{')) || (DNS_SUBDOMAIN.test(name) && name.length <= 253),
+    'must be a Kubernetes name (lowercase letters, digits, "-" and ".", starting and ending with a letter or digit) or use a template such as "{{ entity.namespace }}"',
   );
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const TEMPLATED_NAME = /^(?:[-a-z0-9.]|\{\{\s*[a-zA-Z.]+\s*\}\})+$/;
 
 /** A Vault path segment list such as `ml-prod/fraud-detector/db`, or a template. */
 export const vaultPath = z

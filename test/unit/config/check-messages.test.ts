@@ -1,0 +1,35 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load-config.js';
+import { formatProblem } from '../../../src/shared/errors.js';
+
+const BAD = 'test/fixtures/config/bad';
+
+describe('configuration problems', () => {
+  it('reports every problem of every bad fixture with file, line, column, the quoted value and the fix', async () => {
+    const config = await loadConfig(['detectors', BAD]);
+    const expected = (await readFile(`${BAD}/expected-output.txt`, 'utf8')).trim().split('\n');
+    const lines = config.problems.map(formatProblem);
+    expect([...lines, `${lines.length} problem(s) in ${new Set(config.problems.map((p) => p.file)).size} file(s)`]).toEqual(expected);
+  });
+
+  it.each([
+    ['unknown-key.yaml', '6:3 unknown key "trigerr" in spec; did you mean "trigger"?'],
+    ['unknown-action.yaml', '9:15 action: "kubernetes.quarantine-pods" is not known; use one of kubernetes.quarantine-pod'],
+    ['unknown-detector.yaml', '7:17 no detector is named "egres-spike"; did you mean "egress-spike"?'],
+    ['template-kind.yaml', '"{{ entity.pod }}" is empty for workload entities; restrict trigger.entityKinds to [pod]'],
+    ['bad-params.yaml', 'for: "5 minutes": not a duration; write a number and a unit'],
+    ['bad-detector.yaml', 'entity: "node" is not allowed; use one of "workload", "pod", "principal", "model" (did you mean "pod"?)'],
+    ['syntax.yaml', 'YAML syntax:'],
+  ])('explains %s', async (file, message) => {
+    const config = await loadConfig(['detectors', `${BAD}/${file}`]);
+    expect(config.problems.map(formatProblem).some((line) => line.startsWith(`${BAD}/${file}:`) && line.includes(message))).toBe(true);
+  });
+
+  it('accepts the shipped detectors and playbooks without a single problem', async () => {
+    const config = await loadConfig(['detectors', 'playbooks']);
+    expect(config.problems).toEqual([]);
+    expect(config.detectors.length).toBeGreaterThan(0);
+    expect(config.playbooks.length).toBeGreaterThan(0);
+  });
+});
