@@ -90,7 +90,7 @@ describe('PlaybookEngine', () => {
   it('fails a step whose template has no value at run time, and continues as the step says', () => {
     // Loading rejects templates an entity kind cannot fill; this guards anomalies that still lack one.
     const pb = playbook({
-      trigger: { detectors: ['egress-spike'] },
+      trigger: { detectors: ['egress-spike'], entityKinds: ['pod'] },
       steps: [
         { action: 'slack.notify', params: { channel: '#soc', text: 'workload {{ entity.workload }}' }, onError: 'continue' },
         { action: 'kubernetes.restart-deployment', params: { namespace: 'ml-prod', deployment: 'inference' } },
