@@ -1,19 +1,57 @@
 import { z } from 'zod';
 import type { ScorerSnapshot, StreamScorer } from '../stream-scorer.js';
 import { CusumScorer, cusumSchema } from './cusum-scorer.js';
+import type { EnsembleOptions } from './ensemble-scorer.js';
+import { EnsembleScorer, ensembleOptionsShape, type ensembleOptionsSchema } from './ensemble-scorer.js';
+import { EwmaScorer, ewmaSchema } from './ewma-scorer.js';
+import { PageHinkleyScorer, pageHinkleySchema } from './page-hinkley-scorer.js';
 import { RobustZscoreScorer, robustZscoreSchema } from './robust-zscore-scorer.js';
+import { ScorerSnapshotError } from './scorer-snapshot-error.js';
+import { SeasonalScorer, seasonalSchema } from './seasonal-scorer.js';
+import { ThresholdScorer, thresholdSchema } from './threshold-scorer.js';
+
+const leafSchemas = [
+  robustZscoreSchema,
+  cusumSchema,
+  ewmaSchema,
+  pageHinkleySchema,
+  seasonalSchema,
+  thresholdSchema,
+] as const;
+
+type LeafConfig = z.infer<(typeof leafSchemas)[number]>;
+type LeafInput = z.input<(typeof leafSchemas)[number]>;
+
+/** Parameters of the `ensemble` algorithm, defaults applied: its options and its members. */
+export interface EnsembleConfig extends EnsembleOptions {
+  readonly members: AlgorithmConfig[];
+}
+
+/** The `ensemble` declaration as written in YAML, before defaults. */
+export interface EnsembleInput extends z.input<typeof ensembleOptionsSchema> {
+  readonly members: AlgorithmInput[];
+}
+
+/** A parsed algorithm declaration, defaults applied. */
+export type AlgorithmConfig = LeafConfig | EnsembleConfig;
+
+/** An algorithm declaration as written in YAML, before defaults. */
+export type AlgorithmInput = LeafInput | EnsembleInput;
+
+// The member list refers back to the whole union, so it is declared lazily and typed by hand;
+// the hand-written types above are what z.infer would give if TypeScript could follow the cycle.
+const membersSchema: z.ZodType<AlgorithmConfig[], AlgorithmInput[]> = z.lazy(() =>
+  z.array(algorithmSchema).min(1, 'an ensemble needs at least one member'),
+);
+
+/** Parameters of the `ensemble` algorithm: its own options plus the member algorithms. */
+export const ensembleSchema = z.object({ ...ensembleOptionsShape, members: membersSchema }).strict();
 
 /**
  * Every statistical algorithm a detector can declare, discriminated on `type`. Each member is
  * strict, so a misspelt parameter is an error rather than a silently ignored default.
  */
-export const algorithmSchema = z.discriminatedUnion('type', [robustZscoreSchema, cusumSchema]);
-
-/** A parsed algorithm declaration, defaults applied. */
-export type AlgorithmConfig = z.infer<typeof algorithmSchema>;
-
-/** An algorithm declaration as written in YAML, before defaults. */
-export type AlgorithmInput = z.input<typeof algorithmSchema>;
+export const algorithmSchema = z.discriminatedUnion('type', [...leafSchemas, ensembleSchema]);
 
 /** Creates a fresh scorer (empty baseline) for one series. */
 export function createScorer(config: AlgorithmConfig): StreamScorer {
@@ -35,5 +73,30 @@ function build(config: AlgorithmConfig, snapshot?: ScorerSnapshot): StreamScorer
       return new RobustZscoreScorer(config, snapshot);
     case 'cusum':
       return new CusumScorer(config, snapshot);
+    case 'ewma':
+      return new EwmaScorer(config, snapshot);
+    case 'page-hinkley':
+      return new PageHinkleyScorer(config, snapshot);
+    case 'seasonal':
+      return new SeasonalScorer(config, snapshot);
+    case 'threshold':
+      return new ThresholdScorer(config, snapshot);
+    case 'ensemble':
+      return buildEnsemble(config, snapshot);
   }
+}
+
+function buildEnsemble(config: EnsembleConfig, snapshot?: ScorerSnapshot): StreamScorer {
+  if (snapshot === undefined) return new EnsembleScorer(config, config.members.map((m) => build(m)));
+  const saved = EnsembleScorer.memberSnapshots(snapshot);
+  if (saved.length !== config.members.length) {
+    throw new ScorerSnapshotError(
+      `"ensemble" snapshot has ${saved.length} members, this configuration has ${config.members.length}`,
+    );
+  }
+  const members = config.members.map((m, i) => {
+    const memberSnapshot = saved[i];
+    return memberSnapshot === undefined ? build(m) : build(m, memberSnapshot);
+  });
+  return new EnsembleScorer(config, members, snapshot);
 }
