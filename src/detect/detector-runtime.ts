@@ -46,6 +46,7 @@ export class DetectorRuntime {
       const spec = detector.spec.spec;
       if (spec.entity !== window.entity.kind) continue;
       if (detector.namespaces && !detector.namespaces.has(window.entity.namespace ?? '')) continue;
+      if (spec.matchLabels && !hasLabels(window.entity.labels, spec.matchLabels)) continue;
       if (spec.minRequests > 0 && (window.features.requests ?? 0) < spec.minRequests) continue;
       const owner = spec.baseline === 'cohort' ? `cohort:${spec.entity}` : window.entity.key;
       const evidence: Evidence[] = [];
@@ -137,6 +138,11 @@ function compile(spec: DetectorSpec): CompiledDetector {
     spec, name: spec.metadata.name, features,
     ...(spec.spec.namespaces ? { namespaces: new Set(spec.spec.namespaces) } : {}),
   };
+}
+
+function hasLabels(labels: Readonly<Record<string, string>> | undefined, wanted: Readonly<Record<string, string>>): boolean {
+  for (const [key, value] of Object.entries(wanted)) if (labels?.[key] !== value) return false;
+  return true;
 }
 
 function anomalyId(detector: string, entity: string, windowStart: number): string {

@@ -51,6 +51,8 @@ export const detectorSchema = z
         severity: z.enum(['info', 'low', 'medium', 'high', 'critical']).default('medium'),
         /** Restrict to entities in these namespaces. */
         namespaces: z.array(z.string()).optional(),
+        /** Restrict to entities carrying all these labels (e.g. `meshwarden.io/principal: external`). */
+        matchLabels: z.record(z.string(), z.string()).optional(),
       })
       .strict()
       .superRefine((spec, ctx) => {

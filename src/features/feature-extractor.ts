@@ -51,6 +51,14 @@ interface CallerEdges {
 }
 
 const MAX_EDGES_PER_CALLER = 4096;
+/**
+ * What kind of caller a principal is, as a label detectors and playbooks can select on: an external
+ * client seen by a gateway, a mesh workload, or an address no log line has claimed.
+ */
+export const PRINCIPAL_LABEL = 'meshwarden.io/principal';
+const EXTERNAL = Object.freeze({ [PRINCIPAL_LABEL]: 'external' });
+const MESH_WORKLOAD = Object.freeze({ [PRINCIPAL_LABEL]: 'workload' });
+const UNRESOLVED = Object.freeze({ [PRINCIPAL_LABEL]: 'address' });
 const NOTHING_CLOSED: AdvanceResult = Object.freeze({ windows: [], evicted: [] });
 
 /**
@@ -202,15 +210,15 @@ export class FeatureExtractor {
   private principalOf(r: AccessLogRecord, gateway: boolean): Entity | undefined {
     if (gateway) {
       const client = firstForwardedFor(r.xForwardedFor) ?? hostOf(r.downstreamRemoteAddress);
-      return client === undefined ? undefined : { key: `principal:${client}`, kind: 'principal', name: client };
+      return client === undefined ? undefined : { key: `principal:${client}`, kind: 'principal', name: client, labels: EXTERNAL };
     }
     const caller = this.ips.lookup(r.downstreamRemoteAddress);
     if (caller) {
       const name = `${caller.namespace}/${caller.workload}`;
-      return { key: `principal:${name}`, kind: 'principal', name, namespace: caller.namespace, workload: caller.workload };
+      return { key: `principal:${name}`, kind: 'principal', name, namespace: caller.namespace, workload: caller.workload, labels: MESH_WORKLOAD };
     }
     const ip = hostOf(r.downstreamRemoteAddress);
-    return ip === undefined ? undefined : { key: `principal:${ip}`, kind: 'principal', name: ip };
+    return ip === undefined ? undefined : { key: `principal:${ip}`, kind: 'principal', name: ip, labels: UNRESOLVED };
   }
 
   /** Returns the edge label when this caller -> callee edge is new and the caller is past learning. */

@@ -26,6 +26,14 @@ export const durationSchema = z
     return ms;
   });
 
+/**
+ * A duration kept as written (`"10m"`), validated but not converted: action parameters must
+ * survive template rendering and re-validation unchanged. Convert with {@link parseDuration} at use.
+ */
+export const durationTextSchema = z
+  .string()
+  .refine((text) => parseDuration(text) !== undefined, 'not a duration; write a number and a unit, e.g. "30s", "5m", "2h", "1d"');
+
 /** Renders milliseconds the way users write them. */
 export function formatDuration(ms: number): string {
   for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema, formatDuration } from '../../shared/duration.js';
+import { durationTextSchema } from '../../shared/duration.js';
 import { defineAction } from '../action-definition.js';
 import { k8sName } from '../params.js';
 
@@ -22,7 +22,7 @@ export const quarantinePod = defineAction({
       /** Move the pod out of its ReplicaSet and Services so a replacement starts. */
       detach: z.boolean().default(true),
       /** Release automatically after this long; unset keeps the quarantine until released. */
-      expireAfter: durationSchema.optional(),
+      expireAfter: durationTextSchema.optional(),
     })
     .strict(),
   rbac: [
@@ -36,5 +36,5 @@ export const quarantinePod = defineAction({
   describe: (p) =>
     `label pod ${p.namespace}/${p.pod} ${QUARANTINE_LABEL}=true and apply a NetworkPolicy denying all its ingress and egress` +
     (p.detach ? '; move its selector labels aside so its ReplicaSet and Services let go of it and a replacement starts' : '') +
-    (p.expireAfter !== undefined ? `; release it after ${formatDuration(p.expireAfter)}` : ''),
+    (p.expireAfter !== undefined ? `; release it after ${p.expireAfter}` : ''),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema, formatDuration } from '../../shared/duration.js';
+import { durationTextSchema } from '../../shared/duration.js';
 import { defineAction } from '../action-definition.js';
 
 /**
@@ -22,7 +22,7 @@ export const approval = defineAction({
         .refine((a) => a.users.length + a.groups.length > 0, 'name at least one approver user or group'),
       /** Approvals needed (N of M). */
       required: z.number().int().min(1).default(1),
-      timeout: durationSchema.default(15 * 60_000),
+      timeout: durationTextSchema.default('15m'),
       onTimeout: z.enum(['deny', 'approve']).default('deny'),
     })
     .strict(),
@@ -32,5 +32,5 @@ export const approval = defineAction({
   target: (p) => ({ kind: 'SlackChannel', name: p.channel }),
   describe: (p) =>
     `ask ${p.required} of ${p.approvers.users.length + p.approvers.groups.length} approver(s) in ${p.channel}; ` +
-    `${p.onTimeout} after ${formatDuration(p.timeout)} without an answer`,
+    `${p.onTimeout} after ${p.timeout} without an answer`,
 });
