@@ -54,7 +54,7 @@ function lastKey(path: readonly PathKey[]): PathKey {
 /** A value as it should appear in a message: short, quoted, never a whole subtree. */
 export function quote(value: unknown): string {
   if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value) ?? String(value);
+  const text = JSON.stringify(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

@@ -71,7 +71,9 @@ export const playbookSchema = z
         steps: z.array(stepSchema).min(1),
       })
       .strict()
-      .superRefine((spec, ctx) => checkTemplates(spec.steps, spec.trigger.entityKinds, ctx)),
+      .superRefine((spec, ctx) => {
+        checkTemplates(spec.steps, spec.trigger.entityKinds, ctx);
+      }),
   })
   .strict();
 
@@ -109,7 +111,11 @@ function checkTemplates(
 
 function forEachString(value: unknown, path: (string | number)[], visit: (text: string, path: (string | number)[]) => void): void {
   if (typeof value === 'string') visit(value, path);
-  else if (Array.isArray(value)) value.forEach((v, i) => { forEachString(v, [...path, i], visit); });
+  else if (Array.isArray(value)) {
+    value.forEach((v: unknown, i) => {
+      forEachString(v, [...path, i], visit);
+    });
+  }
   else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) forEachString(v, [...path, k], visit);
   }
