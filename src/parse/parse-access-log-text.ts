@@ -207,13 +207,7 @@ function scanBody(
   if (authority !== undefined) record.authority = authority;
   const upstreamHost = optional(s, sepUh + 3, uhEnd);
   if (upstreamHost !== undefined) record.upstreamHost = upstreamHost;
-  if (upstreamCluster !== undefined) {
-    record.upstreamCluster = upstreamCluster;
-    const target = parseUpstreamCluster(upstreamCluster, requestedServerName);
-    if (target.direction !== undefined) record.direction = target.direction;
-    if (target.destinationService !== undefined) record.destinationService = target.destinationService;
-    if (target.destinationNamespace !== undefined) record.destinationNamespace = target.destinationNamespace;
-  }
+  if (upstreamCluster !== undefined) setCluster(record, upstreamCluster, requestedServerName);
   const ula = optional(s, ulaStart, dlaStart - 1);
   if (ula !== undefined) record.upstreamLocalAddress = ula;
   const dla = optional(s, dlaStart, draStart - 1);
@@ -225,6 +219,108 @@ function scanBody(
   if (routeName !== undefined) record.routeName = routeName;
   if (context.kubernetes !== undefined) record.kubernetes = context.kubernetes;
   return record;
+}
+
+/**
+ * The fast path: one compiled regular expression for a well-formed line (irregexp scans the line
+ * in one native pass, about twice as fast as the scanner's indexOf calls). Character classes
+ * exclude the delimiter that follows them, so the match never backtracks. Lines it rejects (a `"`
+ * inside a quoted field, a viewer prefix, damage) go to the scanner, which decides.
+ */
+const WELL_FORMED =
+  /^\[([^\]]+)\] "([^ "]*) ([^ "]*) ([^ "]*)" (\d{1,15}) ([^ ]+) ([^ ]+) ([^ ]+) "([^"]*)" (\d{1,15}) (\d{1,15}) (\d{1,15}) ([^ ]+) "([^"]*)" "([^"]*)" "([^"]*)" "([^"]*)" "([^"]*)" ([^ ]+) ([^ ]+) ([^ ]+) ([^ ]+) ([^ ]+) ([^ \s]+)\s*$/;
+
+/** A captured field, or undefined for Envoy's empty markers `-` and ``. */
+function field(value: string | undefined): string | undefined {
+  return value === undefined || value === '-' || value === '' ? undefined : value;
+}
+
+function flagsText(text: string): readonly string[] {
+  if (text === '-') return NO_FLAGS;
+  return text.includes(',') ? text.split(',') : [text];
+}
+
+/** Builds the record from a {@link WELL_FORMED} match; undefined when a value is out of range. */
+function fromMatch(line: string, m: RegExpExecArray, context: AccessLogContext): MutableAccessLogRecord | undefined {
+  // Read START_TIME in the line itself: the capture is a sliced string, on which every charCodeAt
+  // pays for an indirection, while the line is flat.
+  const timestamp = parseTimestampRange(line, 1, 1 + (m[1] ?? '').length);
+  const ust = m[13] ?? '-';
+  const upstreamServiceTime = ust === '-' ? undefined : isAllDigits(ust) ? Number(ust) : Number.NaN;
+  const details = m[7] ?? '';
+  if (timestamp === undefined || Number.isNaN(upstreamServiceTime) || startsLegacy(details)) return undefined;
+  const record: MutableAccessLogRecord = {
+    kind: 'access-log',
+    format: 'text',
+    envelope: context.envelope,
+    timestamp,
+    responseCode: Number(m[5]),
+    responseFlags: flagsText(m[6] ?? '-'),
+    bytesReceived: Number(m[10]),
+    bytesSent: Number(m[11]),
+    duration: Number(m[12]),
+    origin: context.origin,
+  };
+  const method = field(m[2]);
+  if (method !== undefined) record.method = method;
+  const path = field(m[3]);
+  if (path !== undefined) record.path = path;
+  const protocol = field(m[4]);
+  if (protocol !== undefined) record.protocol = protocol;
+  if (details !== '-') record.responseCodeDetails = details;
+  const term = field(m[8]);
+  if (term !== undefined) record.connectionTerminationDetails = term;
+  const utfr = field(m[9]);
+  if (utfr !== undefined) record.upstreamTransportFailureReason = utfr;
+  if (upstreamServiceTime !== undefined) record.upstreamServiceTime = upstreamServiceTime;
+  const xff = field(m[14]);
+  if (xff !== undefined) record.xForwardedFor = xff;
+  const ua = field(m[15]);
+  if (ua !== undefined) record.userAgent = ua;
+  const requestId = field(m[16]);
+  if (requestId !== undefined) record.requestId = requestId;
+  const authority = field(m[17]);
+  if (authority !== undefined) record.authority = authority;
+  const upstreamHost = field(m[18]);
+  if (upstreamHost !== undefined) record.upstreamHost = upstreamHost;
+  const sni = field(m[23]);
+  const clusterText = field(m[19]);
+  if (clusterText !== undefined) setCluster(record, stripClusterSuffix(clusterText), sni);
+  const ula = field(m[20]);
+  if (ula !== undefined) record.upstreamLocalAddress = ula;
+  const dla = field(m[21]);
+  if (dla !== undefined) record.downstreamLocalAddress = dla;
+  const dra = field(m[22]);
+  if (dra !== undefined) record.downstreamRemoteAddress = dra;
+  if (sni !== undefined) record.requestedServerName = sni;
+  const routeName = field(m[24]);
+  if (routeName !== undefined) record.routeName = routeName;
+  if (context.kubernetes !== undefined) record.kubernetes = context.kubernetes;
+  return record;
+}
+
+function isAllDigits(text: string): boolean {
+  if (text.length === 0 || text.length > 15) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** RESPONSE_CODE_DETAILS never starts with a quote or a digit; pre-1.9 lines have those there. */
+function startsLegacy(details: string): boolean {
+  const c = details.charCodeAt(0);
+  return c === QUOTE || (c >= 48 && c <= 57);
+}
+
+/** Sets the upstream cluster and what it says about direction and destination. */
+function setCluster(record: MutableAccessLogRecord, upstreamCluster: string, sni: string | undefined): void {
+  record.upstreamCluster = upstreamCluster;
+  const target = parseUpstreamCluster(upstreamCluster, sni);
+  if (target.direction !== undefined) record.direction = target.direction;
+  if (target.destinationService !== undefined) record.destinationService = target.destinationService;
+  if (target.destinationNamespace !== undefined) record.destinationNamespace = target.destinationNamespace;
 }
 
 /** Scans a whole line whose `[START_TIME]` starts at p. */
@@ -273,6 +369,14 @@ export function parseAccessLogText(
   let start = 0;
   while (start < end && isSpace(line.charCodeAt(start))) start++;
   if (start === end) return reject('empty', 'empty line');
+
+  if (start === 0) {
+    const m = WELL_FORMED.exec(line);
+    if (m !== null) {
+      const record = fromMatch(line, m, context);
+      if (record !== undefined) return record;
+    }
+  }
 
   let failure: string | undefined;
   let failedAt = -1;

@@ -41,9 +41,12 @@ export function namespaceOfServiceFqdn(fqdn: string): string | undefined {
 function toService(fqdn: string, direction: 'inbound' | 'outbound'): ClusterTarget {
   if (fqdn.length === 0) return direction === 'outbound' ? OUTBOUND : INBOUND;
   const namespace = namespaceOfServiceFqdn(fqdn);
-  return namespace === undefined
-    ? { direction, destinationService: fqdn }
-    : { direction, destinationService: fqdn, destinationNamespace: namespace };
+  // Frozen: the same object is handed to every record that names this cluster.
+  return Object.freeze(
+    namespace === undefined
+      ? { direction, destinationService: fqdn }
+      : { direction, destinationService: fqdn, destinationNamespace: namespace },
+  );
 }
 
 /**
@@ -70,6 +73,25 @@ export function fqdnOfSniName(name: string): string | undefined {
  */
 export function parseUpstreamCluster(cluster: string | undefined, sni?: string): ClusterTarget {
   if (cluster === undefined) return NONE;
+  // A mesh has few clusters and few SNIs, and every access line names one: remembering the answer
+  // is cheaper than re-reading the name.
+  const inboundWithoutFqdn = cluster.endsWith('||') && cluster.startsWith('inbound|');
+  const cache = inboundWithoutFqdn ? bySni : byCluster;
+  const key = inboundWithoutFqdn ? (sni ?? '') : cluster;
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached;
+  const target = parseUncached(cluster, sni);
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(key, target);
+  return target;
+}
+
+/** Upper bound on each cache; past it the cache starts over, so a churn of names cannot grow it. */
+const CACHE_LIMIT = 4096;
+const byCluster = new Map<string, ClusterTarget>();
+const bySni = new Map<string, ClusterTarget>();
+
+function parseUncached(cluster: string, sni: string | undefined): ClusterTarget {
   if (cluster.startsWith('outbound|')) {
     const portEnd = cluster.indexOf('|', 9);
     const subsetEnd = portEnd < 0 ? -1 : cluster.indexOf('|', portEnd + 1);
