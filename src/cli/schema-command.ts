@@ -1,15 +1,5 @@
 import { Command } from 'commander';
-import { z } from 'zod';
-import { detectorSchema } from '../detect/detector-spec.js';
-import { playbookSchema } from '../playbook/playbook-spec.js';
-
-/** JSON Schemas of the user-authored files, for editors (yaml-language-server) and CI. */
-export function configJsonSchemas(): { playbook: unknown; detector: unknown } {
-  return {
-    playbook: { $id: 'https://meshwarden.io/schemas/playbook.v1.json', ...z.toJSONSchema(playbookSchema, { io: 'input', unrepresentable: 'any' }) },
-    detector: { $id: 'https://meshwarden.io/schemas/detector.v1.json', ...z.toJSONSchema(detectorSchema, { io: 'input', unrepresentable: 'any' }) },
-  };
-}
+import { configJsonSchemas } from '../config/config-json-schemas.js';
 
 /** `meshwarden schema playbook|detector` prints the JSON Schema. */
 export function schemaCommand(): Command {

@@ -1,0 +1,78 @@
+/**
+ * `npm run bench`: throughput of the engine on the bundled recording, reported as ratios against
+ * baselines measured in the same run (the machine is shared and noisy; absolute figures drift).
+ *
+ *   bare parse      parseMessage over every line (the edge alone)
+ *   pipeline        parse + features + detectors + triage + playbooks (dry-run) + ledger records
+ *
+ * Lines are read into memory first, so neither figure includes disk I/O.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { DEFAULT_PIPELINE_OPTIONS, Pipeline } from '../src/app.js';
+import { loadConfig } from '../src/config/load-config.js';
+import { parseMessage } from '../src/parse/parse-message.js';
+import { benchDetectors } from './detectors-bench.js';
+
+const RECORDING = 'examples/recording/mesh.ndjson';
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+function ensureRecording(): void {
+  if (existsSync(RECORDING)) return;
+  process.stdout.write(`generating ${RECORDING} ...\n`);
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/generate-recording.ts', '--out', RECORDING], { stdio: 'inherit' });
+}
+
+function best(label: string, run: () => number): number {
+  let bestRate = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const started = performance.now();
+    const units = run();
+    const rate = units / ((performance.now() - started) / 1000);
+    bestRate = Math.max(bestRate, rate);
+  }
+  process.stdout.write(`  ${label.padEnd(34)} ${Math.round(bestRate).toLocaleString('en-US').padStart(12)} lines/s (best of ${ROUNDS})\n`);
+  return bestRate;
+}
+
+async function main(): Promise<void> {
+  ensureRecording();
+  const lines = readFileSync(RECORDING, 'utf8').split('\n').filter((l) => l !== '');
+  const config = await loadConfig(['detectors', 'playbooks']);
+  if (config.problems.length > 0) throw new Error('detectors/playbooks do not validate; run meshwarden check');
+  const detectors = config.detectors.map((d) => d.value);
+  const playbooks = config.playbooks.map((p) => p.value);
+  const bytes = lines.reduce((n, l) => n + l.length, 0);
+  process.stdout.write(`recording: ${lines.length.toLocaleString('en-US')} lines, ${(bytes / 1e6).toFixed(0)} MB\n`);
+
+  process.stdout.write('throughput\n');
+  let sink = 0;
+  const parseRate = best('bare parse', () => {
+    for (let i = 0; i < lines.length; i++) sink += parseMessage(lines[i] ?? '', { source: 'bench', position: i }).records.length;
+    return lines.length;
+  });
+  let anomalies = 0;
+  let ledgerRecords = 0;
+  const pipelineRate = best('parse + features + detect + act', () => {
+    const pipeline = new Pipeline(detectors, playbooks, DEFAULT_PIPELINE_OPTIONS, {
+      deadLetters: { add: () => { sink++; } },
+      ledger: { append: () => { ledgerRecords++; } },
+    });
+    for (let i = 0; i < lines.length; i++) pipeline.ingest(lines[i] ?? '', { source: 'bench', position: i });
+    pipeline.finish();
+    anomalies = pipeline.anomalies.length;
+    return lines.length;
+  });
+  const ratio = pipelineRate / parseRate;
+  process.stdout.write(`  ratio pipeline / bare parse        ${ratio.toFixed(2).padStart(12)}   (target >= 0.50) ${ratio >= 0.5 ? 'ok' : 'BELOW TARGET'}\n`);
+  process.stdout.write(`  (${anomalies} anomalies, ${ledgerRecords} ledger records per run; checksum ${sink})\n`);
+
+  process.stdout.write('detector cost per sample (ratio to a trivial loop measured in the same run)\n');
+  {
+    for (const row of benchDetectors()) {
+      process.stdout.write(`  ${row.algorithm.padEnd(20)} ${row.nsPerSample.toFixed(0).padStart(6)} ns  x${(row.nsPerSample / row.baselineNsPerSample).toFixed(1)}\n`);
+    }
+  }
+}
+
+await main();

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The embedded demo: replays the bundled recording of a small AI mesh (48 h, seven injected
+# incidents) through every detector and playbook in dry-run, then verifies the audit ledger.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+recording=examples/recording/mesh.ndjson
+state=.meshwarden-demo
+
+# The recording is generated (deterministically) rather than committed; regenerate it when the
+# generator changed since it was written.
+if [ ! -s "$recording" ] || [ -n "$(find scripts/generate-recording.ts scripts/recording -newer "$recording" -print -quit)" ]; then
+  echo "generating $recording (deterministic, ~30 s) ..."
+  node --import tsx scripts/generate-recording.ts --out "$recording"
+fi
+
+rm -rf "$state"
+node bin/meshwarden.js run --input "$recording" --detectors detectors --playbooks playbooks \
+  --state "$state" --dry-run --report "$state/report.json"
+echo
+echo "full report: $state/report.json   audit ledger: $state/audit/ledger.jsonl   dead letters: $state/dead-letters.ndjson"
+node bin/meshwarden.js audit verify "$state"
