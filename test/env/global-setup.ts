@@ -9,7 +9,7 @@ import { startKubernetes } from './start-kubernetes.js';
 import { startOpenBao } from './start-openbao.js';
 import { componentDir, testEnvVersions, type TestEnvComponent } from './versions.js';
 
-/** Backends a run can start; `MESHWARDEN_TESTENV_BACKENDS` narrows the set. */
+/** Backends a run can start; `MESHWARDEN_TESTENV_BACKENDS` (comma list, or `none`) narrows the set. */
 export type BackendName = 'kafka' | 'kubernetes' | 'vault';
 const ALL_BACKENDS: readonly BackendName[] = ['kafka', 'kubernetes', 'vault'];
 
@@ -74,7 +74,7 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
       versions: { kubernetes: versions.K8S_VERSION, helm: versions.HELM_VERSION, envoy: versions.ENVOY_VERSION },
     };
     project.provide('meshwardenTestEnv', endpoints);
-    console.info(`testenv: ${selected.join(', ')} ready in ${Date.now() - started} ms (logs in ${runDir})`);
+    console.info(`testenv: ${selected.length === 0 ? 'no backends' : selected.join(', ')} ready in ${Date.now() - started} ms (logs in ${runDir})`);
   } catch (error) {
     await teardown();
     throw error;
@@ -84,6 +84,8 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
 
 function selectedBackends(raw: string | undefined): BackendName[] {
   if (raw === undefined || raw.trim() === '') return [...ALL_BACKENDS];
+  // helm and Envoy need no server, so their tests can run with nothing started.
+  if (raw.trim() === 'none') return [];
   const names = raw.split(',').map((name) => name.trim()).filter((name) => name !== '');
   const unknown = names.filter((name) => !ALL_BACKENDS.some((backend) => backend === name));
   if (unknown.length > 0) {
