@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Two tiers share one runner: `unit` needs nothing but Node; `integration` talks to the real
+// Three tiers share one runner: `unit` (and the contract suites) need nothing but Node; `e2e` runs
+// the embedded engine end to end on the bundled recording; `integration` talks to the real
 // backends that test/env brings up (see docs/testenv.md).
 export default defineConfig({
   test: {
@@ -10,6 +11,14 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/contract/**/*.test.ts'],
           testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
         },
       },
       {

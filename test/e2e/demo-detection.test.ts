@@ -1,0 +1,102 @@
+import { closeSync, mkdtempSync, openSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runEmbedded, type RunReport } from '../../src/app.js';
+import { verifyLedger } from '../../src/audit/verify-ledger.js';
+import { ManualClock } from '../../src/shared/clock.js';
+import { silentLogger } from '../../src/shared/logger.js';
+import { parseCli } from '../../scripts/recording/cli-options.js';
+import { generateRecording } from '../../scripts/recording/recording-generator.js';
+
+interface GroundTruth {
+  readonly kind: string;
+  readonly entities: readonly string[];
+  readonly related: readonly string[];
+  readonly start: string;
+  readonly end: string;
+}
+
+const WINDOW = 60_000;
+/** Drift monitors report every 10 minutes: a drift incident can only be seen at that cadence. */
+const DRIFT_CADENCE = 10 * WINDOW;
+/** An incident's aftermath (the last anomalous window, straggling effects) still belongs to it. */
+const AFTERMATH = 10 * WINDOW;
+
+let report: RunReport;
+let truth: readonly GroundTruth[];
+let stateDir: string;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshwarden-demo-'));
+  const options = parseCli(['--out', join(dir, 'mesh.ndjson')]);
+  const fd = openSync(options.out, 'w');
+  try {
+    truth = generateRecording(options, (chunk) => {
+      writeSync(fd, chunk);
+    }).incidentsFile.incidents as readonly GroundTruth[];
+  } finally {
+    closeSync(fd);
+  }
+  stateDir = join(dir, 'state');
+  report = await runEmbedded(
+    { input: options.out, configPaths: ['detectors', 'playbooks'], stateDir },
+    { clock: new ManualClock(Date.UTC(2026, 10, 4)), logger: silentLogger() },
+  );
+}, 300_000);
+
+describe('the embedded demo on the bundled recording', () => {
+  it('accounts for every record: parsed plus dead-lettered equals read', () => {
+    expect(report.records).toBe(report.parsed + report.deadLettered);
+    expect(report.parsed).toBeGreaterThan(200_000);
+  });
+
+  it('detects every injected incident on its own entity within two windows of its start', () => {
+    for (const incident of truth) {
+      const start = Date.parse(incident.start);
+      const allowed = incident.kind === 'feature-drift' ? 2 * DRIFT_CADENCE : 2 * WINDOW;
+      for (const entity of incident.entities.filter((e) => !e.startsWith('edge:'))) {
+        const first = report.anomalies
+          .filter((a) => a.entity === entity && Date.parse(a.windowEnd) > start)
+          .map((a) => Date.parse(a.windowStart))
+          .sort((a, b) => a - b)[0];
+        expect(first, `${incident.kind}: no anomaly on ${entity}`).toBeDefined();
+        expect((first ?? Infinity) - start, `${incident.kind}: ${entity} detected late`).toBeLessThanOrEqual(allowed);
+      }
+    }
+  });
+
+  it('stays quiet on the benign part: every anomaly belongs to an injected incident or its cascade', () => {
+    const stray = report.anomalies.filter((a) => {
+      const at = Date.parse(a.windowStart);
+      return !truth.some((incident) =>
+        at >= Date.parse(incident.start) - WINDOW && at <= Date.parse(incident.end) + AFTERMATH &&
+        (incident.entities.includes(a.entity) || incident.related.includes(a.entity)));
+    });
+    expect(stray.map((a) => `${a.windowStart} ${a.detector} ${a.entity}`)).toEqual([]);
+    const firstIncident = Math.min(...truth.map((i) => Date.parse(i.start)));
+    expect(report.anomalies.filter((a) => Date.parse(a.windowStart) < firstIncident)).toEqual([]);
+  });
+
+  it('would quarantine the exfiltrating pod, rotate the credential under attack and roll the model back', () => {
+    const exfil = truth.find((i) => i.kind === 'exfiltration')?.entities.find((e) => e.startsWith('pod:'));
+    const pod = exfil?.slice('pod:'.length);
+    expect(report.actions).toContainEqual(expect.objectContaining({ action: 'kubernetes.quarantine-pod', target: `Pod ${pod ?? '?'}`, outcome: 'dry-run' }));
+    expect(report.actions).toContainEqual(expect.objectContaining({ playbook: 'rotate-credentials-on-stuffing', action: 'vault.rotate-secret', outcome: 'dry-run' }));
+    expect(report.actions).toContainEqual(expect.objectContaining({ playbook: 'model-rollback', action: 'kubernetes.rollback-deployment', outcome: 'dry-run' }));
+    expect(report.actions.filter((a) => a.outcome === 'failed')).toEqual([]);
+  });
+
+  it('gives every anomaly its evidence: features observed against expected, score in [0, 1)', () => {
+    for (const anomaly of report.anomalies) {
+      expect(anomaly.score).toBeGreaterThan(0);
+      expect(anomaly.score).toBeLessThan(1);
+      expect(anomaly.evidence.length).toBeGreaterThan(0);
+      for (const e of anomaly.evidence) expect(Number.isFinite(e.observed) && Number.isFinite(e.expected)).toBe(true);
+    }
+  });
+
+  it('leaves an intact audit ledger behind', async () => {
+    expect(await verifyLedger(join(stateDir, 'audit'))).toMatchObject({ ok: true });
+  });
+});
