@@ -1,6 +1,8 @@
 import type { RunReport } from '../app.js';
 
 const n = (x: number): string => x.toLocaleString('en-US');
+/** Scores are in [0, 1): truncate rather than round, so 0.9996 never prints as 1.000. */
+const score = (x: number): string => (Math.floor(x * 1000) / 1000).toFixed(3);
 const time = (iso: string): string => iso.replace('T', ' ').replace(/:\d\d\.\d{3}Z$/, 'Z');
 
 /** The human summary of a run: totals, then each incident with its evidence and what would be done. */
@@ -14,13 +16,13 @@ export function formatReport(report: RunReport): string {
   for (const incident of report.incidents) {
     out.push('');
     out.push(`incident ${incident.id}  ${incident.entity}`);
-    out.push(`  ${time(incident.openedAt)} .. ${time(incident.lastSeen)}  max score ${incident.maxScore.toFixed(3)}  ${incident.anomalies} anomalous window(s)`);
+    out.push(`  ${time(incident.openedAt)} .. ${time(incident.lastSeen)}  max score ${score(incident.maxScore)}  ${incident.anomalies} anomalous window(s)`);
     const anomalies = report.anomalies.filter((a) => a.entity === incident.entity && a.windowStart >= incident.openedAt && a.windowEnd <= incident.lastSeen);
     const firstByDetector = new Map<string, (typeof anomalies)[number]>();
     for (const a of anomalies) if (!firstByDetector.has(a.detector)) firstByDetector.set(a.detector, a);
     for (const a of firstByDetector.values()) {
       const evidence = a.evidence.map((e) => `${e.feature} ${fmt(e.observed)} (expected ${fmt(e.expected)})${e.details ? ` [${e.details.slice(0, 3).join('; ')}${e.details.length > 3 ? '; ...' : ''}]` : ''}`);
-      out.push(`  ${a.detector} (${a.severity}) score ${a.score.toFixed(3)}: ${evidence.join(', ')}`);
+      out.push(`  ${a.detector} (${a.severity}) score ${score(a.score)}: ${evidence.join(', ')}`);
     }
     for (const action of report.actions.filter((x) => x.incidentId === incident.id)) {
       out.push(`  -> ${action.playbook} / ${action.step}: ${action.outcome}: ${action.description}`);

@@ -86,7 +86,7 @@ export class PlaybookEngine {
       }
       this.ranFor.add(runKey);
       this.cooldownUntil.set(cooldownKey, anomaly.windowEnd + playbook.spec.cooldown);
-      decide(true, `trigger matched ${anomaly.detector} on ${anomaly.entity.key} (score ${anomaly.score.toFixed(3)})`);
+      decide(true, `trigger matched ${anomaly.detector} on ${anomaly.entity.key} (score ${(Math.floor(anomaly.score * 1000) / 1000).toFixed(3)})`);
       actions.push(...this.runSteps(playbook, anomaly, incident));
     }
     return { decisions, actions };

@@ -43,7 +43,7 @@ export function renderTemplates(value: unknown, context: TemplateContext): { val
       switch (field) {
         case 'id': return context.anomaly.id;
         case 'detector': return context.anomaly.detector;
-        case 'score': return context.anomaly.score.toFixed(3);
+        case 'score': return (Math.floor(context.anomaly.score * 1000) / 1000).toFixed(3);
         case 'severity': return context.anomaly.severity;
         default: return undefined;
       }
