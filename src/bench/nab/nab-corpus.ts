@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { MeshwardenError } from '../../shared/errors.js';
 
 /** One row of a NAB data file, with its original text kept so results reproduce it exactly. */
 export interface NabRow {
@@ -23,13 +24,9 @@ export interface NabDataFile {
 }
 
 /** Raised when a NAB directory does not have NAB's layout or its files do not parse. */
-export class NabCorpusError extends Error {
-  readonly code = 'NAB_CORPUS_INVALID';
-  readonly retriable = false;
-
+export class NabCorpusError extends MeshwardenError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'NabCorpusError';
+    super('nab-corpus-invalid', message, { cause: options?.cause });
   }
 }
 

@@ -17,6 +17,8 @@
  *   and `null = -fnWeight * windows`.
  */
 
+import { MeshwardenError } from '../../shared/errors.js';
+
 /** Weights of one NAB application profile. */
 export interface NabCostMatrix {
   readonly tpWeight: number;
@@ -68,13 +70,9 @@ export interface NabThresholdScore {
 }
 
 /** Raised when the labels do not fit the data (a window limit that is no row's timestamp). */
-export class NabLabelError extends Error {
-  readonly code = 'NAB_LABEL_MISMATCH';
-  readonly retriable = false;
-
+export class NabLabelError extends MeshwardenError {
   constructor(message: string) {
-    super(message);
-    this.name = 'NabLabelError';
+    super('nab-label-mismatch', message);
   }
 }
 

@@ -1,16 +1,12 @@
+import { MeshwardenError } from '../../shared/errors.js';
+
 /**
  * Raised when a saved scorer state cannot be restored: it was written by another algorithm, by an
  * incompatible version, or it is malformed. Not retriable: the same bytes fail the same way, and the
  * caller should start the scorer afresh instead.
  */
-export class ScorerSnapshotError extends Error {
-  /** Stable machine-readable code. */
-  readonly code = 'SCORER_SNAPSHOT_INVALID';
-  /** Restoring again cannot succeed. */
-  readonly retriable = false;
-
+export class ScorerSnapshotError extends MeshwardenError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ScorerSnapshotError';
+    super('scorer-snapshot-invalid', message, { retriable: false, cause: options?.cause });
   }
 }

@@ -25,7 +25,7 @@ describe('restoreScorer', () => {
   it('rejects a malformed snapshot state', () => {
     const config = algorithmSchema.parse({ type: 'robust-zscore' });
     expect(() => restoreScorer(config, { algorithm: 'robust-zscore', version: 1, state: { x: 1 } })).toThrow(
-      expect.objectContaining({ code: 'SCORER_SNAPSHOT_INVALID' }),
+      expect.objectContaining({ code: 'scorer-snapshot-invalid' }),
     );
   });
 });

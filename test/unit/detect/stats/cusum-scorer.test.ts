@@ -40,7 +40,7 @@ describe('cusum', () => {
   it('rejects a snapshot written by another algorithm', () => {
     const z = createScorer(algorithmSchema.parse({ type: 'robust-zscore' }));
     expect(() => restoreScorer(algorithmSchema.parse({ type: 'cusum' }), z.snapshot())).toThrow(
-      expect.objectContaining({ code: 'SCORER_SNAPSHOT_INVALID' }),
+      expect.objectContaining({ code: 'scorer-snapshot-invalid' }),
     );
   });
 });

@@ -1,0 +1,38 @@
+import type { AlgorithmConfig, AlgorithmInput } from './algorithm-registry.js';
+import { algorithmSchema } from './algorithm-registry.js';
+
+/**
+ * The general-purpose detector: a level model (EWMA) and a daily-rhythm model (seasonal), each
+ * calibrated against its own score history on the series, combined by `max`, with repeated alarms
+ * held off. One fixed parameter set for every series; this is what `docs/detection.md` benchmarks.
+ */
+const meshwarden: AlgorithmInput = {
+  type: 'ensemble',
+  combine: 'max',
+  calibration: { halfLife: 2000, warmup: 100 },
+  holdoff: { halfLife: 200, damping: 0.5 },
+  members: [
+    { type: 'ewma', halfLife: 1000 },
+    { type: 'seasonal', period: 'day', clip: 1000 },
+  ],
+};
+
+/**
+ * Named algorithm declarations usable wherever a detector file is expected (e.g.
+ * `meshwarden bench nab --detector meshwarden`): each single algorithm with its defaults, and the
+ * `meshwarden` ensemble.
+ */
+export const builtInAlgorithms: Readonly<Record<string, AlgorithmInput>> = {
+  meshwarden,
+  'robust-zscore': { type: 'robust-zscore' },
+  cusum: { type: 'cusum' },
+  ewma: { type: 'ewma' },
+  'page-hinkley': { type: 'page-hinkley' },
+  seasonal: { type: 'seasonal' },
+};
+
+/** The parsed built-in declaration called `name`, or undefined when there is none. */
+export function builtInAlgorithm(name: string): AlgorithmConfig | undefined {
+  const input = Object.hasOwn(builtInAlgorithms, name) ? builtInAlgorithms[name] : undefined;
+  return input === undefined ? undefined : algorithmSchema.parse(input);
+}
