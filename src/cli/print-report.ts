@@ -1,8 +1,8 @@
 import type { RunReport } from '../app.js';
+import { formatScore } from '../shared/format-score.js';
 
 const n = (x: number): string => x.toLocaleString('en-US');
-/** Scores are in [0, 1): truncate rather than round, so 0.9996 never prints as 1.000. */
-const score = (x: number): string => (Math.floor(x * 1000) / 1000).toFixed(3);
+const score = formatScore;
 const time = (iso: string): string => iso.replace('T', ' ').replace(/:\d\d\.\d{3}Z$/, 'Z');
 
 /** The human summary of a run: totals, then each incident with its evidence and what would be done. */

@@ -1,6 +1,7 @@
 import { findAction } from '../actions/action-registry.js';
 import type { ActionTarget } from '../actions/action-definition.js';
 import type { Anomaly } from '../detect/anomaly.js';
+import { formatScore } from '../shared/format-score.js';
 import type { Incident } from '../triage/incident-tracker.js';
 import type { PlaybookSpec, PlaybookStep } from './playbook-spec.js';
 import { renderTemplates } from './templates.js';
@@ -86,7 +87,7 @@ export class PlaybookEngine {
       }
       this.ranFor.add(runKey);
       this.cooldownUntil.set(cooldownKey, anomaly.windowEnd + playbook.spec.cooldown);
-      decide(true, `trigger matched ${anomaly.detector} on ${anomaly.entity.key} (score ${(Math.floor(anomaly.score * 1000) / 1000).toFixed(3)})`);
+      decide(true, `trigger matched ${anomaly.detector} on ${anomaly.entity.key} (score ${formatScore(anomaly.score)})`);
       actions.push(...this.runSteps(playbook, anomaly, incident));
     }
     return { decisions, actions };

@@ -1,5 +1,6 @@
 import type { Anomaly } from '../detect/anomaly.js';
 import type { EntityKind } from '../features/entity.js';
+import { formatScore } from '../shared/format-score.js';
 
 const TEMPLATE = /\{\{\s*([a-zA-Z.]+)\s*\}\}/g;
 
@@ -43,7 +44,7 @@ export function renderTemplates(value: unknown, context: TemplateContext): { val
       switch (field) {
         case 'id': return context.anomaly.id;
         case 'detector': return context.anomaly.detector;
-        case 'score': return (Math.floor(context.anomaly.score * 1000) / 1000).toFixed(3);
+        case 'score': return formatScore(context.anomaly.score);
         case 'severity': return context.anomaly.severity;
         default: return undefined;
       }
