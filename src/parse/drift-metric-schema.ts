@@ -78,7 +78,7 @@ export const driftMetricSchema = z
   .superRefine((value, ctx) => {
     const w = value.window;
     if (w?.start !== undefined && w.end !== undefined && Date.parse(w.start) > Date.parse(w.end)) {
-      ctx.addIssue({ code: 'custom', path: ['window', 'end'], message: 'is before window.start' });
+      ctx.addIssue({ code: 'custom', path: ['window', 'end'], message: 'is before window.start', input: w.end });
     }
     const d = value.dataset;
     if (
@@ -90,6 +90,7 @@ export const driftMetricSchema = z
         code: 'custom',
         path: ['dataset', 'number_of_drifted_columns'],
         message: 'is greater than dataset.number_of_columns',
+        input: d.number_of_drifted_columns,
       });
     }
   })

@@ -20,6 +20,12 @@ function describe(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type' && issue.input === undefined) {
     return `'${where}' is required`;
   }
+  if (issue.code === 'custom') {
+    // Cross-field rules phrase their message as a predicate on the key ("is before window.start")
+    // and pass the offending value as input, when there is one.
+    const got = issue.input === undefined || typeof issue.input === 'object' ? '' : ` (got ${quote(issue.input)})`;
+    return `'${where}' ${issue.message}${got}`;
+  }
   const value = 'input' in issue && issue.input !== undefined ? ` (got ${quote(issue.input)})` : '';
   return where.length === 0 ? `${issue.message}${value}` : `'${where}': ${issue.message}${value}`;
 }
