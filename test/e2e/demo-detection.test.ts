@@ -34,7 +34,7 @@ beforeAll(async () => {
   try {
     truth = generateRecording(options, (chunk) => {
       writeSync(fd, chunk);
-    }).incidentsFile.incidents as readonly GroundTruth[];
+    }).incidentsFile.incidents;
   } finally {
     closeSync(fd);
   }
