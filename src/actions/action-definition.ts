@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { ActionContext, ActionResult } from './action-context.js';
 
 /** One Kubernetes RBAC rule an action needs; the Helm chart's Role is derived from these. */
 export interface RbacRule {
@@ -43,6 +44,12 @@ export interface ActionDefinition<S extends z.ZodType = z.ZodType> {
   target(params: z.output<S>): ActionTarget;
   /** One sentence saying exactly what the action would do: the dry-run record. */
   describe(params: z.output<S>): string;
+  /**
+   * Performs the action for real. Idempotent: with the same `ctx.idempotencyKey` a second call
+   * changes nothing and returns `already-done`. Throws `ActionError` (reason auth, rate-limited,
+   * client, server, timeout, conflict, refused). Absent while an action exists only in dry-run.
+   */
+  execute?(params: z.output<S>, ctx: ActionContext): Promise<ActionResult>;
 }
 
 /** Type helper: keeps the schema's type while checking the definition's shape. */
