@@ -88,6 +88,24 @@ interface Observed {
   readonly drift: Record<string, unknown>[];
 }
 
+const NUMERIC_KEYS = new Set(['response_code', 'bytes_received', 'bytes_sent', 'duration']);
+
+/** Istio's typed JSON: the 24 keys, numbers where Envoy renders numbers, null (never "-") for unset. */
+function checkIstioJson(text: string, problem: (message: string) => void): void {
+  const entry = JSON.parse(text) as Record<string, unknown>;
+  const keys = Object.keys(entry).sort();
+  if (keys.join() !== [...ISTIO_JSON_KEYS].sort().join()) problem(`JSON keys ${keys.join()}`);
+  for (const [key, value] of Object.entries(entry)) {
+    if (NUMERIC_KEYS.has(key)) {
+      if (typeof value !== 'number') problem(`${key} is not a number: ${text}`);
+    } else if (value !== null && typeof value !== 'string') {
+      problem(`${key} is neither a string nor null: ${text}`);
+    } else if (value === '-' && key !== 'response_flags') {
+      problem(`${key} is "-" instead of null: ${text}`);
+    }
+  }
+}
+
 const ipOf = (address: string): string => address.split(':')[0] ?? '';
 
 function observe(): { result: RecordingResult; seen: Observed } {
@@ -181,11 +199,7 @@ function observe(): { result: RecordingResult; seen: Observed } {
           seen.proxyAppLines++;
           continue;
         }
-        if (line.text.startsWith('{')) {
-          const keys = Object.keys(JSON.parse(line.text) as object).sort();
-          if (keys.join() !== [...ISTIO_JSON_KEYS].sort().join()) problem(`JSON keys ${keys.join()}`);
-          if (line.text.includes('"-"') && !/"response_flags":"-"/.test(line.text)) problem(`"-" instead of null: ${line.text}`);
-        }
+        if (line.text.startsWith('{')) checkIstioJson(line.text, problem);
         const view = parseAccessLine(line.text);
         if (view === undefined) problem(`not an access log: ${line.text}`);
         else onAccess(view, line.meta, line.text);
