@@ -39,7 +39,7 @@ export function benchNabCommand(): Command {
     .requiredOption('--data <dir>', 'NAB directory holding data/<category>/<file>.csv and labels/combined_windows.json')
     .requiredOption(
       '--detector <file|name>',
-      `algorithm YAML file (parsed like a detector's algorithm) or a built-in: ${Object.keys(builtInAlgorithms).join(', ')}`,
+      `algorithm YAML file, inline YAML mapping ({type: ewma, ...}) or a built-in: ${Object.keys(builtInAlgorithms).join(', ')}`,
     )
     .requiredOption('--out <dir>', 'results directory (NAB layout: <out>/<detector>/<category>/<detector>_<file>.csv)')
     .option('--name <name>', 'detector name in the results (default: the built-in name or the file name)')
@@ -60,8 +60,12 @@ export function benchNabCommand(): Command {
     });
 }
 
-/** Resolves `--detector`: an existing file is read as YAML, otherwise a built-in name. */
+/**
+ * Resolves `--detector`: an inline mapping (`{type: ewma, halfLife: 500}`) is parsed as YAML, an
+ * existing file is read as YAML, anything else must be a built-in name.
+ */
 export async function resolveDetector(argument: string): Promise<{ config: AlgorithmConfig; label: string }> {
+  if (argument.trimStart().startsWith('{')) return { config: parseAlgorithm(argument, 'inline'), label: inlineLabel(argument) };
   if (!existsSync(argument)) {
     const builtIn = builtInAlgorithm(argument);
     if (builtIn === undefined) {
@@ -71,19 +75,32 @@ export async function resolveDetector(argument: string): Promise<{ config: Algor
     }
     return { config: builtIn, label: argument };
   }
+  return {
+    config: parseAlgorithm(await readFile(argument, 'utf8'), argument),
+    label: path.basename(argument).replace(/\.ya?ml$/i, ''),
+  };
+}
+
+function parseAlgorithm(text: string, source: string): AlgorithmConfig {
   let document: unknown;
   try {
-    document = parseYaml(await readFile(argument, 'utf8'));
+    document = parseYaml(text);
   } catch (error) {
-    throw new DetectorFileError(`${argument}: not valid YAML`, { cause: error });
+    throw new DetectorFileError(`${source}: not valid YAML`, { cause: error });
   }
   const parsed = algorithmSchema.safeParse(document);
   if (!parsed.success) {
-    throw new DetectorFileError(`${argument}: invalid algorithm\n${z.prettifyError(parsed.error)}`, {
+    throw new DetectorFileError(`${source}: invalid algorithm\n${z.prettifyError(parsed.error)}`, {
       cause: parsed.error,
     });
   }
-  return { config: parsed.data, label: path.basename(argument).replace(/\.ya?ml$/i, '') };
+  return parsed.data;
+}
+
+/** A short name for an inline declaration: its type, e.g. `ewma`. */
+function inlineLabel(text: string): string {
+  const type = /type\s*:\s*['"]?([A-Za-z-]+)/.exec(text);
+  return type?.[1] ?? 'inline';
 }
 
 /** The human-readable result: one line per profile with the normalised score and its threshold. */

@@ -5,6 +5,7 @@ import type { EnsembleOptions } from './ensemble-scorer.js';
 import { EnsembleScorer, ensembleOptionsShape, type ensembleOptionsSchema } from './ensemble-scorer.js';
 import { EwmaScorer, ewmaSchema } from './ewma-scorer.js';
 import { PageHinkleyScorer, pageHinkleySchema } from './page-hinkley-scorer.js';
+import { RangeScorer, rangeSchema } from './range-scorer.js';
 import { RobustZscoreScorer, robustZscoreSchema } from './robust-zscore-scorer.js';
 import { ScorerSnapshotError } from './scorer-snapshot-error.js';
 import { SeasonalScorer, seasonalSchema } from './seasonal-scorer.js';
@@ -17,6 +18,7 @@ const leafSchemas = [
   pageHinkleySchema,
   seasonalSchema,
   thresholdSchema,
+  rangeSchema,
 ] as const;
 
 type LeafConfig = z.infer<(typeof leafSchemas)[number]>;
@@ -81,6 +83,8 @@ function build(config: AlgorithmConfig, snapshot?: ScorerSnapshot): StreamScorer
       return new SeasonalScorer(config, snapshot);
     case 'threshold':
       return new ThresholdScorer(config, snapshot);
+    case 'range':
+      return new RangeScorer(config, snapshot);
     case 'ensemble':
       return buildEnsemble(config, snapshot);
   }

@@ -2,18 +2,22 @@ import type { AlgorithmConfig, AlgorithmInput } from './algorithm-registry.js';
 import { algorithmSchema } from './algorithm-registry.js';
 
 /**
- * The general-purpose detector: a level model (EWMA) and a daily-rhythm model (seasonal), each
- * calibrated against its own score history on the series, combined by `max`, with repeated alarms
- * held off. One fixed parameter set for every series; this is what `docs/detection.md` benchmarks.
+ * The general-purpose detector: a level model (EWMA), a daily-rhythm model (seasonal) and a
+ * novelty-of-level model (range), each calibrated against its own score history on the series,
+ * combined by `max`, with repeated alarms held off. The seasonal baselines are deliberately
+ * non-robust (`clip: 1000`): on bursty series a robust scale collapses to the quiet level and every
+ * routine burst would look extreme. One fixed parameter set for every series; this is what
+ * `docs/detection.md` benchmarks.
  */
 const meshwarden: AlgorithmInput = {
   type: 'ensemble',
   combine: 'max',
-  calibration: { halfLife: 2000, warmup: 100 },
+  calibration: { halfLife: 2000, warmup: 100, minSpread: 0.05 },
   holdoff: { halfLife: 200, damping: 0.5 },
   members: [
-    { type: 'ewma', halfLife: 1000 },
-    { type: 'seasonal', period: 'day', clip: 1000 },
+    { type: 'ewma', halfLife: 1000, zAlarm: 6 },
+    { type: 'seasonal', period: 'day', clip: 1000, zAlarm: 6 },
+    { type: 'range', halfLife: 5000, tolerance: 0.1 },
   ],
 };
 
@@ -29,6 +33,7 @@ export const builtInAlgorithms: Readonly<Record<string, AlgorithmInput>> = {
   ewma: { type: 'ewma' },
   'page-hinkley': { type: 'page-hinkley' },
   seasonal: { type: 'seasonal' },
+  range: { type: 'range' },
 };
 
 /** The parsed built-in declaration called `name`, or undefined when there is none. */
