@@ -16,8 +16,6 @@ export const seasonalSchema = z
     period: z.enum(['day', 'week']).default('day'),
     /** Width of a bucket in minutes; must divide the period. */
     bucketMinutes: z.number().int().positive().default(60),
-    /** Offset of the local clock from UTC, so buckets follow the users' day (e.g. 60 for CET). */
-    utcOffsetMinutes: z.number().int().min(-14 * 60).max(14 * 60).default(0),
     /** Observations absorbed before scoring starts; scores are 0 until then. */
     warmup: z.number().int().min(1).default(30),
     /** Half-life of the global baseline, in observations. */
@@ -99,9 +97,10 @@ export class SeasonalScorer implements StreamScorer {
   }
 
   private bucketIndex(timestampMs: number): number {
-    const local = timestampMs + this.config.utcOffsetMinutes * 60_000;
-    const slot = Math.floor(local / this.bucketMs);
-    // Epoch day 0 was a Thursday; weekly buckets only need a fixed origin, not a Monday one.
+    // Buckets are counted from the epoch: they only need to partition the period consistently, so
+    // neither the time zone nor the weekday the epoch fell on matters (a zone offset that is a
+    // multiple of the bucket width would only relabel the same buckets).
+    const slot = Math.floor(timestampMs / this.bucketMs);
     return ((slot % this.bucketCount) + this.bucketCount) % this.bucketCount;
   }
 
