@@ -7,6 +7,12 @@
 // 2001), and a parser at the edge must not invent a time from garbage.
 const RFC3339 = /^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)$/;
 
+// The last date the fast path converted, and its day number since the epoch.
+let lastYear = -1;
+let lastMonth = -1;
+let lastDay = -1;
+let lastDays = 0;
+
 const DAYS_BEFORE_MONTH = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
 
 function digit(s: string, i: number): number {
@@ -102,7 +108,14 @@ export function parseTimestampRange(text: string, start: number, end: number): n
       sec >= 0 &&
       sec <= 60
     ) {
-      return ((daysFromEpoch(y, mo, d) * 24 + h) * 60 + mi) * 60_000 + sec * 1000 + ms;
+      // Lines arrive in time order, so nearly all share the previous line's date.
+      if (y !== lastYear || mo !== lastMonth || d !== lastDay) {
+        lastDays = daysFromEpoch(y, mo, d);
+        lastYear = y;
+        lastMonth = mo;
+        lastDay = d;
+      }
+      return ((lastDays * 24 + h) * 60 + mi) * 60_000 + sec * 1000 + ms;
     }
     return undefined;
   }

@@ -75,7 +75,7 @@ export function parseUpstreamCluster(cluster: string | undefined, sni?: string):
   if (cluster === undefined) return NONE;
   // A mesh has few clusters and few SNIs, and every access line names one: remembering the answer
   // is cheaper than re-reading the name.
-  const inboundWithoutFqdn = cluster.endsWith('||') && cluster.startsWith('inbound|');
+  const inboundWithoutFqdn = isInboundWithoutFqdn(cluster);
   const cache = inboundWithoutFqdn ? bySni : byCluster;
   const key = inboundWithoutFqdn ? (sni ?? '') : cluster;
   const cached = cache.get(key);
@@ -84,6 +84,19 @@ export function parseUpstreamCluster(cluster: string | undefined, sni?: string):
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(key, target);
   return target;
+}
+
+/** `inbound|<port>||`, tested with charCodeAt: cheaper than two builtin calls on the hot path. */
+function isInboundWithoutFqdn(cluster: string): boolean {
+  const n = cluster.length;
+  return (
+    n > 10 &&
+    cluster.charCodeAt(n - 1) === 124 &&
+    cluster.charCodeAt(n - 2) === 124 &&
+    cluster.charCodeAt(0) === 105 && // i
+    cluster.charCodeAt(7) === 124 &&
+    cluster.startsWith('inbound|')
+  );
 }
 
 /** Upper bound on each cache; past it the cache starts over, so a churn of names cannot grow it. */
