@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const pipelineRate = best('parse + features + detect + act', () => {
     const pipeline = new Pipeline(detectors, playbooks, DEFAULT_PIPELINE_OPTIONS, {
       deadLetters: { add: () => { sink++; } },
-      ledger: { append: () => { ledgerRecords++; } },
+      ledger: { append: () => { ledgerRecords++; }, flush: () => Promise.resolve() },
     });
     for (let i = 0; i < lines.length; i++) pipeline.ingest(lines[i] ?? '', { source: 'bench', position: i });
     pipeline.finish();

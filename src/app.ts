@@ -16,11 +16,14 @@ import type { DetectorSpec } from './detect/detector-spec.js';
 import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, type AdvanceResult, type FeatureExtractorOptions } from './features/feature-extractor.js';
 import { parseMessage } from './parse/parse-message.js';
 import type { DeadLetter, RecordOrigin } from './parse/records.js';
-import { PlaybookEngine, type ActionRecord } from './playbook/playbook-engine.js';
+import { PlaybookEngine, type ActionRecord, type PlaybookEngineSnapshot } from './playbook/playbook-engine.js';
 import type { PlaybookSpec } from './playbook/playbook-spec.js';
+import { RunExecutor } from './playbook/run-executor.js';
+import { MemoryRunStore, type PlaybookRun } from './playbook/run-store.js';
+import { DEFAULT_SAFETY_POLICY, SafetyGuard, type SafetyGuardSnapshot, type SafetyPolicy } from './playbook/safety-guard.js';
 import type { Clock } from './shared/clock.js';
 import { ConfigError } from './shared/errors.js';
-import type { Logger } from './shared/logger.js';
+import { silentLogger, type Logger } from './shared/logger.js';
 import { DeadLetterFile } from './sources/dead-letter-file.js';
 import { readLines } from './sources/line-source.js';
 import { IncidentTracker, type Incident } from './triage/incident-tracker.js';
@@ -33,13 +36,14 @@ export interface DeadLetterSink {
 /** Where ledger records go. */
 export interface LedgerSink {
   append(type: 'run' | 'anomaly' | 'incident' | 'decision' | 'action' | 'refusal', data: unknown): unknown;
+  flush(): Promise<void>;
 }
 
 /** Settings of one pipeline. */
 export interface PipelineOptions {
   readonly features: FeatureExtractorOptions;
   readonly dryRun: boolean;
-  readonly protectedNamespaces: readonly string[];
+  readonly safety: SafetyPolicy;
   /** Quiet time after which an incident resolves. */
   readonly resolveAfterMs: number;
   readonly maxMessageBytes: number;
@@ -48,7 +52,7 @@ export interface PipelineOptions {
 export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   features: DEFAULT_FEATURE_OPTIONS,
   dryRun: true,
-  protectedNamespaces: ['kube-system', 'kube-public', 'kube-node-lease', 'meshwarden'],
+  safety: DEFAULT_SAFETY_POLICY,
   resolveAfterMs: 10 * 60_000,
   maxMessageBytes: 1024 * 1024,
 };
@@ -62,6 +66,22 @@ export interface PipelineCounters {
   late: number;
   unattributed: number;
   windows: number;
+}
+
+/** Everything a pipeline keeps across restarts besides the ledger. */
+export interface PipelineState {
+  readonly detectors?: DetectorStateSnapshot;
+  readonly playbooks?: PlaybookEngineSnapshot;
+  readonly safety?: SafetyGuardSnapshot;
+}
+
+/** A detector breaker that opened: automatic action on its anomalies is suspended. */
+export interface BreakerEvent {
+  readonly detector: string;
+  readonly share: number;
+  readonly scored: number;
+  readonly windowEnd: string;
+  readonly until: string;
 }
 
 /** A resolved or still-open incident as reported. */
@@ -84,22 +104,37 @@ export class Pipeline {
   readonly anomalies: Anomaly[] = [];
   readonly actions: ActionRecord[] = [];
   readonly incidents: IncidentSummary[] = [];
+  readonly breakers: BreakerEvent[] = [];
+  /** Live runs waiting to be handed to the executor (see `drain`). */
+  private readonly pendingRuns: PlaybookRun[] = [];
   private readonly features: FeatureExtractor;
   private readonly detectors: DetectorRuntime;
   private readonly triage: IncidentTracker;
   private readonly playbooks: PlaybookEngine;
+  readonly guard: SafetyGuard;
+  private readonly executor: RunExecutor;
 
   constructor(
     detectors: readonly DetectorSpec[],
     playbooks: readonly PlaybookSpec[],
     private readonly options: PipelineOptions,
     private readonly sinks: { readonly deadLetters: DeadLetterSink; readonly ledger: LedgerSink },
-    detectorState?: DetectorStateSnapshot,
+    state: PipelineState = {},
+    /** Builds the executor of runs; the default executes nothing live (dry-run replays). */
+    executor?: (guard: SafetyGuard, playbooks: ReadonlyMap<string, PlaybookSpec>) => RunExecutor,
   ) {
     this.features = new FeatureExtractor(options.features);
-    this.detectors = new DetectorRuntime(detectors, detectorState);
+    this.detectors = new DetectorRuntime(detectors, state.detectors);
     this.triage = new IncidentTracker(options.resolveAfterMs);
-    this.playbooks = new PlaybookEngine(playbooks, { dryRun: options.dryRun, protectedNamespaces: options.protectedNamespaces });
+    this.playbooks = new PlaybookEngine(playbooks, { dryRun: options.dryRun }, state.playbooks);
+    this.guard = new SafetyGuard(options.safety, state.safety);
+    const byName = new Map(playbooks.map((p) => [p.metadata.name, p]));
+    this.executor = executor
+      ? executor(this.guard, byName)
+      : new RunExecutor({
+          playbooks: byName, guard: this.guard, store: new MemoryRunStore(), ledger: sinks.ledger,
+          actionDeps: { clock: { now: () => Date.now() }, logger: silentLogger() },
+        });
   }
 
   /** Parses one message and feeds its records; closes windows the watermark passed. */
@@ -137,8 +172,21 @@ export class Pipeline {
     for (const incident of this.triage.resolveAll()) this.resolved(incident);
   }
 
-  detectorState(): DetectorStateSnapshot {
-    return this.detectors.snapshot();
+  /** Executes the live runs queued since the last call (at-least-once: call before committing input). */
+  async drain(): Promise<void> {
+    while (this.pendingRuns.length > 0) {
+      const run = this.pendingRuns.shift();
+      if (run) await this.executor.start(run);
+    }
+  }
+
+  /** The executor of live runs (to resume runs after a restart, or deliver approval decisions). */
+  get runs(): RunExecutor {
+    return this.executor;
+  }
+
+  state(): PipelineState {
+    return { detectors: this.detectors.snapshot(), playbooks: this.playbooks.snapshot(), safety: this.guard.snapshot() };
   }
 
   get trackedEntities(): number {
@@ -152,13 +200,34 @@ export class Pipeline {
 
   private process(closed: AdvanceResult): void {
     if (closed.evicted.length > 0) this.detectors.forget(closed.evicted);
-    let latest = Number.NEGATIVE_INFINITY;
-    for (const window of closed.windows) {
-      this.counters.windows++;
-      latest = Math.max(latest, window.windowEnd);
-      for (const anomaly of this.detectors.score(window)) this.anomaly(anomaly);
+    const windows = closed.windows;
+    // Windows come sorted by start. Score each window start as a group, feed the breaker with the
+    // group's verdicts, then act: a detector gone haywire is stopped before its anomalies act.
+    for (let i = 0; i < windows.length; ) {
+      const start = windows[i]?.windowStart;
+      const anomalies: Anomaly[] = [];
+      let end = 0;
+      for (; i < windows.length && windows[i]?.windowStart === start; i++) {
+        const window = windows[i];
+        if (window === undefined) continue;
+        this.counters.windows++;
+        end = window.windowEnd;
+        anomalies.push(...this.detectors.score(window));
+      }
+      for (const [detector, { scored, flagged }] of this.detectors.takeTally()) {
+        const opened = this.guard.observeWindow(detector, flagged, scored, end);
+        if (opened) {
+          const event: BreakerEvent = {
+            detector, share: opened.share, scored: opened.scored,
+            windowEnd: new Date(end).toISOString(), until: new Date(opened.until).toISOString(),
+          };
+          this.breakers.push(event);
+          this.sinks.ledger.append('decision', { event: 'breaker-opened', ...event });
+        }
+      }
+      for (const anomaly of anomalies) this.anomaly(anomaly);
+      for (const incident of this.triage.resolve(end)) this.resolved(incident);
     }
-    if (closed.windows.length > 0) for (const incident of this.triage.resolve(latest)) this.resolved(incident);
   }
 
   private anomaly(anomaly: Anomaly): void {
@@ -167,11 +236,18 @@ export class Pipeline {
     ledger.append('anomaly', anomaly);
     const { incident, opened } = this.triage.observe(anomaly);
     if (opened) ledger.append('incident', { event: 'opened', id: incident.id, entity: incident.entity.key, openedAt: incident.openedAt });
-    const { decisions, actions } = this.playbooks.handle(anomaly, incident);
+    const { decisions, runs } = this.playbooks.handle(anomaly, incident);
     for (const decision of decisions) ledger.append('decision', decision);
-    for (const action of actions) {
-      ledger.append(action.outcome === 'refused' ? 'refusal' : 'action', action);
-      this.actions.push(action);
+    for (const run of runs) {
+      if (!run.dryRun) {
+        this.pendingRuns.push(run);
+        continue;
+      }
+      for (const result of this.executor.dryRun(run)) {
+        const record: ActionRecord = { ...result, playbook: run.playbook, anomalyId: anomaly.id, incidentId: incident.id };
+        ledger.append(result.outcome === 'refused' ? 'refusal' : 'action', record);
+        this.actions.push(record);
+      }
     }
   }
 
@@ -187,6 +263,7 @@ export class Pipeline {
     };
     this.incidents.push(summary);
     this.sinks.ledger.append('incident', { event: 'resolved', ...summary });
+    this.playbooks.forgetIncident(incident.id, incident.lastSeen);
   }
 }
 
@@ -212,6 +289,7 @@ export interface RunReport {
   readonly anomalies: ReportAnomaly[];
   readonly incidents: IncidentSummary[];
   readonly actions: ReportAction[];
+  readonly breakers: BreakerEvent[];
   readonly ledger: { readonly path: string; readonly lastSeq: number };
   readonly deadLetterFile: string;
 }
@@ -228,7 +306,7 @@ export interface ReportAction extends Omit<ActionRecord, 'at'> {
   readonly at: string;
 }
 
-const DETECTOR_STATE_FILE = 'detector-state.json';
+const STATE_FILE = 'engine-state.json';
 
 /**
  * Replays a file (or stdin) through the pipeline in dry-run, keeping state (ledger, dead letters,
@@ -248,7 +326,7 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: { clock: Cl
     config.playbooks.map((p) => p.value),
     pipelineOptions,
     { deadLetters, ledger },
-    await readDetectorState(stateDir, deps.logger),
+    await readState(stateDir, deps.logger),
   );
   ledger.append('run', {
     event: 'started', input: options.input, dryRun: true,
@@ -274,7 +352,7 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: { clock: Cl
   pipeline.finish();
   const c = pipeline.counters;
   ledger.append('run', { event: 'finished', ...c, anomalies: pipeline.anomalies.length, actions: pipeline.actions.length });
-  await Promise.all([ledger.flush(), deadLetters.flush(), writeDetectorState(stateDir, pipeline.detectorState())]);
+  await Promise.all([ledger.flush(), deadLetters.flush(), writeState(stateDir, pipeline.state())]);
   deps.logger.debug({ counters: c, entities: pipeline.trackedEntities }, 'run finished');
   return {
     input: options.input,
@@ -285,22 +363,23 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: { clock: Cl
     })),
     incidents: [...pipeline.incidents].sort((a, b) => (a.openedAt < b.openedAt ? -1 : 1)),
     actions: pipeline.actions.map((a) => ({ ...a, at: new Date(a.at).toISOString() })),
+    breakers: pipeline.breakers,
     ledger: { path: join(stateDir, 'audit'), lastSeq: ledger.lastSeq },
     deadLetterFile: deadLetterPath,
   };
 }
 
-async function readDetectorState(stateDir: string, logger: Logger): Promise<DetectorStateSnapshot | undefined> {
+async function readState(stateDir: string, logger: Logger): Promise<PipelineState> {
   try {
-    return JSON.parse(await readFile(join(stateDir, DETECTOR_STATE_FILE), 'utf8')) as DetectorStateSnapshot;
+    return JSON.parse(await readFile(join(stateDir, STATE_FILE), 'utf8')) as PipelineState;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ err: error }, 'detector state unreadable; starting with fresh baselines');
-    return undefined;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ err: error }, 'engine state unreadable; starting with fresh baselines');
+    return {};
   }
 }
 
-async function writeDetectorState(stateDir: string, state: DetectorStateSnapshot): Promise<void> {
-  const path = join(stateDir, DETECTOR_STATE_FILE);
+async function writeState(stateDir: string, state: PipelineState): Promise<void> {
+  const path = join(stateDir, STATE_FILE);
   await writeFile(`${path}.tmp`, JSON.stringify(state));
   await rename(`${path}.tmp`, path);
 }

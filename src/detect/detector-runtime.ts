@@ -33,6 +33,8 @@ export class DetectorRuntime {
   private readonly detectors: CompiledDetector[];
   private readonly scorers = new Map<string, StreamScorer>();
   private readonly restored: Map<string, ScorerSnapshot>;
+  /** Entities scored and flagged per detector since the last `takeTally` (feeds the breaker). */
+  private tally = new Map<string, { scored: number; flagged: number }>();
 
   constructor(specs: readonly DetectorSpec[], snapshot?: DetectorStateSnapshot) {
     this.detectors = specs.map(compile);
@@ -49,6 +51,12 @@ export class DetectorRuntime {
       if (spec.matchLabels && !hasLabels(window.entity.labels, spec.matchLabels)) continue;
       if (spec.minRequests > 0 && (window.features.requests ?? 0) < spec.minRequests) continue;
       const owner = spec.baseline === 'cohort' ? `cohort:${spec.entity}` : window.entity.key;
+      let counts = this.tally.get(detector.name);
+      if (counts === undefined) {
+        counts = { scored: 0, flagged: 0 };
+        this.tally.set(detector.name, counts);
+      }
+      counts.scored++;
       const evidence: Evidence[] = [];
       let best = 0;
       for (const feature of detector.features) {
@@ -66,6 +74,7 @@ export class DetectorRuntime {
         if (result.score > best) best = result.score;
       }
       if (evidence.length === 0) continue;
+      counts.flagged++;
       anomalies.push({
         id: anomalyId(detector.name, window.entity.key, window.windowStart),
         detector: detector.name,
@@ -78,6 +87,13 @@ export class DetectorRuntime {
       });
     }
     return anomalies;
+  }
+
+  /** How many entities each detector scored and flagged since the last call. */
+  takeTally(): Map<string, { scored: number; flagged: number }> {
+    const tally = this.tally;
+    this.tally = new Map();
+    return tally;
   }
 
   /** Drops the per-entity state of entities the feature stage forgot. */

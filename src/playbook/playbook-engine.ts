@@ -1,31 +1,17 @@
-import { findAction } from '../actions/action-registry.js';
-import type { ActionTarget } from '../actions/action-definition.js';
 import type { Anomaly } from '../detect/anomaly.js';
 import { formatScore } from '../shared/format-score.js';
 import type { Incident } from '../triage/incident-tracker.js';
-import type { PlaybookSpec, PlaybookStep } from './playbook-spec.js';
-import { renderTemplates } from './templates.js';
+import type { PlaybookSpec } from './playbook-spec.js';
+import type { PlaybookRun, StepResult } from './run-store.js';
 
-/** What happened to one step. */
-export type ActionOutcome = 'dry-run' | 'refused' | 'failed' | 'skipped';
-
-/** One step of one playbook run, as recorded in the ledger and the report. */
-export interface ActionRecord {
+/** One step of one playbook run, as reported. */
+export interface ActionRecord extends StepResult {
   readonly playbook: string;
-  readonly step: string;
-  readonly action: string;
-  /** `Pod ml-prod/inference-7d9c-x2k4p` */
-  readonly target: string;
-  readonly outcome: ActionOutcome;
-  /** What the action does (dry-run) or why it did not run. */
-  readonly description: string;
   readonly anomalyId: string;
   readonly incidentId: string;
-  /** Event time at which the decision was taken (end of the anomalous window). */
-  readonly at: number;
 }
 
-/** Why a matching playbook did not run. */
+/** Whether a matching playbook runs for an anomaly, and why. */
 export interface Decision {
   readonly playbook: string;
   readonly anomalyId: string;
@@ -34,96 +20,77 @@ export interface Decision {
   readonly reason: string;
 }
 
-/** Engine-wide safety settings. */
-export interface PlaybookEngineOptions {
-  /** Global dry-run: nothing is executed, whatever the playbooks say. */
-  readonly dryRun: boolean;
-  /** Namespaces no action may target (kube-system, the engine's own). */
-  readonly protectedNamespaces: readonly string[];
-}
-
-/** What handling one anomaly produced. */
+/** What matching one anomaly produced: decisions to record and runs to execute. */
 export interface HandleResult {
   readonly decisions: Decision[];
-  readonly actions: ActionRecord[];
+  readonly runs: PlaybookRun[];
+}
+
+/** Serialisable matching state (which incidents were handled, cooldowns), kept across restarts. */
+export interface PlaybookEngineSnapshot {
+  readonly ran: string[];
+  readonly cooldownUntil: Record<string, number>;
 }
 
 /**
- * Matches anomalies against playbooks and runs their steps. Each playbook runs at most once per
- * incident, waits for its `for` duration, and leaves a target alone for its cooldown. In dry-run
- * every step is validated and described instead of executed.
+ * Decides which playbooks run for an anomaly: the trigger matches, the incident has lasted the
+ * trigger's `for` duration, the playbook has not run for this incident yet, and the entity is out
+ * of the playbook's cooldown. Time is the anomaly's event time, so replays decide as live would.
  */
 export class PlaybookEngine {
-  private readonly ranFor = new Set<string>();
-  private readonly cooldownUntil = new Map<string, number>();
-  private readonly protectedNamespaces: ReadonlySet<string>;
+  private readonly ran: Set<string>;
+  private readonly cooldownUntil: Map<string, number>;
 
-  constructor(private readonly playbooks: readonly PlaybookSpec[], private readonly options: PlaybookEngineOptions) {
-    this.protectedNamespaces = new Set(options.protectedNamespaces);
+  constructor(
+    private readonly playbooks: readonly PlaybookSpec[],
+    private readonly options: { readonly dryRun: boolean },
+    snapshot?: PlaybookEngineSnapshot,
+  ) {
+    this.ran = new Set(snapshot?.ran);
+    this.cooldownUntil = new Map(Object.entries(snapshot?.cooldownUntil ?? {}));
   }
 
   handle(anomaly: Anomaly, incident: Incident): HandleResult {
     const decisions: Decision[] = [];
-    const actions: ActionRecord[] = [];
+    const runs: PlaybookRun[] = [];
     for (const playbook of this.playbooks) {
       const name = playbook.metadata.name;
       if (!matches(playbook, anomaly)) continue;
       const decide = (run: boolean, reason: string): void => {
         decisions.push({ playbook: name, anomalyId: anomaly.id, incidentId: incident.id, run, reason });
       };
-      const runKey = `${name}|${incident.id}`;
-      if (this.ranFor.has(runKey)) continue;
+      const runId = `${name}|${incident.id}`;
+      if (this.ran.has(runId)) continue;
       const lasted = anomaly.windowEnd - incident.openedAt;
       if (lasted < playbook.spec.trigger.for) {
         decide(false, `waiting: the incident has lasted ${lasted / 1000}s of the ${playbook.spec.trigger.for / 1000}s the trigger requires`);
         continue;
       }
+      this.ran.add(runId);
       const cooldownKey = `${name}|${anomaly.entity.key}`;
       const until = this.cooldownUntil.get(cooldownKey);
       if (until !== undefined && anomaly.windowEnd < until) {
-        this.ranFor.add(runKey);
         decide(false, `cooldown: ${anomaly.entity.key} was acted on by this playbook until ${new Date(until).toISOString()}`);
         continue;
       }
-      this.ranFor.add(runKey);
       this.cooldownUntil.set(cooldownKey, anomaly.windowEnd + playbook.spec.cooldown);
       decide(true, `trigger matched ${anomaly.detector} on ${anomaly.entity.key} (score ${formatScore(anomaly.score)})`);
-      actions.push(...this.runSteps(playbook, anomaly, incident));
+      runs.push({
+        id: runId, playbook: name, incidentId: incident.id, anomaly, createdAt: anomaly.windowEnd,
+        dryRun: this.options.dryRun || playbook.spec.dryRun, state: 'running', next: 0, results: [],
+      });
     }
-    return { decisions, actions };
+    return { decisions, runs };
   }
 
-  private runSteps(playbook: PlaybookSpec, anomaly: Anomaly, incident: Incident): ActionRecord[] {
-    const records: ActionRecord[] = [];
-    const dryRun = this.options.dryRun || playbook.spec.dryRun;
-    let aborted: string | undefined;
-    for (const step of playbook.spec.steps) {
-      const base = { playbook: playbook.metadata.name, step: step.name ?? step.action, action: step.action, anomalyId: anomaly.id, incidentId: incident.id, at: anomaly.windowEnd };
-      if (aborted !== undefined) {
-        records.push({ ...base, target: '-', outcome: 'skipped', description: `not run: ${aborted}` });
-        continue;
-      }
-      const prepared = prepare(step, anomaly, incident, playbook.metadata.name);
-      if ('problem' in prepared) {
-        records.push({ ...base, target: '-', outcome: 'failed', description: prepared.problem });
-        if (step.onError === 'abort') aborted = `step "${base.step}" failed`;
-        continue;
-      }
-      const target = formatTarget(prepared.target);
-      if (prepared.target.namespace !== undefined && this.protectedNamespaces.has(prepared.target.namespace)) {
-        records.push({ ...base, target, outcome: 'refused', description: `namespace ${prepared.target.namespace} is protected; no action may target it` });
-        if (step.onError === 'abort') aborted = `step "${base.step}" was refused`;
-        continue;
-      }
-      if (!dryRun) {
-        // Only dry-run execution exists in this build: say so rather than pretend.
-        records.push({ ...base, target, outcome: 'refused', description: `live execution of ${step.action} is not available in this mode; ${prepared.description}` });
-        aborted = 'live execution is not available';
-        continue;
-      }
-      records.push({ ...base, target, outcome: 'dry-run', description: `would ${prepared.description}` });
-    }
-    return records;
+  /** Forgets a resolved incident (bounded memory); its cooldowns stay until they expire. */
+  forgetIncident(incidentId: string, now: number): void {
+    for (const key of this.ran) if (key.endsWith(`|${incidentId}`)) this.ran.delete(key);
+    for (const [key, until] of this.cooldownUntil) if (until <= now) this.cooldownUntil.delete(key);
+  }
+
+  snapshot(): PlaybookEngineSnapshot {
+    return { ran: [...this.ran], cooldownUntil: Object.fromEntries(this.cooldownUntil) };
   }
 }
 
@@ -144,25 +111,4 @@ function matches(playbook: PlaybookSpec, anomaly: Anomaly): boolean {
     if (condition.below !== undefined && !(evidence.observed < condition.below)) return false;
   }
   return true;
-}
-
-type Prepared = { target: ActionTarget; description: string } | { problem: string };
-
-/** Fills the step's templates and re-validates the parameters against the action's schema. */
-function prepare(step: PlaybookStep, anomaly: Anomaly, incident: Incident, playbook: string): Prepared {
-  const action = findAction(step.action);
-  if (!action) return { problem: `unknown action ${step.action}` };
-  const rendered = renderTemplates(step.params, { anomaly, incidentId: incident.id, playbook });
-  if (rendered.missing.length > 0) {
-    return { problem: `no value for ${rendered.missing.map((m) => `{{ ${m} }}`).join(', ')} on ${anomaly.entity.key}` };
-  }
-  const params = action.params.safeParse(rendered.value);
-  if (!params.success) {
-    return { problem: `parameters invalid after filling templates: ${params.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
-  }
-  return { target: action.target(params.data), description: action.describe(params.data) };
-}
-
-function formatTarget(target: ActionTarget): string {
-  return `${target.kind} ${target.namespace !== undefined ? `${target.namespace}/` : ''}${target.name}`;
 }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { ActionDefinition } from '../../src/actions/action-definition.js';
 import { ACTIONS, findAction } from '../../src/actions/action-registry.js';
 
-describe.each(ACTIONS.map((a) => [a.id, a] as const))('action %s', (id, action) => {
+const actions: readonly ActionDefinition[] = ACTIONS;
+
+describe.each(actions.map((a) => [a.id, a] as const))('action %s', (id, action) => {
   it('is named <provider>.<verb>-<object> after its provider', () => {
     expect(id).toMatch(/^(kubernetes|vault|slack)\.[a-z]+(-[a-z]+)*$/);
     expect(id.startsWith(`${action.provider}.`)).toBe(true);

@@ -87,7 +87,10 @@ describe('FeatureExtractor', () => {
 
   it('sums what a pod sends upstream as egress bytes', () => {
     const fx = new FeatureExtractor(DEFAULT_FEATURE_OPTIONS);
-    fx.ingest(outbound('inference-abc12-xyz89', 'inference', T0, 'storage.example.net', { bytesReceived: 5_000_000, direction: undefined, upstreamCluster: 'PassthroughCluster', destinationService: undefined, requestedServerName: 'storage.example.net' }));
+    const { direction: _d, destinationService: _s, ...passthrough } = outbound('inference-abc12-xyz89', 'inference', T0, 'x', {
+      bytesReceived: 5_000_000, upstreamCluster: 'PassthroughCluster', requestedServerName: 'storage.example.net',
+    });
+    fx.ingest(passthrough);
     const pod = windowsOf(fx, 'pod:ml-prod/inference-abc12-xyz89')[0];
     expect(pod?.features.egress_bytes).toBe(5_000_000);
     expect(pod?.features.distinct_peers).toBe(1);

@@ -1,0 +1,319 @@
+import type { ActionContext, ActionDeps } from '../actions/action-context.js';
+import type { ActionDefinition, ActionTarget } from '../actions/action-definition.js';
+import { findAction as registryLookup } from '../actions/action-registry.js';
+import { parseDuration } from '../shared/duration.js';
+import { ActionError, describeError } from '../shared/errors.js';
+import type { ApprovalDecision, ApprovalGate, GatedAction } from './approval-gate.js';
+import type { PlaybookSpec, PlaybookStep } from './playbook-spec.js';
+import type { PlaybookRun, RunStore, StepResult } from './run-store.js';
+import type { SafetyGuard } from './safety-guard.js';
+import { renderTemplates } from './templates.js';
+
+/** Where step results are recorded; `flush` makes them durable. */
+export interface RunLedger {
+  append(type: 'action' | 'refusal' | 'decision', data: unknown): unknown;
+  flush(): Promise<void>;
+}
+
+/** What the executor needs, passed in. */
+export interface RunExecutorDeps {
+  readonly playbooks: ReadonlyMap<string, PlaybookSpec>;
+  readonly guard: SafetyGuard;
+  readonly store: RunStore;
+  readonly ledger: RunLedger;
+  readonly actionDeps: ActionDeps;
+  readonly approvals?: ApprovalGate;
+  /** Defaults to the action registry; tests inject their own actions. */
+  readonly findAction?: (id: string) => ActionDefinition | undefined;
+  /** A live step that has not finished after this long fails with reason `timeout`. */
+  readonly stepTimeoutMs?: number;
+}
+
+const APPROVAL = 'slack.approval';
+
+/** A step made concrete for one anomaly: templates filled, parameters re-validated, target known. */
+type Prepared =
+  | { readonly ok: true; readonly action: ActionDefinition; readonly params: Record<string, unknown>; readonly target: ActionTarget; readonly description: string }
+  | { readonly ok: false; readonly problem: string };
+
+/**
+ * Executes playbook runs step by step. Dry-run runs are validated, checked against the safety
+ * rails and described, synchronously. Live runs are persisted before and after every step, so a
+ * crash resumes at the first step whose completion was not recorded, and that step runs again
+ * with the same idempotency key (the action then reports `already-done` instead of acting twice).
+ * An approval step parks the run until `decide` is called with the verified outcome.
+ */
+export class RunExecutor {
+  private readonly lookup: (id: string) => ActionDefinition | undefined;
+  /** Runs being advanced now: one advance per run at a time. */
+  private readonly busy = new Set<string>();
+
+  constructor(private readonly deps: RunExecutorDeps) {
+    this.lookup = deps.findAction ?? registryLookup;
+  }
+
+  /** Describes what a run would do, booking it against the rails at the anomaly's event time. */
+  dryRun(run: PlaybookRun): StepResult[] {
+    const playbook = this.deps.playbooks.get(run.playbook);
+    if (!playbook) return [];
+    const at = run.anomaly.windowEnd;
+    const results: StepResult[] = [];
+    let aborted: string | undefined;
+    playbook.spec.steps.forEach((step, index) => {
+      const name = step.name ?? step.action;
+      if (aborted !== undefined) {
+        results.push({ index, step: name, action: step.action, target: '-', outcome: 'skipped', description: `not run: ${aborted}`, at });
+        return;
+      }
+      const prepared = this.prepare(step, run);
+      if (!prepared.ok) {
+        results.push({ index, step: name, action: step.action, target: '-', outcome: 'failed', description: prepared.problem, at });
+        if (step.onError === 'abort') aborted = `step "${name}" failed`;
+        return;
+      }
+      const request = this.guardRequest(prepared, run);
+      const verdict = this.deps.guard.check(request, at);
+      const target = formatTarget(prepared.target);
+      if (!verdict.allowed) {
+        results.push({ index, step: name, action: step.action, target, outcome: 'refused', description: verdict.reason, reason: 'refused', at });
+        if (step.onError === 'abort') aborted = `step "${name}" was refused`;
+        return;
+      }
+      this.deps.guard.record(request, at);
+      results.push({ index, step: name, action: step.action, target, outcome: 'dry-run', description: `would ${prepared.description}`, at });
+    });
+    run.results = results;
+    run.next = playbook.spec.steps.length;
+    run.state = 'done';
+    return results;
+  }
+
+  /** Persists a new live run and advances it as far as it can go. */
+  async start(run: PlaybookRun): Promise<void> {
+    await this.deps.store.save(run);
+    await this.advance(run);
+  }
+
+  /** After a restart: advances every run that was running; parked runs keep waiting. */
+  async resume(): Promise<PlaybookRun[]> {
+    const runs = await this.deps.store.unfinished();
+    for (const run of runs) if (run.state === 'running') await this.advance(run);
+    return runs;
+  }
+
+  /** Applies a verified approval outcome to the run parked on it. */
+  async decide(runId: string, approvalId: string, decision: ApprovalDecision): Promise<void> {
+    const run = await this.deps.store.get(runId);
+    if (run?.state !== 'waiting' || run.gate?.approvalId !== approvalId) return;
+    const playbook = this.deps.playbooks.get(run.playbook);
+    const gate = run.gate;
+    const step = playbook?.spec.steps[gate.step];
+    const name = step?.name ?? APPROVAL;
+    const now = this.deps.actionDeps.clock.now();
+    const result: StepResult = {
+      index: gate.step, step: name, action: APPROVAL, target: '-', outcome: decision.approved ? 'approved' : 'denied',
+      description: `${decision.reason}${decision.by.length > 0 ? ` (by ${decision.by.join(', ')})` : ''}`, at: now,
+    };
+    run.results.push(result);
+    this.deps.ledger.append('decision', { runId, playbook: run.playbook, incidentId: run.incidentId, approvalId, ...result });
+    delete run.gate;
+    if (decision.approved) {
+      run.state = 'running';
+      run.next = gate.step + 1;
+      await this.deps.ledger.flush();
+      await this.deps.store.save(run);
+      await this.advance(run);
+    } else {
+      this.skipRest(run, gate.step + 1, `approval denied: ${decision.reason}`, now);
+      await this.finish(run, 'aborted');
+    }
+  }
+
+  private async advance(run: PlaybookRun): Promise<void> {
+    if (this.busy.has(run.id)) return;
+    this.busy.add(run.id);
+    try {
+      await this.advanceUnlocked(run);
+    } finally {
+      this.busy.delete(run.id);
+    }
+  }
+
+  private async advanceUnlocked(run: PlaybookRun): Promise<void> {
+    const playbook = this.deps.playbooks.get(run.playbook);
+    const now = (): number => this.deps.actionDeps.clock.now();
+    if (!playbook) {
+      this.record(run, { index: run.next, step: '-', action: '-', target: '-', outcome: 'failed', description: `playbook ${run.playbook} is no longer loaded`, at: now() });
+      await this.finish(run, 'aborted');
+      return;
+    }
+    const steps = playbook.spec.steps;
+    while (run.next < steps.length) {
+      const index = run.next;
+      const step = steps[index];
+      if (step === undefined) break;
+      const name = step.name ?? step.action;
+      const prepared = this.prepare(step, run);
+      if (!prepared.ok) {
+        this.record(run, { index, step: name, action: step.action, target: '-', outcome: 'failed', description: prepared.problem, reason: 'client', at: now() });
+        if (await this.stopOrContinue(run, step, index, `step "${name}" failed`)) return;
+        continue;
+      }
+      const target = formatTarget(prepared.target);
+      if (step.action === APPROVAL) {
+        await this.park(run, index, prepared, steps);
+        return;
+      }
+      const request = this.guardRequest(prepared, run);
+      const verdict = this.deps.guard.check(request, now());
+      if (!verdict.allowed) {
+        this.record(run, { index, step: name, action: step.action, target, outcome: 'refused', description: verdict.reason, reason: 'refused', at: now() });
+        if (await this.stopOrContinue(run, step, index, `step "${name}" was refused`)) return;
+        continue;
+      }
+      const execute = prepared.action.execute?.bind(prepared.action);
+      if (execute === undefined) {
+        this.record(run, { index, step: name, action: step.action, target, outcome: 'refused', description: `${step.action} has no live implementation; it can only run in dry-run`, reason: 'refused', at: now() });
+        if (await this.stopOrContinue(run, step, index, `step "${name}" was refused`)) return;
+        continue;
+      }
+      run.inFlight = index;
+      await this.deps.store.save(run);
+      const started = now();
+      const controller = new AbortController();
+      const ctx: ActionContext = {
+        deps: this.deps.actionDeps, idempotencyKey: `${run.playbook}/${run.incidentId}/${index}`,
+        playbook: run.playbook, incidentId: run.incidentId, anomaly: run.anomaly, signal: controller.signal,
+      };
+      try {
+        const result = await withTimeout(execute(prepared.params, ctx), this.deps.stepTimeoutMs ?? 60_000, controller);
+        this.deps.guard.record(request, now());
+        this.record(run, {
+          index, step: name, action: step.action, target, outcome: result.outcome, description: result.summary,
+          at: now(), durationMs: now() - started, details: result.details,
+        });
+        delete run.inFlight;
+        run.next = index + 1;
+        await this.deps.ledger.flush();
+        await this.deps.store.save(run);
+      } catch (error) {
+        const reason = error instanceof ActionError ? error.reason : 'server';
+        this.record(run, { index, step: name, action: step.action, target, outcome: 'failed', description: describeError(error), reason, at: now(), durationMs: now() - started });
+        delete run.inFlight;
+        if (await this.stopOrContinue(run, step, index, `step "${name}" failed (${reason})`)) return;
+      }
+    }
+    await this.finish(run, 'done');
+  }
+
+  /** Asks for approval of the steps up to the next approval, then parks the run. */
+  private async park(run: PlaybookRun, index: number, prepared: Prepared & { ok: true }, steps: readonly PlaybookStep[]): Promise<void> {
+    const now = this.deps.actionDeps.clock.now();
+    const name = steps[index]?.name ?? APPROVAL;
+    const approvals = this.deps.approvals;
+    if (!approvals) {
+      this.record(run, { index, step: name, action: APPROVAL, target: formatTarget(prepared.target), outcome: 'denied', description: 'no approval channel is configured; the gated steps do not run (deny by default)', at: now });
+      this.skipRest(run, index + 1, 'approval unavailable', now);
+      await this.finish(run, 'aborted');
+      return;
+    }
+    const params = prepared.params as { approvers: { users: string[]; groups: string[] }; required: number; timeout: string; onTimeout: 'deny' | 'approve'; channel: string };
+    const gated: GatedAction[] = [];
+    for (let i = index + 1; i < steps.length; i++) {
+      const next = steps[i];
+      if (next === undefined || next.action === APPROVAL) break;
+      const p = this.prepare(next, run);
+      if (p.ok) gated.push({ step: i, action: next.action, params: p.params, target: p.target, description: p.description });
+    }
+    const { approvalId, deadline } = await approvals.request({
+      runId: run.id, step: index, playbook: run.playbook, incidentId: run.incidentId, anomaly: run.anomaly,
+      channel: params.channel, approvers: params.approvers, required: params.required,
+      timeoutMs: parseDuration(params.timeout) ?? 15 * 60_000, onTimeout: params.onTimeout, actions: gated,
+    });
+    run.state = 'waiting';
+    run.gate = { step: index, approvalId, deadline };
+    this.deps.ledger.append('decision', { runId: run.id, playbook: run.playbook, incidentId: run.incidentId, event: 'awaiting-approval', approvalId, deadline, actions: gated.map((g) => g.description) });
+    await this.deps.ledger.flush();
+    await this.deps.store.save(run);
+  }
+
+  /** After a failed or refused step: true when the run stopped (abort), false to go on. */
+  private async stopOrContinue(run: PlaybookRun, step: PlaybookStep, index: number, why: string): Promise<boolean> {
+    const now = this.deps.actionDeps.clock.now();
+    if (step.onError === 'abort') {
+      this.skipRest(run, index + 1, why, now);
+      await this.finish(run, 'aborted');
+      return true;
+    }
+    run.next = index + 1;
+    await this.deps.ledger.flush();
+    await this.deps.store.save(run);
+    return false;
+  }
+
+  private skipRest(run: PlaybookRun, from: number, why: string, at: number): void {
+    const steps = this.deps.playbooks.get(run.playbook)?.spec.steps ?? [];
+    for (let i = from; i < steps.length; i++) {
+      const step = steps[i];
+      if (step === undefined) continue;
+      this.record(run, { index: i, step: step.name ?? step.action, action: step.action, target: '-', outcome: 'skipped', description: `not run: ${why}`, at });
+    }
+    run.next = steps.length;
+  }
+
+  private async finish(run: PlaybookRun, state: 'done' | 'aborted'): Promise<void> {
+    run.state = state;
+    await this.deps.ledger.flush();
+    await this.deps.store.save(run);
+  }
+
+  private record(run: PlaybookRun, result: StepResult): void {
+    run.results.push(result);
+    this.deps.ledger.append(result.outcome === 'refused' ? 'refusal' : 'action', {
+      runId: run.id, playbook: run.playbook, incidentId: run.incidentId, anomalyId: run.anomaly.id, ...result,
+    });
+  }
+
+  private prepare(step: PlaybookStep, run: PlaybookRun): Prepared {
+    const action = this.lookup(step.action);
+    if (!action) return { ok: false, problem: `unknown action ${step.action}` };
+    const rendered = renderTemplates(step.params, { anomaly: run.anomaly, incidentId: run.incidentId, playbook: run.playbook });
+    if (rendered.missing.length > 0) {
+      return { ok: false, problem: `no value for ${rendered.missing.map((m) => `{{ ${m} }}`).join(', ')} on ${run.anomaly.entity.key}` };
+    }
+    const parsed = action.params.safeParse(rendered.value);
+    if (!parsed.success) {
+      return { ok: false, problem: `parameters invalid after filling templates: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+    }
+    const params = parsed.data as Record<string, unknown>;
+    return { ok: true, action, params, target: action.target(params), description: action.describe(params) };
+  }
+
+  private guardRequest(prepared: Prepared & { ok: true }, run: PlaybookRun): Parameters<SafetyGuard['check']>[0] {
+    const workload = run.anomaly.entity.workload;
+    return {
+      action: prepared.action, target: prepared.target, detector: run.anomaly.detector,
+      ...(workload !== undefined && prepared.target.kind === 'Pod' ? { workload } : {}),
+    };
+  }
+}
+
+/** `Pod ml-prod/inference-7d9c-x2k4p` */
+export function formatTarget(target: ActionTarget): string {
+  return `${target.kind} ${target.namespace !== undefined ? `${target.namespace}/` : ''}${target.name}`;
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, controller: AbortController): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new ActionError('timeout', `no answer within ${ms / 1000}s`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

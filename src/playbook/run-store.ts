@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Anomaly } from '../detect/anomaly.js';
+
+/** What one step of a run produced. */
+export interface StepResult {
+  readonly index: number;
+  readonly step: string;
+  readonly action: string;
+  readonly target: string;
+  readonly outcome: 'succeeded' | 'already-done' | 'dry-run' | 'refused' | 'failed' | 'skipped' | 'approved' | 'denied';
+  readonly description: string;
+  readonly reason?: string;
+  readonly at: number;
+  readonly durationMs?: number;
+  readonly details?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** A pending human decision that gates the rest of a run. */
+export interface PendingGate {
+  readonly step: number;
+  readonly approvalId: string;
+  readonly deadline: number;
+}
+
+/**
+ * One playbook run on one incident, persisted after every transition so a restart resumes it:
+ * `next` is the first step not yet completed; `inFlight` marks a step that started but whose
+ * completion was not recorded (it is re-run, idempotently, on resume).
+ */
+export interface PlaybookRun {
+  readonly id: string;
+  readonly playbook: string;
+  readonly incidentId: string;
+  readonly anomaly: Anomaly;
+  readonly createdAt: number;
+  readonly dryRun: boolean;
+  state: 'running' | 'waiting' | 'done' | 'aborted';
+  next: number;
+  inFlight?: number;
+  gate?: PendingGate;
+  results: StepResult[];
+}
+
+/** Durable storage of runs. */
+export interface RunStore {
+  save(run: PlaybookRun): Promise<void>;
+  /** Every run not yet done or aborted. */
+  unfinished(): Promise<PlaybookRun[]>;
+  get(id: string): Promise<PlaybookRun | undefined>;
+}
+
+/** One JSON file per run under `<state>/runs/`, replaced atomically (write + rename). */
+export class FileRunStore implements RunStore {
+  constructor(private readonly dir: string) {}
+
+  async save(run: PlaybookRun): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const path = this.path(run.id);
+    await writeFile(`${path}.tmp`, JSON.stringify(run));
+    await rename(`${path}.tmp`, path);
+  }
+
+  async unfinished(): Promise<PlaybookRun[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const runs: PlaybookRun[] = [];
+    for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+      const run = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as PlaybookRun;
+      if (run.state === 'running' || run.state === 'waiting') runs.push(run);
+    }
+    return runs.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async get(id: string): Promise<PlaybookRun | undefined> {
+    try {
+      return JSON.parse(await readFile(this.path(id), 'utf8')) as PlaybookRun;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  private path(id: string): string {
+    return join(this.dir, `${createHash('sha256').update(id).digest('hex').slice(0, 32)}.json`);
+  }
+}
+
+/** Runs kept in memory (tests, dry-run replays). */
+export class MemoryRunStore implements RunStore {
+  private readonly runs = new Map<string, string>();
+
+  save(run: PlaybookRun): Promise<void> {
+    this.runs.set(run.id, JSON.stringify(run));
+    return Promise.resolve();
+  }
+
+  unfinished(): Promise<PlaybookRun[]> {
+    const all = [...this.runs.values()].map((s) => JSON.parse(s) as PlaybookRun);
+    return Promise.resolve(all.filter((r) => r.state === 'running' || r.state === 'waiting').sort((a, b) => a.createdAt - b.createdAt));
+  }
+
+  get(id: string): Promise<PlaybookRun | undefined> {
+    const s = this.runs.get(id);
+    return Promise.resolve(s === undefined ? undefined : (JSON.parse(s) as PlaybookRun));
+  }
+}

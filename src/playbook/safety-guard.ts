@@ -1,0 +1,170 @@
+import type { ActionDefinition, ActionTarget } from '../actions/action-definition.js';
+import { formatDuration } from '../shared/duration.js';
+
+/** How many destructive actions may run per window. */
+export interface RateLimit {
+  readonly count: number;
+  readonly windowMs: number;
+}
+
+/** The rails every automatic action passes before it runs. */
+export interface SafetyPolicy {
+  /** No action may target these namespaces (kube-system, the engine's own). */
+  readonly protectedNamespaces: readonly string[];
+  /** Destructive actions per target, per namespace and in total. */
+  readonly rateLimits: { readonly perTarget: RateLimit; readonly perNamespace: RateLimit; readonly global: RateLimit };
+  /** At most this many pods of one workload / one namespace quarantined at once. */
+  readonly blastRadius: { readonly maxQuarantinedPerWorkload: number; readonly maxQuarantinedPerNamespace: number };
+  /**
+   * When one detector flags more than `maxShare` of the entities it scored in a window (with at
+   * least `minEntities` scored), something is wrong with the detector or the whole platform, not
+   * with each entity: automatic actions on its anomalies stop for `openForMs` and a human decides.
+   */
+  readonly breaker: { readonly maxShare: number; readonly minEntities: number; readonly openForMs: number };
+}
+
+export const DEFAULT_SAFETY_POLICY: SafetyPolicy = {
+  protectedNamespaces: ['kube-system', 'kube-public', 'kube-node-lease', 'meshwarden'],
+  rateLimits: {
+    perTarget: { count: 3, windowMs: 3_600_000 },
+    perNamespace: { count: 10, windowMs: 3_600_000 },
+    global: { count: 30, windowMs: 3_600_000 },
+  },
+  blastRadius: { maxQuarantinedPerWorkload: 1, maxQuarantinedPerNamespace: 3 },
+  breaker: { maxShare: 0.3, minEntities: 10, openForMs: 30 * 60_000 },
+};
+
+/** The question asked of the guard before one step runs. */
+export interface GuardRequest {
+  readonly action: ActionDefinition;
+  readonly target: ActionTarget;
+  /** Workload of the target, when the target is a pod (for the blast-radius budget). */
+  readonly workload?: string;
+  /** Detector whose anomaly triggered the run (for the breaker). */
+  readonly detector: string;
+}
+
+export type GuardVerdict = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
+
+/** Serialisable guard state, so limits and budgets survive a restart. */
+export interface SafetyGuardSnapshot {
+  readonly events: Record<string, number[]>;
+  readonly quarantined: Record<string, string[]>;
+  readonly breakers: Record<string, { until: number; share: number; scored: number }>;
+}
+
+const QUARANTINE = 'kubernetes.quarantine-pod';
+const RELEASE = 'kubernetes.release-pod';
+
+/**
+ * Protected namespaces, rate limits, blast-radius budgets and the detector breaker. `check` says
+ * whether a step may run now; `record` books a step that ran. Time is passed in (event time in
+ * replays, wall time in the service), so every rail is testable without sleeping.
+ */
+export class SafetyGuard {
+  private readonly events = new Map<string, number[]>();
+  private readonly quarantined = new Map<string, Set<string>>();
+  private readonly breakers = new Map<string, { until: number; share: number; scored: number }>();
+  private readonly protectedNamespaces: ReadonlySet<string>;
+
+  constructor(private readonly policy: SafetyPolicy = DEFAULT_SAFETY_POLICY, snapshot?: SafetyGuardSnapshot) {
+    this.protectedNamespaces = new Set(policy.protectedNamespaces);
+    if (snapshot) {
+      for (const [k, v] of Object.entries(snapshot.events)) this.events.set(k, [...v]);
+      for (const [k, v] of Object.entries(snapshot.quarantined)) this.quarantined.set(k, new Set(v));
+      for (const [k, v] of Object.entries(snapshot.breakers)) this.breakers.set(k, { ...v });
+    }
+  }
+
+  check(request: GuardRequest, now: number): GuardVerdict {
+    const { action, target } = request;
+    if (target.namespace !== undefined && this.protectedNamespaces.has(target.namespace)) {
+      return { allowed: false, reason: `namespace ${target.namespace} is protected; no action may target it` };
+    }
+    if (!action.destructive) return { allowed: true };
+    const breaker = this.breakers.get(request.detector);
+    if (breaker && now < breaker.until) {
+      return {
+        allowed: false,
+        reason: `breaker open: detector ${request.detector} flagged ${(breaker.share * 100).toFixed(0)}% of ${breaker.scored} entities in one window; automatic action is suspended until ${new Date(breaker.until).toISOString()} and needs a human`,
+      };
+    }
+    const limits = this.policy.rateLimits;
+    const targetKey = `target:${target.kind}/${target.namespace ?? ''}/${target.name}`;
+    const checks: [string, RateLimit, string][] = [
+      [targetKey, limits.perTarget, `${target.kind} ${target.name}`],
+      ...(target.namespace !== undefined ? [[`namespace:${target.namespace}`, limits.perNamespace, `namespace ${target.namespace}`] as [string, RateLimit, string]] : []),
+      ['global', limits.global, 'the whole engine'],
+    ];
+    for (const [key, limit, what] of checks) {
+      const recent = this.recent(key, limit, now);
+      if (recent >= limit.count) {
+        return { allowed: false, reason: `rate limit: ${recent} destructive action(s) on ${what} in the last ${formatDuration(limit.windowMs)} (limit ${limit.count})` };
+      }
+    }
+    if (action.id === QUARANTINE && target.namespace !== undefined) {
+      const budget = this.policy.blastRadius;
+      const inWorkload = request.workload === undefined ? 0 : (this.quarantined.get(`workload:${target.namespace}/${request.workload}`)?.size ?? 0);
+      if (request.workload !== undefined && inWorkload >= budget.maxQuarantinedPerWorkload) {
+        return { allowed: false, reason: `blast radius: ${inWorkload} pod(s) of ${target.namespace}/${request.workload} already quarantined (budget ${budget.maxQuarantinedPerWorkload})` };
+      }
+      const inNamespace = this.quarantined.get(`namespace:${target.namespace}`)?.size ?? 0;
+      if (inNamespace >= budget.maxQuarantinedPerNamespace) {
+        return { allowed: false, reason: `blast radius: ${inNamespace} pod(s) in namespace ${target.namespace} already quarantined (budget ${budget.maxQuarantinedPerNamespace})` };
+      }
+    }
+    return { allowed: true };
+  }
+
+  /** Books a step that ran (dry-run steps count too: a replay shows what the rails would allow). */
+  record(request: GuardRequest, now: number): void {
+    const { action, target } = request;
+    if (action.destructive) {
+      const keys = [`target:${target.kind}/${target.namespace ?? ''}/${target.name}`, 'global'];
+      if (target.namespace !== undefined) keys.push(`namespace:${target.namespace}`);
+      for (const key of keys) {
+        const list = this.events.get(key) ?? [];
+        list.push(now);
+        this.events.set(key, list);
+      }
+    }
+    if (target.namespace === undefined) return;
+    const pod = `${target.namespace}/${target.name}`;
+    const groups = [`namespace:${target.namespace}`, ...(request.workload !== undefined ? [`workload:${target.namespace}/${request.workload}`] : [])];
+    for (const group of groups) {
+      const set = this.quarantined.get(group) ?? new Set<string>();
+      if (action.id === QUARANTINE) set.add(pod);
+      else if (action.id === RELEASE) set.delete(pod);
+      this.quarantined.set(group, set);
+    }
+  }
+
+  /**
+   * Feeds the breaker with one detector's verdicts over one window. Returns the breaker when this
+   * window opened it, so the caller can record it and tell a human.
+   */
+  observeWindow(detector: string, flagged: number, scored: number, windowEnd: number): { until: number; share: number; scored: number } | undefined {
+    const { maxShare, minEntities, openForMs } = this.policy.breaker;
+    if (scored < minEntities || flagged / scored <= maxShare) return undefined;
+    const current = this.breakers.get(detector);
+    const opened = { until: windowEnd + openForMs, share: flagged / scored, scored };
+    this.breakers.set(detector, opened);
+    return current && current.until > windowEnd ? undefined : opened;
+  }
+
+  snapshot(): SafetyGuardSnapshot {
+    return {
+      events: Object.fromEntries(this.events),
+      quarantined: Object.fromEntries([...this.quarantined].map(([k, v]) => [k, [...v]])),
+      breakers: Object.fromEntries(this.breakers),
+    };
+  }
+
+  private recent(key: string, limit: RateLimit, now: number): number {
+    const list = this.events.get(key);
+    if (!list) return 0;
+    // Drop what fell out of the window, so the log stays bounded by the limit's count.
+    while (list.length > 0 && (list[0] ?? 0) <= now - limit.windowMs) list.shift();
+    return list.length;
+  }
+}
