@@ -55,6 +55,9 @@ ensure_component() {
     echo "testenv: $name $version cached after wait ($(( $(now_ms) - start )) ms) $final"
     return 0
   fi
+  # Under the lock nobody else is building this component, so any temp dir
+  # left for it is debris of an earlier failed or killed build.
+  rm -rf "$TESTENV_CACHE/.tmp-$name-$version."*
   local tmp
   tmp="$(mktemp -d "$TESTENV_CACHE/.tmp-$name-$version.XXXXXX")"
   echo "testenv: $name $version: building into $tmp"
@@ -71,7 +74,7 @@ ensure_component() {
   set -e
   if [[ $rc -ne 0 ]]; then
     exec 9>&-
-    die "$name $version failed to build (exit $rc; partial output kept in $tmp)"
+    die "$name $version failed to build (exit $rc; partial output kept in $tmp until the next attempt)"
   fi
   date -u +%Y-%m-%dT%H:%M:%SZ >"$tmp/.complete"
   # A stale incomplete dir (from a crash before .complete existed) would block the rename.
