@@ -32,6 +32,7 @@ export class ProcessSupervisor {
   readonly #groupsFile: string;
   readonly #children: { proc: ManagedProcess; child: ChildProcess }[] = [];
   #watchdog: ChildProcess | undefined;
+  #stopped = false;
 
   /** @param runDir per-run temp dir; logs go here and the watchdog removes it if the test process dies. */
   constructor(runDir: string, options: { readonly keepRunDir: boolean }) {
@@ -43,6 +44,8 @@ export class ProcessSupervisor {
 
   /** Starts `command` detached, stdout and stderr appended to `<runDir>/<name>.log`. */
   start(name: string, command: string, args: readonly string[], options: StartOptions = {}): ManagedProcess {
+    // A backend still starting when another one failed must not spawn after teardown.
+    if (this.#stopped) throw new Error(`${name}: not started, the test environment is being torn down`);
     const logFile = join(this.#runDir, `${name}.log`);
     const fd = openSync(logFile, 'a');
     let child: ChildProcess;
@@ -109,6 +112,7 @@ export class ProcessSupervisor {
 
   /** Stops every child (last started first): SIGTERM to its group, SIGKILL after `graceMs`. */
   async stopAll(graceMs = 5_000): Promise<void> {
+    this.#stopped = true;
     for (const { proc, child } of [...this.#children].reverse()) {
       await stopGroup(proc, child, graceMs);
     }
