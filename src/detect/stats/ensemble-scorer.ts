@@ -92,8 +92,12 @@ export class EnsembleScorer implements StreamScorer {
     let evidenceScore = -1;
     for (const [i, member] of this.members.entries()) {
       const result = member.update(value, timestampMs);
-      const score = this.calibrate(i, result);
-      ready ||= result.ready;
+      const calibrator = this.calibrators?.[i];
+      // A member counts once it is ready and, when calibrated, once its calibrator has seen enough
+      // of its scores; scores of a member still warming up are placeholders, not evidence to learn
+      // from.
+      ready ||= result.ready && (calibrator?.seasoned ?? true);
+      const score = calibrator === undefined ? result.score : result.ready ? calibrator.calibrate(result.score) : 0;
       if (score > evidenceScore) {
         evidenceScore = score;
         evidence = result;
@@ -109,13 +113,6 @@ export class EnsembleScorer implements StreamScorer {
       spread: evidence?.spread ?? 0,
       ready,
     };
-  }
-
-  private calibrate(index: number, result: ScoreResult): number {
-    const calibrator = this.calibrators?.[index];
-    if (calibrator === undefined) return result.score;
-    // Scores of a member still warming up are placeholders, not evidence to learn from.
-    return result.ready ? calibrator.calibrate(result.score) : 0;
   }
 
   private holdoff(score: number): number {

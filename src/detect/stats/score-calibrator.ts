@@ -59,6 +59,11 @@ export class ScoreCalibrator {
     this.state = state ?? { count: 0, mean: 0, variance: 0, short: 0 };
   }
 
+  /** True once the calibrator has seen its warm-up and its output counts. */
+  get seasoned(): boolean {
+    return this.state.count >= this.config.warmup;
+  }
+
   /** Calibrates one raw score (in [0, 1)) and learns from it. */
   calibrate(score: number): number {
     const s = this.state;

@@ -61,3 +61,17 @@ describe('ensemble', () => {
     }
   });
 });
+
+describe('ensemble readiness', () => {
+  it('is not ready until a calibrated member has seen its calibration warm-up', () => {
+    const scorer = createScorer(
+      algorithmSchema.parse({
+        type: 'ensemble',
+        members: [{ type: 'ewma', warmup: 10 }],
+        calibration: { warmup: 20 },
+      }),
+    );
+    const ready = Array.from({ length: 40 }, (_, i) => scorer.update(10 + noise(i), i).ready);
+    expect(ready.indexOf(true)).toBe(30);
+  });
+});
