@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { durationSchema } from '../shared/duration.js';
+
+/**
+ * Configuration of the cluster service (`meshwarden serve --config <file>`), mounted from a
+ * ConfigMap by the Helm chart. Secrets are never in this file: they come from environment
+ * variables (Kubernetes Secret references), named in `SECRET_ENV`.
+ */
+export const serviceConfigSchema = z
+  .object({
+    apiVersion: z.literal('meshwarden.io/v1'),
+    kind: z.literal('ServiceConfig'),
+    /** Directories of detector and playbook YAML (ConfigMaps mounted as volumes). */
+    detectors: z.string().default('/etc/meshwarden/detectors'),
+    playbooks: z.string().default('/etc/meshwarden/playbooks'),
+    /** Writable directory for the ledger, run store and thread store (an emptyDir or a PVC). */
+    stateDir: z.string().default('/var/lib/meshwarden'),
+    /** Global dry-run: record what would be done, do nothing. */
+    dryRun: z.boolean().default(false),
+    /** The engine's own namespace, always protected. */
+    namespace: z.string().default('meshwarden'),
+    protectedNamespaces: z.array(z.string()).default(['kube-system', 'kube-public', 'kube-node-lease']),
+    kafka: z
+      .object({
+        brokers: z.array(z.string().min(1)).min(1),
+        clientId: z.string().default('meshwarden'),
+        groupId: z.string().default('meshwarden'),
+        ssl: z.boolean().default(false),
+        /** SASL mechanism; the username and password come from MESHWARDEN_KAFKA_USERNAME / _PASSWORD. */
+        sasl: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+        topics: z
+          .object({
+            accessLogs: z.string().default('istio-access-logs'),
+            modelTelemetry: z.string().default('model-telemetry'),
+            driftMetrics: z.string().default('drift-metrics'),
+            deadLetters: z.string().default('meshwarden-dead-letters'),
+            anomalies: z.string().default('meshwarden-anomalies'),
+            audit: z.string().default('meshwarden-audit'),
+            /** Compacted: per-partition detector checkpoints. */
+            state: z.string().default('meshwarden-state'),
+          })
+          .strict()
+          .prefault({}),
+        /** How often detector state is checkpointed. */
+        checkpointEvery: durationSchema.default(60_000),
+      })
+      .strict(),
+    kubernetes: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
+    vault: z
+      .object({
+        enabled: z.boolean().default(false),
+        address: z.string().url().optional(),
+        /** Kubernetes auth role; without it the token comes from MESHWARDEN_VAULT_TOKEN. */
+        kubernetesRole: z.string().optional(),
+        kubernetesMount: z.string().default('kubernetes'),
+      })
+      .strict()
+      .prefault({}),
+    slack: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** `socket` needs no public ingress (MESHWARDEN_SLACK_APP_TOKEN); `http` serves /slack/interactions. */
+        mode: z.enum(['socket', 'http']).default('socket'),
+        apiUrl: z.string().url().optional(),
+        refusalsChannel: z.string().default('#soc-alerts'),
+      })
+      .strict()
+      .prefault({}),
+    http: z
+      .object({
+        port: z.number().int().min(1).max(65535).default(8080),
+        host: z.string().default('0.0.0.0'),
+      })
+      .strict()
+      .prefault({}),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+  })
+  .strict();
+
+export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
+
+/** Environment variables that carry secrets (from Kubernetes Secrets), never the config file. */
+export const SECRET_ENV = {
+  slackBotToken: 'MESHWARDEN_SLACK_BOT_TOKEN',
+  slackSigningSecret: 'MESHWARDEN_SLACK_SIGNING_SECRET',
+  slackAppToken: 'MESHWARDEN_SLACK_APP_TOKEN',
+  vaultToken: 'MESHWARDEN_VAULT_TOKEN',
+  kafkaUsername: 'MESHWARDEN_KAFKA_USERNAME',
+  kafkaPassword: 'MESHWARDEN_KAFKA_PASSWORD',
+  approvalKey: 'MESHWARDEN_APPROVAL_KEY',
+} as const;
