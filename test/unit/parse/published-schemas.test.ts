@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { publishedSchemas, schemaFileText } from '../../../src/parse/json-schemas.js';
+import { publishedSchemas, schemaFileText } from '../../../src/parse/published-schemas.js';
 
 const SCHEMAS_DIR = new URL('../../../schemas/', import.meta.url);
 const rewrite = process.env.MESHWARDEN_WRITE_SCHEMAS === '1';
