@@ -413,8 +413,10 @@ export class AutoencoderDetector {
     const { config } = this;
     const { tf, backend } = this.deps.tensorflow;
     const n = this.names.length;
+    await yieldToEventLoop();
     const scaler = FeatureScaler.fit(this.names, snapshot.map((w) => w.values));
     const scaled = snapshot.map((w) => scaler.scale(w.values));
+    await yieldToEventLoop();
 
     // A seeded hold-out: the error quantile is measured on windows the model did not learn from,
     // since in-sample errors are optimistic.
@@ -439,6 +441,7 @@ export class AutoencoderDetector {
       encodeInput(s, inputs, row);
       encodeTarget(s, targets, row);
     });
+    await yieldToEventLoop();
     const network = AutoencoderNetwork.build(tf, { features: n, hidden: config.hidden, seed: config.seed });
     try {
       const finalLoss = await network.train(inputs, targets, training.length, {
@@ -500,6 +503,16 @@ export class AutoencoderDetector {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/**
+ * Lets queued stream work run between the synchronous steps of a training (scaling and encoding
+ * thousands of windows), on top of the per-batch yields of `fit`.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    setImmediate(resolve);
+  });
 }
 
 /** RMSE over the present (non-NaN) features of one scaled vector. */
