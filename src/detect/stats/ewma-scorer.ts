@@ -67,18 +67,24 @@ export class EwmaScorer implements StreamScorer {
   }
 
   private absorb(value: number): void {
-    this.count += 1;
-    if (this.count === 1) {
+    if (this.count === 0) {
+      this.count = 1;
       this.mean = value;
       return;
     }
     // 1 / count for the first samples gives the exact running mean and (population) variance,
     // so the scorer is usable before the half-life has elapsed.
-    const weight = Math.max(this.alpha, 1 / this.count);
+    const weight = Math.max(this.alpha, 1 / (this.count + 1));
     const diff = value - this.mean;
     const increment = weight * diff;
-    this.mean += increment;
-    this.variance = (1 - weight) * (this.variance + diff * increment);
+    const mean = this.mean + increment;
+    const variance = (1 - weight) * (this.variance + diff * increment);
+    // A value so extreme that its square overflows would leave an infinite variance behind (and a
+    // snapshot JSON cannot carry): it is scored, but not learnt.
+    if (!Number.isFinite(mean) || !Number.isFinite(variance)) return;
+    this.count += 1;
+    this.mean = mean;
+    this.variance = variance;
   }
 
   snapshot(): ScorerSnapshot {

@@ -81,8 +81,14 @@ export class PageHinkleyScorer implements StreamScorer {
     if (!Number.isFinite(value)) return { score: 0, expected, spread, ready };
     this.scale.absorb(value);
 
+    const mean = this.mean + (value - this.mean) / (this.count + 1);
+    // A value so far out that the running mean overflows is as surprising as anything can be, and
+    // is not learnt, so the state stays finite and serialisable.
+    if (!Number.isFinite(mean)) {
+      return { score: ready ? surpriseToScore(Number.POSITIVE_INFINITY, this.config.lambda) : 0, expected, spread, ready };
+    }
     this.count += 1;
-    this.mean += (value - this.mean) / this.count;
+    this.mean = mean;
     if (this.count <= this.config.warmup) return { score: 0, expected, spread, ready };
 
     const { delta, forgetting, direction, lambda } = this.config;
@@ -94,7 +100,10 @@ export class PageHinkleyScorer implements StreamScorer {
     const rise = direction === 'down' ? 0 : this.up - this.upMin;
     const fall = direction === 'up' ? 0 : this.downMax - this.down;
     const statistic = Math.max(rise, fall);
-    if (statistic >= lambda) this.restart(value);
+    // Sums pushed past double precision by absurd values say "changed" as clearly as any alarm.
+    const overflowed = Number.isNaN(statistic);
+    if (statistic >= lambda || overflowed) this.restart(value);
+    if (overflowed) return { score: ready ? surpriseToScore(Number.POSITIVE_INFINITY, lambda) : 0, expected, spread, ready };
     return { score: ready ? surpriseToScore(statistic, lambda) : 0, expected, spread, ready };
   }
 

@@ -67,17 +67,24 @@ export class RangeScorer implements StreamScorer {
   }
 
   private absorb(value: number): void {
-    this.count += 1;
-    if (this.count === 1) {
+    if (this.count === 0) {
+      this.count = 1;
       this.mean = value;
       this.low = value;
       this.high = value;
       return;
     }
-    this.mean += Math.max(this.alpha, 1 / this.count) * (value - this.mean);
+    const mean = this.mean + Math.max(this.alpha, 1 / (this.count + 1)) * (value - this.mean);
     // Extremes relax towards the mean, then take in the new value.
-    this.high = Math.max(value, this.mean + (this.high - this.mean) * (1 - this.alpha));
-    this.low = Math.min(value, this.mean - (this.mean - this.low) * (1 - this.alpha));
+    const high = Math.max(value, mean + (this.high - mean) * (1 - this.alpha));
+    const low = Math.min(value, mean - (mean - this.low) * (1 - this.alpha));
+    // Values near the limits of double precision could overflow the differences above; such an
+    // observation is scored but not learnt, so the state stays finite and serialisable.
+    if (!Number.isFinite(mean) || !Number.isFinite(high) || !Number.isFinite(low)) return;
+    this.count += 1;
+    this.mean = mean;
+    this.high = high;
+    this.low = low;
   }
 
   snapshot(): ScorerSnapshot {

@@ -83,23 +83,27 @@ export class RobustBaseline {
     return (value - this.location) / this.spread;
   }
 
-  /** Absorbs one observation. */
+  /** Absorbs one observation (one whose update would overflow the state is not learnt). */
   absorb(value: number): void {
-    this.count += 1;
-    if (this.count === 1) {
+    if (this.count === 0) {
+      this.count = 1;
       this.location = value;
       this.deviation = 0;
       return;
     }
-    const weight = Math.max(this.alpha, 1 / this.count);
+    const weight = Math.max(this.alpha, 1 / (this.count + 1));
     const residual = value - this.location;
     const limit = this.options.clip * this.spread;
     const clipped = Math.max(-limit, Math.min(limit, residual));
     // The scale moves first, from the residual against the old location, so it measures how far
     // observations land from what was expected rather than from a location already pulled
     // towards them.
-    this.deviation += weight * (Math.abs(clipped) - this.deviation);
-    this.location += weight * clipped;
+    const deviation = this.deviation + weight * (Math.abs(clipped) - this.deviation);
+    const location = this.location + weight * clipped;
+    if (!Number.isFinite(deviation) || !Number.isFinite(location)) return;
+    this.count += 1;
+    this.deviation = deviation;
+    this.location = location;
   }
 
   /** Moves the location to `value` without touching the scale (used after a detected change). */
