@@ -52,12 +52,12 @@ const stateSchema = z
 /**
  * Combines several scorers of the same series into one score.
  *
- * Rule, per observation: every member scores it; with `calibration`, each member's surprise is
- * re-expressed as how unusual it is for that member on this series (see `ScoreCalibrator`),
- * which makes members comparable and a single threshold
- * meaningful across series of very different texture; the members' scores are then combined with
- * `max` or `noisy-or`; with `holdoff`, an observation that does not exceed the (decaying) peak of
- * the recent alarms has its surprise damped, so one incident reads as one alarm, not a burst.
+ * Rule, per observation: every member scores it; with `calibration`, each member's score is
+ * re-expressed as how unusual it is for that member on this series (see `ScoreCalibrator`), which
+ * makes members comparable and a single threshold meaningful across series of very different
+ * texture; the members' scores are then combined with `max` or `noisy-or`; with `holdoff`, an
+ * observation that does not exceed the (decaying) peak of the recent alarms has its surprise
+ * damped, so one incident reads as one alarm, not a burst.
  */
 export class EnsembleScorer implements StreamScorer {
   private readonly calibrators: ScoreCalibrator[] | undefined;

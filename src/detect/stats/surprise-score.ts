@@ -39,5 +39,7 @@ export function scoreToSurprise(score: number, boundary: number): number {
   const clamped = Math.min(score, MAX_SCORE);
   const u = clamped / (1 - clamped);
   const ratio = u <= KNEE_ODDS ? Math.sqrt(u) : KNEE * Math.exp((u / KNEE_ODDS - 1) / 2);
-  return boundary * ratio;
+  // The ceiling score stands for an infinite surprise; the largest finite one keeps arithmetic on
+  // surprises (and JSON snapshots holding them) finite.
+  return Math.min(boundary * ratio, Number.MAX_VALUE);
 }

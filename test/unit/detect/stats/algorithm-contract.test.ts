@@ -24,6 +24,10 @@ const ALGORITHMS: readonly (readonly [string, AlgorithmInput])[] = [
       members: [{ type: 'ewma', warmup: 3 }, { type: 'range', warmup: 3 }],
     },
   ],
+  [
+    'uncalibrated ensemble with holdoff',
+    { type: 'ensemble', holdoff: {}, members: [{ type: 'robust-zscore', warmup: 3 }, { type: 'range', warmup: 3 }] },
+  ],
   ['meshwarden preset', builtInAlgorithms.meshwarden ?? { type: 'ewma' }],
 ];
 

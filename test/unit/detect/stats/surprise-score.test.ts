@@ -28,6 +28,10 @@ describe('surpriseToScore', () => {
     );
   });
 
+  it('reads the ceiling score back as the largest finite surprise, never Infinity', () => {
+    expect(scoreToSurprise(MAX_SCORE, 4)).toBe(Number.MAX_VALUE);
+  });
+
   it('is inverted by scoreToSurprise', () => {
     for (const s of [0.1, 1, 4, 17, 300]) expect(scoreToSurprise(surpriseToScore(s, 4), 4)).toBeCloseTo(s, 6);
   });
