@@ -132,6 +132,8 @@ export class AutoencoderDetector {
   private lastVersion = 0;
   private savedVersion = 0;
   private training: Promise<RetrainOutcome> | undefined;
+  /** The last training failed: the next attempt waits `retrainEvery` windows, even for a first model. */
+  private failed = false;
   private closed = false;
   /** Saves and disposals run one at a time, so a model is never disposed while being written. */
   private queue: Promise<void> = Promise.resolve();
@@ -216,14 +218,15 @@ export class AutoencoderDetector {
   /** True when {@link maybeRetrain} would train now. */
   get retrainDue(): boolean {
     if (this.training !== undefined || this.closed || this.windows.length < this.config.trainAfter) return false;
-    return this.current === undefined || this.windowsSinceTraining >= this.config.retrainEvery;
+    return (this.current === undefined && !this.failed) || this.windowsSinceTraining >= this.config.retrainEvery;
   }
 
   /**
    * Trains a new model when one is due: first when `trainAfter` clean windows are kept, then every
    * `retrainEvery` windows. Training runs in small asynchronous steps; the current model keeps
    * scoring until the new one is installed (and saved, when there is a state folder). Never rejects:
-   * a failed training is logged, reported, and retried after another `retrainEvery` windows.
+   * a failed training is logged, reported, and retried after another `retrainEvery` windows (also
+   * when it was the first, so a persistent failure cannot turn into a retry per window).
    */
   async maybeRetrain(): Promise<RetrainOutcome> {
     if (this.closed) return { status: 'closed' };
@@ -379,6 +382,7 @@ export class AutoencoderDetector {
       trained = await this.train(snapshot, version, excluded);
     } catch (error) {
       const reason = describeError(error);
+      this.failed = true;
       this.deps.logger.error({ err: error, dir: this.store?.dir, version }, 'autoencoder training failed; the current model keeps scoring');
       return { status: 'failed', reason };
     }
@@ -389,6 +393,7 @@ export class AutoencoderDetector {
     const previous = this.current;
     this.current = trained;
     this.lastVersion = version;
+    this.failed = false;
     this.deps.logger.info(
       {
         dir: this.store?.dir, version, windows: snapshot.length, excludedByGuard: excluded, backend: this.deps.tensorflow.backend,

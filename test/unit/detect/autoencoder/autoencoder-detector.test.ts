@@ -156,6 +156,26 @@ describe('AutoencoderDetector', () => {
     expect(await d.maybeRetrain()).toEqual({ status: 'not-due' });
   }, 60_000);
 
+  it('reports a failed training, keeps its windows and retries only after retrainEvery more windows', async () => {
+    const broken: TensorflowRuntime = {
+      ...tensorflow,
+      tf: new Proxy(tensorflow.tf, {
+        get: (target, property): unknown => (property === 'sequential' ? () => { throw new Error('no memory left'); } : Reflect.get(target, property)),
+      }),
+    };
+    const config = autoencoderConfigSchema.parse({ ...BASE, retrainEvery: 100 });
+    const d = new AutoencoderDetector(config, { logger, clock, tensorflow: broken });
+    const mesh = new MeshWindows(4);
+    d.observeBatch(mesh.take(200));
+    expect(await d.maybeRetrain()).toEqual({ status: 'failed', reason: 'no memory left' });
+    expect(d.status).toMatchObject({ modelVersion: undefined, trainingWindows: 200 });
+    d.observeBatch(mesh.take(99));
+    expect(d.retrainDue).toBe(false);
+    d.observe(mesh.next());
+    expect(d.retrainDue).toBe(true);
+    await d.close();
+  });
+
   it('trains the same model from the same windows and seed', async () => {
     const a = await trained(new MeshWindows(5));
     const b = await trained(new MeshWindows(5));
