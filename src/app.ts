@@ -47,6 +47,8 @@ export interface PipelineOptions {
   /** Quiet time after which an incident resolves. */
   readonly resolveAfterMs: number;
   readonly maxMessageBytes: number;
+  /** Keep anomalies, actions and incidents in memory for a report (replays); off in the service. */
+  readonly collect: boolean;
 }
 
 export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
@@ -55,7 +57,13 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   safety: DEFAULT_SAFETY_POLICY,
   resolveAfterMs: 10 * 60_000,
   maxMessageBytes: 1024 * 1024,
+  collect: true,
 };
+
+/** Where anomalies go besides the ledger (the service's anomalies topic). */
+export interface AnomalySink {
+  add(anomaly: Anomaly): void;
+}
 
 /** Running totals of one pipeline. */
 export interface PipelineCounters {
@@ -118,23 +126,24 @@ export class Pipeline {
     detectors: readonly DetectorSpec[],
     playbooks: readonly PlaybookSpec[],
     private readonly options: PipelineOptions,
-    private readonly sinks: { readonly deadLetters: DeadLetterSink; readonly ledger: LedgerSink },
+    private readonly sinks: { readonly deadLetters: DeadLetterSink; readonly ledger: LedgerSink; readonly anomalies?: AnomalySink },
     state: PipelineState = {},
-    /** Builds the executor of runs; the default executes nothing live (dry-run replays). */
-    executor?: (guard: SafetyGuard, playbooks: ReadonlyMap<string, PlaybookSpec>) => RunExecutor,
+    /**
+     * The safety rails and executor shared by every pipeline of a process (the service runs one
+     * pipeline per partition, but budgets and rate limits are per engine). Without it the pipeline
+     * has its own and executes nothing live (dry-run replays).
+     */
+    shared?: { readonly guard: SafetyGuard; readonly executor: RunExecutor },
   ) {
     this.features = new FeatureExtractor(options.features);
     this.detectors = new DetectorRuntime(detectors, state.detectors);
     this.triage = new IncidentTracker(options.resolveAfterMs);
     this.playbooks = new PlaybookEngine(playbooks, { dryRun: options.dryRun }, state.playbooks);
-    this.guard = new SafetyGuard(options.safety, state.safety);
-    const byName = new Map(playbooks.map((p) => [p.metadata.name, p]));
-    this.executor = executor
-      ? executor(this.guard, byName)
-      : new RunExecutor({
-          playbooks: byName, guard: this.guard, store: new MemoryRunStore(), ledger: sinks.ledger,
-          actionDeps: { clock: { now: () => Date.now() }, logger: silentLogger() },
-        });
+    this.guard = shared?.guard ?? new SafetyGuard(options.safety, state.safety);
+    this.executor = shared?.executor ?? new RunExecutor({
+      playbooks: new Map(playbooks.map((p) => [p.metadata.name, p])), guard: this.guard, store: new MemoryRunStore(), ledger: sinks.ledger,
+      actionDeps: { clock: { now: () => Date.now() }, logger: silentLogger() },
+    });
   }
 
   /** Parses one message and feeds its records; closes windows the watermark passed. */
@@ -221,7 +230,7 @@ export class Pipeline {
             detector, share: opened.share, scored: opened.scored,
             windowEnd: new Date(end).toISOString(), until: new Date(opened.until).toISOString(),
           };
-          this.breakers.push(event);
+          if (this.options.collect) this.breakers.push(event);
           this.sinks.ledger.append('decision', { event: 'breaker-opened', ...event });
         }
       }
@@ -231,7 +240,8 @@ export class Pipeline {
   }
 
   private anomaly(anomaly: Anomaly): void {
-    this.anomalies.push(anomaly);
+    if (this.options.collect) this.anomalies.push(anomaly);
+    this.sinks.anomalies?.add(anomaly);
     const ledger = this.sinks.ledger;
     ledger.append('anomaly', anomaly);
     const { incident, opened } = this.triage.observe(anomaly);
@@ -246,7 +256,7 @@ export class Pipeline {
       for (const result of this.executor.dryRun(run)) {
         const record: ActionRecord = { ...result, playbook: run.playbook, anomalyId: anomaly.id, incidentId: incident.id };
         ledger.append(result.outcome === 'refused' ? 'refusal' : 'action', record);
-        this.actions.push(record);
+        if (this.options.collect) this.actions.push(record);
       }
     }
   }
@@ -261,7 +271,7 @@ export class Pipeline {
       anomalies: incident.anomalies,
       maxScore: incident.maxScore,
     };
-    this.incidents.push(summary);
+    if (this.options.collect) this.incidents.push(summary);
     this.sinks.ledger.append('incident', { event: 'resolved', ...summary });
     this.playbooks.forgetIncident(incident.id, incident.lastSeen);
   }

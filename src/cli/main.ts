@@ -4,12 +4,14 @@ import { auditCommand } from './audit-command.js';
 import { checkCommand } from './check-command.js';
 import { runCommand } from './run-command.js';
 import { schemaCommand } from './schema-command.js';
+import { serveCommand } from './serve-command.js';
 
 const program = new Command('meshwarden')
   .description('runtime anomaly detection and response for AI workloads on Kubernetes')
   .version('0.1.0')
   .showHelpAfterError()
   .addCommand(runCommand())
+  .addCommand(serveCommand())
   .addCommand(checkCommand())
   .addCommand(auditCommand())
   .addCommand(schemaCommand())

@@ -1,0 +1,356 @@
+/**
+ * The cluster service: Kafka consumer group over the three input topics, one pipeline per
+ * partition (its detector state belongs to the partition), outputs to the dead-letter, anomaly and
+ * audit topics, live actions through the shared executor, HTTP health/readiness/metrics.
+ *
+ * Delivery: at least once. For each partition the service writes a checkpoint (detector state and
+ * the next offset) to a compacted topic and only then commits that offset; every output of the
+ * records before it was produced (acks=all) before the checkpoint. After a crash or a rebalance the
+ * new owner loads the checkpoint and skips what it covers, so baselines resume exactly and replayed
+ * records produce the same anomaly ids and the same action idempotency keys (no action twice).
+ */
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaConfig, type Message, type Producer } from 'kafkajs';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { DEFAULT_PIPELINE_OPTIONS, Pipeline, type PipelineOptions, type PipelineState } from './app.js';
+import type { ActionDeps } from './actions/action-context.js';
+import { Ledger } from './audit/ledger.js';
+import { loadConfig } from './config/load-config.js';
+import type { ServiceConfig } from './config/service-config.js';
+import type { Anomaly } from './detect/anomaly.js';
+import type { DetectorSpec } from './detect/detector-spec.js';
+import type { DeadLetter } from './parse/records.js';
+import type { ApprovalGate } from './playbook/approval-gate.js';
+import type { PlaybookSpec } from './playbook/playbook-spec.js';
+import { RunExecutor } from './playbook/run-executor.js';
+import { FileRunStore } from './playbook/run-store.js';
+import { DEFAULT_SAFETY_POLICY, SafetyGuard } from './playbook/safety-guard.js';
+import type { Clock } from './shared/clock.js';
+import { ConfigError, describeError } from './shared/errors.js';
+import type { Logger } from './shared/logger.js';
+import type { EngineMetrics } from './server/metrics.js';
+
+/** What the service is built from; clients are passed in so tests use the real ones on loopback. */
+export interface ServiceDeps {
+  readonly config: ServiceConfig;
+  readonly kafka: KafkaConfig;
+  readonly kube?: KubeConfig;
+  readonly actionDeps: Omit<ActionDeps, 'clock' | 'logger'>;
+  readonly approvals?: ApprovalGate;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: EngineMetrics;
+}
+
+/** A partition's saved state: the pipeline state and the first offset it does not cover. */
+interface Checkpoint {
+  readonly version: 1;
+  readonly nextOffset: string;
+  readonly state: PipelineState;
+}
+
+interface PartitionState {
+  readonly pipeline: Pipeline;
+  /** Messages below this offset are covered by the loaded checkpoint. */
+  readonly skipBelow: bigint;
+  /** First offset not yet processed. */
+  nextOffset: bigint;
+  lastCheckpoint: number;
+  dirty: boolean;
+}
+
+/** The running service. */
+export class MeshwardenService {
+  private readonly kafka: Kafka;
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private readonly partitions = new Map<string, PartitionState>();
+  private readonly outbox: { topic: string; messages: Message[] }[] = [];
+  private detectors: DetectorSpec[] = [];
+  private playbooks: PlaybookSpec[] = [];
+  private ledger: Ledger | undefined;
+  private guard: SafetyGuard | undefined;
+  private executor: RunExecutor | undefined;
+  private joined = false;
+  private stopping = false;
+  private readonly topics: ServiceConfig['kafka']['topics'];
+
+  constructor(private readonly deps: ServiceDeps) {
+    this.topics = deps.config.kafka.topics;
+    this.kafka = new Kafka({ ...deps.kafka, logLevel: logLevel.NOTHING });
+    this.consumer = this.kafka.consumer({ groupId: deps.config.kafka.groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 4 << 20 });
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.admin = this.kafka.admin();
+  }
+
+  /** Loads the configuration, connects, resumes unfinished runs and starts consuming. */
+  async start(): Promise<void> {
+    const { config, logger, clock } = this.deps;
+    const loaded = await loadConfig([config.detectors, config.playbooks]);
+    if (loaded.problems.length > 0) throw new ConfigError(loaded.problems);
+    this.detectors = loaded.detectors.map((d) => d.value);
+    this.playbooks = loaded.playbooks.map((p) => p.value);
+    this.ledger = await Ledger.open(join(config.stateDir, 'audit'), clock);
+    this.guard = new SafetyGuard({ ...DEFAULT_SAFETY_POLICY, protectedNamespaces: [...config.protectedNamespaces, config.namespace] });
+    const ledger = this.teeLedger(this.ledger);
+    this.executor = new RunExecutor({
+      playbooks: new Map(this.playbooks.map((p) => [p.metadata.name, p])), guard: this.guard,
+      store: new FileRunStore(join(config.stateDir, 'runs')), ledger,
+      actionDeps: { ...this.deps.actionDeps, clock, logger },
+      ...(this.deps.approvals ? { approvals: this.deps.approvals } : {}),
+    });
+    await this.admin.connect();
+    await this.ensureOutputTopics();
+    await this.producer.connect();
+    await this.consumer.connect();
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      this.joined = true;
+      const assigned = new Set(Object.entries(event.payload.memberAssignment).flatMap(([topic, parts]) => parts.map((p) => `${topic}:${p}`)));
+      // A partition that moved to another replica: its state is that replica's now.
+      for (const key of this.partitions.keys()) if (!assigned.has(key)) this.partitions.delete(key);
+      logger.info({ partitions: [...assigned] }, 'joined the consumer group');
+    });
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      logger.error({ err: event.payload.error }, 'consumer crashed');
+    });
+    await this.consumer.subscribe({ topics: [this.topics.accessLogs, this.topics.modelTelemetry, this.topics.driftMetrics], fromBeginning: true });
+    const resumed = await this.executor.resume();
+    if (resumed.length > 0) logger.info({ runs: resumed.length }, 'resumed unfinished playbook runs');
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async (payload) => this.batch(payload),
+    });
+  }
+
+  /** Graceful stop (SIGTERM): finish the batch in hand, checkpoint and commit, leave the group. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.consumer.stop();
+    for (const [key, partition] of this.partitions) await this.checkpoint(key, partition);
+    await this.ledger?.flush();
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+    await this.admin.disconnect();
+  }
+
+  /** Readiness: the consumer joined its group, Kafka answers, and Kubernetes answers when enabled. */
+  async readiness(): Promise<{ ready: boolean; checks: Record<string, string> }> {
+    const checks: Record<string, string> = {};
+    try {
+      await this.admin.describeCluster();
+      checks.kafka = this.joined ? 'ok' : 'connected, not yet in the consumer group';
+    } catch (error) {
+      checks.kafka = `unreachable: ${describeError(error)}`;
+    }
+    if (this.deps.config.kubernetes.enabled) {
+      const kube = this.deps.kube;
+      if (!kube) checks.kubernetes = 'not configured';
+      else {
+        try {
+          const { VersionApi } = await import('@kubernetes/client-node');
+          await kube.makeApiClient(VersionApi).getCode();
+          checks.kubernetes = 'ok';
+        } catch (error) {
+          checks.kubernetes = `unreachable: ${describeError(error)}`;
+        }
+      }
+    }
+    return { ready: Object.values(checks).every((c) => c === 'ok'), checks };
+  }
+
+  private async batch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const started = performance.now();
+    const key = `${batch.topic}:${batch.partition}`;
+    const partition = this.partitions.get(key) ?? (await this.loadPartition(key));
+    const source = `${batch.topic}/${batch.partition}`;
+    const metrics = this.deps.metrics;
+    let processed = 0;
+    for (const message of batch.messages) {
+      if (!payload.isRunning() || payload.isStale()) break;
+      const offset = BigInt(message.offset);
+      if (offset < partition.skipBelow) continue;
+      const origin = { source, position: Number(message.offset) };
+      if (message.value === null) partition.pipeline.reject({ code: 'empty', reason: 'message without a value (tombstone)', raw: '', origin });
+      else partition.pipeline.ingest(message.value.toString('utf8'), origin);
+      partition.nextOffset = offset + 1n;
+      partition.dirty = true;
+      payload.resolveOffset(message.offset);
+      if (++processed % 5_000 === 0) await payload.heartbeat();
+    }
+    const before = partition.pipeline.counters.parsed;
+    metrics.records.inc({ source: batch.topic, outcome: 'parsed' }, before - (this.lastParsed.get(key) ?? 0));
+    this.lastParsed.set(key, before);
+    // Live actions run before anything is committed; a slow backend slows consumption instead of
+    // letting work pile up in memory.
+    await partition.pipeline.drain();
+    await this.flushOutbox();
+    await this.ledger?.flush();
+    if (this.deps.clock.now() - partition.lastCheckpoint >= this.deps.config.kafka.checkpointEvery) await this.checkpoint(key, partition);
+    metrics.trackedEntities.set([...this.partitions.values()].reduce((n, p) => n + p.pipeline.trackedEntities, 0));
+    const lag = BigInt(batch.highWatermark) - partition.nextOffset;
+    metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(lag < 0n ? 0n : lag));
+    metrics.batchSeconds.observe({ topic: batch.topic }, (performance.now() - started) / 1000);
+    await payload.heartbeat();
+  }
+
+  private readonly lastParsed = new Map<string, number>();
+
+  private async loadPartition(key: string): Promise<PartitionState> {
+    const saved = await this.readCheckpoint(key);
+    const options: PipelineOptions = {
+      ...DEFAULT_PIPELINE_OPTIONS, dryRun: this.deps.config.dryRun, collect: false,
+      safety: { ...DEFAULT_SAFETY_POLICY, protectedNamespaces: [...this.deps.config.protectedNamespaces, this.deps.config.namespace] },
+    };
+    const guard = this.guard;
+    const executor = this.executor;
+    const ledger = this.ledger;
+    if (!guard || !executor || !ledger) throw new Error('service not started');
+    const pipeline = new Pipeline(this.detectors, this.playbooks, options, {
+      deadLetters: { add: (letter) => { this.deadLetter(letter); } },
+      ledger: this.teeLedger(ledger),
+      anomalies: { add: (anomaly) => { this.anomaly(anomaly); } },
+    }, saved?.state ?? {}, { guard, executor });
+    const skipBelow = saved ? BigInt(saved.nextOffset) : 0n;
+    const state: PartitionState = { pipeline, skipBelow, nextOffset: skipBelow, lastCheckpoint: this.deps.clock.now(), dirty: false };
+    this.partitions.set(key, state);
+    this.deps.logger.info({ partition: key, resumedAt: saved?.nextOffset ?? null }, saved ? 'partition resumed from its checkpoint' : 'partition starts with fresh baselines');
+    return state;
+  }
+
+  /** Outputs first (acks=all), then the checkpoint, then the offset: never the other way round. */
+  private async checkpoint(key: string, partition: PartitionState): Promise<void> {
+    if (!partition.dirty) return;
+    await this.flushOutbox();
+    await this.ledger?.flush();
+    const checkpoint: Checkpoint = { version: 1, nextOffset: partition.nextOffset.toString(), state: partition.pipeline.state() };
+    await this.producer.send({ topic: this.topics.state, acks: -1, messages: [{ key, value: JSON.stringify(checkpoint) }] });
+    const [topic, p] = splitKey(key);
+    await this.consumer.commitOffsets([{ topic, partition: p, offset: partition.nextOffset.toString() }]);
+    partition.lastCheckpoint = this.deps.clock.now();
+    partition.dirty = false;
+  }
+
+  /** Reads the compacted state topic to its end and returns the latest checkpoint of `key`. */
+  private async readCheckpoint(key: string): Promise<Checkpoint | undefined> {
+    const ends = await this.admin.fetchTopicOffsets(this.topics.state);
+    const pending = new Map(ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => [e.partition, BigInt(e.high)]));
+    if (pending.size === 0) return undefined;
+    let latest: Checkpoint | undefined;
+    const reader = this.kafka.consumer({ groupId: `${this.deps.config.kafka.groupId}-state-${process.pid}-${Date.now()}` });
+    await reader.connect();
+    try {
+      await reader.subscribe({ topic: this.topics.state, fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => { reject(new Error(`timed out reading checkpoints from ${this.topics.state}`)); }, 30_000);
+        reader.run({
+          eachMessage: ({ partition, message }) => {
+            if (message.key?.toString() === key) latest = message.value === null ? undefined : (JSON.parse(message.value.toString('utf8')) as Checkpoint);
+            const end = pending.get(partition);
+            if (end !== undefined && BigInt(message.offset) + 1n >= end) pending.delete(partition);
+            if (pending.size === 0) {
+              clearTimeout(timer);
+              resolve();
+            }
+            return Promise.resolve();
+          },
+        }).catch(reject);
+      });
+    } finally {
+      await reader.disconnect();
+    }
+    return latest;
+  }
+
+  private deadLetter(letter: DeadLetter): void {
+    this.deps.metrics.deadLetters.inc({ code: letter.code });
+    const [topic, partition] = letter.origin.source.split('/');
+    const headers: IHeaders = {
+      'meshwarden-reason': letter.reason, 'meshwarden-code': letter.code,
+      'meshwarden-source-topic': topic ?? '', 'meshwarden-source-partition': partition ?? '', 'meshwarden-source-offset': String(letter.origin.position),
+    };
+    this.outbox.push({ topic: this.topics.deadLetters, messages: [{ value: letter.raw, headers }] });
+  }
+
+  private anomaly(anomaly: Anomaly): void {
+    this.deps.metrics.anomalies.inc({ detector: anomaly.detector, severity: anomaly.severity });
+    this.outbox.push({ topic: this.topics.anomalies, messages: [{ key: anomaly.entity.key, value: JSON.stringify(anomaly) }] });
+  }
+
+  /** The ledger, also mirrored to the audit topic. */
+  private teeLedger(ledger: Ledger): { append: Ledger['append']; flush: () => Promise<void> } {
+    return {
+      append: (type, data) => {
+        const record = ledger.append(type, data);
+        if (type === 'action' || type === 'refusal') {
+          const d = data as { action?: string; outcome?: string; reason?: string };
+          this.deps.metrics.actions.inc({ action: d.action ?? '-', outcome: d.outcome ?? '-', reason: d.reason ?? '' });
+        }
+        this.outbox.push({ topic: this.topics.audit, messages: [{ key: String(record.seq), value: JSON.stringify(record) }] });
+        return record;
+      },
+      flush: async () => {
+        await this.flushOutbox();
+        await ledger.flush();
+      },
+    };
+  }
+
+  private async flushOutbox(): Promise<void> {
+    if (this.outbox.length === 0) return;
+    const byTopic = new Map<string, Message[]>();
+    for (const item of this.outbox.splice(0)) {
+      const list = byTopic.get(item.topic) ?? [];
+      list.push(...item.messages);
+      byTopic.set(item.topic, list);
+    }
+    await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+  }
+
+  private async ensureOutputTopics(): Promise<void> {
+    const existing = new Set(await this.admin.listTopics());
+    const wanted = [
+      { topic: this.topics.deadLetters }, { topic: this.topics.anomalies }, { topic: this.topics.audit },
+      { topic: this.topics.state, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    ].filter((t) => !existing.has(t.topic));
+    if (wanted.length > 0) await this.admin.createTopics({ waitForLeaders: true, topics: wanted });
+  }
+}
+
+function splitKey(key: string): [string, number] {
+  const at = key.lastIndexOf(':');
+  return [key.slice(0, at), Number(key.slice(at + 1))];
+}
+
+/** HTTP: /healthz (process alive), /readyz (dependencies reachable), /metrics (Prometheus). */
+export function createHttpServer(service: Pick<MeshwardenService, 'readiness'>, metrics: EngineMetrics, extra?: (url: string, req: import('node:http').IncomingMessage, body: Buffer) => Promise<{ status: number; body: string; type?: string } | undefined>): Server {
+  return createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void (async () => {
+        const url = req.url ?? '/';
+        try {
+          if (url === '/healthz') {
+            res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+          } else if (url === '/readyz') {
+            const r = await service.readiness();
+            res.writeHead(r.ready ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify(r)}\n`);
+          } else if (url === '/metrics') {
+            res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
+          } else {
+            const handled = await extra?.(url, req, Buffer.concat(chunks));
+            if (handled) res.writeHead(handled.status, { 'content-type': handled.type ?? 'application/json' }).end(handled.body);
+            else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+          }
+        } catch (error) {
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`${describeError(error)}\n`);
+        }
+      })();
+    });
+  });
+}

@@ -1,0 +1,135 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { verifyLedger } from '../../../src/audit/verify-ledger.js';
+import { serviceConfigSchema, type ServiceConfig } from '../../../src/config/service-config.js';
+import { MeshwardenService } from '../../../src/service.js';
+import { createMetrics } from '../../../src/server/metrics.js';
+import { systemClock } from '../../../src/shared/clock.js';
+import { silentLogger } from '../../../src/shared/logger.js';
+import { kafkaBrokers, randomName } from '../../env/backends.js';
+
+const T0 = Date.UTC(2026, 10, 2, 8, 0, 0);
+const MIN = 60_000;
+
+/** A Fluent Bit message carrying an inbound Istio TEXT line logged by an inference pod. */
+function line(at: number, code: number, i: number): string {
+  const ts = new Date(at).toISOString();
+  const flags = code >= 500 ? 'UF' : '-';
+  const text = `[${ts}] "POST /v1/score HTTP/1.1" ${code} ${flags} via_upstream - "-" 300 900 12 11 "-" "frontend/1.0" "req-${i}" "inference:8080" "10.42.2.10:8080" inbound|8080|| 127.0.0.6:4${i % 10000} 10.42.2.10:8080 10.42.1.5:51000 outbound_.8080_._.inference.ml-prod.svc.cluster.local default`;
+  return JSON.stringify({ '@timestamp': at / 1000, log: text, kubernetes: { namespace_name: 'ml-prod', pod_name: 'inference-7d9c8b6f5-x2k4p', container_name: 'istio-proxy', labels: { app: 'inference' } } });
+}
+
+/** `minutes` of normal traffic (20 requests a minute, ~1% errors) starting at `from`. */
+function traffic(from: number, minutes: number, errorShare: number, seed: number): string[] {
+  const out: string[] = [];
+  for (let m = 0; m < minutes; m++) {
+    for (let r = 0; r < 20; r++) {
+      const i = seed + m * 20 + r;
+      out.push(line(from + m * MIN + r * 2_900, (i * 7919) % 100 < errorShare * 100 ? 503 : 200, i));
+    }
+  }
+  return out;
+}
+
+const services: MeshwardenService[] = [];
+afterEach(async () => {
+  for (const s of services.splice(0)) await s.stop().catch(() => undefined);
+});
+
+function config(stateDir: string, prefix: string): ServiceConfig {
+  return serviceConfigSchema.parse({
+    apiVersion: 'meshwarden.io/v1', kind: 'ServiceConfig', detectors: 'detectors', playbooks: 'playbooks', stateDir, dryRun: true,
+    kubernetes: { enabled: false },
+    kafka: {
+      brokers: kafkaBrokers(), groupId: `${prefix}-group`, checkpointEvery: '0s',
+      topics: {
+        accessLogs: `${prefix}-access`, modelTelemetry: `${prefix}-telemetry`, driftMetrics: `${prefix}-drift`,
+        deadLetters: `${prefix}-dlq`, anomalies: `${prefix}-anomalies`, audit: `${prefix}-audit`, state: `${prefix}-state`,
+      },
+    },
+  });
+}
+
+async function start(cfg: ServiceConfig): Promise<MeshwardenService> {
+  const service = new MeshwardenService({
+    config: cfg, kafka: { clientId: 'meshwarden-test', brokers: cfg.kafka.brokers }, actionDeps: {},
+    clock: systemClock, logger: silentLogger(), metrics: createMetrics(),
+  });
+  services.push(service);
+  await service.start();
+  return service;
+}
+
+/** Reads a topic from the beginning until `done` says enough, or the deadline passes. */
+async function readUntil(kafka: Kafka, topic: string, done: (messages: KafkaMessage[]) => boolean, timeoutMs = 60_000): Promise<KafkaMessage[]> {
+  const consumer = kafka.consumer({ groupId: randomName('reader') });
+  const messages: KafkaMessage[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error(`${topic}: condition not met within ${timeoutMs} ms (${messages.length} messages)`)); }, timeoutMs);
+      void consumer.run({
+        eachMessage: ({ message }) => {
+          messages.push(message);
+          if (done(messages)) {
+            clearTimeout(timer);
+            resolve();
+          }
+          return Promise.resolve();
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return messages;
+}
+
+describe('the cluster service on a real Kafka broker', () => {
+  it('turns an error storm into an anomaly, dead-letters garbage with its reason in headers, mirrors the ledger, and resumes baselines after a restart', async () => {
+    const prefix = randomName('svc');
+    const stateDir = mkdtempSync(join(tmpdir(), 'meshwarden-svc-'));
+    const cfg = config(stateDir, prefix);
+    const kafka = new Kafka({ clientId: 'test', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [cfg.kafka.topics.accessLogs, cfg.kafka.topics.modelTelemetry, cfg.kafka.topics.driftMetrics].map((topic) => ({ topic })) });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    const send = (values: string[]) => producer.send({ topic: cfg.kafka.topics.accessLogs, messages: values.map((value) => ({ value })) });
+
+    // 90 minutes of baseline, a 5-minute error storm, then normal traffic to move the watermark on.
+    await send([...traffic(T0, 90, 0.01, 0), 'not an access log', ...traffic(T0 + 90 * MIN, 5, 0.9, 10_000), ...traffic(T0 + 95 * MIN, 3, 0.01, 20_000)]);
+    await start(cfg);
+
+    const anomalies = await readUntil(kafka, cfg.kafka.topics.anomalies, (m) => m.some((x) => x.value?.toString().includes('"error-storm"') === true));
+    const storm = anomalies.map((m) => JSON.parse(m.value?.toString() ?? '{}') as { detector: string; entity: { key: string }; windowStart: number }).find((a) => a.detector === 'error-storm');
+    expect(storm?.entity.key).toBe('workload:ml-prod/inference');
+    expect(storm?.windowStart).toBeGreaterThanOrEqual(T0 + 90 * MIN);
+
+    const [dead] = await readUntil(kafka, cfg.kafka.topics.deadLetters, (m) => m.length >= 1);
+    expect(dead?.value?.toString()).toBe('not an access log');
+    expect(dead?.headers?.['meshwarden-code']?.toString()).toBe('unknown-shape');
+    expect(dead?.headers?.['meshwarden-source-topic']?.toString()).toBe(cfg.kafka.topics.accessLogs);
+    expect(dead?.headers?.['meshwarden-reason']?.toString().length).toBeGreaterThan(10);
+
+    const audit = await readUntil(kafka, cfg.kafka.topics.audit, (m) => m.some((x) => x.value?.toString().includes('"type":"anomaly"') === true));
+    expect(audit.length).toBeGreaterThan(0);
+
+    // Graceful stop checkpoints; a new instance resumes with its baselines: a second storm right
+    // after the restart is caught at once, which a fresh baseline (60 windows of warm-up) could not.
+    await services.pop()?.stop();
+    expect((await verifyLedger(join(stateDir, 'audit'))).ok).toBe(true);
+    await send([...traffic(T0 + 98 * MIN, 2, 0.01, 30_000), ...traffic(T0 + 100 * MIN, 3, 0.9, 40_000), ...traffic(T0 + 103 * MIN, 3, 0.01, 50_000)]);
+    await start(cfg);
+    const after = await readUntil(kafka, cfg.kafka.topics.anomalies, (m) =>
+      m.some((x) => { const a = JSON.parse(x.value?.toString() ?? '{}') as { detector?: string; windowStart?: number }; return a.detector === 'error-storm' && (a.windowStart ?? 0) >= T0 + 100 * MIN; }));
+    expect(after.length).toBeGreaterThan(anomalies.length);
+    await producer.disconnect();
+  }, 180_000);
+});
