@@ -1,27 +1,47 @@
 import { z } from 'zod';
+import { ActionError } from '../../shared/errors.js';
+import type { ActionContext, ActionResult } from '../action-context.js';
 import { defineAction } from '../action-definition.js';
 import { k8sName } from '../params.js';
+import { DEPLOYMENT_ANNOTATIONS } from './deployment-patches.js';
+import { canaryRollbackPatch, INFERENCE_SERVICE, inferenceServiceSchema, supportsCanaryRollback, type InferenceService } from './inference-service.js';
+import { kubeClients, PATCH, type KubeClients } from './kube-clients.js';
+import { labelSelectorString } from './kube-selectors.js';
+import {
+  currentRevision,
+  ownedReplicaSets,
+  rollbackAnnotations,
+  rollbackPatch,
+  selectRollbackRevision,
+  templatesEqualIgnoringHash,
+} from './rollback-plan.js';
+
+const ID = 'kubernetes.rollback-deployment';
+
+const params = z
+  .object({
+    namespace: k8sName,
+    deployment: k8sName,
+    /** 0 = the previous revision, as `kubectl rollout undo` without --to-revision. */
+    toRevision: z.number().int().min(0).default(0),
+  })
+  .strict();
+type Params = z.output<typeof params>;
 
 /**
  * Rolls a Deployment back the way `kubectl rollout undo` does: the chosen ReplicaSet's pod template
- * replaces the current one; a paused Deployment is refused. Where the target is a KServe
- * InferenceService, its canary traffic is set to 0 instead.
+ * replaces the current one in one JSON patch; a paused Deployment is refused; nothing is written when
+ * the template already matches. Where a KServe InferenceService of the same name exists (serverless
+ * mode), its canary traffic is set to 0 instead.
  */
 export const rollbackDeployment = defineAction({
-  id: 'kubernetes.rollback-deployment',
+  id: ID,
   provider: 'kubernetes',
   summary: 'Roll a Deployment (or a KServe InferenceService canary) back to the previous or a named revision',
-  params: z
-    .object({
-      namespace: k8sName,
-      deployment: k8sName,
-      /** 0 = the previous revision, as `kubectl rollout undo` without --to-revision. */
-      toRevision: z.number().int().min(0).default(0),
-    })
-    .strict(),
+  params,
   rbac: [
     { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
-    { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get', 'list'] },
+    { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
     { apiGroups: ['serving.kserve.io'], resources: ['inferenceservices'], verbs: ['get', 'patch'] },
   ],
   inverse: 'kubernetes.rollback-deployment',
@@ -31,4 +51,105 @@ export const rollbackDeployment = defineAction({
   describe: (p) =>
     `roll deployment ${p.namespace}/${p.deployment} back to ${p.toRevision === 0 ? 'its previous revision' : `revision ${p.toRevision}`} ` +
     `(or set canaryTrafficPercent 0 on the InferenceService of that name), recording the revision it leaves`,
+  execute: rollback,
 });
+
+async function rollback(p: Params, ctx: ActionContext): Promise<ActionResult> {
+  const kube = await kubeClients(ctx, ID);
+  const raw: unknown = await kube.callOrAbsent(`read inference service ${p.namespace}/${p.deployment}`, () =>
+    kube.custom.getNamespacedCustomObject({ ...INFERENCE_SERVICE, namespace: p.namespace, name: p.deployment }, kube.options()),
+  );
+  if (raw !== undefined) {
+    const isvc = inferenceServiceSchema.safeParse(raw);
+    if (!isvc.success) {
+      throw new ActionError('client', `inference service ${p.namespace}/${p.deployment} does not have the expected shape: ${isvc.error.message}`);
+    }
+    if (supportsCanaryRollback(isvc.data)) return rollbackCanary(kube, p, ctx, isvc.data);
+  }
+  return rollbackRevision(kube, p, ctx);
+}
+
+async function rollbackCanary(kube: KubeClients, p: Params, ctx: ActionContext, isvc: InferenceService): Promise<ActionResult> {
+  const name = `${p.namespace}/${p.deployment}`;
+  const revisions = isvc.status?.components?.predictor;
+  const facts = {
+    kind: 'InferenceService',
+    ...(revisions?.latestRolledoutRevision === undefined ? {} : { latestRolledoutRevision: revisions.latestRolledoutRevision }),
+    ...(revisions?.previousRolledoutRevision === undefined ? {} : { previousRolledoutRevision: revisions.previousRolledoutRevision }),
+  };
+  const current = isvc.spec?.predictor?.canaryTrafficPercent;
+  if (isvc.metadata?.annotations?.[DEPLOYMENT_ANNOTATIONS.rollbackKey] === ctx.idempotencyKey || current === 0) {
+    return {
+      outcome: 'already-done',
+      summary: `inference service ${name} already sends all traffic to its previous rolled-out revision (canaryTrafficPercent 0)`,
+      details: { ...facts, canaryTrafficPercent: 0 },
+    };
+  }
+  const patch = canaryRollbackPatch(isvc, ctx.idempotencyKey);
+  await kube.call(`patch inference service ${name}`, () =>
+    kube.custom.patchNamespacedCustomObject(
+      { ...INFERENCE_SERVICE, namespace: p.namespace, name: p.deployment, body: patch },
+      kube.options(PATCH.merge),
+    ),
+  );
+  return {
+    outcome: 'succeeded',
+    summary:
+      `rolled inference service ${name} back: canaryTrafficPercent ${current ?? 'unset'} -> 0, all traffic goes to its previous rolled-out revision` +
+      (revisions?.previousRolledoutRevision === undefined ? '' : ` ${revisions.previousRolledoutRevision}`),
+    details: { ...facts, previousCanaryTrafficPercent: current ?? 'unset', canaryTrafficPercent: 0 },
+  };
+}
+
+async function rollbackRevision(kube: KubeClients, p: Params, ctx: ActionContext): Promise<ActionResult> {
+  const name = `${p.namespace}/${p.deployment}`;
+  const deployment = await kube.call(`read deployment ${name}`, () =>
+    kube.apps.readNamespacedDeployment({ name: p.deployment, namespace: p.namespace }, kube.options()),
+  );
+  const annotations = deployment.metadata?.annotations ?? {};
+  if (annotations[DEPLOYMENT_ANNOTATIONS.rollbackKey] === ctx.idempotencyKey) {
+    const left = Number(annotations[DEPLOYMENT_ANNOTATIONS.rolledBackFrom]);
+    return {
+      outcome: 'already-done',
+      summary: `deployment ${name} was already rolled back by this step (from revision ${left})`,
+      details: { kind: 'Deployment', fromRevision: left },
+      ...(Number.isInteger(left) ? { undo: undoTo(p, left) } : {}),
+    };
+  }
+  // kubectl checks this first, before looking at the history.
+  if (deployment.spec?.paused === true) {
+    throw new ActionError('refused', `deployment ${name} is paused: you cannot rollback a paused deployment; resume it first and try again`);
+  }
+  const selector = deployment.spec?.selector;
+  if (selector === undefined) throw new ActionError('client', `deployment ${name} has no selector`);
+  const replicaSets = await kube.call(`list replica sets of deployment ${name}`, () =>
+    kube.apps.listNamespacedReplicaSet({ namespace: p.namespace, labelSelector: labelSelectorString(selector) }, kube.options()),
+  );
+  const owned = ownedReplicaSets(deployment, replicaSets.items);
+  const choice = selectRollbackRevision(owned, p.toRevision, p.deployment);
+  if (!choice.found) throw new ActionError('client', `cannot roll back deployment ${name}: ${choice.message}`);
+  const left = currentRevision(deployment, owned);
+
+  if (templatesEqualIgnoringHash(choice.replicaSet.spec?.template, deployment.spec?.template)) {
+    return {
+      outcome: 'already-done',
+      summary: `skipped rollback of deployment ${name}: current template already matches revision ${choice.revision}`,
+      details: { kind: 'Deployment', toRevision: choice.revision, skipped: true },
+    };
+  }
+  const patch = rollbackPatch(deployment, choice.replicaSet, rollbackAnnotations(ctx.idempotencyKey, left));
+  await kube.call(`patch deployment ${name}`, () =>
+    kube.apps.patchNamespacedDeployment({ name: p.deployment, namespace: p.namespace, body: patch }, kube.options(PATCH.json)),
+  );
+  const images = (choice.replicaSet.spec?.template?.spec?.containers ?? []).map((container) => container.image ?? '').join(',');
+  return {
+    outcome: 'succeeded',
+    summary: `rolled deployment ${name} back from revision ${left ?? 'unknown'} to the template of revision ${choice.revision} (${images})`,
+    details: { kind: 'Deployment', ...(left === undefined ? {} : { fromRevision: left }), toRevision: choice.revision, images },
+    ...(left === undefined ? {} : { undo: undoTo(p, left) }),
+  };
+}
+
+function undoTo(p: Params, revision: number): NonNullable<ActionResult['undo']> {
+  return { action: ID, params: { namespace: p.namespace, deployment: p.deployment, toRevision: revision } };
+}
