@@ -1,0 +1,53 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * A file name for a key: the key itself when it is short and plain, else its hash, so an id from
+ * outside can never reach another directory (`../`) or collide with a temporary file.
+ */
+export function stateFileName(key: string): string {
+  return /^[A-Za-z0-9_-]{1,100}$/.test(key) ? `${key}.json` : `h-${createHash('sha256').update(key).digest('hex')}.json`;
+}
+
+/** The parsed JSON in `file`, or undefined when there is no such file. */
+export async function readJsonFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+  return JSON.parse(text) as unknown;
+}
+
+/**
+ * Writes JSON so that a reader, or the engine after a crash, sees the old content or the new, never
+ * half of it: write a temporary file beside the target, then rename over it (atomic on POSIX).
+ */
+export async function writeJsonFileAtomic(dir: string, name: string, value: unknown): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const temporary = join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+    await rename(temporary, join(dir, name));
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** The `.json` files in `dir` (none when it does not exist yet). */
+export async function listJsonFiles(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((name) => name.endsWith('.json') && !name.startsWith('.')).sort();
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ENOENT';
+}
