@@ -1,10 +1,14 @@
 import { z } from 'zod';
-import { durationTextSchema } from '../../shared/duration.js';
+import type { ApprovalPolicy } from '../../approvals/approval-types.js';
+import { durationTextSchema, parseDuration } from '../../shared/duration.js';
 import { defineAction } from '../action-definition.js';
 
 /**
  * Gates the following steps on a human decision in Slack: allow-listed approvers, N of them, and an
  * explicit outcome when nobody answers in time (deny unless the playbook says otherwise).
+ *
+ * It has no `execute`: rather than run it like the other actions, the engine asks the approval
+ * service (src/approvals) with the steps it gates, and runs them only on a decision to proceed.
  */
 export const approval = defineAction({
   id: 'slack.approval',
@@ -34,3 +38,18 @@ export const approval = defineAction({
     `ask ${p.required} of ${p.approvers.users.length + p.approvers.groups.length} approver(s) in ${p.channel}; ` +
     `${p.onTimeout} after ${p.timeout} without an answer`,
 });
+
+/**
+ * The approval policy a validated `slack.approval` step asks for, durations in milliseconds: what
+ * the engine passes to the approval service together with the steps it gates.
+ */
+export function approvalPolicy(params: z.output<typeof approval.params>): ApprovalPolicy {
+  return {
+    channel: params.channel,
+    approvers: { users: [...params.approvers.users], groups: [...params.approvers.groups] },
+    required: params.required,
+    // The schema already refused a duration that does not parse.
+    timeoutMs: parseDuration(params.timeout) ?? 0,
+    onTimeout: params.onTimeout,
+  };
+}

@@ -1,0 +1,500 @@
+import { createHash } from 'node:crypto';
+import type { WebClient } from '@slack/web-api';
+import type { SlackMessage } from '../actions/slack/block-kit.js';
+import type { SlackIncidentThreads } from '../actions/slack/incident-threads.js';
+import { callSlack } from '../actions/slack/slack-call.js';
+import type { Clock } from '../shared/clock.js';
+import { ActionError, describeError, MeshwardenError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { Secret } from '../shared/secret.js';
+import {
+  formatSubject, formatTarget, renderApprovalClosed, renderApprovalRequest, renderDecisionReply, renderRejectionReply, renderVoteReply,
+} from './approval-message.js';
+import type { ApprovalStore } from './approval-store.js';
+import type {
+  ApprovalDecision, ApprovalEvent, ApprovalOutcome, ApprovalRecord, ApprovalRequest, ApprovalSubject, InteractionRejection,
+  InteractionResult, InteractionTransport, PendingApproval, RejectionReason,
+} from './approval-types.js';
+import { bindingToken, tokensEqual } from './binding-token.js';
+import {
+  APPROVE_ACTION_ID, blockActionsSchema, DENY_ACTION_ID, parseButtonValue, payloadType, readFormPayload, type BlockActionsPayload,
+} from './interaction-payload.js';
+import { ReplayGuard } from './replay-guard.js';
+import { SLACK_SIGNATURE_TOLERANCE_MS, verifySlackSignature, type HeaderBag } from './slack-signature.js';
+
+/** What the approval service needs. */
+export interface ApprovalServiceOptions {
+  readonly slack: WebClient;
+  readonly threads: SlackIncidentThreads;
+  readonly store: ApprovalStore;
+  /**
+   * Keys the binding tokens in the buttons. Must stay the same across restarts, or pending
+   * approvals can no longer be clicked; must never be the Slack signing secret.
+   */
+  readonly bindingSecret: Secret;
+  /** The Slack app's signing secret; without it HTTP interactions are all refused (Socket Mode needs none). */
+  readonly signingSecret?: Secret;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Freshness window for signatures and clicks; Slack's 5 minutes unless a test says otherwise. */
+  readonly replayWindowMs?: number;
+  /** Receives every event (request, rejection, approval, decision) for the audit ledger. */
+  readonly onEvent?: (event: ApprovalEvent) => void;
+}
+
+/** Whether the approval still binds the actions the engine is about to run. */
+export type BindingCheck =
+  | { readonly holds: true; readonly decision?: ApprovalDecision }
+  | { readonly holds: false; readonly decision: ApprovalDecision };
+
+/** An approval-level misuse by the caller (unknown id, invalid request). */
+export class ApprovalError extends MeshwardenError {}
+
+/**
+ * Human approval in Slack, bound to the exact actions and objects it was shown for.
+ *
+ * - {@link requestApproval} posts Approve/Deny buttons in the incident's thread and persists the
+ *   pending approval.
+ * - {@link handleInteraction} (HTTP, signed) and {@link handleSocketModePayload} (Socket Mode) feed
+ *   clicks in; both apply the same checks: freshness, replay, binding token, message, allow-list.
+ * - {@link awaitDecision} resolves when the approval ends: N distinct allow-listed approvals, a deny
+ *   by any allow-listed approver, or {@link expire} past the timeout (the `onTimeout` outcome).
+ * - {@link confirmBinding} is called right before the gated actions run: if what is about to run
+ *   differs from what was shown (target UID or resourceVersion changed), the approval is void.
+ *
+ * Every step returns a typed result, goes to `onEvent` for the ledger, and is posted to the thread.
+ */
+export class ApprovalService {
+  private readonly records = new Map<string, ApprovalRecord>();
+  private readonly waiters = new Map<string, Set<(decision: ApprovalDecision) => void>>();
+  private readonly postedRejections = new Set<string>();
+  private readonly background = new Set<Promise<void>>();
+  private readonly replay: ReplayGuard;
+  private readonly windowMs: number;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly options: ApprovalServiceOptions, records: readonly ApprovalRecord[], seen: [string, number][]) {
+    this.windowMs = options.replayWindowMs ?? SLACK_SIGNATURE_TOLERANCE_MS;
+    // Clicks are admitted up to one window either side of now, so a key must outlive two windows.
+    this.replay = new ReplayGuard(2 * this.windowMs, seen);
+    for (const record of records) this.records.set(record.id, record);
+  }
+
+  /** Loads the approvals and the replay memory from the store. */
+  static async open(options: ApprovalServiceOptions): Promise<ApprovalService> {
+    const [records, seen] = await Promise.all([options.store.loadApprovals(), options.store.loadSeen()]);
+    return new ApprovalService(options, records, seen);
+  }
+
+  /** The approval id for a step's idempotency key: the same step always maps to the same approval. */
+  static approvalId(idempotencyKey: string): string {
+    return `ap-${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 24)}`;
+  }
+
+  /**
+   * Asks for approval: persists the pending approval, then posts the request with its buttons in
+   * the incident's thread in the policy's channel. Idempotent on `request.idempotencyKey`: asking
+   * again returns the same approval, posting only if the earlier attempt did not get that far.
+   * Throws `ActionError` when Slack refuses the post; the approval stays pending and a retry posts it.
+   */
+  requestApproval(request: ApprovalRequest): Promise<PendingApproval> {
+    const problems = requestProblems(request);
+    if (problems.length > 0) return Promise.reject(new ActionError('client', `approval request is invalid: ${problems.join('; ')}`));
+    return this.exclusive(async () => {
+      const id = ApprovalService.approvalId(request.idempotencyKey);
+      let record = this.records.get(id);
+      if (record === undefined) {
+        const now = this.options.clock.now();
+        record = {
+          id,
+          idempotencyKey: request.idempotencyKey,
+          incidentId: request.incidentId,
+          playbook: request.playbook,
+          ...(request.runId !== undefined ? { runId: request.runId } : {}),
+          policy: {
+            channel: request.channel,
+            approvers: { users: [...request.approvers.users], groups: [...request.approvers.groups] },
+            required: request.required,
+            timeoutMs: request.timeoutMs,
+            onTimeout: request.onTimeout,
+          },
+          subjects: request.subjects.map(copySubject),
+          createdAt: now,
+          expiresAt: now + request.timeoutMs,
+          approvals: [],
+        };
+        // Written before posting: a crash in between leaves a pending approval a retry will post.
+        await this.save(record);
+        this.emit({ type: 'requested', approval: record });
+        this.options.logger.info({ approvalId: id, incidentId: request.incidentId, playbook: request.playbook, subjects: record.subjects.map(formatSubject) }, 'approval requested');
+      }
+      if (record.message !== undefined || record.decision !== undefined) return record;
+      const parent = await this.options.threads.ensureThread(request.incidentId, request.channel, request.anomaly);
+      const posted = await this.options.threads.reply(parent, renderApprovalRequest(record, this.token(record)));
+      const withMessage: ApprovalRecord = { ...record, message: { channel: posted.channel, ts: posted.ts, threadTs: parent.ts } };
+      await this.save(withMessage);
+      return withMessage;
+    });
+  }
+
+  /**
+   * Handles one HTTP interaction request from Slack: verifies the signature over the raw body and
+   * the timestamp window, then applies the checks every interaction gets. Never throws for a bad
+   * request; the result says what was done and why.
+   */
+  async handleInteraction(headers: HeaderBag, rawBody: string | Uint8Array): Promise<InteractionResult> {
+    const now = this.options.clock.now();
+    const secret = this.options.signingSecret;
+    if (secret === undefined) return this.reject('http', 'unsigned', 'no signing secret is configured, so HTTP interactions cannot be verified');
+    const check = verifySlackSignature({ signingSecret: secret, headers, rawBody, nowMs: now, toleranceMs: this.windowMs });
+    if (!check.ok) return this.reject('http', check.reason, check.detail);
+    const payload = readFormPayload(rawBody);
+    if (payload === undefined) return this.reject('http', 'malformed', 'the body has no JSON "payload" field');
+    return this.handleVerified(payload, 'http');
+  }
+
+  /**
+   * Handles the body of a Socket Mode `interactive` envelope. Those are not HMAC-signed: they are
+   * authentic because they arrive over the websocket opened with the app-level token. Freshness
+   * (from `action_ts`), replay, binding and allow-list checks apply exactly as over HTTP.
+   */
+  handleSocketModePayload(body: unknown): Promise<InteractionResult> {
+    return this.handleVerified(body, 'socket-mode');
+  }
+
+  /**
+   * Resolves with the decision once the approval ends (immediately when it already has). Rejects
+   * with `ApprovalError` for an unknown id, and with `ActionError` (timeout) when `signal` aborts.
+   */
+  awaitDecision(id: string, signal?: AbortSignal): Promise<ApprovalDecision> {
+    const record = this.records.get(id);
+    if (record === undefined) return Promise.reject(new ApprovalError('approval-unknown', `no approval ${id}`));
+    if (record.decision !== undefined) return Promise.resolve(record.decision);
+    return new Promise((resolve, reject) => {
+      const waiters = this.waiters.get(id) ?? new Set();
+      this.waiters.set(id, waiters);
+      const onAbort = (): void => {
+        waiters.delete(settle);
+        reject(new ActionError('timeout', `stopped waiting for approval ${id}`));
+      };
+      const settle = (decision: ApprovalDecision): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(decision);
+      };
+      if (signal?.aborted === true) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      waiters.add(settle);
+    });
+  }
+
+  /**
+   * Ends every pending approval whose timeout has passed at `now` with its `onTimeout` outcome
+   * (deny unless the playbook said approve). Call it from the engine's tick with the injected clock.
+   */
+  expire(now: number = this.options.clock.now()): Promise<ApprovalDecision[]> {
+    return this.exclusive(async () => {
+      const decided: ApprovalDecision[] = [];
+      for (const record of [...this.records.values()]) {
+        if (record.decision === undefined && now >= record.expiresAt) decided.push(await this.decideTimeout(record, now));
+      }
+      return decided;
+    });
+  }
+
+  /**
+   * Calls {@link expire} every `intervalMs` on a real timer, for the service; returns the stop
+   * function. Tests call `expire` with their own clock instead.
+   */
+  startExpiryTimer(intervalMs = 5_000): () => void {
+    const timer = setInterval(() => {
+      this.expire().catch((error: unknown) => {
+        this.options.logger.error({ err: describeError(error) }, 'could not expire approvals');
+      });
+    }, intervalMs);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+    };
+  }
+
+  /**
+   * Checks, right before the gated actions run, that they are still exactly what was approved:
+   * pass the subjects as they are now (same actions and parameters, the target's current UID and
+   * resourceVersion). If anything differs, the approval becomes void (pending or approved alike),
+   * which is recorded and posted. An approval that already ended without `proceed` is left as is.
+   */
+  confirmBinding(id: string, current: readonly ApprovalSubject[]): Promise<BindingCheck> {
+    return this.exclusive(async () => {
+      const record = this.records.get(id);
+      if (record === undefined) throw new ApprovalError('approval-unknown', `no approval ${id}`);
+      const holds = tokensEqual(this.token(record), bindingToken(this.options.bindingSecret, record.id, current));
+      if (holds) return record.decision === undefined ? { holds: true } : { holds: true, decision: record.decision };
+      // Already ended without leave to run: nothing left to void.
+      if (record.decision !== undefined && !record.decision.proceed) return { holds: false, decision: record.decision };
+      const reason = `what is about to run is not what was approved: ${describeChange(record.subjects, current)}`;
+      const decision = await this.decide(record, 'void', false, [], reason, this.options.clock.now());
+      return { holds: false, decision };
+    });
+  }
+
+  /** One approval, pending or decided. */
+  get(id: string): PendingApproval | undefined {
+    return this.records.get(id);
+  }
+
+  /** Every approval known, pending or decided. */
+  list(): PendingApproval[] {
+    return [...this.records.values()];
+  }
+
+  /** Approvals still waiting for a decision. */
+  pending(): PendingApproval[] {
+    return [...this.records.values()].filter((r) => r.decision === undefined);
+  }
+
+  /** Waits for the Slack posts still in flight (thread replies, message updates). */
+  async flush(): Promise<void> {
+    while (this.background.size > 0) await Promise.all([...this.background]);
+  }
+
+  private async handleVerified(payload: unknown, transport: InteractionTransport): Promise<InteractionResult> {
+    const now = this.options.clock.now();
+    const type = payloadType(payload);
+    if (type !== 'block_actions') return { type: 'ignored', detail: `interaction of type ${type ?? '(none)'} is not an approval` };
+    const parsed = blockActionsSchema.safeParse(payload);
+    if (!parsed.success) return this.reject(transport, 'malformed', 'block_actions payload lacks a user id or actions');
+    const body = parsed.data;
+    const action = body.actions.find((a) => a.action_id === APPROVE_ACTION_ID || a.action_id === DENY_ACTION_ID);
+    if (action === undefined) return { type: 'ignored', detail: 'no approval button in this interaction' };
+    const user = body.user.id;
+
+    const clickedAt = Number(action.action_ts) * 1000;
+    if (Math.abs(now - clickedAt) > this.windowMs) {
+      return this.reject(transport, 'stale', `clicked at ${new Date(clickedAt).toISOString()}, outside the ${this.windowMs / 1000}s window`, { user });
+    }
+    const value = parseButtonValue(action.value);
+    if (value === undefined) return this.reject(transport, 'malformed', 'the button value is not an approval reference', { user });
+    const record = this.records.get(value.approvalId);
+    if (record === undefined) return this.reject(transport, 'unknown-approval', `no approval ${value.approvalId}`, { user });
+    const ids = { user, approvalId: record.id };
+
+    // Same user, same button, same click time: the same interaction, whichever way it arrived.
+    const key = `${body.team?.id ?? '-'}|${user}|${action.action_id}|${action.block_id ?? '-'}|${action.action_ts}`;
+    if (!this.replay.admit(key, now)) return this.reject(transport, 'replayed', 'this interaction was already handled', ids, record);
+    await this.exclusive(() => this.options.store.saveSeen(this.replay.entries()));
+
+    if (!tokensEqual(value.token, this.token(record))) {
+      return this.reject(transport, 'binding-mismatch', 'the button does not carry the token of this approval\'s actions and targets', ids, record);
+    }
+    if (!fromRequestMessage(body, record)) {
+      return this.reject(transport, 'wrong-message', 'the click did not come from the approval request message', ids, record);
+    }
+    const allowed = await this.isApprover(record, user);
+    if (allowed === 'unknown') return this.reject(transport, 'approver-check-failed', 'could not read the allow-listed user groups from Slack', ids, record);
+    if (!allowed) return this.reject(transport, 'not-an-approver', 'the user is not on the approver allow-list', ids, record);
+
+    return this.exclusive(async (): Promise<InteractionResult> => {
+      // Re-read under the lock: another click or the timeout may have ended it meanwhile.
+      const current = this.records.get(record.id) ?? record;
+      if (current.decision === undefined && now >= current.expiresAt) await this.decideTimeout(current, now);
+      const latest = this.records.get(record.id) ?? current;
+      if (latest.decision !== undefined) {
+        return this.reject(transport, 'already-decided', `the approval was already ${latest.decision.outcome}`, ids, latest);
+      }
+      if (action.action_id === DENY_ACTION_ID) {
+        const decision = await this.decide(latest, 'denied', false, [user], 'denied by an allow-listed approver', now);
+        return { type: 'decided', decision };
+      }
+      if (latest.approvals.some((v) => v.user === user)) {
+        return this.reject(transport, 'duplicate-approver', `already approved; ${latest.policy.required} distinct approvers are needed`, ids, latest);
+      }
+      const approvals = [...latest.approvals, { user, at: now }];
+      if (approvals.length >= latest.policy.required) {
+        const by = approvals.map((v) => v.user);
+        const reason = `${approvals.length} of ${latest.policy.required} required approval${latest.policy.required === 1 ? '' : 's'} given`;
+        const decision = await this.decide({ ...latest, approvals }, 'approved', true, by, reason, now);
+        return { type: 'decided', decision };
+      }
+      const updated: ApprovalRecord = { ...latest, approvals };
+      await this.save(updated);
+      const event = { type: 'approved-by', approvalId: latest.id, user, approvals: approvals.length, required: latest.policy.required, at: now } as const;
+      this.emit(event);
+      this.options.logger.info({ approvalId: latest.id, user, approvals: approvals.length, required: latest.policy.required }, 'approval counted');
+      this.postInThread(updated, renderVoteReply(user, approvals.length, latest.policy.required));
+      return event;
+    });
+  }
+
+  private async isApprover(record: ApprovalRecord, user: string): Promise<boolean | 'unknown'> {
+    if (record.policy.approvers.users.includes(user)) return true;
+    let failed = false;
+    for (const group of record.policy.approvers.groups) {
+      try {
+        const members = await callSlack('usergroups.users.list', () => this.options.slack.usergroups.users.list({ usergroup: group }));
+        if ((members.users ?? []).includes(user)) return true;
+      } catch (error) {
+        failed = true;
+        this.options.logger.warn({ approvalId: record.id, group, err: describeError(error) }, 'could not list the members of an approver group');
+      }
+    }
+    // Membership could not be ruled out: refuse, but say so instead of calling the user unlisted.
+    return failed ? 'unknown' : false;
+  }
+
+  private decideTimeout(record: ApprovalRecord, now: number): Promise<ApprovalDecision> {
+    const proceed = record.policy.onTimeout === 'approve';
+    const got = record.approvals.length;
+    const reason = `no decision within ${record.policy.timeoutMs / 1000}s (${got} of ${record.policy.required} approvals); onTimeout: ${record.policy.onTimeout}`;
+    return this.decide(record, 'timed-out', proceed, [], reason, now);
+  }
+
+  /** Ends an approval: persists, records, wakes the waiters, and updates the thread. Call under the lock. */
+  private async decide(record: ApprovalRecord, outcome: ApprovalOutcome, proceed: boolean, by: readonly string[], reason: string, now: number): Promise<ApprovalDecision> {
+    const decision: ApprovalDecision = {
+      approvalId: record.id, incidentId: record.incidentId, playbook: record.playbook, ...(record.runId !== undefined ? { runId: record.runId } : {}),
+      outcome, proceed, by: [...by], at: now, reason,
+      subjects: record.subjects.map(formatSubject),
+    };
+    const decided: ApprovalRecord = { ...record, decision };
+    await this.save(decided);
+    this.emit({ type: 'decided', decision });
+    this.options.logger.info({ approvalId: record.id, incidentId: record.incidentId, outcome, proceed, by }, 'approval decided');
+    for (const wake of this.waiters.get(record.id) ?? []) wake(decision);
+    this.waiters.delete(record.id);
+    const message = record.message;
+    if (message !== undefined) {
+      this.inBackground(`update approval ${record.id}`, () => callSlack('chat.update', () =>
+        this.options.slack.chat.update({ channel: message.channel, ts: message.ts, ...slackContent(renderApprovalClosed(decided, decision)) })).then(() => undefined));
+      this.postInThread(decided, renderDecisionReply(decision));
+    }
+    return decision;
+  }
+
+  private reject(
+    transport: InteractionTransport, reason: RejectionReason, detail: string,
+    ids: { user?: string; approvalId?: string } = {}, record?: ApprovalRecord,
+  ): InteractionRejection {
+    const rejection: InteractionRejection = {
+      type: 'rejected', reason, detail, transport, at: this.options.clock.now(),
+      ...(ids.approvalId !== undefined ? { approvalId: ids.approvalId } : {}),
+      ...(ids.user !== undefined ? { user: ids.user } : {}),
+    };
+    this.emit(rejection);
+    // The detail never holds a secret, a signature or the body: safe to log as is.
+    this.options.logger.warn({ transport, reason, detail, approvalId: ids.approvalId, user: ids.user }, 'slack interaction rejected');
+    if (record !== undefined) {
+      // Once per approval, user and reason: a flood of replays must not become a flood of replies.
+      const once = `${record.id}|${ids.user ?? '-'}|${reason}`;
+      if (!this.postedRejections.has(once)) {
+        this.postedRejections.add(once);
+        this.postInThread(record, renderRejectionReply(ids.user, reason, detail));
+      }
+    }
+    return rejection;
+  }
+
+  private postInThread(record: ApprovalRecord, message: SlackMessage): void {
+    const where = record.message;
+    if (where === undefined) return;
+    this.inBackground(`reply in approval thread ${record.id}`, async () => {
+      await this.options.threads.reply({ channel: where.channel, ts: where.threadTs }, message);
+    });
+  }
+
+  /**
+   * Slack posts that report on a decision run after it, off the caller's path: Slack wants an HTTP
+   * interaction answered within 3 seconds, and a failed post does not change the decision.
+   */
+  private inBackground(what: string, task: () => Promise<void>): void {
+    const run = task().catch((error: unknown) => {
+      this.options.logger.warn({ err: describeError(error) }, `could not ${what}`);
+    });
+    this.background.add(run);
+    void run.finally(() => this.background.delete(run));
+  }
+
+  private token(record: ApprovalRecord): string {
+    return bindingToken(this.options.bindingSecret, record.id, record.subjects);
+  }
+
+  private async save(record: ApprovalRecord): Promise<void> {
+    await this.options.store.saveApproval(record);
+    this.records.set(record.id, record);
+  }
+
+  private emit(event: ApprovalEvent): void {
+    try {
+      this.options.onEvent?.(event);
+    } catch (error) {
+      this.options.logger.error({ err: describeError(error) }, 'approval event sink failed');
+    }
+  }
+
+  /** Runs state changes one at a time, so two clicks (or a click and the timeout) never interleave. */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function requestProblems(request: ApprovalRequest): string[] {
+  const problems: string[] = [];
+  if (request.subjects.length === 0) problems.push('name at least one action to approve');
+  if (request.approvers.users.length + request.approvers.groups.length === 0) problems.push('name at least one approver user or group');
+  if (!Number.isInteger(request.required) || request.required < 1) problems.push(`required must be a whole number of at least 1, not ${request.required}`);
+  if (request.approvers.groups.length === 0 && request.required > request.approvers.users.length) {
+    problems.push(`required is ${request.required} but only ${request.approvers.users.length} approver(s) are listed`);
+  }
+  if (!(request.timeoutMs > 0)) problems.push('timeout must be positive');
+  return problems;
+}
+
+function copySubject(subject: ApprovalSubject): ApprovalSubject {
+  return {
+    action: subject.action,
+    params: structuredClone(subject.params),
+    target: { ...subject.target },
+    ...(subject.description !== undefined ? { description: subject.description } : {}),
+  };
+}
+
+/** True when the click came from the request message (when Slack says where it came from). */
+function fromRequestMessage(body: BlockActionsPayload, record: ApprovalRecord): boolean {
+  const message = record.message;
+  if (message === undefined) return false;
+  const ts = body.container?.message_ts;
+  const channel = body.container?.channel_id ?? body.channel?.id;
+  return (ts === undefined || ts === message.ts) && (channel === undefined || channel === message.channel);
+}
+
+/** Says what differs between what was approved and what is about to run. */
+function describeChange(approved: readonly ApprovalSubject[], current: readonly ApprovalSubject[]): string {
+  if (approved.length !== current.length) return `${approved.length} action(s) approved, ${current.length} about to run`;
+  const changes: string[] = [];
+  approved.forEach((was, i) => {
+    const now = current[i];
+    if (now === undefined) return;
+    if (was.action !== now.action) changes.push(`action ${was.action} became ${now.action}`);
+    if (formatTarget(was.target) !== formatTarget(now.target)) changes.push(`target ${formatTarget(was.target)} became ${formatTarget(now.target)}`);
+    if (was.target.uid !== now.target.uid) changes.push(`${formatTarget(was.target)} UID ${was.target.uid ?? '(none)'} is now ${now.target.uid ?? '(none)'}`);
+    if (was.target.resourceVersion !== now.target.resourceVersion) {
+      changes.push(`${formatTarget(was.target)} resourceVersion ${was.target.resourceVersion ?? '(none)'} is now ${now.target.resourceVersion ?? '(none)'}`);
+    }
+    if (JSON.stringify(sortKeys(was.params)) !== JSON.stringify(sortKeys(now.params))) changes.push(`parameters of ${was.action} changed`);
+  });
+  return changes.length > 0 ? changes.join('; ') : 'the binding token differs';
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, sortKeys(v)]));
+}
+
+function slackContent(message: SlackMessage): { text: string; blocks: SlackMessage['blocks'][number][] } {
+  return { text: message.text, blocks: [...message.blocks] };
+}
