@@ -11,6 +11,8 @@ import { join, resolve } from 'node:path';
 import { Ledger } from './audit/ledger.js';
 import { loadConfig } from './config/load-config.js';
 import type { Anomaly } from './detect/anomaly.js';
+import { AutoencoderDetector, autoencoderStateDir } from './detect/autoencoder/autoencoder-detector.js';
+import { loadTensorflow } from './detect/autoencoder/tensorflow-runtime.js';
 import { DetectorRuntime, type DetectorStateSnapshot } from './detect/detector-runtime.js';
 import type { DetectorSpec } from './detect/detector-spec.js';
 import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, type AdvanceResult, type FeatureExtractorOptions } from './features/feature-extractor.js';
@@ -133,14 +135,14 @@ export class Pipeline {
      * pipeline per partition, but budgets and rate limits are per engine). Without it the pipeline
      * has its own and executes nothing live (dry-run replays).
      */
-    shared?: { readonly guard: SafetyGuard; readonly executor: RunExecutor },
+    shared: { readonly guard?: SafetyGuard; readonly executor?: RunExecutor; readonly autoencoders?: ReadonlyMap<string, AutoencoderDetector> } = {},
   ) {
     this.features = new FeatureExtractor(options.features);
-    this.detectors = new DetectorRuntime(detectors, state.detectors);
+    this.detectors = new DetectorRuntime(detectors, state.detectors, shared.autoencoders);
     this.triage = new IncidentTracker(options.resolveAfterMs);
     this.playbooks = new PlaybookEngine(playbooks, { dryRun: options.dryRun }, state.playbooks);
-    this.guard = shared?.guard ?? new SafetyGuard(options.safety, state.safety);
-    this.executor = shared?.executor ?? new RunExecutor({
+    this.guard = shared.guard ?? new SafetyGuard(options.safety, state.safety);
+    this.executor = shared.executor ?? new RunExecutor({
       playbooks: new Map(playbooks.map((p) => [p.metadata.name, p])), guard: this.guard, store: new MemoryRunStore(), ledger: sinks.ledger,
       actionDeps: { clock: { now: () => Date.now() }, logger: silentLogger() },
     });
@@ -331,12 +333,15 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: { clock: Cl
   const deadLetterPath = join(stateDir, 'dead-letters.ndjson');
   const deadLetters = new DeadLetterFile(deadLetterPath, () => deps.clock.now());
   const pipelineOptions: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, ...options.pipeline, dryRun: true };
+  const detectorSpecs = config.detectors.map((d) => d.value);
+  const autoencoders = await loadAutoencoders(detectorSpecs, stateDir, deps);
   const pipeline = new Pipeline(
-    config.detectors.map((d) => d.value),
+    detectorSpecs,
     config.playbooks.map((p) => p.value),
     pipelineOptions,
     { deadLetters, ledger },
     await readState(stateDir, deps.logger),
+    { autoencoders },
   );
   ledger.append('run', {
     event: 'started', input: options.input, dryRun: true,
@@ -358,11 +363,14 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: { clock: Cl
       sinceFlush = 0;
       await Promise.all([ledger.flush(), deadLetters.flush()]);
     }
+    // A replay awaits each retraining where it falls due, so the same input gives the same models.
+    for (const model of autoencoders.values()) if (model.retrainDue) await model.maybeRetrain();
   }
   pipeline.finish();
   const c = pipeline.counters;
   ledger.append('run', { event: 'finished', ...c, anomalies: pipeline.anomalies.length, actions: pipeline.actions.length });
-  await Promise.all([ledger.flush(), deadLetters.flush(), writeState(stateDir, pipeline.state())]);
+  await Promise.all([ledger.flush(), deadLetters.flush(), writeState(stateDir, pipeline.state()), ...[...autoencoders.values()].map((m) => m.save())]);
+  for (const model of autoencoders.values()) await model.close();
   deps.logger.debug({ counters: c, entities: pipeline.trackedEntities }, 'run finished');
   return {
     input: options.input,
@@ -377,6 +385,28 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: { clock: Cl
     ledger: { path: join(stateDir, 'audit'), lastSeq: ledger.lastSeq },
     deadLetterFile: deadLetterPath,
   };
+}
+
+/**
+ * Loads (or creates) the model of every autoencoder detector from the state directory. TensorFlow
+ * is loaded only when a detector needs it.
+ */
+export async function loadAutoencoders(
+  detectors: readonly DetectorSpec[],
+  stateDir: string,
+  deps: { readonly clock: Clock; readonly logger: Logger },
+): Promise<Map<string, AutoencoderDetector>> {
+  const models = new Map<string, AutoencoderDetector>();
+  const wanted = detectors.filter((d) => d.spec.autoencoder !== undefined);
+  if (wanted.length === 0) return models;
+  const tensorflow = await loadTensorflow({ logger: deps.logger });
+  for (const detector of wanted) {
+    const config = detector.spec.autoencoder;
+    if (config === undefined) continue;
+    const name = detector.metadata.name;
+    models.set(name, await AutoencoderDetector.load(config, { stateDir: autoencoderStateDir(stateDir, name), logger: deps.logger, clock: deps.clock, tensorflow }));
+  }
+  return models;
 }
 
 async function readState(stateDir: string, logger: Logger): Promise<PipelineState> {

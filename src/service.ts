@@ -13,7 +13,8 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaConfig, type Message, type Producer } from 'kafkajs';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { DEFAULT_PIPELINE_OPTIONS, Pipeline, type PipelineOptions, type PipelineState } from './app.js';
+import { DEFAULT_PIPELINE_OPTIONS, Pipeline, loadAutoencoders, type PipelineOptions, type PipelineState } from './app.js';
+import type { AutoencoderDetector } from './detect/autoencoder/autoencoder-detector.js';
 import type { ActionDeps } from './actions/action-context.js';
 import { Ledger } from './audit/ledger.js';
 import { loadConfig } from './config/load-config.js';
@@ -73,6 +74,7 @@ export class MeshwardenService {
   private ledger: Ledger | undefined;
   private guard: SafetyGuard | undefined;
   private executor: RunExecutor | undefined;
+  private autoencoders: ReadonlyMap<string, AutoencoderDetector> = new Map();
   private joined = false;
   private stopping = false;
   private readonly topics: ServiceConfig['kafka']['topics'];
@@ -92,6 +94,7 @@ export class MeshwardenService {
     if (loaded.problems.length > 0) throw new ConfigError(loaded.problems);
     this.detectors = loaded.detectors.map((d) => d.value);
     this.playbooks = loaded.playbooks.map((p) => p.value);
+    this.autoencoders = await loadAutoencoders(this.detectors, config.stateDir, { clock, logger });
     this.ledger = await Ledger.open(join(config.stateDir, 'audit'), clock);
     this.guard = new SafetyGuard({ ...DEFAULT_SAFETY_POLICY, protectedNamespaces: [...config.protectedNamespaces, config.namespace] });
     const ledger = this.teeLedger(this.ledger);
@@ -132,6 +135,10 @@ export class MeshwardenService {
     await this.consumer.stop();
     for (const [key, partition] of this.partitions) await this.checkpoint(key, partition);
     await this.ledger?.flush();
+    for (const model of this.autoencoders.values()) {
+      await model.save();
+      await model.close();
+    }
     await this.consumer.disconnect();
     await this.producer.disconnect();
     await this.admin.disconnect();
@@ -191,6 +198,8 @@ export class MeshwardenService {
     await this.flushOutbox();
     await this.ledger?.flush();
     if (this.deps.clock.now() - partition.lastCheckpoint >= this.deps.config.kafka.checkpointEvery) await this.checkpoint(key, partition);
+    // Retraining runs beside the stream; the current model keeps scoring until the new one is ready.
+    for (const model of this.autoencoders.values()) if (model.retrainDue) void model.maybeRetrain();
     metrics.trackedEntities.set([...this.partitions.values()].reduce((n, p) => n + p.pipeline.trackedEntities, 0));
     const lag = BigInt(batch.highWatermark) - partition.nextOffset;
     metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(lag < 0n ? 0n : lag));
@@ -214,7 +223,7 @@ export class MeshwardenService {
       deadLetters: { add: (letter) => { this.deadLetter(letter); } },
       ledger: this.teeLedger(ledger),
       anomalies: { add: (anomaly) => { this.anomaly(anomaly); } },
-    }, saved?.state ?? {}, { guard, executor });
+    }, saved?.state ?? {}, { guard, executor, autoencoders: this.autoencoders });
     const skipBelow = saved ? BigInt(saved.nextOffset) : 0n;
     const state: PartitionState = { pipeline, skipBelow, nextOffset: skipBelow, lastCheckpoint: this.deps.clock.now(), dirty: false };
     this.partitions.set(key, state);

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { actionsCommand } from './actions-command.js';
 import { auditCommand } from './audit-command.js';
+import { benchNabCommand } from './bench-nab-command.js';
 import { checkCommand } from './check-command.js';
 import { runCommand } from './run-command.js';
 import { schemaCommand } from './schema-command.js';
@@ -15,6 +16,7 @@ const program = new Command('meshwarden')
   .addCommand(checkCommand())
   .addCommand(auditCommand())
   .addCommand(schemaCommand())
-  .addCommand(actionsCommand());
+  .addCommand(actionsCommand())
+  .addCommand(new Command('bench').description('detection benchmarks').addCommand(benchNabCommand()));
 
 await program.parseAsync(process.argv);

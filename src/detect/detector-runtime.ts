@@ -3,6 +3,8 @@ import type { FeatureWindow } from '../features/feature-window.js';
 import type { ScorerSnapshot, StreamScorer } from './stream-scorer.js';
 import { createScorer, restoreScorer, type AlgorithmConfig } from './stats/algorithm-registry.js';
 import type { Anomaly, Evidence } from './anomaly.js';
+import type { AutoencoderDetector } from './autoencoder/autoencoder-detector.js';
+import { autoencoderEvidence } from './autoencoder/autoencoder-evidence.js';
 import type { DetectorSpec } from './detector-spec.js';
 
 interface CompiledFeature {
@@ -36,7 +38,15 @@ export class DetectorRuntime {
   /** Entities scored and flagged per detector since the last `takeTally` (feeds the breaker). */
   private tally = new Map<string, { scored: number; flagged: number }>();
 
-  constructor(specs: readonly DetectorSpec[], snapshot?: DetectorStateSnapshot) {
+  /**
+   * @param autoencoders the loaded model of every autoencoder detector, by detector name (models
+   *   load asynchronously, so the caller loads them; see loadAutoencoders in app.ts).
+   */
+  constructor(
+    specs: readonly DetectorSpec[],
+    snapshot?: DetectorStateSnapshot,
+    private readonly autoencoders: ReadonlyMap<string, AutoencoderDetector> = new Map(),
+  ) {
     this.detectors = specs.map(compile);
     this.restored = new Map(Object.entries(snapshot?.scorers ?? {}));
   }
@@ -59,6 +69,14 @@ export class DetectorRuntime {
       counts.scored++;
       const evidence: Evidence[] = [];
       let best = 0;
+      const model = this.autoencoders.get(detector.name);
+      if (model) {
+        const verdict = model.observe(window);
+        if (verdict && verdict.score >= spec.threshold) {
+          evidence.push(...autoencoderEvidence(verdict));
+          best = verdict.score;
+        }
+      }
       for (const feature of detector.features) {
         const observed = window.features[feature.name];
         if (observed === undefined || !Number.isFinite(observed)) continue;
@@ -140,7 +158,7 @@ function restoreOrFresh(algorithm: AlgorithmConfig, saved: ScorerSnapshot): Stre
 }
 
 function compile(spec: DetectorSpec): CompiledDetector {
-  const features = spec.spec.features.map((feature): CompiledFeature => {
+  const features = (spec.spec.features ?? []).map((feature): CompiledFeature => {
     const algorithm = feature.algorithm ?? spec.spec.algorithm;
     // The schema guarantees one of them is set; this guards against a caller bypassing it.
     if (algorithm === undefined) throw new Error(`detector ${spec.metadata.name}: feature ${feature.name} has no algorithm`);

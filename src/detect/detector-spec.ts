@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ENTITY_KINDS } from '../features/entity.js';
 import { FEATURE_NAMES } from '../features/feature-window.js';
+import { autoencoderConfigSchema } from './autoencoder/autoencoder-config.js';
 import { algorithmSchema } from './stats/algorithm-registry.js';
 
 const nameSchema = z
@@ -43,7 +44,10 @@ export const detectorSchema = z
         baseline: z.enum(['entity', 'cohort']).default('entity'),
         /** Default algorithm of the features that do not set one. */
         algorithm: algorithmSchema.optional(),
-        features: z.array(featureSpecSchema).min(1),
+        /** Features scored one by one with statistical algorithms... */
+        features: z.array(featureSpecSchema).min(1).optional(),
+        /** ...or together, by an autoencoder over the entity's feature vector (one model per detector). */
+        autoencoder: autoencoderConfigSchema.optional(),
         /** Windows with fewer requests than this are not scored (ratios over few requests are noise). */
         minRequests: z.number().int().min(0).default(0),
         /** Score at or above which the detector raises an anomaly, in [0, 1). */
@@ -56,7 +60,13 @@ export const detectorSchema = z
       })
       .strict()
       .superRefine((spec, ctx) => {
-        spec.features.forEach((feature, i) => {
+        if ((spec.features === undefined) === (spec.autoencoder === undefined)) {
+          ctx.addIssue({ code: 'custom', path: ['features'], message: 'set exactly one of spec.features (statistical) or spec.autoencoder' });
+        }
+        if (spec.autoencoder !== undefined && spec.baseline === 'entity' && spec.algorithm !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['algorithm'], message: 'spec.algorithm applies to spec.features; an autoencoder detector does not use it' });
+        }
+        (spec.features ?? []).forEach((feature, i) => {
           if (feature.algorithm === undefined && spec.algorithm === undefined) {
             ctx.addIssue({
               code: 'custom',
