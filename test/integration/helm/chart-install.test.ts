@@ -1,0 +1,218 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  ApiException,
+  AppsV1Api,
+  AuthorizationV1Api,
+  CoreV1Api,
+  type AuthenticationV1TokenRequest,
+  type V1Namespace,
+  type V1SubjectAccessReview,
+} from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { helmBinary, randomName, testEnv, notStarted } from '../../env/backends.js';
+import { kubeConfigFor } from '../../env/kube-backend.js';
+import { buildKubeConfig } from '../../env/kube-config.js';
+import { kubeConfigFile } from '../../env/kube-config-file.js';
+import { kubeObject } from '../../env/kube-object.js';
+import { defaultExpectedGrants, parseGrant, type Grant } from '../../unit/helm/expected-rbac.js';
+import { CHART_DIR } from '../../unit/helm/helm-chart.js';
+
+const run = promisify(execFile);
+
+/** The verbs RBAC knows for ordinary resources. */
+const VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'] as const;
+
+/** Things the engine must never be able to do, whatever the playbooks say. */
+const NEVER: readonly Grant[] = [
+  { group: '', resource: 'secrets', verb: 'get' },
+  { group: '', resource: 'secrets', verb: 'list' },
+  { group: '', resource: 'configmaps', verb: 'get' },
+  { group: '', resource: 'pods', verb: 'delete' },
+  { group: '', resource: 'pods', verb: 'create' },
+  { group: '', resource: 'pods/exec', verb: 'create' },
+  { group: '', resource: 'serviceaccounts/token', verb: 'create' },
+  { group: 'apps', resource: 'deployments', verb: 'delete' },
+  { group: 'rbac.authorization.k8s.io', resource: 'clusterroles', verb: 'create' },
+  { group: 'rbac.authorization.k8s.io', resource: 'rolebindings', verb: 'create' },
+];
+
+interface Release {
+  readonly name: string;
+  readonly namespace: string;
+  /** The ServiceAccount the chart created, as RBAC names it. */
+  readonly user: string;
+}
+
+describe('helm chart installed on the test API server', () => {
+  let work = '';
+  let kubeconfig = '';
+  const releases: Release[] = [];
+  const namespaces: string[] = [];
+  const admin = kubeConfigFor('admin');
+  const core = admin.makeApiClient(CoreV1Api);
+  const apps = admin.makeApiClient(AppsV1Api);
+  const authz = admin.makeApiClient(AuthorizationV1Api);
+
+  async function helm(args: readonly string[]): Promise<string> {
+    const { stdout } = await run(helmBinary(), [...args, '--kubeconfig', kubeconfig], {
+      env: { ...process.env, HELM_CACHE_HOME: join(work, 'cache'), HELM_CONFIG_HOME: join(work, 'config'), HELM_DATA_HOME: join(work, 'data') },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return stdout;
+  }
+
+  async function createNamespace(prefix: string): Promise<string> {
+    const name = randomName(prefix);
+    await core.createNamespace({ body: kubeObject<V1Namespace>({ metadata: { name } }) });
+    namespaces.push(name);
+    return name;
+  }
+
+  async function install(values: Readonly<Record<string, unknown>>): Promise<Release> {
+    const namespace = await createNamespace('mw-helm');
+    const name = randomName('mw');
+    const valuesFile = join(work, `${name}.yaml`);
+    await writeFile(valuesFile, stringify(values));
+    await helm(['install', name, CHART_DIR, '--namespace', namespace, '--values', valuesFile, '--wait', '--timeout', '120s']);
+    const release = { name, namespace, user: `system:serviceaccount:${namespace}:${name}-meshwarden` };
+    releases.push(release);
+    return release;
+  }
+
+  async function allowed(release: Release, grant: Grant, namespace: string): Promise<boolean> {
+    const [resource = '', subresource] = grant.resource.split('/');
+    const review = await authz.createSubjectAccessReview({
+      body: kubeObject<V1SubjectAccessReview>({
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: {
+          user: release.user,
+          groups: ['system:serviceaccounts', `system:serviceaccounts:${release.namespace}`, 'system:authenticated'],
+          resourceAttributes: { namespace, verb: grant.verb, group: grant.group, resource, ...(subresource === undefined ? {} : { subresource }) },
+        },
+      }),
+    });
+    return review.status?.allowed === true;
+  }
+
+  /** Every grant the release has and has not, checked in `namespace`, as readable lines. */
+  async function decisions(release: Release, grants: readonly Grant[], namespace: string): Promise<string[]> {
+    return Promise.all(grants.map(async (g) => `${(await allowed(release, g, namespace)) ? 'allow' : 'deny'} ${g.verb} ${g.group || 'core'}/${g.resource}`));
+  }
+
+  /** For every resource the expected grants touch: each RBAC verb, expected allowed or denied. */
+  function verbMatrix(expected: readonly Grant[]): { grants: Grant[]; lines: string[] } {
+    const resources = [...new Set(expected.map((g) => `${g.group}|${g.resource}`))].sort();
+    const grants: Grant[] = [];
+    const lines: string[] = [];
+    for (const key of resources) {
+      const [group = '', resource = ''] = key.split('|');
+      for (const verb of VERBS) {
+        grants.push({ group, resource, verb });
+        const yes = expected.some((g) => g.group === group && g.resource === resource && g.verb === verb);
+        lines.push(`${yes ? 'allow' : 'deny'} ${verb} ${group || 'core'}/${resource}`);
+      }
+    }
+    return { grants, lines };
+  }
+
+  beforeAll(async () => {
+    const kube = testEnv().kubernetes;
+    if (kube === undefined) throw notStarted('kubernetes');
+    work = await mkdtemp(join(tmpdir(), 'meshwarden-helm-'));
+    kubeconfig = join(work, 'kubeconfig.yaml');
+    await writeFile(kubeconfig, kubeConfigFile({ server: kube.server, caData: kube.caData, user: 'meshwarden-admin', token: kube.adminToken }), { mode: 0o600 });
+  });
+
+  afterAll(async () => {
+    for (const release of releases.splice(0)) {
+      await helm(['uninstall', release.name, '--namespace', release.namespace, '--wait', '--timeout', '60s']).catch((error: unknown) => {
+        console.warn(`uninstall ${release.name}: ${String(error)}`);
+      });
+    }
+    await Promise.all(namespaces.splice(0).map((name) => core.deleteNamespace({ name }).catch(() => undefined)));
+    if (work !== '') await rm(work, { recursive: true, force: true });
+  });
+
+  describe('with the default values (ClusterRole)', () => {
+    let release: Release | undefined;
+    const current = (): Release => {
+      if (release === undefined) throw new Error('the release was not installed');
+      return release;
+    };
+
+    beforeAll(async () => {
+      release = await install({});
+    });
+
+    it('installs and its Deployment becomes available', async () => {
+      const deployment = await apps.readNamespacedDeployment({ name: `${current().name}-meshwarden`, namespace: current().namespace });
+      expect(deployment.status?.availableReplicas).toBe(1);
+      const status = await helm(['status', current().name, '--namespace', current().namespace, '--output', 'json']);
+      expect(status).toContain('"status":"deployed"');
+    });
+
+    it("allows every verb the shipped playbooks' actions (and their inverses) declare, in any namespace, and no other verb on those resources", async () => {
+      const expected = defaultExpectedGrants().map(parseGrant);
+      const matrix = verbMatrix(expected);
+      expect(matrix.lines.filter((line) => line.startsWith('allow')).length).toBe(expected.length);
+      const elsewhere = randomName('anywhere');
+      expect(await decisions(current(), matrix.grants, elsewhere)).toEqual(matrix.lines);
+    });
+
+    it('denies reading secrets and config maps, deleting deployments and pods, exec, tokens and RBAC changes', async () => {
+      expect(await decisions(current(), NEVER, current().namespace)).toEqual(NEVER.map((g) => `deny ${g.verb} ${g.group || 'core'}/${g.resource}`));
+    });
+
+    it('acts with a TokenRequest token of its ServiceAccount: reads pods and lists services, is refused secrets and deployment deletion', async () => {
+      const { name, namespace } = current();
+      const token = await core.createNamespacedServiceAccountToken({
+        name: `${name}-meshwarden`,
+        namespace,
+        body: kubeObject<AuthenticationV1TokenRequest>({
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenRequest',
+          spec: { audiences: ['https://kubernetes.default.svc.cluster.local'], expirationSeconds: 600 },
+        }),
+      });
+      const kube = testEnv().kubernetes;
+      if (kube === undefined) throw notStarted('kubernetes');
+      const engine = buildKubeConfig({ server: kube.server, caData: kube.caData, user: `${name}-meshwarden`, token: token.status?.token ?? '' });
+      const engineCore = engine.makeApiClient(CoreV1Api);
+      const engineApps = engine.makeApiClient(AppsV1Api);
+      const target = await createNamespace('mw-target');
+      const status = async (request: Promise<unknown>): Promise<number | 'ok'> => {
+        try {
+          await request;
+          return 'ok';
+        } catch (error) {
+          if (error instanceof ApiException) return error.code;
+          throw error;
+        }
+      };
+      expect(await status(engineCore.listNamespacedService({ namespace: target }))).toBe('ok');
+      // Allowed to read pods: a missing one answers 404, not 403.
+      expect(await status(engineCore.readNamespacedPod({ name: 'absent', namespace: target }))).toBe(404);
+      expect(await status(engineCore.listNamespacedPod({ namespace: target }))).toBe(403);
+      expect(await status(engineCore.readNamespacedSecret({ name: 'absent', namespace: target }))).toBe(403);
+      expect(await status(engineApps.deleteNamespacedDeployment({ name: 'absent', namespace: target }))).toBe(403);
+    });
+  });
+
+  it('with rbac.scope=namespaces, allows the declared verbs in the listed namespaces only', async () => {
+    const inside = await createNamespace('mw-inside');
+    const outside = randomName('mw-outside');
+    const release = await install({ rbac: { scope: 'namespaces', namespaces: [inside] } });
+    const expected = defaultExpectedGrants().map(parseGrant);
+    const allow = expected.map((g) => `allow ${g.verb} ${g.group || 'core'}/${g.resource}`);
+    const deny = expected.map((g) => `deny ${g.verb} ${g.group || 'core'}/${g.resource}`);
+    expect(await decisions(release, expected, inside)).toEqual(allow);
+    expect(await decisions(release, expected, outside)).toEqual(deny);
+    expect(await decisions(release, expected, release.namespace)).toEqual(deny);
+  });
+});
