@@ -22,7 +22,8 @@ import type { ServiceConfig } from './config/service-config.js';
 import type { Anomaly } from './detect/anomaly.js';
 import type { DetectorSpec } from './detect/detector-spec.js';
 import type { DeadLetter } from './parse/records.js';
-import type { ApprovalGate } from './playbook/approval-gate.js';
+import type { ApprovalService } from './approvals/approval-service.js';
+import { SlackApprovalGate } from './approvals/slack-approval-gate.js';
 import type { PlaybookSpec } from './playbook/playbook-spec.js';
 import { RunExecutor } from './playbook/run-executor.js';
 import { FileRunStore } from './playbook/run-store.js';
@@ -38,7 +39,8 @@ export interface ServiceDeps {
   readonly kafka: KafkaConfig;
   readonly kube?: KubeConfig;
   readonly actionDeps: Omit<ActionDeps, 'clock' | 'logger'>;
-  readonly approvals?: ApprovalGate;
+  /** Slack approvals; without them every approval step denies (deny by default). */
+  readonly approvals?: ApprovalService;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: EngineMetrics;
@@ -75,6 +77,7 @@ export class MeshwardenService {
   private guard: SafetyGuard | undefined;
   private executor: RunExecutor | undefined;
   private autoencoders: ReadonlyMap<string, AutoencoderDetector> = new Map();
+  private stopExpiry: (() => void) | undefined;
   private joined = false;
   private stopping = false;
   private readonly topics: ServiceConfig['kafka']['topics'];
@@ -98,12 +101,21 @@ export class MeshwardenService {
     this.ledger = await Ledger.open(join(config.stateDir, 'audit'), clock);
     this.guard = new SafetyGuard({ ...DEFAULT_SAFETY_POLICY, protectedNamespaces: [...config.protectedNamespaces, config.namespace] });
     const ledger = this.teeLedger(this.ledger);
+    const approvals = this.deps.approvals;
+    // The gate hands verified decisions back to the executor that parked the run.
+    const gate = approvals
+      ? new SlackApprovalGate({ service: approvals, logger, deliver: (runId, approvalId, decision) => this.runs().decide(runId, approvalId, decision) })
+      : undefined;
     this.executor = new RunExecutor({
       playbooks: new Map(this.playbooks.map((p) => [p.metadata.name, p])), guard: this.guard,
       store: new FileRunStore(join(config.stateDir, 'runs')), ledger,
       actionDeps: { ...this.deps.actionDeps, clock, logger },
-      ...(this.deps.approvals ? { approvals: this.deps.approvals } : {}),
+      ...(gate ? { approvals: gate } : {}),
     });
+    if (gate && approvals) {
+      gate.resume();
+      this.stopExpiry = approvals.startExpiryTimer();
+    }
     await this.admin.connect();
     await this.ensureOutputTopics();
     await this.producer.connect();
@@ -132,6 +144,7 @@ export class MeshwardenService {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.stopExpiry?.();
     await this.consumer.stop();
     for (const [key, partition] of this.partitions) await this.checkpoint(key, partition);
     await this.ledger?.flush();
@@ -142,6 +155,11 @@ export class MeshwardenService {
     await this.consumer.disconnect();
     await this.producer.disconnect();
     await this.admin.disconnect();
+  }
+
+  private runs(): RunExecutor {
+    if (!this.executor) throw new Error('service not started');
+    return this.executor;
   }
 
   /** Readiness: the consumer joined its group, Kafka answers, and Kubernetes answers when enabled. */

@@ -2,6 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { WebClient } from '@slack/web-api';
 import type NodeVault from 'node-vault';
 import type { Anomaly } from '../detect/anomaly.js';
+import type { SlackIncidentThreads } from './slack/incident-threads.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 
@@ -13,6 +14,8 @@ export interface ActionDeps {
   readonly kube?: KubeConfig;
   readonly vault?: NodeVault.client;
   readonly slack?: WebClient;
+  /** One Slack thread per incident, updated in place (slack.notify). */
+  readonly slackThreads?: SlackIncidentThreads;
   readonly clock: Clock;
   readonly logger: Logger;
 }

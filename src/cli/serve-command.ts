@@ -3,6 +3,13 @@ import { Command } from 'commander';
 import { KubeConfig } from '@kubernetes/client-node';
 import NodeVault from 'node-vault';
 import { WebClient } from '@slack/web-api';
+import { SocketModeClient } from '@slack/socket-mode';
+import { FileIncidentThreadStore } from '../actions/slack/incident-thread-store.js';
+import { SlackIncidentThreads } from '../actions/slack/incident-threads.js';
+import { ApprovalService } from '../approvals/approval-service.js';
+import { FileApprovalStore } from '../approvals/approval-store.js';
+import { attachSocketMode } from '../approvals/socket-mode-adapter.js';
+import { createSlackInteractionsEndpoint } from '../server/slack-interactions.js';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
 import { SECRET_ENV, serviceConfigSchema, type ServiceConfig } from '../config/service-config.js';
 import { loadYamlDocuments } from '../config/yaml-document.js';
@@ -28,15 +35,31 @@ export function serveCommand(): Command {
       };
       const kube = config.kubernetes.enabled ? kubeConfig() : undefined;
       const vault = config.vault.enabled ? await vaultClient(config, secret(SECRET_ENV.vaultToken), logger) : undefined;
-      const slackToken = secret(SECRET_ENV.slackBotToken);
-      const slack = config.slack.enabled && slackToken ? new WebClient(slackToken.reveal(), config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}) : undefined;
+      const slackParts = config.slack.enabled ? await slackWiring(config, secret, logger) : undefined;
       const service = new MeshwardenService({
         config, kafka: kafkaConfig(config, secret(SECRET_ENV.kafkaUsername), secret(SECRET_ENV.kafkaPassword)),
         ...(kube ? { kube } : {}),
-        actionDeps: { ...(kube ? { kube } : {}), ...(vault ? { vault } : {}), ...(slack ? { slack } : {}) },
+        actionDeps: {
+          ...(kube ? { kube } : {}), ...(vault ? { vault } : {}),
+          ...(slackParts ? { slack: slackParts.slack, slackThreads: slackParts.threads } : {}),
+        },
+        ...(slackParts ? { approvals: slackParts.approvals } : {}),
         clock: systemClock, logger, metrics,
       });
-      const http = createHttpServer(service, metrics);
+      const interactions = slackParts && config.slack.mode === 'http' ? createSlackInteractionsEndpoint(slackParts.approvals) : undefined;
+      const http = createHttpServer(service, metrics, async (url, req, body) => {
+        if (url !== '/slack/interactions' || !interactions) return undefined;
+        if (req.method !== 'POST') return { status: 405, body: '' };
+        const answer = await interactions(req.headers, body);
+        return { status: answer.status, body: answer.body, type: 'text/plain; charset=utf-8' };
+      });
+      if (slackParts && config.slack.mode === 'socket') {
+        const appToken = secret(SECRET_ENV.slackAppToken);
+        if (!appToken) throw new ConfigError([{ file: opts.config, line: 0, col: 0, path: 'slack.mode', message: `slack.mode is "socket" but ${SECRET_ENV.slackAppToken} is not set; set it or use mode "http"` }]);
+        const socket = new SocketModeClient({ appToken: appToken.reveal() });
+        attachSocketMode(socket, slackParts.approvals, logger);
+        await socket.start();
+      }
       http.listen(config.http.port, config.http.host);
       const shutdown = (signal: string): void => {
         logger.info({ signal }, 'stopping: finishing the batch in hand, checkpointing, leaving the group');
@@ -60,6 +83,24 @@ export async function readServiceConfig(path: string): Promise<ServiceConfig> {
     throw new ConfigError(result.problems.length > 0 ? result.problems : [{ file: path, line: 1, col: 1, path: '', message: 'no ServiceConfig document' }]);
   }
   return doc.value;
+}
+
+/** Slack's clients: the Web API, one thread per incident, and verified approvals (both persisted in the state directory). */
+async function slackWiring(config: ServiceConfig, secret: (name: string) => Secret | undefined, logger: Logger) {
+  const token = secret(SECRET_ENV.slackBotToken);
+  const bindingSecret = secret(SECRET_ENV.approvalKey);
+  if (!token || !bindingSecret) {
+    throw new ConfigError([{ file: 'environment', line: 0, col: 0, path: 'slack.enabled', message: `slack is enabled but ${SECRET_ENV.slackBotToken} or ${SECRET_ENV.approvalKey} is not set` }]);
+  }
+  // Few retries: a step must fail fast and say why rather than block the stream for half an hour.
+  const slack = new WebClient(token.reveal(), { ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}), retryConfig: { retries: 2 }, rejectRateLimitedCalls: true });
+  const threads = new SlackIncidentThreads({ slack, store: new FileIncidentThreadStore(config.stateDir, logger), logger });
+  const signingSecret = secret(SECRET_ENV.slackSigningSecret);
+  const approvals = await ApprovalService.open({
+    slack, threads, store: new FileApprovalStore(config.stateDir), bindingSecret, clock: systemClock, logger,
+    ...(signingSecret ? { signingSecret } : {}),
+  });
+  return { slack, threads, approvals };
 }
 
 function kubeConfig(): KubeConfig {
