@@ -26,7 +26,7 @@ import type { ApprovalService } from './approvals/approval-service.js';
 import { SlackApprovalGate } from './approvals/slack-approval-gate.js';
 import type { PlaybookSpec } from './playbook/playbook-spec.js';
 import { RunExecutor } from './playbook/run-executor.js';
-import { FileRunStore } from './playbook/run-store.js';
+import { FileRunStore, type PlaybookRun, type StepResult } from './playbook/run-store.js';
 import { DEFAULT_SAFETY_POLICY, SafetyGuard } from './playbook/safety-guard.js';
 import type { Clock } from './shared/clock.js';
 import { ConfigError, describeError } from './shared/errors.js';
@@ -111,6 +111,7 @@ export class MeshwardenService {
       store: new FileRunStore(join(config.stateDir, 'runs')), ledger,
       actionDeps: { ...this.deps.actionDeps, clock, logger },
       ...(gate ? { approvals: gate } : {}),
+      onStep: (run, result) => this.reportStep(run, result),
     });
     if (gate && approvals) {
       gate.resume();
@@ -155,6 +156,20 @@ export class MeshwardenService {
     await this.consumer.disconnect();
     await this.producer.disconnect();
     await this.admin.disconnect();
+  }
+
+  /**
+   * Puts each step in the incident's Slack thread ("Actions taken"); a refusal or failure opens
+   * the thread in the refusals channel when the incident has none yet, so no refusal goes unseen.
+   */
+  private async reportStep(run: PlaybookRun, result: StepResult): Promise<void> {
+    const threads = this.deps.actionDeps.slackThreads;
+    if (!threads || result.action === 'slack.notify' || result.action === 'slack.approval') return;
+    const line = `${result.step} (${result.action}) on ${result.target}: ${result.outcome}: ${result.description}`;
+    if (result.outcome === 'refused' || result.outcome === 'failed') {
+      await threads.ensureThread(run.incidentId, this.deps.config.slack.refusalsChannel, run.anomaly);
+    }
+    await threads.recordAction(run.incidentId, line, `${run.id}/${result.index}/${result.outcome}`);
   }
 
   private runs(): RunExecutor {

@@ -27,6 +27,11 @@ export interface RunExecutorDeps {
   readonly findAction?: (id: string) => ActionDefinition | undefined;
   /** A live step that has not finished after this long fails with reason `timeout`. */
   readonly stepTimeoutMs?: number;
+  /**
+   * Told of every step result of a live run (the service posts it to the incident's Slack thread,
+   * so a refusal is never silent). Failures here are logged, never fail the run.
+   */
+  readonly onStep?: (run: PlaybookRun, result: StepResult) => Promise<void>;
 }
 
 const APPROVAL = 'slack.approval';
@@ -269,6 +274,12 @@ export class RunExecutor {
 
   private record(run: PlaybookRun, result: StepResult): void {
     run.results.push(result);
+    const onStep = this.deps.onStep;
+    if (onStep && !run.dryRun) {
+      onStep(run, result).catch((error: unknown) => {
+        this.deps.actionDeps.logger.warn({ runId: run.id, step: result.step, err: describeError(error) }, 'could not report a step');
+      });
+    }
     this.deps.ledger.append(result.outcome === 'refused' ? 'refusal' : 'action', {
       runId: run.id, playbook: run.playbook, incidentId: run.incidentId, anomalyId: run.anomaly.id, ...result,
     });
