@@ -19,7 +19,7 @@ import { kubeConfigFor } from '../../env/kube-backend.js';
 import { buildKubeConfig } from '../../env/kube-config.js';
 import { kubeConfigFile } from '../../env/kube-config-file.js';
 import { kubeObject } from '../../env/kube-object.js';
-import { defaultExpectedGrants, parseGrant, type Grant } from '../../unit/helm/expected-rbac.js';
+import { defaultExpectedGrants, expectedActionIds, parseGrant, shippedPlaybooks, type Grant } from '../../unit/helm/expected-rbac.js';
 import { CHART_DIR } from '../../unit/helm/helm-chart.js';
 
 const run = promisify(execFile);
@@ -44,6 +44,8 @@ const NEVER: readonly Grant[] = [
 interface Release {
   readonly name: string;
   readonly namespace: string;
+  /** What `helm install` printed (the NOTES). */
+  readonly output: string;
   /** The ServiceAccount the chart created, as RBAC names it. */
   readonly user: string;
 }
@@ -78,8 +80,8 @@ describe('helm chart installed on the test API server', () => {
     const name = randomName('mw');
     const valuesFile = join(work, `${name}.yaml`);
     await writeFile(valuesFile, stringify(values));
-    await helm(['install', name, CHART_DIR, '--namespace', namespace, '--values', valuesFile, '--wait', '--timeout', '120s']);
-    const release = { name, namespace, user: `system:serviceaccount:${namespace}:${name}-meshwarden` };
+    const output = await helm(['install', name, CHART_DIR, '--namespace', namespace, '--values', valuesFile, '--wait', '--timeout', '120s']);
+    const release = { name, namespace, output, user: `system:serviceaccount:${namespace}:${name}-meshwarden` };
     releases.push(release);
     return release;
   }
@@ -150,11 +152,12 @@ describe('helm chart installed on the test API server', () => {
       release = await install({});
     });
 
-    it('installs and its Deployment becomes available', async () => {
+    it('installs, its Deployment becomes available, and the notes name the actions the permissions come from', async () => {
       const deployment = await apps.readNamespacedDeployment({ name: `${current().name}-meshwarden`, namespace: current().namespace });
       expect(deployment.status?.availableReplicas).toBe(1);
       const status = await helm(['status', current().name, '--namespace', current().namespace, '--output', 'json']);
       expect(status).toContain('"status":"deployed"');
+      expect(current().output).toContain(`derived from the actions the playbooks use:\n  ${expectedActionIds({ actions: 'playbooks', includeInverses: true, extraActions: [] }, shippedPlaybooks()).join(', ')}`);
     });
 
     it("allows every verb the shipped playbooks' actions (and their inverses) declare, in any namespace, and no other verb on those resources", async () => {

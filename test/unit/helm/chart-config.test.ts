@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { serviceConfigSchema } from '../../../src/config/service-config.js';
-import { CHART_DIR, EVERYTHING_ON, only, REPO_ROOT, renderChart, type Manifest, type Values } from './helm-chart.js';
+import { CHART_DIR, EVERYTHING_ON, helm, only, REPO_ROOT, renderChart, runHelm, type Manifest, type Values } from './helm-chart.js';
 
 const configMapSchema = z.object({ data: z.record(z.string(), z.string()) }).loose();
 
@@ -135,6 +135,24 @@ describe('detector and playbook files', () => {
   it('keeps an empty directory mountable when no files are configured', async () => {
     const data = dataOf(await renderChart({ playbooks: { shipped: false } }), '-playbooks');
     expect(Object.keys(data)).toEqual(['README']);
+  });
+});
+
+describe('the packaged chart', () => {
+  it('holds the copied files and renders exactly as the chart directory does', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'meshwarden-package-'));
+    try {
+      const packaged = await runHelm(['package', CHART_DIR, '--destination', out]);
+      expect(packaged.stderr).toBe('');
+      const archive = join(out, 'meshwarden-0.1.0.tgz');
+      const fromArchive = await helm(['template', 'mw', archive, '--namespace', 'meshwarden']);
+      const fromDirectory = await helm(['template', 'mw', CHART_DIR, '--namespace', 'meshwarden']);
+      expect(fromArchive.ok).toBe(true);
+      expect(fromArchive.stdout).toBe(fromDirectory.stdout);
+      expect(fromArchive.stdout).toContain('quarantine-on-exfiltration.yaml: |');
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 });
 

@@ -64,16 +64,19 @@ function failure(error: unknown): HelmOutcome {
   return { ok: false, ...fields.data };
 }
 
-/** Runs a helm subcommand against the chart with `values`; never throws for a non-zero exit. */
+/** Runs helm with exactly these arguments; never throws for a non-zero exit. */
+export async function runHelm(args: readonly string[]): Promise<HelmOutcome> {
+  try {
+    const { stdout, stderr } = await run(helmPath(), args, { maxBuffer: 64 * 1024 * 1024 });
+    return { ok: true, stdout, stderr };
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+/** Runs a helm subcommand that takes values (lint, template) with `values`. */
 export async function helm(args: readonly string[], values: Values = {}): Promise<HelmOutcome> {
-  return withValuesFile(values, async (file) => {
-    try {
-      const { stdout, stderr } = await run(helmPath(), [...args, '--values', file], { maxBuffer: 64 * 1024 * 1024 });
-      return { ok: true, stdout, stderr };
-    } catch (error) {
-      return failure(error);
-    }
-  });
+  return withValuesFile(values, (file) => runHelm([...args, '--values', file]));
 }
 
 /** `helm lint --strict` of the chart with `values`. */
