@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ACTIONS } from '../../../src/actions/action-registry.js';
+import { ACTIONS, findAction } from '../../../src/actions/action-registry.js';
+import { rbacRulesFor } from '../../../src/actions/rbac-role.js';
 import {
   defaultExpectedGrants,
   expectedActionIds,
@@ -56,6 +57,16 @@ describe('chart RBAC derived from the action registry', () => {
     const expected = defaultExpectedGrants();
     expect(expected.length).toBeGreaterThan(0);
     expect(clusterRoleGrants(await renderChart())).toEqual(expected);
+  });
+
+  it("grants what the engine's own rbacRulesFor derives for the same actions", async () => {
+    const ids = expectedActionIds({ actions: 'playbooks', includeInverses: true, extraActions: [] }, shippedPlaybooks());
+    const actions = ids.flatMap((id) => {
+      const action = findAction(id);
+      return action === undefined ? [] : [action];
+    });
+    expect(actions).toHaveLength(ids.length);
+    expect(clusterRoleGrants(await renderChart())).toEqual(grantsOf(rbacRulesFor(actions)));
   });
 
   it('grants with rbac.actions=all exactly the union over every registered action', async () => {
