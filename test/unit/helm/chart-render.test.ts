@@ -320,6 +320,12 @@ describe('network policy', () => {
     ]);
   });
 
+  it('leaves out the API server egress when Kubernetes actions are off, even with Vault Kubernetes auth', async () => {
+    const values = { config: { kubernetes: { enabled: false }, vault: { enabled: true, address: 'http://vault:8200', kubernetesRole: 'mw' } } };
+    const policy = policySchema.parse(only(await renderChart(values), 'NetworkPolicy'));
+    expect(policy.spec.egress.map((rule) => rule.ports.map((p) => String(p.port)).join(','))).toEqual(['53,53', '9092,9093', '8200']);
+  });
+
   it('refuses an egress target that names no peer, which would allow every destination', async () => {
     const outcome = await templateChart({ networkPolicy: { egress: { kafka: { namespaces: [], cidrs: [] } } } });
     expect(outcome.ok).toBe(false);
