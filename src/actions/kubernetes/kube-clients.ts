@@ -45,7 +45,7 @@ export async function kubeClients(ctx: ActionContext, action: string): Promise<K
     throw new ActionError('client', `${action} needs a Kubernetes client; the engine runs without cluster access`);
   }
   if (ctx.signal.aborted) throw new ActionError('timeout', `${action} was cancelled before it ran`);
-  const k8s = await import('@kubernetes/client-node');
+  const k8s = await loadClientLibrary(action);
   const signal = ctx.signal;
   const signalMiddleware: ObservableMiddleware = {
     pre: (request) => {
@@ -83,7 +83,22 @@ export async function kubeClients(ctx: ActionContext, action: string): Promise<K
   };
 }
 
-type ObservableClass = typeof import('@kubernetes/client-node').Observable;
+type ClientLibrary = typeof import('@kubernetes/client-node');
+
+async function loadClientLibrary(action: string): Promise<ClientLibrary> {
+  try {
+    return await import('@kubernetes/client-node');
+  } catch (error) {
+    // Seen in practice: the library's HTTP stack (undici 8) does not load on Node.js before 22.19.
+    throw new ActionError(
+      'client',
+      `${action}: the Kubernetes client library failed to load on Node.js ${process.versions.node}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+type ObservableClass = ClientLibrary['Observable'];
 
 function contentType(Observable: ObservableClass, value: PatchContentType): ObservableMiddleware {
   return {

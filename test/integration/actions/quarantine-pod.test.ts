@@ -146,7 +146,11 @@ describe('kubernetes.quarantine-pod and kubernetes.release-pod (restricted to th
         return pod.metadata?.ownerReferences?.some((owner) => owner.kind === 'ReplicaSet' && owner.controller === true) === true;
       });
     }
-    console.info(`release: the ReplicaSet ${released2 === undefined || released2.metadata?.deletionTimestamp !== undefined ? 'deleted the released pod' : 'kept the released pod and deleted another'}`);
+    const survivors = (await runningPods(namespace, `app=${name}`)).map((pod) => pod.metadata?.uid);
+    const removed = survivors.includes(uid)
+      ? siblings.some((sibling) => !survivors.includes(sibling.metadata?.uid)) ? 'an original sibling' : 'the replacement'
+      : 'the released pod';
+    console.info(`release: the ReplicaSet removed ${removed} as the surplus replica`);
 
     // Releasing again changes nothing; the released pod may itself have been the surplus replica.
     if (released2 !== undefined && released2.metadata?.deletionTimestamp === undefined) {
