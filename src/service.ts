@@ -9,13 +9,15 @@
  * new owner loads the checkpoint and skips what it covers, so baselines resume exactly and replayed
  * records produce the same anomaly ids and the same action idempotency keys (no action twice).
  */
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaConfig, type Message, type Producer } from 'kafkajs';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { DEFAULT_PIPELINE_OPTIONS, Pipeline, loadAutoencoders, type PipelineOptions, type PipelineState } from './app.js';
+import { DEFAULT_PIPELINE_OPTIONS, Pipeline, loadAutoencoders, type BreakerEvent, type PipelineOptions, type PipelineState } from './app.js';
 import type { AutoencoderDetector } from './detect/autoencoder/autoencoder-detector.js';
 import type { ActionDeps } from './actions/action-context.js';
+import { expireQuarantines } from './actions/kubernetes/expire-quarantines.js';
 import { Ledger } from './audit/ledger.js';
 import { loadConfig } from './config/load-config.js';
 import type { ServiceConfig } from './config/service-config.js';
@@ -27,7 +29,7 @@ import { SlackApprovalGate } from './approvals/slack-approval-gate.js';
 import type { PlaybookSpec } from './playbook/playbook-spec.js';
 import { RunExecutor } from './playbook/run-executor.js';
 import { FileRunStore, type PlaybookRun, type StepResult } from './playbook/run-store.js';
-import { DEFAULT_SAFETY_POLICY, SafetyGuard } from './playbook/safety-guard.js';
+import { DEFAULT_SAFETY_POLICY, SafetyGuard, type SafetyGuardSnapshot } from './playbook/safety-guard.js';
 import type { Clock } from './shared/clock.js';
 import { ConfigError, describeError } from './shared/errors.js';
 import type { Logger } from './shared/logger.js';
@@ -78,6 +80,7 @@ export class MeshwardenService {
   private executor: RunExecutor | undefined;
   private autoencoders: ReadonlyMap<string, AutoencoderDetector> = new Map();
   private stopExpiry: (() => void) | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
   private joined = false;
   private stopping = false;
   private readonly topics: ServiceConfig['kafka']['topics'];
@@ -99,7 +102,10 @@ export class MeshwardenService {
     this.playbooks = loaded.playbooks.map((p) => p.value);
     this.autoencoders = await loadAutoencoders(this.detectors, config.stateDir, { clock, logger });
     this.ledger = await Ledger.open(join(config.stateDir, 'audit'), clock);
-    this.guard = new SafetyGuard({ ...DEFAULT_SAFETY_POLICY, protectedNamespaces: [...config.protectedNamespaces, config.namespace] });
+    this.guard = new SafetyGuard(
+      { ...DEFAULT_SAFETY_POLICY, protectedNamespaces: [...config.protectedNamespaces, config.namespace] },
+      await this.readGuardState(),
+    );
     const ledger = this.teeLedger(this.ledger);
     const approvals = this.deps.approvals;
     // The gate hands verified decisions back to the executor that parked the run.
@@ -116,6 +122,10 @@ export class MeshwardenService {
     if (gate && approvals) {
       gate.resume();
       this.stopExpiry = approvals.startExpiryTimer();
+    }
+    if (this.deps.actionDeps.kube && !config.dryRun) {
+      this.sweeper = setInterval(() => { void this.sweepQuarantines(); }, 60_000);
+      this.sweeper.unref();
     }
     await this.admin.connect();
     await this.ensureOutputTopics();
@@ -146,8 +156,10 @@ export class MeshwardenService {
     if (this.stopping) return;
     this.stopping = true;
     this.stopExpiry?.();
+    clearInterval(this.sweeper);
     await this.consumer.stop();
     for (const [key, partition] of this.partitions) await this.checkpoint(key, partition);
+    await this.writeGuardState();
     await this.ledger?.flush();
     for (const model of this.autoencoders.values()) {
       await model.save();
@@ -264,6 +276,53 @@ export class MeshwardenService {
     return state;
   }
 
+  /** A breaker stops automatic action: a human must hear of it at once. */
+  private announceBreaker(event: BreakerEvent): void {
+    this.deps.metrics.breakerOpen.set({ detector: event.detector }, 1);
+    const slack = this.deps.actionDeps.slack;
+    if (!slack) return;
+    const text = `:rotating_light: Automatic action suspended: detector *${event.detector}* flagged ${(event.share * 100).toFixed(0)}% of ${event.scored} entities in the window ending ${event.windowEnd}. ` +
+      `Until ${event.until}, destructive steps on its anomalies are refused; check the detector and the platform.`;
+    slack.chat.postMessage({ channel: this.deps.config.slack.refusalsChannel, text }).catch((error: unknown) => {
+      this.deps.logger.warn({ err: describeError(error) }, 'could not announce a breaker in Slack');
+    });
+  }
+
+  /** Releases quarantines whose expiry passed, recording each release like any other action. */
+  private async sweepQuarantines(): Promise<void> {
+    try {
+      const released = await expireQuarantines({ ...this.deps.actionDeps, clock: this.deps.clock, logger: this.deps.logger });
+      if (released.length === 0 || !this.ledger) return;
+      const ledger = this.teeLedger(this.ledger);
+      for (const r of released) {
+        ledger.append('action', {
+          playbook: 'quarantine-expiry', step: 'release', action: 'kubernetes.release-pod', target: `Pod ${r.namespace}/${r.pod}`,
+          outcome: r.result?.outcome ?? 'failed', description: r.result?.summary ?? r.error ?? '', expiredAt: r.expiredAt,
+          ...(r.error !== undefined ? { reason: 'server' } : {}),
+        });
+      }
+      await ledger.flush();
+    } catch (error) {
+      this.deps.logger.warn({ err: describeError(error) }, 'could not sweep expired quarantines');
+    }
+  }
+
+  /** Rate limits and blast-radius budgets outlive a restart (they are per engine, not per partition). */
+  private async readGuardState(): Promise<SafetyGuardSnapshot | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.deps.config.stateDir, 'safety.json'), 'utf8')) as SafetyGuardSnapshot;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async writeGuardState(): Promise<void> {
+    if (!this.guard) return;
+    const path = join(this.deps.config.stateDir, 'safety.json');
+    await writeFile(`${path}.tmp`, JSON.stringify(this.guard.snapshot()));
+    await rename(`${path}.tmp`, path);
+  }
+
   /** Outputs first (acks=all), then the checkpoint, then the offset: never the other way round. */
   private async checkpoint(key: string, partition: PartitionState): Promise<void> {
     if (!partition.dirty) return;
@@ -271,6 +330,7 @@ export class MeshwardenService {
     await this.ledger?.flush();
     const checkpoint: Checkpoint = { version: 1, nextOffset: partition.nextOffset.toString(), state: partition.pipeline.state() };
     await this.producer.send({ topic: this.topics.state, acks: -1, messages: [{ key, value: JSON.stringify(checkpoint) }] });
+    await this.writeGuardState();
     const [topic, p] = splitKey(key);
     await this.consumer.commitOffsets([{ topic, partition: p, offset: partition.nextOffset.toString() }]);
     partition.lastCheckpoint = this.deps.clock.now();
@@ -328,6 +388,7 @@ export class MeshwardenService {
     return {
       append: (type, data) => {
         const record = ledger.append(type, data);
+        if (type === 'decision' && (data as { event?: string }).event === 'breaker-opened') this.announceBreaker(data as BreakerEvent);
         if (type === 'action' || type === 'refusal') {
           const d = data as { action?: string; outcome?: string; reason?: string };
           this.deps.metrics.actions.inc({ action: d.action ?? '-', outcome: d.outcome ?? '-', reason: d.reason ?? '' });

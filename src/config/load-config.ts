@@ -55,6 +55,9 @@ async function yamlFiles(path: string): Promise<string[]> {
   if (!info.isDirectory()) return [path];
   const out: string[] = [];
   for (const entry of (await readdir(path, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    // Hidden entries are never configuration: a ConfigMap volume keeps every file twice, once
+    // under a hidden timestamped directory (`..2026_11_21...`) the visible names link into.
+    if (entry.name.startsWith('.')) continue;
     const full = join(path, entry.name);
     if (entry.isDirectory()) out.push(...(await yamlFiles(full)));
     else if (/\.ya?ml$/.test(entry.name)) out.push(full);

@@ -24,7 +24,8 @@ export const releasePod = defineAction({
   summary: 'Release a quarantined pod: restore its labels and remove its deny-all NetworkPolicy',
   params,
   rbac: [
-    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'patch'] },
+    // list: the expiry sweeper (expire-quarantines.ts) finds quarantined pods to release.
+    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'patch'] },
     { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['delete'] },
   ],
   inverse: 'kubernetes.quarantine-pod',

@@ -1,0 +1,56 @@
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { ActionDeps, ActionResult } from '../action-context.js';
+import type { Anomaly } from '../../detect/anomaly.js';
+import { describeError } from '../../shared/errors.js';
+import { QUARANTINE_ANNOTATIONS, QUARANTINE_LABEL } from './quarantine-plan.js';
+import { releasePod } from './release-pod.js';
+
+/** One quarantine that reached its expiry, and what releasing it did. */
+export interface ExpiredQuarantine {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly expiredAt: string;
+  readonly result?: ActionResult;
+  readonly error?: string;
+}
+
+/**
+ * Releases every quarantined pod whose `meshwarden.io/quarantine-expires-at` has passed, with the
+ * same `kubernetes.release-pod` a human would run. Listing needs `list pods` (declared by
+ * `kubernetes.quarantine-pod`); in the namespaces given, or cluster-wide when none are.
+ */
+export async function expireQuarantines(deps: ActionDeps, namespaces?: readonly string[]): Promise<ExpiredQuarantine[]> {
+  const kube = deps.kube;
+  const release = releasePod.execute?.bind(releasePod);
+  if (!kube || !release) return [];
+  const core = kube.makeApiClient(CoreV1Api);
+  const labelSelector = `${QUARANTINE_LABEL}=true`;
+  const lists = namespaces === undefined
+    ? [await core.listPodForAllNamespaces({ labelSelector })]
+    : await Promise.all(namespaces.map((namespace) => core.listNamespacedPod({ namespace, labelSelector })));
+  const now = deps.clock.now();
+  const expired: ExpiredQuarantine[] = [];
+  for (const pod of lists.flatMap((l) => l.items)) {
+    const at = pod.metadata?.annotations?.[QUARANTINE_ANNOTATIONS.expiresAt];
+    const namespace = pod.metadata?.namespace;
+    const name = pod.metadata?.name;
+    if (at === undefined || namespace === undefined || name === undefined || !(Date.parse(at) <= now)) continue;
+    const controller = new AbortController();
+    try {
+      const result = await release({ namespace, pod: name }, {
+        deps, idempotencyKey: `quarantine-expiry/${pod.metadata?.uid ?? name}/${at}`,
+        playbook: 'quarantine-expiry', incidentId: '-', anomaly: EXPIRY_ANOMALY, signal: controller.signal,
+      });
+      expired.push({ namespace, pod: name, expiredAt: at, result });
+    } catch (error) {
+      expired.push({ namespace, pod: name, expiredAt: at, error: describeError(error) });
+    }
+  }
+  return expired;
+}
+
+/** Releases are not caused by an anomaly; the context still needs one, so it says what happened. */
+const EXPIRY_ANOMALY: Anomaly = {
+  id: 'quarantine-expiry', detector: 'quarantine-expiry', severity: 'info', score: 0, windowStart: 0, windowEnd: 0, evidence: [],
+  entity: { key: 'quarantine-expiry', kind: 'pod', name: 'quarantine-expiry' },
+};
