@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { DEFAULT_PIPELINE_OPTIONS, Pipeline } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { parseMessage } from '../src/parse/parse-message.js';
+import { benchAutoencoder } from './autoencoder-bench.js';
 import { benchDetectors } from './detectors-bench.js';
 
 const RECORDING = 'examples/recording/mesh.ndjson';
@@ -73,6 +74,11 @@ async function main(): Promise<void> {
       process.stdout.write(`  ${row.algorithm.padEnd(20)} ${row.nsPerSample.toFixed(0).padStart(6)} ns  x${(row.nsPerSample / row.baselineNsPerSample).toFixed(1)}\n`);
     }
   }
+  const ae = await benchAutoencoder();
+  const rate = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(12);
+  process.stdout.write(`autoencoder (backend ${ae.backend})\n`);
+  process.stdout.write(`  scoring, batched                   ${rate(ae.vectorsPerSecond)} vectors/s   x${(ae.baselineVectorsPerSecond / ae.vectorsPerSecond).toFixed(0)} the cost of a trivial vector scorer\n`);
+  process.stdout.write(`  scoring, one at a time             ${rate(ae.singleVectorsPerSecond)} vectors/s\n`);
 }
 
 await main();
