@@ -1,39 +1,10 @@
-import type { Anomaly } from '../detect/anomaly.js';
+import type { ApprovalDecision as GateDecision, ApprovalGate, ApprovalRequest as GateRequest } from '../playbook/approval-gate.js';
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { ApprovalService } from './approval-service.js';
-import type { ApprovalDecision, ApprovalSubject, BoundTarget, PendingApproval } from './approval-types.js';
+import type { ApprovalDecision, ApprovalSubject, PendingApproval } from './approval-types.js';
 
-/** One action an approval covers, as the playbook executor describes it. */
-export interface GatedActionInput {
-  readonly step: number;
-  readonly action: string;
-  readonly params: Readonly<Record<string, unknown>>;
-  readonly target: BoundTarget;
-  readonly description: string;
-}
-
-/** What the playbook executor asks its approval gate. */
-export interface GateRequest {
-  readonly runId: string;
-  readonly step: number;
-  readonly playbook: string;
-  readonly incidentId: string;
-  readonly anomaly: Anomaly;
-  readonly channel: string;
-  readonly approvers: { readonly users: readonly string[]; readonly groups: readonly string[] };
-  readonly required: number;
-  readonly timeoutMs: number;
-  readonly onTimeout: 'deny' | 'approve';
-  readonly actions: readonly GatedActionInput[];
-}
-
-/** The outcome handed back to the executor. */
-export interface GateDecision {
-  readonly approved: boolean;
-  readonly by: readonly string[];
-  readonly reason: string;
-}
+export type { GateDecision, GateRequest };
 
 /** What {@link SlackApprovalGate} needs. */
 export interface SlackApprovalGateOptions {
@@ -53,7 +24,7 @@ export interface SlackApprovalGateOptions {
  * gated steps, answering later through `deliver`). Structurally typed so it depends on nothing in
  * src/playbook. One approval per run and step: asking again after a restart finds the same one.
  */
-export class SlackApprovalGate {
+export class SlackApprovalGate implements ApprovalGate {
   private readonly following = new Set<string>();
 
   constructor(private readonly options: SlackApprovalGateOptions) {}

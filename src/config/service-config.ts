@@ -49,7 +49,7 @@ export const serviceConfigSchema = z
     vault: z
       .object({
         enabled: z.boolean().default(false),
-        address: z.string().url().optional(),
+        address: z.url().optional(),
         /** Kubernetes auth role; without it the token comes from MESHWARDEN_VAULT_TOKEN. */
         kubernetesRole: z.string().optional(),
         kubernetesMount: z.string().default('kubernetes'),
@@ -61,7 +61,7 @@ export const serviceConfigSchema = z
         enabled: z.boolean().default(false),
         /** `socket` needs no public ingress (MESHWARDEN_SLACK_APP_TOKEN); `http` serves /slack/interactions. */
         mode: z.enum(['socket', 'http']).default('socket'),
-        apiUrl: z.string().url().optional(),
+        apiUrl: z.url().optional(),
         refusalsChannel: z.string().default('#soc-alerts'),
       })
       .strict()

@@ -6,7 +6,8 @@ export interface GatedAction {
   readonly step: number;
   readonly action: string;
   readonly params: Readonly<Record<string, unknown>>;
-  readonly target: ActionTarget;
+  /** With the object's UID and resourceVersion when known, so the approval binds that exact object. */
+  readonly target: ActionTarget & { readonly uid?: string; readonly resourceVersion?: string };
   readonly description: string;
 }
 
