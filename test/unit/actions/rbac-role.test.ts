@@ -16,7 +16,7 @@ describe('rbacRulesFor', () => {
 
   it('grants the whole registry exactly what its actions declare', () => {
     expect(rbacRulesFor(ACTIONS)).toEqual([
-      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'patch', 'delete'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'patch', 'delete'] },
       { apiGroups: [''], resources: ['services'], verbs: ['list'] },
       { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
       { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get', 'list'] },
