@@ -89,7 +89,7 @@ async function loadClientLibrary(action: string): Promise<ClientLibrary> {
   try {
     return await import('@kubernetes/client-node');
   } catch (error) {
-    // Seen in practice: the library's HTTP stack (undici 8) does not load on Node.js before 22.19.
+    // A client library whose dependencies need a newer Node.js fails here, not at engine start.
     throw new ActionError(
       'client',
       `${action}: the Kubernetes client library failed to load on Node.js ${process.versions.node}: ${error instanceof Error ? error.message : String(error)}`,
