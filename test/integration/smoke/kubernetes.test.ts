@@ -89,8 +89,12 @@ describe('Kubernetes test backend (@kubernetes/client-node)', () => {
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
     await waitFor('the rollout to finish', 90_000, async () => {
-      const status = (await apps.readNamespacedDeployment({ name, namespace })).status;
-      return status?.updatedReplicas === 2 && status.availableReplicas === 2 && status.replicas === 2;
+      const deployment = await apps.readNamespacedDeployment({ name, namespace });
+      const status = deployment.status;
+      // Right after the patch the status still describes the previous generation, which already
+      // looks finished: only a status of the current generation counts.
+      return status?.observedGeneration === deployment.metadata?.generation &&
+        status?.updatedReplicas === 2 && status.availableReplicas === 2 && status.replicas === 2;
     });
 
     const history = (await apps.listNamespacedReplicaSet({ namespace, labelSelector: `app=${name}` })).items
