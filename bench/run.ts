@@ -82,3 +82,13 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+// ---------------------------------------------------------------------------------------------
+// Cluster-service figures (issue 6): Kafka throughput vs a raw consumer, anomaly -> NetworkPolicy
+// latency, memory per tracked entity. Backends come from the test/env cache; skipped without it.
+{
+  const { benchService } = await import('./service-bench.js');
+  await benchService();
+  // Clients of the backends that were stopped must not keep the bench from exiting.
+  setTimeout(() => process.exit(), 10_000).unref();
+}

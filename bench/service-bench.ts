@@ -1,0 +1,443 @@
+/**
+ * The cluster-service figures of `npm run bench`, each against a baseline measured in the same run:
+ *
+ *   kafka        messages/s through MeshwardenService (dry-run) vs a raw kafkajs consumer of the same topic
+ *   quarantine   anomaly handed to the engine -> NetworkPolicy visible on the real API server, p50/p99
+ *   memory       heap per tracked entity of a Pipeline, vs an empty pipeline
+ *
+ * Kafka and Kubernetes are started from the test environment's cache (test/env/prepare.sh); when
+ * the cache is missing, that figure is skipped with the reason. Sizes: BENCH_SERVICE_MESSAGES,
+ * BENCH_QUARANTINES, BENCH_MEMORY_ENTITIES (comma list).
+ */
+import { createReadStream, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runInNewContext } from 'node:vm';
+import { setFlagsFromString } from 'node:v8';
+import { AppsV1Api, CoreV1Api, NetworkingV1Api, Watch, type KubeConfig, type V1Deployment, type V1Namespace } from '@kubernetes/client-node';
+import { Kafka, logLevel } from 'kafkajs';
+import { kubeObject } from '../src/actions/kubernetes/kube-object.js';
+import { DEFAULT_PIPELINE_OPTIONS, Pipeline } from '../src/app.js';
+import { Ledger } from '../src/audit/ledger.js';
+import { loadConfig } from '../src/config/load-config.js';
+import { serviceConfigSchema } from '../src/config/service-config.js';
+import type { Anomaly } from '../src/detect/anomaly.js';
+import type { DetectorSpec } from '../src/detect/detector-spec.js';
+import type { Entity } from '../src/features/entity.js';
+import { PlaybookEngine } from '../src/playbook/playbook-engine.js';
+import type { PlaybookSpec } from '../src/playbook/playbook-spec.js';
+import { RunExecutor } from '../src/playbook/run-executor.js';
+import { FileRunStore } from '../src/playbook/run-store.js';
+import { DEFAULT_SAFETY_POLICY, SafetyGuard } from '../src/playbook/safety-guard.js';
+import { createMetrics } from '../src/server/metrics.js';
+import { MeshwardenService } from '../src/service.js';
+import { systemClock } from '../src/shared/clock.js';
+import { silentLogger } from '../src/shared/logger.js';
+import { IncidentTracker } from '../src/triage/incident-tracker.js';
+import { missingFromCache, within, withKafka, withKubernetes, type BenchBackendName } from './service-bench-backends.js';
+
+const RECORDING = 'examples/recording/mesh.ndjson';
+const MIN = 60_000;
+const out = (line: string): void => { process.stdout.write(`${line}\n`); };
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+function envInt(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+/** Runs every service figure; a missing cache skips that figure, any other failure sets exit code 1. */
+export async function benchService(): Promise<void> {
+  await section('memory per tracked entity', undefined, benchMemory);
+  await section('kafka: messages/s through the service vs a raw consumer', 'kafka', benchKafka);
+  await section('quarantine: anomaly -> NetworkPolicy on the API server', 'kubernetes', benchQuarantine);
+}
+
+async function section(title: string, backend: BenchBackendName | undefined, run: () => Promise<void>): Promise<void> {
+  out(title);
+  if (backend !== undefined) {
+    const missing = missingFromCache(backend);
+    if (missing.length > 0) {
+      out(`  skipped: the ${backend} test backend is not in the cache (missing ${missing.join(', ')}); run test/env/prepare.sh`);
+      return;
+    }
+  }
+  try {
+    await run();
+  } catch (error) {
+    out(`  FAILED: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Kafka throughput
+
+/** The first `n` lines of the bundled recording; synthetic Fluent Bit lines when it is absent. */
+async function messages(n: number): Promise<{ values: string[]; origin: string }> {
+  if (existsSync(RECORDING)) {
+    const values: string[] = [];
+    const lines = createInterface({ input: createReadStream(RECORDING, 'utf8'), crlfDelay: Infinity });
+    for await (const line of lines) {
+      if (line === '') continue;
+      values.push(line);
+      if (values.length >= n) break;
+    }
+    lines.close();
+    if (values.length >= n) return { values, origin: RECORDING };
+  }
+  const t0 = Date.UTC(2026, 10, 2, 8, 0, 0);
+  const values = Array.from({ length: n }, (_, i) => fluentBitLine(t0 + Math.floor(i / 50) * 1_000, `inference-7d9c8b6f5-${(i % 40).toString(36).padStart(5, 'x')}`, i));
+  return { values, origin: 'synthetic Fluent Bit lines (40 pods; the recording is absent)' };
+}
+
+/** A Fluent Bit message carrying an inbound Istio TEXT access-log line of an inference pod. */
+function fluentBitLine(at: number, pod: string, i: number): string {
+  const code = i % 97 === 0 ? 503 : 200;
+  const text = `[${new Date(at).toISOString()}] "POST /v1/score HTTP/1.1" ${code} ${code >= 500 ? 'UF' : '-'} via_upstream - "-" 300 900 12 11 "-" "frontend/1.0" "req-${i}" "inference:8080" "10.42.2.10:8080" inbound|8080|| 127.0.0.6:4${i % 10000} 10.42.2.10:8080 10.42.1.5:51000 outbound_.8080_._.inference.ml-prod.svc.cluster.local default`;
+  return JSON.stringify({ '@timestamp': at / 1000, log: text, kubernetes: { namespace_name: 'ml-prod', pod_name: pod, container_name: 'istio-proxy', labels: { app: 'inference' } } });
+}
+
+async function benchKafka(): Promise<void> {
+  const n = envInt('BENCH_SERVICE_MESSAGES', 200_000);
+  const { values, origin } = await messages(n);
+  const bytes = values.reduce((sum, v) => sum + Buffer.byteLength(v), 0);
+  out(`  ${fmt(values.length)} messages (${(bytes / 1e6).toFixed(0)} MB) from ${origin}`);
+  await withKafka(async ({ brokers }) => {
+    const prefix = `bench-${Date.now().toString(36)}`;
+    const topics = {
+      accessLogs: `${prefix}-access`, modelTelemetry: `${prefix}-telemetry`, driftMetrics: `${prefix}-drift`,
+      deadLetters: `${prefix}-dlq`, anomalies: `${prefix}-anomalies`, audit: `${prefix}-audit`, state: `${prefix}-state`,
+    };
+    const kafka = new Kafka({ clientId: 'meshwarden-bench', brokers: [...brokers], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [topics.accessLogs, topics.modelTelemetry, topics.driftMetrics].map((topic) => ({ topic, numPartitions: 1 })) });
+    await admin.disconnect();
+
+    const producer = kafka.producer();
+    await producer.connect();
+    const produceStarted = performance.now();
+    await within('producing the messages', 300_000, (async () => {
+      // One request per ~800 kB: a record batch must stay under the broker's message.max.bytes (1 MB).
+      let chunk: { value: string }[] = [];
+      let chunkBytes = 0;
+      for (const value of values) {
+        chunk.push({ value });
+        chunkBytes += Buffer.byteLength(value) + 64;
+        if (chunkBytes >= 800_000) {
+          await producer.send({ topic: topics.accessLogs, acks: 1, messages: chunk });
+          chunk = [];
+          chunkBytes = 0;
+        }
+      }
+      if (chunk.length > 0) await producer.send({ topic: topics.accessLogs, acks: 1, messages: chunk });
+    })());
+    await producer.disconnect();
+    out(`  produced in ${((performance.now() - produceStarted) / 1000).toFixed(1)} s`);
+    const total = values.length;
+    values.length = 0;
+
+    // (a) raw: a kafkajs consumer doing no work, with the service's fetch size.
+    const raw = kafka.consumer({ groupId: `${prefix}-raw`, maxBytesPerPartition: 4 << 20 });
+    let rawRate = 0;
+    try {
+      await raw.connect();
+      await raw.subscribe({ topic: topics.accessLogs, fromBeginning: true });
+      rawRate = await within('the raw consumer reading every message', 300_000, new Promise<number>((resolve, reject) => {
+        let seen = 0;
+        let first: { at: number; seen: number } | undefined;
+        raw.run({
+          eachBatch: ({ batch }) => {
+            seen += batch.messages.length;
+            const now = performance.now();
+            // Steady state: from the end of the first batch, as for the service below.
+            if (first === undefined) first = { at: now, seen };
+            else if (seen >= total) resolve((seen - first.seen) / ((now - first.at) / 1000));
+            return Promise.resolve();
+          },
+        }).catch(reject);
+      }));
+    } finally {
+      await raw.disconnect();
+    }
+    out(`  raw kafkajs consumer (eachBatch, no work)   ${fmt(rawRate).padStart(10)} msg/s`);
+
+    // (b) the service, dry-run, Kubernetes disabled; progress read from its metrics registry.
+    const stateDir = mkdtempSync(join(tmpdir(), 'meshwarden-bench-svc-'));
+    const config = serviceConfigSchema.parse({
+      apiVersion: 'meshwarden.io/v1', kind: 'ServiceConfig', detectors: 'detectors', playbooks: 'playbooks', stateDir, dryRun: true,
+      kubernetes: { enabled: false }, kafka: { brokers: [...brokers], groupId: `${prefix}-service`, topics },
+    });
+    const metrics = createMetrics();
+    const service = new MeshwardenService({
+      config, kafka: { clientId: 'meshwarden-bench', brokers: [...brokers] }, actionDeps: {},
+      clock: systemClock, logger: silentLogger(), metrics,
+    });
+    let serviceRate = 0;
+    try {
+      await within('starting the service', 120_000, service.start());
+      serviceRate = await within('the service processing every message', 600_000, (async () => {
+        let first: { at: number; done: number } | undefined;
+        for (;;) {
+          const lag = (await metrics.lag.get()).values.find((v) => v.labels.topic === topics.accessLogs)?.value;
+          const now = performance.now();
+          if (lag !== undefined) {
+            const done = total - lag;
+            if (first === undefined) first = { at: now, done };
+            else if (lag === 0) return (done - first.done) / ((now - first.at) / 1000);
+          }
+          await sleep(10);
+        }
+      })());
+    } finally {
+      await within('stopping the service', 60_000, service.stop()).catch((error: unknown) => {
+        out(`  note: MeshwardenService.stop() failed: ${error instanceof Error ? error.message : String(error)}`);
+      });
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+    const records = (await metrics.records.get()).values.reduce((sum, v) => sum + v.value, 0);
+    const dead = (await metrics.deadLetters.get()).values.reduce((sum, v) => sum + v.value, 0);
+    const anomalies = (await metrics.anomalies.get()).values.reduce((sum, v) => sum + v.value, 0);
+    out(`  MeshwardenService (dry-run, 1 partition)    ${fmt(serviceRate).padStart(10)} msg/s   (${fmt(records)} records parsed, ${fmt(dead)} dead-lettered, ${fmt(anomalies)} anomalies)`);
+    const ratio = serviceRate / rawRate;
+    out(`  ratio service / raw                         ${ratio.toFixed(2).padStart(10)}         (target >= 0.70) ${ratio >= 0.7 ? 'ok' : 'BELOW TARGET'}`);
+    out(`  service per instance                        ${fmt(serviceRate).padStart(10)} msg/s   (target >= 100,000) ${serviceRate >= 100_000 ? 'ok' : 'BELOW TARGET'}`);
+    out('  (rates in steady state: from the end of the first batch to the last message; the service counts a message once its batch is drained and flushed)');
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Anomaly -> NetworkPolicy
+
+/** The shipped playbooks with `ml-prod` replaced by the bench namespace. */
+async function playbooksFor(namespace: string): Promise<PlaybookSpec[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'meshwarden-bench-playbooks-'));
+  try {
+    for (const file of readdirSync('playbooks')) writeFileSync(join(dir, file), readFileSync(join('playbooks', file), 'utf8').replaceAll('ml-prod', namespace));
+    const config = await loadConfig([dir]);
+    if (config.problems.length > 0) throw new Error('the shipped playbooks do not validate; run meshwarden check playbooks');
+    return config.playbooks.map((p) => p.value);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
+}
+
+async function runningPods(core: CoreV1Api, namespace: string): Promise<string[]> {
+  const pods = await core.listNamespacedPod({ namespace, labelSelector: 'app=inference' });
+  return pods.items
+    .filter((p) => p.status?.phase === 'Running' && p.metadata?.deletionTimestamp === undefined)
+    .map((p) => p.metadata?.name ?? '')
+    .filter((name) => name !== '');
+}
+
+async function benchQuarantine(): Promise<void> {
+  const count = envInt('BENCH_QUARANTINES', 30);
+  await withKubernetes(async ({ admin }) => {
+    const namespace = `bench-${Date.now().toString(36)}`;
+    const core = admin.makeApiClient(CoreV1Api);
+    const apps = admin.makeApiClient(AppsV1Api);
+    const networking = admin.makeApiClient(NetworkingV1Api);
+    await core.createNamespace({ body: kubeObject<V1Namespace>({ metadata: { name: namespace } }) });
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: kubeObject<V1Deployment>({
+        metadata: { name: 'inference', labels: { app: 'inference' } },
+        spec: {
+          replicas: count,
+          selector: { matchLabels: { app: 'inference' } },
+          template: { metadata: { labels: { app: 'inference' } }, spec: { containers: [{ name: 'model-server', image: 'registry.local/inference:3.1' }] } },
+        },
+      }),
+    });
+    const pods = await within(`${count} inference pods Running`, 180_000, (async () => {
+      for (;;) {
+        const running = await runningPods(core, namespace);
+        if (running.length >= count) return running.slice(0, count);
+        await sleep(250);
+      }
+    })());
+    out(`  Deployment of ${count} replicas Running on the kwok node; ${count} sequential quarantines (admin credential, no approval step)`);
+
+    const stateDir = mkdtempSync(join(tmpdir(), 'meshwarden-bench-quarantine-'));
+    const abort = await watchPolicies(admin, namespace);
+    try {
+      const playbooks = await playbooksFor(namespace);
+      const ledger = await Ledger.open(join(stateDir, 'audit'), systemClock);
+      const hour = 3_600_000;
+      const guard = new SafetyGuard({
+        ...DEFAULT_SAFETY_POLICY,
+        // The bench quarantines many pods of one workload on purpose.
+        rateLimits: { perTarget: { count: 10, windowMs: hour }, perNamespace: { count: 10 * count, windowMs: hour }, global: { count: 10 * count, windowMs: hour } },
+        blastRadius: { maxQuarantinedPerWorkload: count + 1, maxQuarantinedPerNamespace: count + 1 },
+      });
+      const isolated = new Map<string, number>();
+      const executor = new RunExecutor({
+        playbooks: new Map(playbooks.map((p) => [p.metadata.name, p])), guard, store: new FileRunStore(join(stateDir, 'runs')), ledger,
+        actionDeps: { kube: admin, clock: systemClock, logger: silentLogger() },
+        onStep: (run, result) => {
+          if (result.action === 'kubernetes.quarantine-pod') {
+            isolated.set(run.anomaly.entity.key, performance.now());
+            if (result.outcome !== 'succeeded') throw new Error(`quarantine of ${run.anomaly.entity.key}: ${result.outcome}: ${result.description}`);
+          }
+          return Promise.resolve();
+        },
+      });
+      const engine = new PlaybookEngine(playbooks, { dryRun: false });
+      const tracker = new IncidentTracker(10 * MIN);
+
+      const toPolicy: number[] = [];
+      const toStep: number[] = [];
+      for (const [i, pod] of pods.entries()) {
+        const entity: Entity = { key: `pod:${namespace}/${pod}`, kind: 'pod', namespace, name: pod, pod, workload: 'inference', labels: { app: 'inference' } };
+        const windowEnd = Date.now();
+        const anomaly: Anomaly = {
+          id: `bench-egress-${i}-${windowEnd}`, detector: 'egress-spike', severity: 'critical', score: 0.995, entity, windowStart: windowEnd - MIN, windowEnd,
+          evidence: [{ feature: 'egress_bytes', observed: 9e7, expected: 1.5e3, spread: 150, score: 0.995 }],
+        };
+        const started = performance.now();
+        const { runs } = engine.handle(anomaly, tracker.observe(anomaly).incident);
+        if (runs.length !== 1 || runs[0]?.playbook !== 'quarantine-on-exfiltration') throw new Error(`expected one quarantine-on-exfiltration run for ${pod}, got ${runs.map((r) => r.playbook).join(', ') || 'none'}`);
+        for (const run of runs) await within(`the run for ${pod}`, 60_000, executor.start(run));
+        const visible = await within(`the NetworkPolicy of ${pod} to be watched`, 30_000, abort.seen(pod));
+        const done = isolated.get(entity.key);
+        if (done === undefined) throw new Error(`no quarantine step result for ${pod}`);
+        toPolicy.push(visible - started);
+        toStep.push(done - started);
+      }
+      // Readable, not just announced: every policy is there on a plain GET.
+      const listed = await networking.listNamespacedNetworkPolicy({ namespace });
+      const names = new Set(listed.items.map((p) => p.metadata?.name ?? ''));
+      const missing = [...abort.names()].filter((name) => !names.has(name));
+      if (missing.length > 0 || abort.names().size < count) throw new Error(`NetworkPolicies not readable: ${missing.join(', ')}`);
+
+      const report = (label: string, samples: number[]): number => {
+        const sorted = [...samples].sort((a, b) => a - b);
+        const p99 = percentile(sorted, 0.99);
+        out(`  ${label.padEnd(42)} p50 ${percentile(sorted, 0.5).toFixed(0).padStart(4)} ms   p99 ${p99.toFixed(0).padStart(4)} ms   max ${(sorted.at(-1) ?? Number.NaN).toFixed(0).padStart(4)} ms`);
+        return p99;
+      };
+      const p99 = report('anomaly -> NetworkPolicy seen by a watch', toPolicy);
+      report('anomaly -> quarantine step done (pod detached)', toStep);
+      out(`  p99 anomaly -> NetworkPolicy ${p99.toFixed(0)} ms (target < 250 ms without approval) ${p99 < 250 ? 'ok' : 'ABOVE TARGET'}`);
+    } finally {
+      abort.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+}
+
+/** Watches the namespace's NetworkPolicies and remembers when each pod's policy was first seen. */
+async function watchPolicies(kc: KubeConfig, namespace: string): Promise<{ seen(pod: string): Promise<number>; names(): ReadonlySet<string>; stop(): void }> {
+  const seenAt = new Map<string, number>();
+  const policyNames = new Set<string>();
+  const waiters = new Map<string, (at: number) => void>();
+  let failure: unknown;
+  const controller = await new Watch(kc).watch(
+    `/apis/networking.k8s.io/v1/namespaces/${namespace}/networkpolicies`,
+    {},
+    (phase: string, obj: unknown) => {
+      if (phase !== 'ADDED') return;
+      const at = performance.now();
+      const name = (obj as { metadata?: { name?: string } }).metadata?.name ?? '';
+      policyNames.add(name);
+      // quarantinePolicyName: `meshwarden-quarantine-<pod>` whenever that fits (bench pod names do).
+      const pod = name.replace(/^meshwarden-quarantine-/, '');
+      if (seenAt.has(pod)) return;
+      seenAt.set(pod, at);
+      waiters.get(pod)?.(at);
+    },
+    (error: unknown) => { failure = error; },
+  );
+  return {
+    seen: (pod) => {
+      const at = seenAt.get(pod);
+      if (at !== undefined) return Promise.resolve(at);
+      if (failure !== undefined) return Promise.reject(new Error(`the NetworkPolicy watch ended: ${failure instanceof Error ? failure.message : JSON.stringify(failure)}`));
+      return new Promise((resolve) => waiters.set(pod, resolve));
+    },
+    names: () => policyNames,
+    stop: () => { controller.abort(); },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Memory per tracked entity
+
+type Gc = () => void;
+
+/** `global.gc` when node runs with --expose-gc; otherwise the V8 flag set at run time, if allowed. */
+function findGc(): { gc: Gc; how: string } | undefined {
+  const exposed = (globalThis as { gc?: Gc }).gc;
+  if (typeof exposed === 'function') return { gc: exposed, how: 'global.gc (--expose-gc)' };
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc: unknown = runInNewContext('gc');
+    if (typeof gc === 'function') return { gc: () => { (gc as Gc)(); }, how: 'gc exposed at run time (v8.setFlagsFromString)' };
+  } catch {
+    // fall through: no way to force a collection
+  }
+  return undefined;
+}
+
+/** JS heap used, and array buffer backing stores (outside the JS heap), after a full collection. */
+function heapAfterGc(gc: Gc | undefined): { heap: number; buffers: number } {
+  if (gc) for (let i = 0; i < 3; i++) gc();
+  const usage = process.memoryUsage();
+  return { heap: usage.heapUsed, buffers: usage.arrayBuffers };
+}
+
+async function benchMemory(): Promise<void> {
+  const sizes = (process.env.BENCH_MEMORY_ENTITIES ?? '1000,10000,50000').split(',').map(Number).filter((k) => Number.isInteger(k) && k > 0);
+  const found = findGc();
+  if (!found) out('  note: no way to force a GC here (run node with --expose-gc); figures include garbage and are upper bounds');
+  else out(`  heap used after GC, via ${found.how}`);
+  const config = await loadConfig(['detectors', 'playbooks']);
+  if (config.problems.length > 0) throw new Error('detectors/playbooks do not validate; run meshwarden check');
+  const detectors: DetectorSpec[] = config.detectors.map((d) => d.value);
+  const playbooks: PlaybookSpec[] = config.playbooks.map((p) => p.value);
+  const sinks = { deadLetters: { add: () => undefined }, ledger: { append: () => undefined, flush: () => Promise.resolve() } };
+  const options = { ...DEFAULT_PIPELINE_OPTIONS, collect: false };
+
+  const t0 = Date.UTC(2026, 10, 2, 8, 0, 0);
+  /** Three minutes of traffic, two requests per pod per minute: every pod has closed, scored windows
+   *  (features and detector baselines) and an open one, as in a running service. */
+  const feed = (pipeline: Pipeline, k: number): void => {
+    let position = 0;
+    for (let minute = 0; minute < 3; minute++) {
+      for (let r = 0; r < 2; r++) {
+        for (let pod = 0; pod < k; pod++) {
+          const at = t0 + minute * MIN + r * 20_000 + Math.floor((pod / k) * 19_000);
+          pipeline.ingest(fluentBitLine(at, `inference-7d9c8b6f5-${pod.toString(36).padStart(5, '0')}`, position), { source: 'bench', position });
+          position++;
+        }
+      }
+    }
+  };
+  // Warm-up, thrown away: one-time allocations (compiled code, lazily built tables) are not per entity.
+  feed(new Pipeline(detectors, playbooks, options, sinks), 200);
+
+  const empty = new Pipeline(detectors, playbooks, options, sinks);
+  const baseline = heapAfterGc(found?.gc);
+  const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
+  out(`  empty pipeline (baseline): ${mb(baseline.heap)} MB JS heap used, ${mb(baseline.buffers)} MB array buffers`);
+  for (const k of sizes) {
+    let pipeline: Pipeline | undefined = new Pipeline(detectors, playbooks, options, sinks);
+    feed(pipeline, k);
+    const tracked = pipeline.trackedEntities;
+    const used = heapAfterGc(found?.gc);
+    const heap = used.heap - baseline.heap;
+    const buffers = used.buffers - baseline.buffers;
+    out(`  ${fmt(k).padStart(6)} pods: ${fmt(tracked).padStart(7)} tracked entities, +${mb(heap).padStart(5)} MB heap +${mb(buffers).padStart(5)} MB array buffers over baseline = ${fmt((heap + buffers) / tracked).padStart(6)} bytes per tracked entity`);
+    pipeline = undefined;
+    heapAfterGc(found?.gc);
+  }
+  // Keep the baseline pipeline alive until the end, so it stays in every measurement.
+  if (empty.trackedEntities !== 0) out('  (the empty pipeline tracked entities)');
+}
