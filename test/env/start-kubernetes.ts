@@ -170,9 +170,12 @@ export async function startKubernetes(
         type: 'kwok',
       },
     },
+    // The whole integration tier shares this one node, and namespaces of finished tests are
+    // deleted asynchronously: the kubelet default of 110 pods can fill up mid-run and leave new
+    // pods unschedulable (a rollout that never finishes). kwok pods cost nothing.
     status: {
-      allocatable: { cpu: '32', memory: '256Gi', pods: '110' },
-      capacity: { cpu: '32', memory: '256Gi', pods: '110' },
+      allocatable: { cpu: '32', memory: '256Gi', pods: '2000' },
+      capacity: { cpu: '32', memory: '256Gi', pods: '2000' },
     },
   });
   if (created.status !== 201) throw new Error(`creating node ${FAKE_NODE} answered ${created.status}: ${JSON.stringify(created.body)}`);
