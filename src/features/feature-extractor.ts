@@ -45,6 +45,14 @@ interface EntityState {
   lastSeen: number;
 }
 
+/** A logging pod as the extractor sees it: resolved once, reused for every line it writes. */
+interface LoggingPod {
+  readonly owner: IpOwner;
+  readonly workload: Entity;
+  readonly pod: Entity;
+  readonly gateway: boolean;
+}
+
 interface CallerEdges {
   readonly firstSeen: number;
   readonly edges: Set<string>;
@@ -74,7 +82,14 @@ export class FeatureExtractor {
   private maxTimestamp = Number.NEGATIVE_INFINITY;
   /** Every window ending at or before this is closed. */
   private closedUpTo = Number.NEGATIVE_INFINITY;
-  private readonly podOwners = new Map<string, IpOwner>();
+  /** Per logging pod: who owns it and its entities, built once (lines arrive by the million). */
+  private readonly podOwners = new Map<string, LoggingPod>();
+  /** Principal entities by key, built once each. */
+  private readonly principals = new Map<string, Entity>();
+  /** Entities with an open accumulator, by window start: closing a window visits only them. */
+  private readonly openWindows = new Map<number, EntityState[]>();
+  /** Event time of the last scan for idle entities. */
+  private lastEvictionScan = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: FeatureExtractorOptions = DEFAULT_FEATURE_OPTIONS) {
     this.random = seededRandom(options.seed ?? 1);
@@ -118,17 +133,27 @@ export class FeatureExtractor {
     if (lastClosable <= this.closedUpTo) return NOTHING_CLOSED;
     const windows: FeatureWindow[] = [];
     const evicted: string[] = [];
-    for (const [key, state] of this.entities) {
-      for (const [start, acc] of state.windows) {
-        if (start + w > lastClosable) continue;
+    for (const [start, states] of this.openWindows) {
+      if (start + w > lastClosable) continue;
+      this.openWindows.delete(start);
+      for (const state of states) {
+        const acc = state.windows.get(start);
+        if (acc === undefined) continue;
         const { features, details } = acc.features(w);
         windows.push({ entity: state.entity, windowStart: start, windowEnd: start + w, features, details });
         state.windows.delete(start);
       }
-      if (state.windows.size === 0 && state.lastSeen < watermark - this.options.idleEvictionMs) {
-        this.entities.delete(key);
-        evicted.push(key);
+    }
+    // Idle entities are looked for a few times per eviction period, not at every window.
+    if (watermark - this.lastEvictionScan >= this.options.idleEvictionMs / 8) {
+      this.lastEvictionScan = watermark;
+      for (const [key, state] of this.entities) {
+        if (state.windows.size === 0 && state.lastSeen < watermark - this.options.idleEvictionMs) {
+          this.entities.delete(key);
+          evicted.push(key);
+        }
       }
+      for (const [key, principal] of this.principals) if (!this.entities.has(principal.key)) this.principals.delete(key);
     }
     this.closedUpTo = lastClosable;
     windows.sort((a, b) => a.windowStart - b.windowStart || (a.entity.key < b.entity.key ? -1 : 1));
@@ -137,11 +162,12 @@ export class FeatureExtractor {
 
   private ingestAccessLog(r: AccessLogRecord, windowStart: number): IngestResult {
     const direction = directionOf(r);
-    const self = this.loggingPod(r, direction);
-    if (self === undefined) return 'unattributed';
-    const gateway = isGateway(self.workload, r.kubernetes?.labels);
-    const workload = this.window(workloadEntity(self, r.kubernetes?.labels), windowStart, r.timestamp);
-    const pod = this.window(podEntity(self, r.kubernetes?.labels), windowStart, r.timestamp);
+    const logging = this.loggingPod(r, direction);
+    if (logging === undefined) return 'unattributed';
+    const self = logging.owner;
+    const gateway = logging.gateway;
+    const workload = this.window(logging.workload, windowStart, r.timestamp);
+    const pod = this.window(logging.pod, windowStart, r.timestamp);
 
     if (direction === 'inbound' || gateway) {
       const principal = this.principalOf(r, gateway);
@@ -184,41 +210,55 @@ export class FeatureExtractor {
   }
 
   /** The pod whose sidecar wrote the line: from the envelope, else from its own address. */
-  private loggingPod(r: AccessLogRecord, direction: 'inbound' | 'outbound' | undefined): IpOwner | undefined {
+  private loggingPod(r: AccessLogRecord, direction: 'inbound' | 'outbound' | undefined): LoggingPod | undefined {
     const meta = r.kubernetes;
     if (meta?.pod !== undefined && meta.namespace !== undefined) {
       const podKey = `${meta.namespace}/${meta.pod}`;
-      let owner = this.podOwners.get(podKey);
-      if (owner === undefined) {
-        owner = { namespace: meta.namespace, pod: meta.pod, workload: workloadName(meta.pod, meta.labels) ?? meta.pod };
-        this.podOwners.set(podKey, owner);
+      let logging = this.podOwners.get(podKey);
+      if (logging === undefined) {
+        const owner: IpOwner = { namespace: meta.namespace, pod: meta.pod, workload: workloadName(meta.pod, meta.labels) ?? meta.pod };
+        logging = this.describePod(owner, meta.labels);
+        this.podOwners.set(podKey, logging);
         if (this.podOwners.size > this.options.maxEntities) {
           const oldest = this.podOwners.keys().next();
           if (oldest.done !== true) this.podOwners.delete(oldest.value);
         }
       }
-      if (direction === 'inbound') this.ips.learn(r.downstreamLocalAddress, owner);
-      else if (direction === 'outbound') this.ips.learn(r.upstreamLocalAddress, owner);
-      return owner;
+      if (direction === 'inbound') this.ips.learn(r.downstreamLocalAddress, logging.owner);
+      else if (direction === 'outbound') this.ips.learn(r.upstreamLocalAddress, logging.owner);
+      return logging;
     }
-    if (direction === 'inbound') return this.ips.lookup(r.downstreamLocalAddress);
-    if (direction === 'outbound') return this.ips.lookup(r.upstreamLocalAddress);
-    return undefined;
+    const owner = direction === 'inbound' ? this.ips.lookup(r.downstreamLocalAddress) : direction === 'outbound' ? this.ips.lookup(r.upstreamLocalAddress) : undefined;
+    if (owner === undefined) return undefined;
+    return this.podOwners.get(`${owner.namespace}/${owner.pod}`) ?? this.describePod(owner, undefined);
+  }
+
+  private describePod(owner: IpOwner, labels: Readonly<Record<string, string>> | undefined): LoggingPod {
+    return { owner, workload: workloadEntity(owner, labels), pod: podEntity(owner, labels), gateway: isGateway(owner.workload, labels) };
   }
 
   /** External callers are named by the client address a gateway saw; mesh callers by their workload. */
   private principalOf(r: AccessLogRecord, gateway: boolean): Entity | undefined {
     if (gateway) {
       const client = firstForwardedFor(r.xForwardedFor) ?? hostOf(r.downstreamRemoteAddress);
-      return client === undefined ? undefined : { key: `principal:${client}`, kind: 'principal', name: client, labels: EXTERNAL };
+      return client === undefined ? undefined : this.principal(client, () => ({ key: `principal:${client}`, kind: 'principal', name: client, labels: EXTERNAL }));
     }
     const caller = this.ips.lookup(r.downstreamRemoteAddress);
     if (caller) {
       const name = `${caller.namespace}/${caller.workload}`;
-      return { key: `principal:${name}`, kind: 'principal', name, namespace: caller.namespace, workload: caller.workload, labels: MESH_WORKLOAD };
+      return this.principal(name, () => ({ key: `principal:${name}`, kind: 'principal', name, namespace: caller.namespace, workload: caller.workload, labels: MESH_WORKLOAD }));
     }
     const ip = hostOf(r.downstreamRemoteAddress);
-    return ip === undefined ? undefined : { key: `principal:${ip}`, kind: 'principal', name: ip, labels: UNRESOLVED };
+    return ip === undefined ? undefined : this.principal(ip, () => ({ key: `principal:${ip}`, kind: 'principal', name: ip, labels: UNRESOLVED }));
+  }
+
+  private principal(name: string, build: () => Entity): Entity {
+    let entity = this.principals.get(name);
+    if (entity === undefined) {
+      entity = build();
+      this.principals.set(name, entity);
+    }
+    return entity;
   }
 
   /** Returns the edge label when this caller -> callee edge is new and the caller is past learning. */
@@ -247,6 +287,9 @@ export class FeatureExtractor {
     if (acc === undefined) {
       acc = new WindowAccumulator();
       state.windows.set(windowStart, acc);
+      const open = this.openWindows.get(windowStart);
+      if (open === undefined) this.openWindows.set(windowStart, [state]);
+      else open.push(state);
     }
     return acc;
   }
