@@ -167,6 +167,8 @@ async function benchKafka(): Promise<void> {
 
     // (b) the service, dry-run, Kubernetes disabled; progress read from its metrics registry.
     const stateDir = mkdtempSync(join(tmpdir(), 'meshwarden-bench-svc-'));
+    // A retraining the service started may still write models here after stop(); clean up at exit too.
+    process.once('exit', () => { rmSync(stateDir, { recursive: true, force: true }); });
     const config = serviceConfigSchema.parse({
       apiVersion: 'meshwarden.io/v1', kind: 'ServiceConfig', detectors: 'detectors', playbooks: 'playbooks', stateDir, dryRun: true,
       kubernetes: { enabled: false }, kafka: { brokers: [...brokers], groupId: `${prefix}-service`, topics },
