@@ -157,17 +157,34 @@ export class MeshwardenService {
     this.stopping = true;
     this.stopExpiry?.();
     clearInterval(this.sweeper);
-    await this.consumer.stop();
-    for (const [key, partition] of this.partitions) await this.checkpoint(key, partition);
-    await this.writeGuardState();
-    await this.ledger?.flush();
-    for (const model of this.autoencoders.values()) {
-      await model.save();
-      await model.close();
+    // Every step runs even if one before it failed: a partial stop must still leave the state,
+    // the ledger and the models on disk and the connections closed.
+    const steps: [string, () => Promise<unknown>][] = [
+      ['stop consuming', () => this.consumer.stop()],
+      ['checkpoint partitions', async () => {
+        for (const [key, partition] of this.partitions) await this.checkpoint(key, partition, { commit: false });
+      }],
+      ['save safety state', () => this.writeGuardState()],
+      ['flush the ledger', async () => this.ledger?.flush()],
+      ['save autoencoders', async () => {
+        for (const model of this.autoencoders.values()) {
+          await model.save();
+          await model.close();
+        }
+      }],
+      ['disconnect the consumer', () => this.consumer.disconnect()],
+      ['disconnect the producer', () => this.producer.disconnect()],
+      ['disconnect the admin client', () => this.admin.disconnect()],
+    ];
+    const failed: string[] = [];
+    for (const [what, step] of steps) {
+      try {
+        await step();
+      } catch (error) {
+        failed.push(`${what}: ${describeError(error)}`);
+      }
     }
-    await this.consumer.disconnect();
-    await this.producer.disconnect();
-    await this.admin.disconnect();
+    if (failed.length > 0) throw new Error(`unclean stop: ${failed.join('; ')}`);
   }
 
   /**
@@ -324,15 +341,21 @@ export class MeshwardenService {
   }
 
   /** Outputs first (acks=all), then the checkpoint, then the offset: never the other way round. */
-  private async checkpoint(key: string, partition: PartitionState): Promise<void> {
+  /**
+   * @param options.commit false once the consumer has stopped (its group is gone): the checkpoint
+   *   carries its own offset and resumption honours it, so the commit is only a shortcut.
+   */
+  private async checkpoint(key: string, partition: PartitionState, options: { commit: boolean } = { commit: true }): Promise<void> {
     if (!partition.dirty) return;
     await this.flushOutbox();
     await this.ledger?.flush();
     const checkpoint: Checkpoint = { version: 1, nextOffset: partition.nextOffset.toString(), state: partition.pipeline.state() };
     await this.producer.send({ topic: this.topics.state, acks: -1, messages: [{ key, value: JSON.stringify(checkpoint) }] });
     await this.writeGuardState();
-    const [topic, p] = splitKey(key);
-    await this.consumer.commitOffsets([{ topic, partition: p, offset: partition.nextOffset.toString() }]);
+    if (options.commit) {
+      const [topic, p] = splitKey(key);
+      await this.consumer.commitOffsets([{ topic, partition: p, offset: partition.nextOffset.toString() }]);
+    }
     partition.lastCheckpoint = this.deps.clock.now();
     partition.dirty = false;
   }

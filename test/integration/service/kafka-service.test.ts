@@ -44,7 +44,9 @@ function config(stateDir: string, prefix: string): ServiceConfig {
     apiVersion: 'meshwarden.io/v1', kind: 'ServiceConfig', detectors: 'detectors', playbooks: 'playbooks', stateDir, dryRun: true,
     kubernetes: { enabled: false },
     kafka: {
-      brokers: kafkaBrokers(), groupId: `${prefix}-group`, checkpointEvery: '0s',
+      brokers: kafkaBrokers(), groupId: `${prefix}-group`,
+      // Only the graceful stop checkpoints: the restart below depends on that path.
+      checkpointEvery: '1h',
       topics: {
         accessLogs: `${prefix}-access`, modelTelemetry: `${prefix}-telemetry`, driftMetrics: `${prefix}-drift`,
         deadLetters: `${prefix}-dlq`, anomalies: `${prefix}-anomalies`, audit: `${prefix}-audit`, state: `${prefix}-state`,
