@@ -17,7 +17,10 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { DEFAULT_PIPELINE_OPTIONS, Pipeline, loadAutoencoders, type BreakerEvent, type PipelineOptions, type PipelineState } from './app.js';
 import type { AutoencoderDetector } from './detect/autoencoder/autoencoder-detector.js';
 import type { ActionDeps } from './actions/action-context.js';
+import type { ActionTarget } from './actions/action-definition.js';
 import { expireQuarantines } from './actions/kubernetes/expire-quarantines.js';
+import { inspectKubeTarget } from './actions/kubernetes/inspect-target.js';
+import { currentSubjectsWith } from './approvals/current-subjects.js';
 import { Ledger } from './audit/ledger.js';
 import { loadConfig } from './config/load-config.js';
 import type { ServiceConfig } from './config/service-config.js';
@@ -109,8 +112,13 @@ export class MeshwardenService {
     const ledger = this.teeLedger(this.ledger);
     const approvals = this.deps.approvals;
     // The gate hands verified decisions back to the executor that parked the run.
+    const kube = this.deps.actionDeps.kube;
+    const inspectTarget = kube ? (target: ActionTarget) => inspectKubeTarget(kube, target) : undefined;
     const gate = approvals
-      ? new SlackApprovalGate({ service: approvals, logger, deliver: (runId, approvalId, decision) => this.runs().decide(runId, approvalId, decision) })
+      ? new SlackApprovalGate({
+          service: approvals, logger, deliver: (runId, approvalId, decision) => this.runs().decide(runId, approvalId, decision),
+          ...(inspectTarget ? { currentSubjects: currentSubjectsWith(inspectTarget) } : {}),
+        })
       : undefined;
     this.executor = new RunExecutor({
       playbooks: new Map(this.playbooks.map((p) => [p.metadata.name, p])), guard: this.guard,
@@ -118,6 +126,7 @@ export class MeshwardenService {
       actionDeps: { ...this.deps.actionDeps, clock, logger },
       ...(gate ? { approvals: gate } : {}),
       onStep: (run, result) => this.reportStep(run, result),
+      ...(inspectTarget ? { inspectTarget } : {}),
     });
     if (gate && approvals) {
       gate.resume();

@@ -32,6 +32,11 @@ export interface RunExecutorDeps {
    * so a refusal is never silent). Failures here are logged, never fail the run.
    */
   readonly onStep?: (run: PlaybookRun, result: StepResult) => Promise<void>;
+  /**
+   * Reads a target's UID and resourceVersion when an approval is asked, so the approval binds the
+   * exact object shown (see inspect-target.ts). Without it approvals bind kind, namespace and name.
+   */
+  readonly inspectTarget?: (target: ActionTarget) => Promise<{ readonly uid: string; readonly resourceVersion: string } | undefined>;
 }
 
 const APPROVAL = 'slack.approval';
@@ -228,7 +233,9 @@ export class RunExecutor {
       const next = steps[i];
       if (next === undefined || next.action === APPROVAL) break;
       const p = this.prepare(next, run);
-      if (p.ok) gated.push({ step: i, action: next.action, params: p.params, target: p.target, description: p.description });
+      if (!p.ok) continue;
+      const version = await this.deps.inspectTarget?.(p.target);
+      gated.push({ step: i, action: next.action, params: p.params, target: { ...p.target, ...version }, description: p.description });
     }
     const { approvalId, deadline } = await approvals.request({
       runId: run.id, step: index, playbook: run.playbook, incidentId: run.incidentId, anomaly: run.anomaly,

@@ -18,6 +18,8 @@ import { SlackIncidentThreads } from '../../../src/actions/slack/incident-thread
 import { ApprovalService } from '../../../src/approvals/approval-service.js';
 import { FileApprovalStore } from '../../../src/approvals/approval-store.js';
 import { APPROVE_ACTION_ID } from '../../../src/approvals/interaction-payload.js';
+import { currentSubjectsWith } from '../../../src/approvals/current-subjects.js';
+import { inspectKubeTarget } from '../../../src/actions/kubernetes/inspect-target.js';
 import { SlackApprovalGate } from '../../../src/approvals/slack-approval-gate.js';
 import { Ledger } from '../../../src/audit/ledger.js';
 import { verifyLedger } from '../../../src/audit/verify-ledger.js';
@@ -150,12 +152,16 @@ beforeAll(async () => {
   const playbooks = await examplePlaybooks(namespace);
   const ledger = await Ledger.open(join(stateDir, 'audit'), systemClock);
   store = new FileRunStore(join(stateDir, 'runs'));
-  const gate = new SlackApprovalGate({ service: approvals, logger, deliver: (runId, approvalId, decision) => executor.decide(runId, approvalId, decision) });
+  const inspectTarget = (target: Parameters<typeof inspectKubeTarget>[1]) => inspectKubeTarget(kube, target);
+  const gate = new SlackApprovalGate({
+    service: approvals, logger, deliver: (runId, approvalId, decision) => executor.decide(runId, approvalId, decision),
+    currentSubjects: currentSubjectsWith(inspectTarget),
+  });
   executor = new RunExecutor({
     playbooks: new Map(playbooks.map((p) => [p.metadata.name, p])),
     guard: new SafetyGuard(DEFAULT_SAFETY_POLICY), store, ledger,
     actionDeps: { kube, vault, slack, slackThreads: threads, clock: systemClock, logger },
-    approvals: gate,
+    approvals: gate, inspectTarget,
   });
   engine = new PlaybookEngine(playbooks, { dryRun: false });
 }, 300_000);
@@ -205,6 +211,23 @@ describe('example playbooks on the real backends', () => {
     expect(done.results.map((r) => [r.step, r.outcome])).toEqual([['alert', 'succeeded'], ['approve rollback', 'approved'], ['roll back', 'succeeded']]);
     const deployment = await admin().apps.readNamespacedDeployment({ name: 'fraud-detector-predictor', namespace });
     expect(deployment.spec?.template.spec?.containers[0]?.image).toBe('registry.local/fraud-detector:v2');
+  }, 180_000);
+
+  it('voids an approval whose target changed after it was shown: the predictor is not rolled back', async () => {
+    const entity: Entity = { key: `model:${namespace}/fraud-detector@v4`, kind: 'model', namespace, name: 'fraud-detector', model: 'fraud-detector', version: 'v4' };
+    await setImage(namespace, 'fraud-detector-predictor', 'registry.local/fraud-detector:v4');
+    const now = Date.now();
+    const runs = await raise(
+      anomaly('model-confidence-collapse', entity, now - 5 * MIN, 'confidence_mean', 0.45, 0.92),
+      anomaly('model-confidence-collapse', entity, now, 'confidence_mean', 0.44, 0.92),
+    );
+    // Someone changes the Deployment between the request and the click.
+    await setImage(namespace, 'fraud-detector-predictor', 'registry.local/fraud-detector:v5');
+    await approveAs('U0BOB', runs[0]?.id ?? '');
+    const done = await finished(runs[0]?.id ?? '');
+    expect(done.results.map((r) => [r.step, r.outcome])).toEqual([['alert', 'succeeded'], ['approve rollback', 'denied'], ['roll back', 'skipped']]);
+    const deployment = await admin().apps.readNamespacedDeployment({ name: 'fraud-detector-predictor', namespace });
+    expect(deployment.spec?.template.spec?.containers[0]?.image).toBe('registry.local/fraud-detector:v5');
   }, 180_000);
 
   it('rotate-credentials-on-stuffing writes a new signing key in Vault and restarts auth so it reads it', async () => {
