@@ -14,20 +14,13 @@ import {
   type MutableAccessLogRecord,
   type Rejection,
 } from './access-log-context.js';
+import { isAllDigits } from './is-all-digits.js';
 import { parseTimestamp } from './parse-timestamp.js';
 import { parseUpstreamCluster, stripClusterSuffix } from './parse-upstream-cluster.js';
 import type { AccessLogRecord } from './records.js';
 
 const NO_FLAGS: readonly string[] = Object.freeze([]);
 
-function isAllDigits(text: string): boolean {
-  if (text.length === 0 || text.length > 15) return false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
-}
 
 /** Problems found in one object; the list is allocated only when there is one. */
 interface Problems {

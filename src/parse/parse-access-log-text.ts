@@ -15,6 +15,7 @@ import {
   type MutableAccessLogRecord,
   type Rejection,
 } from './access-log-context.js';
+import { isAllDigits } from './is-all-digits.js';
 import { parseTimestampRange } from './parse-timestamp.js';
 import { parseUpstreamCluster, stripClusterSuffix } from './parse-upstream-cluster.js';
 import type { AccessLogRecord } from './records.js';
@@ -303,14 +304,6 @@ function fromMatch(line: string, m: RegExpExecArray, context: AccessLogContext):
   return record;
 }
 
-function isAllDigits(text: string): boolean {
-  if (text.length === 0 || text.length > 15) return false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
-}
 
 /** RESPONSE_CODE_DETAILS never starts with a quote or a digit; pre-1.9 lines have those there. */
 function startsLegacy(details: string): boolean {

@@ -28,14 +28,4 @@ export async function clientFor(actionId: string, params: Readonly<Record<string
   return { client: vault({ apiVersion: 'v1', endpoint: vaultEndpoint(), token }), token, policy };
 }
 
-/** The HTTP status a node-vault call failed with, or `ok`. */
-export async function vaultStatusOf(request: Promise<unknown>): Promise<number | 'ok'> {
-  try {
-    await request;
-    return 'ok';
-  } catch (error) {
-    const status = z.object({ response: z.object({ statusCode: z.number() }) }).safeParse(error);
-    if (status.success) return status.data.response.statusCode;
-    throw error;
-  }
-}
+export { vaultStatusOf } from '../../env/vault-status.js';

@@ -1,4 +1,5 @@
 import vault from 'node-vault';
+import { vaultStatusOf } from '../../env/vault-status.js';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { randomName, vaultEndpoint, vaultRootToken } from '../../env/backends.js';
@@ -15,16 +16,6 @@ function client(token = vaultRootToken()): vault.client {
   return vault({ apiVersion: 'v1', endpoint: vaultEndpoint(), token });
 }
 
-async function statusOf(request: Promise<unknown>): Promise<number | 'ok'> {
-  try {
-    await request;
-    return 'ok';
-  } catch (error) {
-    const status = z.object({ response: z.object({ statusCode: z.number() }) }).safeParse(error);
-    if (status.success) return status.data.response.statusCode;
-    throw error;
-  }
-}
 
 describe('Vault-API test backend (OpenBao via node-vault)', () => {
   it('stores a new KV v2 version on each write and reads back the latest', async () => {
@@ -49,17 +40,17 @@ describe('Vault-API test backend (OpenBao via node-vault)', () => {
     await bao.write(`${mount}/roles/smoke`, { allow_any_name: true, generate_lease: true, ttl: '10m' });
     const issued = leased.parse(await bao.write(`${mount}/issue/smoke`, { common_name: 'model.meshwarden.test' }));
 
-    expect(await statusOf(bao.write('sys/leases/lookup', { lease_id: issued.lease_id }))).toBe('ok');
+    expect(await vaultStatusOf(bao.write('sys/leases/lookup', { lease_id: issued.lease_id }))).toBe('ok');
     await bao.revoke({ lease_id: issued.lease_id });
-    expect(await statusOf(bao.write('sys/leases/lookup', { lease_id: issued.lease_id }))).toBe(400);
+    expect(await vaultStatusOf(bao.write('sys/leases/lookup', { lease_id: issued.lease_id }))).toBe(400);
   });
 
   it('revokes a token so requests made with it are refused', async () => {
     const created = tokenCreated.parse(await client().tokenCreate({ policies: ['default'], ttl: '10m' }));
     const holder = client(created.auth.client_token);
 
-    expect(await statusOf(holder.tokenLookupSelf())).toBe('ok');
+    expect(await vaultStatusOf(holder.tokenLookupSelf())).toBe('ok');
     await client().tokenRevoke({ token: created.auth.client_token });
-    expect(await statusOf(holder.tokenLookupSelf())).toBe(403);
+    expect(await vaultStatusOf(holder.tokenLookupSelf())).toBe(403);
   });
 });
