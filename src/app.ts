@@ -16,6 +16,7 @@ import { loadTensorflow } from './detect/autoencoder/tensorflow-runtime.js';
 import { DetectorRuntime, type DetectorStateSnapshot } from './detect/detector-runtime.js';
 import type { DetectorSpec } from './detect/detector-spec.js';
 import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, type AdvanceResult, type FeatureExtractorOptions } from './features/feature-extractor.js';
+import type { FeatureWindow } from './features/feature-window.js';
 import { parseMessage } from './parse/parse-message.js';
 import type { DeadLetter, RecordOrigin } from './parse/records.js';
 import { PlaybookEngine, type ActionRecord, type PlaybookEngineSnapshot } from './playbook/playbook-engine.js';
@@ -216,15 +217,14 @@ export class Pipeline {
     // group's verdicts, then act: a detector gone haywire is stopped before its anomalies act.
     for (let i = 0; i < windows.length; ) {
       const start = windows[i]?.windowStart;
-      const anomalies: Anomaly[] = [];
-      let end = 0;
+      const group: FeatureWindow[] = [];
       for (; i < windows.length && windows[i]?.windowStart === start; i++) {
         const window = windows[i];
-        if (window === undefined) continue;
-        this.counters.windows++;
-        end = window.windowEnd;
-        anomalies.push(...this.detectors.score(window));
+        if (window !== undefined) group.push(window);
       }
+      this.counters.windows += group.length;
+      const end = group[0]?.windowEnd ?? 0;
+      const anomalies = this.detectors.scoreGroup(group);
       for (const [detector, { scored, flagged }] of this.detectors.takeTally()) {
         const opened = this.guard.observeWindow(detector, flagged, scored, end);
         if (opened) {
