@@ -251,7 +251,11 @@ export class MeshwardenService {
     for (const message of batch.messages) {
       if (!payload.isRunning() || payload.isStale()) break;
       const offset = BigInt(message.offset);
-      if (offset < partition.skipBelow) continue;
+      if (offset < partition.skipBelow) {
+        // Covered by the checkpoint; still resolved, or a batch entirely below it is fetched forever.
+        payload.resolveOffset(message.offset);
+        continue;
+      }
       const origin = { source, position: Number(message.offset) };
       if (message.value === null) partition.pipeline.reject({ code: 'empty', reason: 'message without a value (tombstone)', raw: '', origin });
       else partition.pipeline.ingest(message.value.toString('utf8'), origin);

@@ -98,8 +98,17 @@ export class RunExecutor {
     return results;
   }
 
-  /** Persists a new live run and advances it as far as it can go. */
+  /**
+   * Persists a new live run and advances it as far as it can go. A run that already exists (the
+   * same anomaly replayed after a restart) is never started again: an unfinished one is advanced
+   * from where it stopped, a finished one is left as it is.
+   */
   async start(run: PlaybookRun): Promise<void> {
+    const existing = await this.deps.store.get(run.id);
+    if (existing) {
+      if (existing.state === 'running') await this.advance(existing);
+      return;
+    }
     await this.deps.store.save(run);
     await this.advance(run);
   }

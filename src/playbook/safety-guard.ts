@@ -102,7 +102,8 @@ export class SafetyGuard {
         return { allowed: false, reason: `rate limit: ${recent} destructive action(s) on ${what} in the last ${formatDuration(limit.windowMs)} (limit ${limit.count})` };
       }
     }
-    if (action.id === QUARANTINE && target.namespace !== undefined) {
+    if (action.id === QUARANTINE && target.namespace !== undefined && !this.quarantined.get(`namespace:${target.namespace}`)?.has(`${target.namespace}/${target.name}`)) {
+      // A pod already quarantined is not a new one: the budget counts pods, not attempts.
       const budget = this.policy.blastRadius;
       const inWorkload = request.workload === undefined ? 0 : (this.quarantined.get(`workload:${target.namespace}/${request.workload}`)?.size ?? 0);
       if (request.workload !== undefined && inWorkload >= budget.maxQuarantinedPerWorkload) {

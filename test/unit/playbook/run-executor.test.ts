@@ -74,6 +74,14 @@ describe('RunExecutor (live)', () => {
     expect((await store.get('contain|inc-1'))?.state).toBe('done');
   }, 60_000);
 
+  it('never starts a run again when the same anomaly is replayed: the finished record stays', async () => {
+    const { executor, store, effectKeys } = setup(playbook([isolate, restart]));
+    await executor.start(newRun());
+    await executor.start(newRun());
+    expect(effectKeys()).toEqual(['contain/inc-1/0', 'contain/inc-1/1']);
+    expect((await store.get('contain|inc-1'))?.results.map((r) => r.outcome)).toEqual(['succeeded', 'succeeded']);
+  });
+
   it('re-running an interrupted step is harmless: the action reports already-done', async () => {
     const { executor, store, effectKeys } = setup(playbook([isolate, restart]));
     await executor.start(newRun());
@@ -166,6 +174,14 @@ describe('safety rails', () => {
     await executor.start(newRun());
     expect(effectKeys()).toHaveLength(1);
     expect((await store.get('contain|inc-1'))?.state).toBe('done');
+  });
+
+  it('does not count a pod already quarantined against the budget again', () => {
+    const guard = new SafetyGuard(DEFAULT_SAFETY_POLICY);
+    const request = { action: { id: 'kubernetes.quarantine-pod', destructive: true } as never, target: { kind: 'Pod', namespace: 'ml-prod', name: 'inference-1' }, workload: 'inference', detector: 'd' };
+    guard.record(request, 0);
+    expect(guard.check(request, 1)).toEqual({ allowed: true });
+    expect(guard.check({ ...request, target: { ...request.target, name: 'inference-2' } }, 1).allowed).toBe(false);
   });
 
   it('keeps its budgets across a restart', () => {
