@@ -81,6 +81,8 @@ export interface PipelineCounters {
 
 /** Everything a pipeline keeps across restarts besides the ledger. */
 export interface PipelineState {
+  /** Event-time progress (JSON turns the initial -Infinity into null: absent means none yet). */
+  readonly clock?: { readonly closedUpTo: number | null; readonly maxTimestamp: number | null };
   readonly detectors?: DetectorStateSnapshot;
   readonly playbooks?: PlaybookEngineSnapshot;
   readonly safety?: SafetyGuardSnapshot;
@@ -118,6 +120,9 @@ export class Pipeline {
   readonly breakers: BreakerEvent[] = [];
   /** Live runs waiting to be handed to the executor (see `drain`). */
   private readonly pendingRuns: PlaybookRun[] = [];
+  /** Per open window start, the earliest input position that fed it (see `resumePosition`). */
+  private readonly openPositions = new Map<number, number>();
+  private readonly replayBelow: number;
   private readonly features: FeatureExtractor;
   private readonly detectors: DetectorRuntime;
   private readonly triage: IncidentTracker;
@@ -136,9 +141,20 @@ export class Pipeline {
      * pipeline per partition, but budgets and rate limits are per engine). Without it the pipeline
      * has its own and executes nothing live (dry-run replays).
      */
-    shared: { readonly guard?: SafetyGuard; readonly executor?: RunExecutor; readonly autoencoders?: ReadonlyMap<string, AutoencoderDetector> } = {},
+    shared: {
+      readonly guard?: SafetyGuard;
+      readonly executor?: RunExecutor;
+      readonly autoencoders?: ReadonlyMap<string, AutoencoderDetector>;
+      /** Input positions below this were processed before a restart: replayed, not new. */
+      readonly replayBelow?: number;
+    } = {},
   ) {
-    this.features = new FeatureExtractor(options.features);
+    const clock = state.clock;
+    this.features = new FeatureExtractor(
+      options.features,
+      clock ? { closedUpTo: clock.closedUpTo ?? Number.NEGATIVE_INFINITY, maxTimestamp: clock.maxTimestamp ?? Number.NEGATIVE_INFINITY } : undefined,
+    );
+    this.replayBelow = shared.replayBelow ?? Number.NEGATIVE_INFINITY;
     this.detectors = new DetectorRuntime(detectors, state.detectors, shared.autoencoders);
     this.triage = new IncidentTracker(options.resolveAfterMs);
     this.playbooks = new PlaybookEngine(playbooks, { dryRun: options.dryRun }, state.playbooks);
@@ -158,6 +174,10 @@ export class Pipeline {
     for (const letter of outcome.deadLetters) this.deadLetter(letter);
     for (const record of outcome.records) {
       const result = this.features.ingest(record);
+      if (result === 'late' && origin.position < this.replayBelow) {
+        // A replayed record whose window closed before the restart: it was counted then.
+        continue;
+      }
       if (result === 'late') {
         this.deadLetter({
           code: 'late', raw: text, origin,
@@ -167,6 +187,10 @@ export class Pipeline {
       }
       c.parsed++;
       if (result === 'unattributed') c.unattributed++;
+      const windowMs = this.options.features.windowMs;
+      const start = record.timestamp - (record.timestamp % windowMs);
+      const first = this.openPositions.get(start);
+      if (first === undefined || origin.position < first) this.openPositions.set(start, origin.position);
     }
     this.process(this.features.advance());
   }
@@ -198,7 +222,17 @@ export class Pipeline {
   }
 
   state(): PipelineState {
-    return { detectors: this.detectors.snapshot(), playbooks: this.playbooks.snapshot(), safety: this.guard.snapshot() };
+    return { clock: this.features.clock(), detectors: this.detectors.snapshot(), playbooks: this.playbooks.snapshot(), safety: this.guard.snapshot() };
+  }
+
+  /**
+   * Where a restart must resume reading so nothing held only in memory is lost: the earliest
+   * input position feeding a window still open, or `next` when every window is closed.
+   */
+  resumePosition(next: number): number {
+    let earliest = next;
+    for (const position of this.openPositions.values()) if (position < earliest) earliest = position;
+    return earliest;
   }
 
   get trackedEntities(): number {
@@ -213,6 +247,7 @@ export class Pipeline {
   private process(closed: AdvanceResult): void {
     if (closed.evicted.length > 0) this.detectors.forget(closed.evicted);
     const windows = closed.windows;
+    for (const window of windows) this.openPositions.delete(window.windowStart);
     // Windows come sorted by start. Score each window start as a group, feed the breaker with the
     // group's verdicts, then act: a detector gone haywire is stopped before its anomalies act.
     for (let i = 0; i < windows.length; ) {

@@ -51,10 +51,15 @@ export interface ServiceDeps {
   readonly metrics: EngineMetrics;
 }
 
-/** A partition's saved state: the pipeline state and the first offset it does not cover. */
+/**
+ * A partition's saved state. `nextOffset` is where a restart resumes reading: the earliest record
+ * still held only in an open window (so none is lost); records from there up to `processedUpTo`
+ * are replayed to rebuild those windows, and the ones whose windows had closed are recognised.
+ */
 interface Checkpoint {
   readonly version: 1;
   readonly nextOffset: string;
+  readonly processedUpTo?: string;
   readonly state: PipelineState;
 }
 
@@ -298,7 +303,10 @@ export class MeshwardenService {
       deadLetters: { add: (letter) => { this.deadLetter(letter); } },
       ledger: this.teeLedger(ledger),
       anomalies: { add: (anomaly) => { this.anomaly(anomaly); } },
-    }, saved?.state ?? {}, { guard, executor, autoencoders: this.autoencoders });
+    }, saved?.state ?? {}, {
+      guard, executor, autoencoders: this.autoencoders,
+      ...(saved?.processedUpTo !== undefined ? { replayBelow: Number(saved.processedUpTo) } : {}),
+    });
     const skipBelow = saved ? BigInt(saved.nextOffset) : 0n;
     const state: PartitionState = { pipeline, skipBelow, nextOffset: skipBelow, lastCheckpoint: this.deps.clock.now(), dirty: false };
     this.partitions.set(key, state);
@@ -362,12 +370,13 @@ export class MeshwardenService {
     if (!partition.dirty) return;
     await this.flushOutbox();
     await this.ledger?.flush();
-    const checkpoint: Checkpoint = { version: 1, nextOffset: partition.nextOffset.toString(), state: partition.pipeline.state() };
+    const resume = BigInt(partition.pipeline.resumePosition(Number(partition.nextOffset)));
+    const checkpoint: Checkpoint = { version: 1, nextOffset: resume.toString(), processedUpTo: partition.nextOffset.toString(), state: partition.pipeline.state() };
     await this.producer.send({ topic: this.topics.state, acks: -1, messages: [{ key, value: JSON.stringify(checkpoint) }] });
     await this.writeGuardState();
     if (options.commit) {
       const [topic, p] = splitKey(key);
-      await this.consumer.commitOffsets([{ topic, partition: p, offset: partition.nextOffset.toString() }]);
+      await this.consumer.commitOffsets([{ topic, partition: p, offset: resume.toString() }]);
     }
     partition.lastCheckpoint = this.deps.clock.now();
     partition.dirty = false;

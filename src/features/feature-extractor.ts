@@ -29,6 +29,12 @@ export const DEFAULT_FEATURE_OPTIONS: FeatureExtractorOptions = {
   maxEntities: 200_000,
 };
 
+/** How far event time has got: windows ending at or before `closedUpTo` are closed. */
+export interface FeatureClock {
+  readonly closedUpTo: number;
+  readonly maxTimestamp: number;
+}
+
 /** What feeding one record did. */
 export type IngestResult = 'accepted' | 'late' | 'unattributed';
 
@@ -91,8 +97,17 @@ export class FeatureExtractor {
   /** Event time of the last scan for idle entities. */
   private lastEvictionScan = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly options: FeatureExtractorOptions = DEFAULT_FEATURE_OPTIONS) {
+  constructor(private readonly options: FeatureExtractorOptions = DEFAULT_FEATURE_OPTIONS, clock?: FeatureClock) {
     this.random = seededRandom(options.seed ?? 1);
+    if (clock) {
+      this.closedUpTo = clock.closedUpTo;
+      this.maxTimestamp = clock.maxTimestamp;
+    }
+  }
+
+  /** Event-time progress, saved with a checkpoint so a restart knows which windows are closed. */
+  clock(): FeatureClock {
+    return { closedUpTo: this.closedUpTo, maxTimestamp: this.maxTimestamp };
   }
 
   /** Number of entities currently tracked. */
