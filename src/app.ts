@@ -6,7 +6,7 @@
  * No stage imports another; each is a small class with a narrow interface, and this file moves
  * values between them.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Ledger } from './audit/ledger.js';
 import { loadConfig } from './config/load-config.js';
@@ -27,6 +27,7 @@ import { DEFAULT_SAFETY_POLICY, SafetyGuard, type SafetyGuardSnapshot, type Safe
 import type { Clock } from './shared/clock.js';
 import { ConfigError } from './shared/errors.js';
 import { silentLogger, type Logger } from './shared/logger.js';
+import { writeFileAtomic } from './shared/write-file-atomic.js';
 import { DeadLetterFile } from './sources/dead-letter-file.js';
 import { readLines } from './sources/line-source.js';
 import { IncidentTracker, type Incident } from './triage/incident-tracker.js';
@@ -455,6 +456,5 @@ async function readState(stateDir: string, logger: Logger): Promise<PipelineStat
 
 async function writeState(stateDir: string, state: PipelineState): Promise<void> {
   const path = join(stateDir, STATE_FILE);
-  await writeFile(`${path}.tmp`, JSON.stringify(state));
-  await rename(`${path}.tmp`, path);
+  await writeFileAtomic(path, JSON.stringify(state));
 }

@@ -9,7 +9,7 @@
  * new owner loads the checkpoint and skips what it covers, so baselines resume exactly and replayed
  * records produce the same anomaly ids and the same action idempotency keys (no action twice).
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaConfig, type Message, type Producer } from 'kafkajs';
@@ -37,6 +37,7 @@ import type { Clock } from './shared/clock.js';
 import { ConfigError, describeError } from './shared/errors.js';
 import type { Logger } from './shared/logger.js';
 import type { EngineMetrics } from './server/metrics.js';
+import { writeFileAtomic } from './shared/write-file-atomic.js';
 
 /** What the service is built from; clients are passed in so tests use the real ones on loopback. */
 export interface ServiceDeps {
@@ -357,8 +358,7 @@ export class MeshwardenService {
   private async writeGuardState(): Promise<void> {
     if (!this.guard) return;
     const path = join(this.deps.config.stateDir, 'safety.json');
-    await writeFile(`${path}.tmp`, JSON.stringify(this.guard.snapshot()));
-    await rename(`${path}.tmp`, path);
+    await writeFileAtomic(path, JSON.stringify(this.guard.snapshot()));
   }
 
   /** Outputs first (acks=all), then the checkpoint, then the offset: never the other way round. */

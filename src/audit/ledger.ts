@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../shared/clock.js';
 import { LedgerError } from '../shared/errors.js';
+import { writeFileAtomic } from '../shared/write-file-atomic.js';
 import { canonicalJson } from './canonical-json.js';
 
 /** What the ledger records. */
@@ -83,8 +84,7 @@ export class Ledger {
     this.pending = [];
     await appendFile(join(this.dir, LEDGER_FILE), chunk);
     const head = join(this.dir, HEAD_FILE);
-    await writeFile(`${head}.tmp`, JSON.stringify({ seq: this.seq, hash: this.last }));
-    await rename(`${head}.tmp`, head);
+    await writeFileAtomic(head, JSON.stringify({ seq: this.seq, hash: this.last }));
   }
 
   get lastSeq(): number {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Anomaly } from '../detect/anomaly.js';
+import { writeFileAtomic } from '../shared/write-file-atomic.js';
 
 /** What one step of a run produced. */
 export interface StepResult {
@@ -57,9 +58,7 @@ export class FileRunStore implements RunStore {
 
   async save(run: PlaybookRun): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    const path = this.path(run.id);
-    await writeFile(`${path}.tmp`, JSON.stringify(run));
-    await rename(`${path}.tmp`, path);
+    await writeFileAtomic(this.path(run.id), JSON.stringify(run));
   }
 
   async unfinished(): Promise<PlaybookRun[]> {

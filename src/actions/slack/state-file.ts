@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../shared/write-file-atomic.js';
 
 /**
  * A file name for a key: the key itself when it is short and plain, else its hash, so an id from
@@ -28,14 +29,7 @@ export async function readJsonFile(file: string): Promise<unknown> {
  */
 export async function writeJsonFileAtomic(dir: string, name: string, value: unknown): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const temporary = join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
-    await rename(temporary, join(dir, name));
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
+  await writeFileAtomic(join(dir, name), `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
 }
 
 /** The `.json` files in `dir` (none when it does not exist yet). */

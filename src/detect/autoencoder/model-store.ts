@@ -1,5 +1,6 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../shared/write-file-atomic.js';
 import { z } from 'zod';
 import { autoencoderManifestSchema, type AutoencoderManifest } from './autoencoder-manifest.js';
 import { AutoencoderNetwork } from './autoencoder-network.js';
@@ -33,12 +34,6 @@ export function versionDir(version: number): string {
 
 function isNotFound(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT';
-}
-
-/** Write-then-rename: a crash leaves the old file or the new one, never half of one. */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  await writeFile(`${path}.tmp`, text);
-  await rename(`${path}.tmp`, path);
 }
 
 async function readJson(path: string): Promise<unknown> {
@@ -117,7 +112,7 @@ export class ModelStore {
 
   async writeManifest(manifest: AutoencoderManifest): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    await writeAtomically(join(this.dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    await writeFileAtomic(join(this.dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   }
 
   /** The saved training windows, or undefined when there are none (or they are unreadable). */
@@ -134,7 +129,7 @@ export class ModelStore {
 
   async writeTrainingWindows(file: Omit<TrainingWindowsFile, 'format'>): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    await writeAtomically(join(this.dir, WINDOWS_FILE), JSON.stringify({ format: WINDOWS_FORMAT, ...file }));
+    await writeFileAtomic(join(this.dir, WINDOWS_FILE), JSON.stringify({ format: WINDOWS_FORMAT, ...file }));
   }
 
   /** Removes the version folders other than `keep` (called once the manifest points at `keep`). */
