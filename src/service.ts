@@ -21,6 +21,8 @@ import type { ActionTarget } from './actions/action-definition.js';
 import { expireQuarantines } from './actions/kubernetes/expire-quarantines.js';
 import { inspectKubeTarget } from './actions/kubernetes/inspect-target.js';
 import { currentSubjectsWith } from './approvals/current-subjects.js';
+import { KubeLeaseClaims } from './coordination/kube-lease-claims.js';
+import type { RunClaims } from './coordination/run-claims.js';
 import { Ledger } from './audit/ledger.js';
 import { loadConfig } from './config/load-config.js';
 import type { ServiceConfig } from './config/service-config.js';
@@ -88,6 +90,7 @@ export class MeshwardenService {
   private guard: SafetyGuard | undefined;
   private executor: RunExecutor | undefined;
   private autoencoders: ReadonlyMap<string, AutoencoderDetector> = new Map();
+  private claims: RunClaims | undefined;
   private stopExpiry: (() => void) | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private joined = false;
@@ -97,7 +100,8 @@ export class MeshwardenService {
   constructor(private readonly deps: ServiceDeps) {
     this.topics = deps.config.kafka.topics;
     this.kafka = new Kafka({ ...deps.kafka, logLevel: logLevel.NOTHING });
-    this.consumer = this.kafka.consumer({ groupId: deps.config.kafka.groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 4 << 20 });
+    const { groupId, sessionTimeout, heartbeatInterval } = deps.config.kafka;
+    this.consumer = this.kafka.consumer({ groupId, sessionTimeout, heartbeatInterval, allowAutoTopicCreation: false, maxBytesPerPartition: 4 << 20 });
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     this.admin = this.kafka.admin();
   }
@@ -126,6 +130,7 @@ export class MeshwardenService {
           ...(inspectTarget ? { currentSubjects: currentSubjectsWith(inspectTarget) } : {}),
         })
       : undefined;
+    this.claims = this.claimStore();
     this.executor = new RunExecutor({
       playbooks: new Map(this.playbooks.map((p) => [p.metadata.name, p])), guard: this.guard,
       store: new FileRunStore(join(config.stateDir, 'runs')), ledger,
@@ -133,13 +138,14 @@ export class MeshwardenService {
       ...(gate ? { approvals: gate } : {}),
       onStep: (run, result) => this.reportStep(run, result),
       ...(inspectTarget ? { inspectTarget } : {}),
+      ...(this.claims ? { claims: { store: this.claims, holdAtLeastMs: config.coordination.holdAtLeast } } : {}),
     });
     if (gate && approvals) {
       gate.resume();
       this.stopExpiry = approvals.startExpiryTimer();
     }
     if (this.deps.actionDeps.kube && !config.dryRun) {
-      this.sweeper = setInterval(() => { void this.sweepQuarantines(); }, 60_000);
+      this.sweeper = setInterval(() => { void this.sweepQuarantines().then(() => this.sweepClaims()); }, 60_000);
       this.sweeper.unref();
     }
     await this.admin.connect();
@@ -343,6 +349,31 @@ export class MeshwardenService {
       await ledger.flush();
     } catch (error) {
       this.deps.logger.warn({ err: describeError(error) }, 'could not sweep expired quarantines');
+    }
+  }
+
+  /**
+   * Where runs claim their playbook and entity. Leases on the API server when configured (or
+   * `auto` with Kubernetes enabled and live actions); none in dry-run or with `none`.
+   */
+  private claimStore(): RunClaims | undefined {
+    const { config, kube, clock, logger } = this.deps;
+    const mode = config.coordination.claims;
+    if (mode === 'none' || (mode === 'auto' && (config.dryRun || !config.kubernetes.enabled))) {
+      if (!config.dryRun) logger.warn('run claims are off: run a single replica, or two replicas may act on one entity');
+      return undefined;
+    }
+    if (!kube) throw new ConfigError([{ file: 'config', line: 0, col: 0, path: 'coordination.claims', message: 'run claims need a Kubernetes client, and none is configured' }]);
+    return new KubeLeaseClaims(kube, config.namespace, clock);
+  }
+
+  /** Deletes lapsed claims so their Leases do not pile up. */
+  private async sweepClaims(): Promise<void> {
+    try {
+      const removed = await this.claims?.sweep();
+      if (removed) this.deps.logger.info({ removed }, 'deleted lapsed run claims');
+    } catch (error) {
+      this.deps.logger.warn({ err: describeError(error) }, 'could not sweep lapsed run claims');
     }
   }
 

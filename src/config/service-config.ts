@@ -43,9 +43,32 @@ export const serviceConfigSchema = z
           .prefault({}),
         /** How often detector state is checkpointed. */
         checkpointEvery: durationSchema.default(60_000),
+        /**
+         * How long the group waits for a silent member before giving its partitions to the others
+         * (a killed replica's partitions stall this long). Bounded below by the broker's
+         * group.min.session.timeout.ms (6 s by default).
+         */
+        sessionTimeout: durationSchema.default(30_000),
+        /** How often the consumer tells the group it is alive; well under sessionTimeout. */
+        heartbeatInterval: durationSchema.default(3_000),
       })
+      .refine((k) => k.heartbeatInterval < k.sessionTimeout, { message: 'heartbeatInterval must be shorter than sessionTimeout', path: ['heartbeatInterval'] })
       .strict(),
     kubernetes: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
+    /**
+     * How replicas make sure a live run takes effect once (src/coordination/run-claims.ts): a run
+     * claims its playbook and entity with a Lease in `namespace` before it acts. `auto` uses
+     * Leases whenever Kubernetes is enabled and the engine is not in dry-run; `none` trusts that
+     * only one replica runs.
+     */
+    coordination: z
+      .object({
+        claims: z.enum(['auto', 'kubernetes', 'none']).default('auto'),
+        /** A claim holds for the playbook's cooldown, and at least this long. */
+        holdAtLeast: durationSchema.default(30 * 60_000),
+      })
+      .strict()
+      .prefault({}),
     vault: z
       .object({
         enabled: z.boolean().default(false),
@@ -75,7 +98,11 @@ export const serviceConfigSchema = z
       .prefault({}),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.coordination.claims !== 'kubernetes' || c.kubernetes.enabled, {
+    message: 'coordination.claims "kubernetes" keeps its Leases on the API server: enable kubernetes, or use "auto" or "none"',
+    path: ['coordination', 'claims'],
+  });
 
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
 

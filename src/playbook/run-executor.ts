@@ -1,6 +1,7 @@
 import type { ActionContext, ActionDeps } from '../actions/action-context.js';
 import type { ActionDefinition, ActionTarget } from '../actions/action-definition.js';
 import { findAction as registryLookup } from '../actions/action-registry.js';
+import { claimKey, type ClaimResult, type RunClaims } from '../coordination/run-claims.js';
 import { parseDuration } from '../shared/duration.js';
 import { ActionError, describeError } from '../shared/errors.js';
 import type { ApprovalDecision, ApprovalGate, GatedAction } from './approval-gate.js';
@@ -37,6 +38,12 @@ export interface RunExecutorDeps {
    * exact object shown (see inspect-target.ts). Without it approvals bind kind, namespace and name.
    */
   readonly inspectTarget?: (target: ActionTarget) => Promise<{ readonly uid: string; readonly resourceVersion: string } | undefined>;
+  /**
+   * Cluster-wide claims (see coordination/run-claims.ts): a new live run acts only if it wins the
+   * claim on its playbook and entity, held for the playbook's cooldown and at least `holdAtLeastMs`.
+   * Without them the executor assumes it is the only one (the embedded mode, one replica).
+   */
+  readonly claims?: { readonly store: RunClaims; readonly holdAtLeastMs: number };
 }
 
 const APPROVAL = 'slack.approval';
@@ -110,7 +117,46 @@ export class RunExecutor {
       return;
     }
     await this.deps.store.save(run);
-    await this.advance(run);
+    if (await this.claim(run)) await this.advance(run);
+  }
+
+  /**
+   * Claims the run's playbook and entity for this run; false when it must not act: another run
+   * holds the claim (it stands down, recorded once in the ledger) or the claim store gave no
+   * answer (it fails closed, visibly, like any failed step).
+   */
+  private async claim(run: PlaybookRun): Promise<boolean> {
+    const claims = this.deps.claims;
+    if (!claims || run.dryRun) return true;
+    const playbook = this.deps.playbooks.get(run.playbook);
+    const key = claimKey(run.playbook, run.anomaly.entity.key);
+    const now = this.deps.actionDeps.clock.now();
+    let result: ClaimResult;
+    try {
+      result = await claims.store.claim(key, run.id, Math.max(playbook?.spec.cooldown ?? 0, claims.holdAtLeastMs));
+    } catch (error) {
+      const first = playbook?.spec.steps[0];
+      this.record(run, {
+        index: 0, step: first?.name ?? first?.action ?? '-', action: first?.action ?? '-', target: '-', outcome: 'failed',
+        description: `could not claim ${key}, so no replica can be sure it acts alone: ${describeError(error)}`, reason: 'server', at: now,
+      });
+      this.skipRest(run, 1, 'no claim on the entity', now);
+      await this.finish(run, 'aborted');
+      return false;
+    }
+    if (result.won) return true;
+    // Another run acts on this entity: stand down quietly (its own thread reports what it does).
+    const why = `run ${result.holder} acts on ${run.anomaly.entity.key} (${result.where}, held until ${new Date(result.until).toISOString()})`;
+    for (const [index, step] of (playbook?.spec.steps ?? []).entries()) {
+      run.results.push({ index, step: step.name ?? step.action, action: step.action, target: '-', outcome: 'skipped', description: `not run: ${why}`, at: now });
+    }
+    run.next = playbook?.spec.steps.length ?? 0;
+    this.deps.ledger.append('decision', {
+      runId: run.id, playbook: run.playbook, incidentId: run.incidentId, anomalyId: run.anomaly.id, event: 'claimed-elsewhere',
+      key, holder: result.holder, until: new Date(result.until).toISOString(), where: result.where,
+    });
+    await this.finish(run, 'done');
+    return false;
   }
 
   /** After a restart: advances every run that was running; parked runs keep waiting. */

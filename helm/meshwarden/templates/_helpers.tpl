@@ -51,7 +51,7 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
 */}}
 {{- define "meshwarden.serviceConfig" -}}
 {{- $c := .Values.config -}}
-{{- $kafka := dict "brokers" $c.kafka.brokers "clientId" $c.kafka.clientId "groupId" $c.kafka.groupId "ssl" $c.kafka.ssl "topics" $c.kafka.topics "checkpointEvery" $c.kafka.checkpointEvery -}}
+{{- $kafka := dict "brokers" $c.kafka.brokers "clientId" $c.kafka.clientId "groupId" $c.kafka.groupId "ssl" $c.kafka.ssl "topics" $c.kafka.topics "checkpointEvery" $c.kafka.checkpointEvery "sessionTimeout" $c.kafka.sessionTimeout "heartbeatInterval" $c.kafka.heartbeatInterval -}}
 {{- if $c.kafka.sasl -}}
 {{- $_ := set $kafka "sasl" $c.kafka.sasl -}}
 {{- end -}}
@@ -79,6 +79,7 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
   "protectedNamespaces" $c.protectedNamespaces
   "kafka" $kafka
   "kubernetes" (dict "enabled" $c.kubernetes.enabled)
+  "coordination" (dict "claims" $c.coordination.claims "holdAtLeast" $c.coordination.holdAtLeast)
   "vault" $vault
   "slack" $slack
   "http" (dict "port" (int .Values.http.port) "host" "0.0.0.0")

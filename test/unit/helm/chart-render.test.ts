@@ -97,11 +97,11 @@ describe('helm chart rendering', () => {
     ]);
   });
 
-  it('renders by default the Deployment, Service, ServiceAccount, RBAC, ConfigMaps, NetworkPolicy and PDB, and no ServiceMonitor or PVC', async () => {
+  it('renders by default the Deployment, Service, ServiceAccount, RBAC (actions and run claims), ConfigMaps, NetworkPolicy and PDB, and no ServiceMonitor or PVC', async () => {
     const kinds = (await renderChart()).map((m) => m.kind).sort();
     expect(kinds).toEqual([
       'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'Deployment',
-      'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount',
+      'NetworkPolicy', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount',
     ]);
   });
 

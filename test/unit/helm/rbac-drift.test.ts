@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ACTIONS, findAction } from '../../../src/actions/action-registry.js';
 import { rbacRulesFor } from '../../../src/actions/rbac-role.js';
+import { CLAIM_RBAC_RULES } from '../../../src/coordination/kube-lease-claims.js';
 import {
   defaultExpectedGrants,
   expectedActionIds,
@@ -122,8 +123,8 @@ describe('chart RBAC derived from the action registry', () => {
   it('renders with rbac.scope=namespaces a Role and RoleBinding in each listed namespace and no cluster-wide grant', async () => {
     const manifests = await renderChart({ rbac: { scope: 'namespaces', namespaces: ['ml-prod', 'ml-staging'] } }, 'security');
     expect(manifests.filter((m) => m.kind === 'ClusterRole' || m.kind === 'ClusterRoleBinding')).toEqual([]);
-    const roles = manifests.filter((m) => m.kind === 'Role');
-    const bindings = manifests.filter((m) => m.kind === 'RoleBinding');
+    const roles = manifests.filter((m) => m.kind === 'Role' && !m.metadata.name.endsWith('-claims'));
+    const bindings = manifests.filter((m) => m.kind === 'RoleBinding' && !m.metadata.name.endsWith('-claims'));
     expect(roles.map((r) => r.metadata.namespace).sort()).toEqual(['ml-prod', 'ml-staging']);
     expect(bindings.map((b) => b.metadata.namespace).sort()).toEqual(['ml-prod', 'ml-staging']);
     for (const role of roles) expect(grantsOf(rulesOf(role))).toEqual(defaultExpectedGrants());
@@ -155,10 +156,30 @@ describe('chart RBAC derived from the action registry', () => {
       { config: { kubernetes: { enabled: false } } },
     ];
     for (const value of values) {
-      const kinds = (await renderChart(value)).map((m) => m.kind);
+      const manifests = await renderChart(value);
+      const kinds = manifests.map((m) => m.kind);
       expect(kinds).not.toContain('ClusterRole');
       expect(kinds).not.toContain('ClusterRoleBinding');
-      expect(kinds).not.toContain('Role');
+      // Slack-only playbooks still run live, so they still claim their runs.
+      expect(manifests.filter((m) => m.kind === 'Role').map((m) => m.metadata.name)).toEqual(value === values[0] ? ['mw-meshwarden-claims'] : []);
+    }
+  });
+
+  it('grants the run-claims Role exactly the rules the claims code declares, in the release namespace, to the ServiceAccount only', async () => {
+    const manifests = await renderChart({}, 'security');
+    const role = manifests.find((m) => m.kind === 'Role' && m.metadata.name === 'mw-meshwarden-claims');
+    if (role === undefined) throw new Error('no claims Role rendered');
+    expect(role.metadata.namespace).toBe('security');
+    expect(rulesOf(role)).toEqual(CLAIM_RBAC_RULES.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] })));
+    const binding = bindingSchema.parse(manifests.find((m) => m.kind === 'RoleBinding' && m.metadata.name === 'mw-meshwarden-claims'));
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'mw-meshwarden-claims' });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'mw-meshwarden', namespace: 'security' }]);
+  });
+
+  it('renders no run-claims Role when claims are none or the engine only dry-runs', async () => {
+    for (const config of [{ coordination: { claims: 'none' } }, { dryRun: true }]) {
+      const names = (await renderChart({ config })).map((m) => m.metadata.name);
+      expect(names).not.toContain('mw-meshwarden-claims');
     }
   });
 });
