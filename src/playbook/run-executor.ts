@@ -136,8 +136,9 @@ export class RunExecutor {
       result = await claims.store.claim(key, run.id, Math.max(playbook?.spec.cooldown ?? 0, claims.holdAtLeastMs));
     } catch (error) {
       const first = playbook?.spec.steps[0];
+      const prepared = first ? this.prepare(first, run) : undefined;
       this.record(run, {
-        index: 0, step: first?.name ?? first?.action ?? '-', action: first?.action ?? '-', target: '-', outcome: 'failed',
+        index: 0, step: first?.name ?? first?.action ?? '-', action: first?.action ?? '-', target: prepared?.ok ? formatTarget(prepared.target) : '-', outcome: 'failed',
         description: `could not claim ${key}, so no replica can be sure it acts alone: ${describeError(error)}`, reason: 'server', at: now,
       });
       this.skipRest(run, 1, 'no claim on the entity', now);

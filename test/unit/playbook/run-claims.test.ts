@@ -105,7 +105,7 @@ describe('RunExecutor with run claims', () => {
     expect(effectKeys()).toEqual([]);
     const saved = await a.store.get('contain|inc-1');
     expect(saved?.state).toBe('aborted');
-    expect(saved?.results.map((r) => [r.step, r.outcome])).toEqual([['isolate', 'failed'], ['restart', 'skipped']]);
+    expect(saved?.results.map((r) => [r.step, r.outcome, r.target])).toEqual([['isolate', 'failed', 'Pod ml-prod/inference-abc12-xyz89'], ['restart', 'skipped', '-']]);
     expect(saved?.results[0]?.description).toBe('could not claim contain|pod:ml-prod/inference-abc12-xyz89, so no replica can be sure it acts alone: connect ECONNREFUSED 127.0.0.1:6443');
     expect(a.ledger.map((l) => [l.type, l.data.outcome])).toEqual([['action', 'failed'], ['action', 'skipped']]);
   });
