@@ -9,6 +9,7 @@
  * new owner loads the checkpoint and skips what it covers, so baselines resume exactly and replayed
  * records produce the same anomaly ids and the same action idempotency keys (no action twice).
  */
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -91,6 +92,7 @@ export class MeshwardenService {
   private executor: RunExecutor | undefined;
   private autoencoders: ReadonlyMap<string, AutoencoderDetector> = new Map();
   private claims: RunClaims | undefined;
+  private forwarded: Consumer | undefined;
   private stopExpiry: (() => void) | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private joined = false;
@@ -162,6 +164,7 @@ export class MeshwardenService {
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       logger.error({ err: event.payload.error }, 'consumer crashed');
     });
+    await this.startForwarding();
     await this.consumer.subscribe({ topics: [this.topics.accessLogs, this.topics.modelTelemetry, this.topics.driftMetrics], fromBeginning: true });
     const resumed = await this.executor.resume();
     if (resumed.length > 0) logger.info({ runs: resumed.length }, 'resumed unfinished playbook runs');
@@ -194,6 +197,10 @@ export class MeshwardenService {
         }
       }],
       ['disconnect the consumer', () => this.consumer.disconnect()],
+      ['stop forwarding approvals', async () => {
+        this.deps.approvals?.setForwarder(undefined);
+        await this.forwarded?.disconnect();
+      }],
       ['disconnect the producer', () => this.producer.disconnect()],
       ['disconnect the admin client', () => this.admin.disconnect()],
     ];
@@ -353,6 +360,32 @@ export class MeshwardenService {
   }
 
   /**
+   * Approval clicks across replicas: a click for an approval another replica holds goes to the
+   * approvals topic, sealed; every replica reads that topic (its own group, from the start: the
+   * topic keeps minutes only and stale seals are refused) and the holder applies it.
+   */
+  private async startForwarding(): Promise<void> {
+    const approvals = this.deps.approvals;
+    if (!approvals) return;
+    const topic = this.topics.approvals;
+    const consumer = this.kafka.consumer({ groupId: `${this.deps.config.kafka.groupId}-approvals-${randomUUID()}`, allowAutoTopicCreation: false });
+    this.forwarded = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ message }) => {
+        if (message.value === null) return;
+        const result = await approvals.handleForwarded(message.value.toString('utf8'));
+        if (result.type !== 'ignored') this.deps.logger.info({ topic, offset: message.offset, result: result.type }, 'applied a forwarded approval click');
+      },
+    });
+    approvals.setForwarder(async (sealed) => {
+      await this.producer.send({ topic, acks: -1, messages: [{ value: sealed }] });
+    });
+  }
+
+  /**
    * Where runs claim their playbook and entity. Leases on the API server when configured (or
    * `auto` with Kubernetes enabled and live actions); none in dry-run or with `none`.
    */
@@ -495,6 +528,7 @@ export class MeshwardenService {
     const wanted = [
       { topic: this.topics.deadLetters }, { topic: this.topics.anomalies }, { topic: this.topics.audit },
       { topic: this.topics.state, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      ...(this.deps.approvals ? [{ topic: this.topics.approvals, configEntries: [{ name: 'retention.ms', value: String(30 * 60_000) }] }] : []),
     ].filter((t) => !existing.has(t.topic));
     if (wanted.length > 0) await this.admin.createTopics({ waitForLeaders: true, topics: wanted });
   }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
 import type { SlackMessage } from '../actions/slack/block-kit.js';
 import type { SlackIncidentThreads } from '../actions/slack/incident-threads.js';
@@ -72,6 +72,7 @@ export class ApprovalService {
   private readonly replay: ReplayGuard;
   private readonly windowMs: number;
   private queue: Promise<unknown> = Promise.resolve();
+  private forwarder: ((sealed: string) => Promise<void>) | undefined;
 
   private constructor(private readonly options: ApprovalServiceOptions, records: readonly ApprovalRecord[], seen: [string, number][]) {
     this.windowMs = options.replayWindowMs ?? SLACK_SIGNATURE_TOLERANCE_MS;
@@ -160,6 +161,28 @@ export class ApprovalService {
    */
   handleSocketModePayload(body: unknown): Promise<InteractionResult> {
     return this.handleVerified(body, 'socket-mode');
+  }
+
+  /**
+   * With several replicas, each holds the approvals its own runs asked for, while Slack delivers a
+   * click to any of them (any pod behind the Service, any Socket Mode connection). A replica that
+   * verified a click for an approval it does not hold seals it and hands it to `send`, which
+   * delivers it to every replica's {@link handleForwarded}; the holder applies it like its own.
+   */
+  setForwarder(send: ((sealed: string) => Promise<void>) | undefined): void {
+    this.forwarder = send;
+  }
+
+  /**
+   * A click another replica verified (over HTTP with the signing secret, or over its Socket Mode
+   * connection) and sealed with the binding secret all replicas share. The seal and its time are
+   * checked; then the same checks as any click apply. Not holding the approval either, this replica
+   * ignores it quietly (the holder answers it).
+   */
+  handleForwarded(sealed: string): Promise<InteractionResult> {
+    const opened = openForwarded(sealed, this.options.bindingSecret, this.options.clock.now(), this.windowMs);
+    if (!opened.ok) return Promise.resolve(this.reject('forwarded', 'bad-signature', opened.detail));
+    return this.handleVerified(opened.payload, 'forwarded');
   }
 
   /**
@@ -278,7 +301,15 @@ export class ApprovalService {
     const value = parseButtonValue(action.value);
     if (value === undefined) return this.reject(transport, 'malformed', 'the button value is not an approval reference', { user });
     const record = this.records.get(value.approvalId);
-    if (record === undefined) return this.reject(transport, 'unknown-approval', `no approval ${value.approvalId}`, { user });
+    if (record === undefined) {
+      if (transport === 'forwarded') return { type: 'ignored', detail: `approval ${value.approvalId} is not held here` };
+      if (this.forwarder !== undefined) {
+        await this.forwarder(sealForwarded(payload, this.options.bindingSecret, now));
+        this.options.logger.info({ approvalId: value.approvalId, user }, 'forwarded a click for an approval another replica holds');
+        return { type: 'forwarded', approvalId: value.approvalId };
+      }
+      return this.reject(transport, 'unknown-approval', `no approval ${value.approvalId}`, { user });
+    }
     const ids = { user, approvalId: record.id };
 
     // Same user, same button, same click time: the same interaction, whichever way it arrived.
@@ -497,4 +528,39 @@ function sortKeys(value: unknown): unknown {
 
 function slackContent(message: SlackMessage): { text: string; blocks: SlackMessage['blocks'][number][] } {
   return { text: message.text, blocks: [...message.blocks] };
+}
+
+/** A forwarded click: the payload, when it was sealed, and an HMAC over both with a derived key. */
+interface ForwardedEnvelope {
+  readonly payload: unknown;
+  readonly sealedAt: number;
+  readonly mac: string;
+}
+
+function forwardMac(secret: Secret, payloadJson: string, sealedAt: number): string {
+  // A key of its own, derived from the binding secret: a forwarded envelope can never pass for a
+  // button token or the other way round.
+  const key = createHmac('sha256', secret.reveal()).update('meshwarden forwarded interaction v1').digest();
+  return createHmac('sha256', key).update(`${sealedAt}\n${payloadJson}`).digest('hex');
+}
+
+export function sealForwarded(payload: unknown, secret: Secret, now: number): string {
+  const payloadJson = JSON.stringify(payload);
+  return JSON.stringify({ payload, sealedAt: now, mac: forwardMac(secret, payloadJson, now) } satisfies ForwardedEnvelope);
+}
+
+function openForwarded(sealed: string, secret: Secret, now: number, windowMs: number): { ok: true; payload: unknown } | { ok: false; detail: string } {
+  let envelope: Partial<ForwardedEnvelope>;
+  try {
+    envelope = JSON.parse(sealed) as Partial<ForwardedEnvelope>;
+  } catch {
+    return { ok: false, detail: 'a forwarded interaction that is not JSON' };
+  }
+  if (typeof envelope.sealedAt !== 'number' || typeof envelope.mac !== 'string' || envelope.payload === undefined) {
+    return { ok: false, detail: 'a forwarded interaction without payload, time or seal' };
+  }
+  const expected = forwardMac(secret, JSON.stringify(envelope.payload), envelope.sealedAt);
+  if (!tokensEqual(envelope.mac, expected)) return { ok: false, detail: 'a forwarded interaction whose seal does not verify' };
+  if (Math.abs(now - envelope.sealedAt) > windowMs) return { ok: false, detail: `a forwarded interaction sealed at ${new Date(envelope.sealedAt).toISOString()}, outside the window` };
+  return { ok: true, payload: envelope.payload };
 }

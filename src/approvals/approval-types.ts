@@ -122,8 +122,8 @@ export type RejectionReason =
   | 'duplicate-approver'
   | 'already-decided';
 
-/** How an interaction reached the engine. */
-export type InteractionTransport = 'http' | 'socket-mode';
+/** How a click arrived: from Slack over HTTP or Socket Mode, or sealed by another replica. */
+export type InteractionTransport = 'http' | 'socket-mode' | 'forwarded';
 
 /** An interaction that changed nothing, and why. */
 export interface InteractionRejection {
@@ -147,4 +147,6 @@ export type ApprovalEvent =
 export type InteractionResult =
   | Extract<ApprovalEvent, { type: 'rejected' | 'approved-by' | 'decided' }>
   /** Verified and well-formed, but not for meshwarden (another app feature's button). */
-  | { readonly type: 'ignored'; readonly detail: string };
+  | { readonly type: 'ignored'; readonly detail: string }
+  /** Verified, for an approval another replica holds: handed to the replicas (see setForwarder). */
+  | { readonly type: 'forwarded'; readonly approvalId: string };

@@ -38,6 +38,8 @@ export const serviceConfigSchema = z
             audit: z.string().default('meshwarden-audit'),
             /** Compacted: per-partition detector checkpoints. */
             state: z.string().default('meshwarden-state'),
+            /** Slack clicks one replica received for an approval another holds (short retention). */
+            approvals: z.string().default('meshwarden-approvals'),
           })
           .strict()
           .prefault({}),

@@ -14,6 +14,12 @@ import { join, resolve } from 'node:path';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { WebClient } from '@slack/web-api';
+import { FileIncidentThreadStore } from '../../../src/actions/slack/incident-thread-store.js';
+import { SlackIncidentThreads } from '../../../src/actions/slack/incident-threads.js';
+import { ApprovalService } from '../../../src/approvals/approval-service.js';
+import { FileApprovalStore } from '../../../src/approvals/approval-store.js';
+import { APPROVE_ACTION_ID } from '../../../src/approvals/interaction-payload.js';
 import { serviceConfigSchema } from '../../../src/config/service-config.js';
 import type { Anomaly } from '../../../src/detect/anomaly.js';
 import type { PlaybookRun } from '../../../src/playbook/run-store.js';
@@ -21,9 +27,11 @@ import { createMetrics } from '../../../src/server/metrics.js';
 import { MeshwardenService } from '../../../src/service.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
+import { Secret } from '../../../src/shared/secret.js';
 import { deleteNamespaces, deploymentManifest, newNamespace, setImage, waitForRollout } from '../actions/kube-harness.js';
 import { kafkaBrokers, randomName } from '../../env/backends.js';
 import { kubeConfigFor } from '../../env/kube-backend.js';
+import { startSlackTestServer, type SlackTestServer } from '../../env/slack-server.js';
 import { waitFor } from '../../env/wait-for.js';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures', 'two-replicas');
@@ -48,8 +56,12 @@ interface Outcome {
   readonly anomalies: Anomaly[];
 }
 
-/** Two replicas on one group, a model in trouble on both topics; returns what they did. */
-async function scenario(claims: 'auto' | 'none'): Promise<Outcome> {
+/**
+ * A model Deployment (revision 2, the bad one, serving), fresh topics, and two replicas in one
+ * group whose telemetry and drift partitions are on different replicas (checked).
+ */
+async function replicas(options: { claims: 'auto' | 'none'; playbooks: string; slack?: SlackTestServer }) {
+  const { claims } = options;
   const prefix = randomName('two');
   const engineNamespace = await newNamespace('two-engine');
   const modelNamespace = await newNamespace('two-ml');
@@ -71,19 +83,36 @@ async function scenario(claims: 'auto' | 'none'): Promise<Outcome> {
 
   const groupId = `${prefix}-group`;
   const stateDirs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'meshwarden-replica-')));
-  const replicas = stateDirs.map((stateDir) => {
+  const bindingSecret = new Secret(`binding-${prefix}`);
+  const approvals: ApprovalService[] = [];
+  const replicas = await Promise.all(stateDirs.map(async (stateDir) => {
     const config = serviceConfigSchema.parse({
-      apiVersion: 'meshwarden.io/v1', kind: 'ServiceConfig', detectors: join(FIXTURES, 'detectors'), playbooks: join(FIXTURES, 'playbooks'),
+      apiVersion: 'meshwarden.io/v1', kind: 'ServiceConfig', detectors: join(FIXTURES, 'detectors'), playbooks: join(FIXTURES, options.playbooks),
       stateDir, dryRun: false, namespace: engineNamespace, kubernetes: { enabled: true }, coordination: { claims },
       kafka: { brokers: kafkaBrokers(), groupId, checkpointEvery: '0s', sessionTimeout: '6s', heartbeatInterval: '1s', topics },
     });
+    const logger = silentLogger();
+    let slackDeps = {};
+    if (options.slack) {
+      // As `serve` wires Slack: the Web API client, threads and approvals in the replica's state dir.
+      const slack = new WebClient(BOT_TOKEN, { slackApiUrl: options.slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
+      const threads = new SlackIncidentThreads({ slack, store: new FileIncidentThreadStore(stateDir, logger), logger });
+      const service = await ApprovalService.open({
+        slack, threads, store: new FileApprovalStore(stateDir), bindingSecret, signingSecret: new Secret(SIGNING_SECRET), clock: systemClock, logger,
+      });
+      approvals.push(service);
+      slackDeps = { approvals: service, slack, threads };
+    }
+    const { approvals: approvalService, slack, threads } = slackDeps as { approvals?: ApprovalService; slack?: WebClient; threads?: SlackIncidentThreads };
     const service = new MeshwardenService({
       config, kafka: { clientId: 'meshwarden-replica', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING },
-      kube: admin, actionDeps: { kube: admin }, clock: systemClock, logger: silentLogger(), metrics: createMetrics(),
+      kube: admin, actionDeps: { kube: admin, ...(slack && threads ? { slack, slackThreads: threads } : {}) },
+      ...(approvalService ? { approvals: approvalService } : {}),
+      clock: systemClock, logger, metrics: createMetrics(),
     });
     services.push(service);
     return service;
-  });
+  }));
   await Promise.all(replicas.map((r) => r.start()));
 
   // Both members in a stable group, the model's telemetry and drift partitions on different ones.
@@ -100,15 +129,36 @@ async function scenario(claims: 'auto' | 'none'): Promise<Outcome> {
   expect(owner(topics.modelTelemetry)).toBeGreaterThanOrEqual(0);
   expect(owner(topics.driftMetrics)).toBeGreaterThanOrEqual(0);
 
-  const model = { name: 'fraud', version: 'v7', namespace: modelNamespace };
-  const telemetry = (at: number, p95: number): string => JSON.stringify({
-    schema: 'model_telemetry.v1', ts: new Date(at).toISOString(), kind: 'interval', window_s: 60, model,
-    counts: { requests: 600, success: 600, failure: 0 }, latency_ms: { p95 },
-  });
-  const drift = (at: number, psi: number): string => JSON.stringify({
-    schema: 'drift_metric.v1', ts: new Date(at).toISOString(), model, tool: 'evidently', feature: 'amount', method: 'psi',
-    statistic: psi, threshold: 0.2, threshold_kind: 'distance_above', drift_detected: psi > 0.2,
-  });
+  return { replicas, approvals, stateDirs, topics, kafka, kafkaAdmin, modelNamespace, apps };
+}
+
+const model = (namespace: string) => ({ name: 'fraud', version: 'v7', namespace });
+/** A model_telemetry.v1 interval record with the given p95 latency. */
+const telemetry = (namespace: string, at: number, p95: number): string => JSON.stringify({
+  schema: 'model_telemetry.v1', ts: new Date(at).toISOString(), kind: 'interval', window_s: 60, model: model(namespace),
+  counts: { requests: 600, success: 600, failure: 0 }, latency_ms: { p95 },
+});
+/** A drift_metric.v1 PSI report. */
+const drift = (namespace: string, at: number, psi: number): string => JSON.stringify({
+  schema: 'drift_metric.v1', ts: new Date(at).toISOString(), model: model(namespace), tool: 'evidently', feature: 'amount', method: 'psi',
+  statistic: psi, threshold: 0.2, threshold_kind: 'distance_above', drift_detected: psi > 0.2,
+});
+
+function readRuns(dir: string): PlaybookRun[] {
+  try {
+    return readdirSync(join(dir, 'runs')).filter((n) => n.endsWith('.json')).map((n) => JSON.parse(readFileSync(join(dir, 'runs', n), 'utf8')) as PlaybookRun);
+  } catch {
+    return [];
+  }
+}
+
+async function stopAll(): Promise<void> {
+  for (const r of services.splice(0)) await r.stop();
+}
+
+/** Two replicas, a model in trouble on both topics; returns what they did. */
+async function scenario(claims: 'auto' | 'none'): Promise<Outcome> {
+  const { stateDirs, topics, kafka, kafkaAdmin, modelNamespace, apps } = await replicas({ claims, playbooks: 'playbooks' });
   // Latency trouble in minute 0, drift reported in minute 3 (drift monitors report less often):
   // two windows, so two incidents with their own ids. (Anomalies of one window on one entity share
   // an incident id, and with it the run's idempotency keys, whichever replica sees them.) A record
@@ -118,25 +168,17 @@ async function scenario(claims: 'auto' | 'none'): Promise<Outcome> {
   await producer.sendBatch({
     acks: -1,
     topicMessages: [
-      { topic: topics.modelTelemetry, messages: [{ value: telemetry(T0 + 30_000, 450) }, { value: telemetry(T0 + 2 * MIN, 40) }] },
-      { topic: topics.driftMetrics, messages: [{ value: drift(T0 + 3 * MIN + 30_000, 0.4) }, { value: drift(T0 + 5 * MIN, 0.02) }] },
+      { topic: topics.modelTelemetry, messages: [{ value: telemetry(modelNamespace, T0 + 30_000, 450) }, { value: telemetry(modelNamespace, T0 + 2 * MIN, 40) }] },
+      { topic: topics.driftMetrics, messages: [{ value: drift(modelNamespace, T0 + 3 * MIN + 30_000, 0.4) }, { value: drift(modelNamespace, T0 + 5 * MIN, 0.02) }] },
     ],
   });
   await producer.disconnect();
 
-  const readRuns = (dir: string): PlaybookRun[] => {
-    try {
-      return readdirSync(join(dir, 'runs')).filter((n) => n.endsWith('.json')).map((n) => JSON.parse(readFileSync(join(dir, 'runs', n), 'utf8')) as PlaybookRun);
-    } catch {
-      return [];
-    }
-  };
   await waitFor('a finished run on each replica', 60_000, () => {
     const runs = stateDirs.map(readRuns);
     return runs.every((r) => r.length === 1 && r.every((run) => run.state === 'done' || run.state === 'aborted'));
   }, 250);
-  for (const r of replicas) await r.stop();
-  services.splice(0);
+  await stopAll();
 
   const anomalies = (await readAll(kafka, topics.anomalies)).map((v) => JSON.parse(v) as Anomaly);
   const audit = (await readAll(kafka, topics.audit)).map((v) => JSON.parse(v) as { type: string; data: { action?: string; outcome?: string; event?: string } });
@@ -183,6 +225,9 @@ async function readAll(kafka: Kafka, topic: string): Promise<string[]> {
   return values;
 }
 
+const BOT_TOKEN = 'xoxb-two-replicas';
+const SIGNING_SECRET = 'two-replicas-signing-secret';
+
 describe('two replicas in one consumer group', () => {
   it('act once on a model whose telemetry and drift both flag it on different replicas: one rollback, one stand-down', async () => {
     const outcome = await scenario('auto');
@@ -212,5 +257,41 @@ describe('two replicas in one consumer group', () => {
     for (const [run] of outcome.runs) expect(run?.results.map((r) => r.outcome)).not.toEqual(['skipped']);
     expect(outcome.rollbacks).toBeGreaterThanOrEqual(1);
     expect(outcome.standDowns).toBe(0);
+  }, 180_000);
+
+  it('apply an approval click that Slack delivered to the replica which does not hold the approval', async () => {
+    const slackServer = await startSlackTestServer({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, channels: { 'ml-oncall': 'C0MLONCALL' } });
+    try {
+      const { approvals, stateDirs, topics, kafka, kafkaAdmin, modelNamespace, apps } = await replicas({ claims: 'auto', playbooks: 'playbooks-approval', slack: slackServer });
+      const producer = kafka.producer({ allowAutoTopicCreation: false });
+      await producer.connect();
+      await producer.send({ topic: topics.modelTelemetry, acks: -1, messages: [{ value: telemetry(modelNamespace, T0 + 30_000, 450) }, { value: telemetry(modelNamespace, T0 + 2 * MIN, 40) }] });
+      await producer.disconnect();
+      await kafkaAdmin.disconnect();
+
+      // The replica that consumes telemetry asks; the click goes to the other one.
+      let holder = -1;
+      await waitFor('the approval request in Slack', 60_000, () => {
+        holder = approvals.findIndex((a) => a.list().some((r) => r.message !== undefined));
+        return Promise.resolve(holder >= 0);
+      }, 250);
+      const record = approvals[holder]?.list()[0];
+      const other = approvals[1 - holder];
+      if (!record?.message || !other) throw new Error('no approval or no second replica');
+      expect(other.list()).toEqual([]);
+      const signed = slackServer.signInteraction(slackServer.clickPayload({ user: 'U0BOB', channel: record.message.channel, ts: record.message.ts, actionId: APPROVE_ACTION_ID }));
+      expect(await other.handleInteraction(signed.headers, signed.body)).toEqual({ type: 'forwarded', approvalId: record.id });
+
+      const holderDir = stateDirs[holder] ?? '';
+      await waitFor('the approved run to finish', 60_000, () => Promise.resolve(readRuns(holderDir).some((r) => r.state === 'done' || r.state === 'aborted')), 250);
+      const [run] = readRuns(holderDir);
+      expect(run?.results.map((r) => [r.step, r.outcome])).toEqual([['approve rollback', 'approved'], ['roll back', 'succeeded']]);
+      expect(approvals[holder]?.get(record.id)?.decision).toMatchObject({ outcome: 'approved', by: ['U0BOB'] });
+      const deployment = await apps.readNamespacedDeployment({ namespace: modelNamespace, name: 'fraud-predictor' });
+      expect(deployment.spec?.template.spec?.containers[0]?.image).toBe(GOOD);
+      await stopAll();
+    } finally {
+      await slackServer.close();
+    }
   }, 180_000);
 });

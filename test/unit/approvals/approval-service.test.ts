@@ -1,10 +1,12 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { EventEmitter } from 'node:events';
 import { WebClient } from '@slack/web-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApprovalService } from '../../../src/approvals/approval-service.js';
+import { sealForwarded, type ApprovalService } from '../../../src/approvals/approval-service.js';
+import { FileApprovalStore } from '../../../src/approvals/approval-store.js';
 import type { ApprovalRecord, InteractionResult } from '../../../src/approvals/approval-types.js';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID } from '../../../src/approvals/interaction-payload.js';
 import { attachSocketMode, type SocketModeEventSource, type SocketModeInteractiveEvent } from '../../../src/approvals/socket-mode-adapter.js';
@@ -441,3 +443,54 @@ function listFiles(dir: string): string[] {
     return statSync(path).isDirectory() ? listFiles(path) : [path];
   });
 }
+
+describe('clicks that reach a replica which does not hold the approval', () => {
+  /** The replica that asked (`holder`) and another one with its own store (`other`), forwarding to the holder. */
+  async function replicas() {
+    const holder = await h.approvals();
+    const otherDir = mkdtempSync(join(tmpdir(), 'meshwarden-other-replica-'));
+    const other = await h.approvals({ store: new FileApprovalStore(otherDir) });
+    const sent: string[] = [];
+    other.setForwarder((sealed) => {
+      sent.push(sealed);
+      return Promise.resolve();
+    });
+    return { holder, other, sent };
+  }
+
+  it('are verified, sealed and forwarded; the holder applies them like its own clicks', async () => {
+    const { holder, other, sent } = await replicas();
+    const record = await requested(holder);
+    expect(await click(other, record, 'U0ALICE')).toEqual({ type: 'forwarded', approvalId: record.id });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).not.toContain(BINDING_SECRET);
+    expect(await holder.handleForwarded(sent[0] ?? '')).toMatchObject({ type: 'decided', decision: { outcome: 'approved', by: ['U0ALICE'], approvalId: record.id } });
+    // The same click forwarded again (Slack retried to a third replica) is a replay.
+    expect(await holder.handleForwarded(sent[0] ?? '')).toMatchObject({ type: 'rejected', reason: 'replayed' });
+    // A replica that holds neither ignores it quietly.
+    expect(await other.handleForwarded(sent[0] ?? '')).toMatchObject({ type: 'ignored' });
+  });
+
+  it('are not forwarded when unsigned, and a forged or stale seal is refused', async () => {
+    const { holder, other, sent } = await replicas();
+    const record = await requested(holder);
+    expect(await deliver(other, clickPayload(record, 'U0ALICE'), { signingSecret: 'not-the-signing-secret' })).toMatchObject({ type: 'rejected', reason: 'bad-signature' });
+    expect(sent).toEqual([]);
+
+    await click(other, record, 'U0ALICE');
+    const envelope = JSON.parse(sent[0] ?? '{}') as { payload: { user: { id: string } }; sealedAt: number; mac: string };
+    const forged = JSON.stringify({ ...envelope, payload: { ...envelope.payload, user: { id: 'U0MALLORY' } } });
+    expect(await holder.handleForwarded(forged)).toMatchObject({ type: 'rejected', reason: 'bad-signature', detail: 'a forwarded interaction whose seal does not verify' });
+    expect(await holder.handleForwarded(sealForwarded(envelope.payload, new Secret('another-binding-secret'), h.clock.now()))).toMatchObject({ type: 'rejected', reason: 'bad-signature' });
+    h.clock.advance(6 * MIN);
+    expect(await holder.handleForwarded(sent[0] ?? '')).toMatchObject({ type: 'rejected', reason: 'bad-signature', detail: expect.stringContaining('outside the window') as string });
+    expect(holder.get(record.id)?.decision).toBeUndefined();
+  });
+
+  it('are refused as unknown by a replica that has nowhere to forward them', async () => {
+    const holder = await h.approvals();
+    const record = await requested(holder);
+    const lone = await h.approvals({ store: new FileApprovalStore(mkdtempSync(join(tmpdir(), 'meshwarden-lone-'))) });
+    expect(await click(lone, record, 'U0ALICE')).toMatchObject({ type: 'rejected', reason: 'unknown-approval' });
+  });
+});
