@@ -15,7 +15,7 @@ import { AutoencoderDetector, autoencoderStateDir } from './detect/autoencoder/a
 import { loadTensorflow } from './detect/autoencoder/tensorflow-runtime.js';
 import { DetectorRuntime, type DetectorStateSnapshot } from './detect/detector-runtime.js';
 import type { DetectorSpec } from './detect/detector-spec.js';
-import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, type AdvanceResult, type FeatureExtractorOptions } from './features/feature-extractor.js';
+import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, type AdvanceResult, type FeatureExtractorOptions, type FeatureSnapshot } from './features/feature-extractor.js';
 import type { FeatureWindow } from './features/feature-window.js';
 import { parseMessage } from './parse/parse-message.js';
 import type { DeadLetter, RecordOrigin } from './parse/records.js';
@@ -84,6 +84,8 @@ export interface PipelineCounters {
 export interface PipelineState {
   /** Event-time progress (JSON turns the initial -Infinity into null: absent means none yet). */
   readonly clock?: { readonly closedUpTo: number | null; readonly maxTimestamp: number | null };
+  /** Pod addresses, logging pods and caller -> callee edges learned so far (absent: start empty). */
+  readonly features?: FeatureSnapshot;
   readonly detectors?: DetectorStateSnapshot;
   readonly playbooks?: PlaybookEngineSnapshot;
   readonly safety?: SafetyGuardSnapshot;
@@ -154,6 +156,7 @@ export class Pipeline {
     this.features = new FeatureExtractor(
       options.features,
       clock ? { closedUpTo: clock.closedUpTo ?? Number.NEGATIVE_INFINITY, maxTimestamp: clock.maxTimestamp ?? Number.NEGATIVE_INFINITY } : undefined,
+      state.features,
     );
     this.replayBelow = shared.replayBelow ?? Number.NEGATIVE_INFINITY;
     this.detectors = new DetectorRuntime(detectors, state.detectors, shared.autoencoders);
@@ -223,7 +226,7 @@ export class Pipeline {
   }
 
   state(): PipelineState {
-    return { clock: this.features.clock(), detectors: this.detectors.snapshot(), playbooks: this.playbooks.snapshot(), safety: this.guard.snapshot() };
+    return { clock: this.features.clock(), features: this.features.snapshot(), detectors: this.detectors.snapshot(), playbooks: this.playbooks.snapshot(), safety: this.guard.snapshot() };
   }
 
   /**

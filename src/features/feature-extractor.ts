@@ -19,6 +19,8 @@ export interface FeatureExtractorOptions {
   readonly maxEntities: number;
   /** Seed of the latency reservoir sampler (reproducible runs). */
   readonly seed?: number;
+  /** Upper bound on the JSON of `snapshot()`, which travels in a checkpoint (a Kafka message). */
+  readonly maxSnapshotBytes?: number;
 }
 
 export const DEFAULT_FEATURE_OPTIONS: FeatureExtractorOptions = {
@@ -61,10 +63,37 @@ interface LoggingPod {
 
 interface CallerEdges {
   readonly firstSeen: number;
-  readonly edges: Set<string>;
+  /** Callee -> event time it was first called. */
+  readonly edges: Map<string, number>;
+}
+
+/**
+ * What the extractor has learned that outlives its windows, saved with a checkpoint as JSON: the
+ * address directory, the logging pods seen with Kubernetes metadata and the caller -> callee edges.
+ * Bounded like the extractor. Only edges first seen in closed windows are kept: the records of the
+ * windows still open are read again after a restart and must find their edges new again.
+ */
+export interface FeatureSnapshot {
+  readonly version: 1;
+  /** Distinct label sets (the pods of one ReplicaSet share theirs). */
+  readonly labels: Readonly<Record<string, string>>[];
+  /** Pods: [namespace, pod, workload]. */
+  readonly owners: [string, string, string][];
+  /** The address directory, oldest first: [ip, index in `owners`]. */
+  readonly ips: [string, number][];
+  /** Logging pods seen with metadata, oldest first: [index in `owners`, index in `labels` or -1]. */
+  readonly pods: [number, number][];
+  /** Callers, oldest first: [namespace/workload, first seen (ms), callees]. */
+  readonly callers: [string, number, string[]][];
 }
 
 const MAX_EDGES_PER_CALLER = 4096;
+/** A quarter of Kafka's default 1 MB message limit, leaving the rest to the detector baselines. */
+export const DEFAULT_MAX_SNAPSHOT_BYTES = 256 * 1024;
+/** The snapshot's keys and brackets. */
+const SNAPSHOT_FRAME_BYTES = 100;
+/** An entry's brackets, separators and up to 7-digit indexes: `["<ip>",1234567],` or `[1234567,1234567],`. */
+const INDEX_ENTRY_BYTES = 20;
 /**
  * What kind of caller a principal is, as a label detectors and playbooks can select on: an external
  * client seen by a gateway, a mesh workload, or an address no log line has claimed.
@@ -97,17 +126,87 @@ export class FeatureExtractor {
   /** Event time of the last scan for idle entities. */
   private lastEvictionScan = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly options: FeatureExtractorOptions = DEFAULT_FEATURE_OPTIONS, clock?: FeatureClock) {
+  constructor(private readonly options: FeatureExtractorOptions = DEFAULT_FEATURE_OPTIONS, clock?: FeatureClock, saved?: FeatureSnapshot) {
     this.random = seededRandom(options.seed ?? 1);
     if (clock) {
       this.closedUpTo = clock.closedUpTo;
       this.maxTimestamp = clock.maxTimestamp;
     }
+    // Another version (or none: a checkpoint from before it was saved) starts empty.
+    if (saved?.version === 1) this.restore(saved);
   }
 
   /** Event-time progress, saved with a checkpoint so a restart knows which windows are closed. */
   clock(): FeatureClock {
     return { closedUpTo: this.closedUpTo, maxTimestamp: this.maxTimestamp };
+  }
+
+  /**
+   * What was learned beyond the open windows, to pass back to the constructor after a restart.
+   * Within `maxSnapshotBytes` of JSON: the newest callers in up to half of it (whole, never some of
+   * their edges, which would flag known edges as new), then the newest addresses, then the newest
+   * logging pods. What is left out is learned again, as without a snapshot.
+   */
+  snapshot(): FeatureSnapshot {
+    const budget = (this.options.maxSnapshotBytes ?? DEFAULT_MAX_SNAPSHOT_BYTES) - SNAPSHOT_FRAME_BYTES;
+    let room = budget / 2;
+    const callers: [string, number, string[]][] = [];
+    const known = [...this.callers];
+    for (let i = known.length - 1; i >= 0 && callers.length < this.options.maxEntities; i--) {
+      const [caller, learned] = known[i] ?? [];
+      if (caller === undefined || learned === undefined) continue;
+      const callees: string[] = [];
+      for (const [callee, firstSeen] of learned.edges) if (this.closed(firstSeen)) callees.push(callee);
+      const entry: [string, number, string[]] = [caller, learned.firstSeen, callees];
+      const bytes = jsonBytes(entry) + 1;
+      if (bytes > room) break;
+      room -= bytes;
+      callers.push(entry);
+    }
+    room += budget - budget / 2;
+
+    const owners: [string, string, string][] = [];
+    const ownerIndex = new Map<string, number>();
+    const labels: Readonly<Record<string, string>>[] = [];
+    const labelIndex = new Map<string, number>();
+    // An owner or label set enters its table with the first entry that refers to it, if both fit.
+    const refer = (entryBytes: number, owner: IpOwner, podLabels?: Readonly<Record<string, string>>): [number, number] | undefined => {
+      const ownerKey = JSON.stringify([owner.namespace, owner.pod, owner.workload]);
+      const labelKey = podLabels === undefined ? undefined : JSON.stringify(podLabels);
+      let o = ownerIndex.get(ownerKey);
+      let l = labelKey === undefined ? -1 : labelIndex.get(labelKey);
+      const bytes = entryBytes + (o === undefined ? Buffer.byteLength(ownerKey) + 1 : 0) + (l === undefined && labelKey !== undefined ? Buffer.byteLength(labelKey) + 1 : 0);
+      if (bytes > room) return undefined;
+      room -= bytes;
+      if (o === undefined) {
+        o = owners.push([owner.namespace, owner.pod, owner.workload]) - 1;
+        ownerIndex.set(ownerKey, o);
+      }
+      if (l === undefined && labelKey !== undefined && podLabels !== undefined) {
+        l = labels.push(podLabels) - 1;
+        labelIndex.set(labelKey, l);
+      }
+      return [o, l ?? -1];
+    };
+    const ips: [string, number][] = [];
+    const addresses = [...this.ips.entries()];
+    for (let i = addresses.length - 1; i >= 0; i--) {
+      const [ip, owner] = addresses[i] ?? [];
+      if (ip === undefined || owner === undefined) continue;
+      const ref = refer(Buffer.byteLength(ip) + INDEX_ENTRY_BYTES, owner);
+      if (ref === undefined) break;
+      ips.push([ip, ref[0]]);
+    }
+    const pods: [number, number][] = [];
+    const logging = [...this.podOwners.values()];
+    for (let i = logging.length - 1; i >= 0 && pods.length < this.options.maxEntities; i--) {
+      const pod = logging[i];
+      if (pod === undefined) continue;
+      const ref = refer(INDEX_ENTRY_BYTES, pod.owner, pod.pod.labels);
+      if (ref === undefined) break;
+      pods.push(ref);
+    }
+    return { version: 1, labels, owners, ips: ips.reverse(), pods: pods.reverse(), callers: callers.reverse() };
   }
 
   /** Number of entities currently tracked. */
@@ -173,6 +272,29 @@ export class FeatureExtractor {
     this.closedUpTo = lastClosable;
     windows.sort((a, b) => a.windowStart - b.windowStart || (a.entity.key < b.entity.key ? -1 : 1));
     return { windows, evicted };
+  }
+
+  /** Whether the window holding event time `at` is closed. */
+  private closed(at: number): boolean {
+    const w = this.options.windowMs;
+    return (Math.floor(at / w) + 1) * w <= this.closedUpTo;
+  }
+
+  private restore(saved: FeatureSnapshot): void {
+    const owners = saved.owners.map(([namespace, pod, workload]): IpOwner => ({ namespace, pod, workload }));
+    for (const [ip, i] of saved.ips) {
+      const owner = owners[i];
+      if (owner !== undefined) this.ips.set(ip, owner);
+    }
+    for (const [i, l] of newest(saved.pods, this.options.maxEntities)) {
+      const owner = owners[i];
+      if (owner !== undefined) this.podOwners.set(`${owner.namespace}/${owner.pod}`, this.describePod(owner, saved.labels[l]));
+    }
+    for (const [caller, firstSeen, callees] of newest(saved.callers, this.options.maxEntities)) {
+      // Every saved edge was first seen in a window closed before the checkpoint.
+      const edges = new Map(callees.slice(0, MAX_EDGES_PER_CALLER).map((callee) => [callee, Number.NEGATIVE_INFINITY]));
+      this.callers.set(caller, { firstSeen, edges });
+    }
   }
 
   private ingestAccessLog(r: AccessLogRecord, windowStart: number): IngestResult {
@@ -281,11 +403,11 @@ export class FeatureExtractor {
     const caller = `${self.namespace}/${self.workload}`;
     let known = this.callers.get(caller);
     if (known === undefined) {
-      known = { firstSeen: timestamp, edges: new Set() };
+      known = { firstSeen: timestamp, edges: new Map() };
       this.callers.set(caller, known);
     }
     if (known.edges.has(callee)) return undefined;
-    if (known.edges.size < MAX_EDGES_PER_CALLER) known.edges.add(callee);
+    if (known.edges.size < MAX_EDGES_PER_CALLER) known.edges.set(callee, timestamp);
     return timestamp - known.firstSeen >= this.options.edgeLearningMs ? `${caller} -> ${callee}` : undefined;
   }
 
@@ -320,6 +442,15 @@ export class FeatureExtractor {
     }
     if (oldestKey !== undefined) this.entities.delete(oldestKey);
   }
+}
+
+function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value));
+}
+
+/** The last `max` items of a list kept oldest first. */
+function newest<T>(items: readonly T[], max: number): readonly T[] {
+  return items.length > max ? items.slice(items.length - max) : items;
 }
 
 function served(acc: WindowAccumulator, r: AccessLogRecord, random: () => number): void {

@@ -19,6 +19,11 @@ export class IpDirectory {
   learn(address: string | undefined, owner: IpOwner): void {
     const ip = hostOf(address);
     if (ip === undefined || ip.startsWith('127.')) return;
+    this.set(ip, owner);
+  }
+
+  /** Puts back an entry of `entries()` (saved oldest first), within the capacity. */
+  set(ip: string, owner: IpOwner): void {
     const known = this.owners.get(ip);
     if (known?.pod === owner.pod) return;
     if (known) this.owners.delete(ip);
@@ -32,6 +37,11 @@ export class IpDirectory {
   lookup(address: string | undefined): IpOwner | undefined {
     const ip = hostOf(address);
     return ip === undefined ? undefined : this.owners.get(ip);
+  }
+
+  /** Addresses and their owners, oldest first. */
+  entries(): IterableIterator<[string, IpOwner]> {
+    return this.owners.entries();
   }
 
   get size(): number {
