@@ -28,6 +28,7 @@ import { kubeConfigFile } from '../../env/kube-config-file.js';
 import { kubeObject } from '../../env/kube-object.js';
 import { ADMIN_USER } from '../../env/kube-users.js';
 import { waitFor } from '../../env/wait-for.js';
+import { readToEnd, serviceTopics } from './service-topics.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'crash-recovery');
@@ -121,40 +122,6 @@ function startEngine(configPath: string, kubeconfig: string): Engine {
   return engine;
 }
 
-/** Reads every message of `topic` up to its current end. */
-async function readToEnd(kafka: Kafka, topic: string): Promise<string[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const pending = new Map(ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => [e.partition, BigInt(e.high)]));
-  const values: string[] = [];
-  if (pending.size === 0) return values;
-  const consumer = kafka.consumer({ groupId: randomName('crash-reader') });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  try {
-    await new Promise<void>((resolveRead, reject) => {
-      const timer = setTimeout(() => { reject(new Error(`${topic}: not read to its end within 60 s (${values.length} messages)`)); }, 60_000);
-      consumer.run({
-        eachMessage: ({ partition, message }) => {
-          values.push(message.value?.toString('utf8') ?? '');
-          const end = pending.get(partition);
-          if (end !== undefined && BigInt(message.offset) + 1n >= end) pending.delete(partition);
-          if (pending.size === 0) {
-            clearTimeout(timer);
-            resolveRead();
-          }
-          return Promise.resolve();
-        },
-      }).catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return values;
-}
-
 const anomalyKey = (detector: string, entity: string, windowStart: number): string => `${detector} ${entity} ${new Date(windowStart).toISOString()}`;
 
 const engines: Engine[] = [];
@@ -175,10 +142,7 @@ describe('the engine killed with SIGKILL mid-stream and restarted twenty times',
     const stateDir = join(work, 'state');
     const kubeconfig = join(work, 'kubeconfig');
     writeFileSync(kubeconfig, kubeConfigFile({ server: kube.server, caData: kube.caData, user: ADMIN_USER, token: kube.adminToken }));
-    const topics = {
-      accessLogs: `${prefix}-access`, modelTelemetry: `${prefix}-telemetry`, driftMetrics: `${prefix}-drift`,
-      deadLetters: `${prefix}-dlq`, anomalies: `${prefix}-anomalies`, audit: `${prefix}-audit`, state: `${prefix}-state`,
-    };
+    const topics = serviceTopics(prefix);
 
     // The pods: per namespace one that bursts (and exists on the API server) and five that do not.
     const admin = kubeConfigFor('admin');

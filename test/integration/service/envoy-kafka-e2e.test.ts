@@ -49,6 +49,7 @@ import { systemClock } from '../../../src/shared/clock.js';
 import { createLogger } from '../../../src/shared/logger.js';
 import { kafkaBrokers, randomName, withEnvoy, type EnvoyRequest, type EnvoyRun } from '../../env/backends.js';
 import { waitFor } from '../../env/wait-for.js';
+import { serviceTopics } from './service-topics.js';
 import { admin, deleteNamespaces, deploymentManifest, newNamespace, runningPods, waitForRollout } from '../actions/kube-harness.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'envoy-e2e');
@@ -183,10 +184,7 @@ describe('Envoy access logs through Kafka to a quarantine on the API server', ()
 
     // Kafka: the input topics (one partition, so one pipeline sees every line and one watermark).
     const prefix = randomName('e2e');
-    const topics = {
-      accessLogs: `${prefix}-access`, modelTelemetry: `${prefix}-telemetry`, driftMetrics: `${prefix}-drift`,
-      deadLetters: `${prefix}-dlq`, anomalies: `${prefix}-anomalies`, audit: `${prefix}-audit`, state: `${prefix}-state`,
-    };
+    const topics = serviceTopics(prefix);
     const kafka = new Kafka({ clientId: 'envoy-e2e', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
     const kafkaAdmin = kafka.admin();
     await kafkaAdmin.connect();

@@ -33,6 +33,7 @@ import { kafkaBrokers, randomName } from '../../env/backends.js';
 import { kubeConfigFor } from '../../env/kube-backend.js';
 import { startSlackTestServer, type SlackTestServer } from '../../env/slack-server.js';
 import { waitFor } from '../../env/wait-for.js';
+import { readToEnd, serviceTopics } from './service-topics.js';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures', 'two-replicas');
 const T0 = Date.UTC(2026, 10, 2, 8, 0, 0);
@@ -72,10 +73,7 @@ async function replicas(options: { claims: 'auto' | 'none'; playbooks: string; s
   await waitForRollout(modelNamespace, 'fraud-predictor');
   await setImage(modelNamespace, 'fraud-predictor', BAD);
 
-  const topics = {
-    accessLogs: `${prefix}-access`, modelTelemetry: `${prefix}-telemetry`, driftMetrics: `${prefix}-drift`,
-    deadLetters: `${prefix}-dlq`, anomalies: `${prefix}-anomalies`, audit: `${prefix}-audit`, state: `${prefix}-state`,
-  };
+  const topics = serviceTopics(prefix);
   const kafka = new Kafka({ clientId: 'two-replicas-test', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
   const kafkaAdmin = kafka.admin();
   await kafkaAdmin.connect();
@@ -180,8 +178,8 @@ async function scenario(claims: 'auto' | 'none'): Promise<Outcome> {
   }, 250);
   await stopAll();
 
-  const anomalies = (await readAll(kafka, topics.anomalies)).map((v) => JSON.parse(v) as Anomaly);
-  const audit = (await readAll(kafka, topics.audit)).map((v) => JSON.parse(v) as { type: string; data: { action?: string; outcome?: string; event?: string } });
+  const anomalies = (await readToEnd(kafka, topics.anomalies)).map((v) => JSON.parse(v) as Anomaly);
+  const audit = (await readToEnd(kafka, topics.audit)).map((v) => JSON.parse(v) as { type: string; data: { action?: string; outcome?: string; event?: string } });
   await kafkaAdmin.disconnect();
   const deployment = await apps.readNamespacedDeployment({ namespace: modelNamespace, name: 'fraud-predictor' });
   return {
@@ -191,38 +189,6 @@ async function scenario(claims: 'auto' | 'none'): Promise<Outcome> {
     image: deployment.spec?.template.spec?.containers[0]?.image,
     anomalies,
   };
-}
-
-/** Every message of `topic` (one partition) up to its end. */
-async function readAll(kafka: Kafka, topic: string): Promise<string[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const [end] = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const want = Number(end?.high ?? 0);
-  if (want === 0) return [];
-  const values: string[] = [];
-  const consumer = kafka.consumer({ groupId: randomName('two-reader') });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((done, fail) => {
-      const timer = setTimeout(() => { fail(new Error(`${topic}: ${values.length} of ${want} messages within 30 s`)); }, 30_000);
-      void consumer.run({
-        eachMessage: ({ message }) => {
-          values.push(message.value?.toString('utf8') ?? '');
-          if (Number(message.offset) + 1 >= want) {
-            clearTimeout(timer);
-            done();
-          }
-          return Promise.resolve();
-        },
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return values;
 }
 
 const BOT_TOKEN = 'xoxb-two-replicas';
