@@ -25,7 +25,7 @@ export class IpDirectory {
   /** Puts back an entry of `entries()` (saved oldest first), within the capacity. */
   set(ip: string, owner: IpOwner): void {
     const known = this.owners.get(ip);
-    if (known?.pod === owner.pod) return;
+    if (known?.pod === owner.pod && known.namespace === owner.namespace) return;
     if (known) this.owners.delete(ip);
     else if (this.owners.size >= this.capacity) {
       const oldest = this.owners.keys().next();
