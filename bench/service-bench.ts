@@ -16,6 +16,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { AppsV1Api, CoreV1Api, NetworkingV1Api, Watch, type KubeConfig, type V1Deployment, type V1Namespace } from '@kubernetes/client-node';
 import { Kafka, logLevel } from 'kafkajs';
 import { kubeObject } from '../src/actions/kubernetes/kube-object.js';
@@ -50,9 +51,12 @@ function envInt(name: string, fallback: number): number {
 
 /** Runs every service figure; a missing cache skips that figure, any other failure sets exit code 1. */
 export async function benchService(): Promise<void> {
-  await section('memory per tracked entity', undefined, benchMemory);
-  await section('kafka: messages/s through the service vs a raw consumer', 'kafka', benchKafka);
-  await section('quarantine: anomaly -> NetworkPolicy on the API server', 'kubernetes', benchQuarantine);
+  // BENCH_SERVICE_SECTIONS=kafka (comma list of memory, kafka, quarantine) runs only those figures.
+  const only = process.env.BENCH_SERVICE_SECTIONS?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const wanted = (name: string): boolean => only === undefined || only.length === 0 || only.includes(name);
+  if (wanted('memory')) await section('memory per tracked entity', undefined, benchMemory);
+  if (wanted('kafka')) await section('kafka: messages/s through the service vs a raw consumer', 'kafka', benchKafka);
+  if (wanted('quarantine')) await section('quarantine: anomaly -> NetworkPolicy on the API server', 'kubernetes', benchQuarantine);
 }
 
 async function section(title: string, backend: BenchBackendName | undefined, run: () => Promise<void>): Promise<void> {
@@ -143,19 +147,25 @@ async function benchKafka(): Promise<void> {
     // (a) raw: a kafkajs consumer doing no work, with the service's fetch size.
     const raw = kafka.consumer({ groupId: `${prefix}-raw`, maxBytesPerPartition: 4 << 20 });
     let rawRate = 0;
+    let rawCpu = 0;
+    let rawBusy = 0;
     try {
       await raw.connect();
       await raw.subscribe({ topic: topics.accessLogs, fromBeginning: true });
       rawRate = await within('the raw consumer reading every message', 300_000, new Promise<number>((resolve, reject) => {
         let seen = 0;
-        let first: { at: number; seen: number } | undefined;
+        let first: { at: number; seen: number; cpu: NodeJS.CpuUsage; elu: EventLoopUtilization } | undefined;
         raw.run({
           eachBatch: ({ batch }) => {
             seen += batch.messages.length;
             const now = performance.now();
             // Steady state: from the end of the first batch, as for the service below.
-            if (first === undefined) first = { at: now, seen };
-            else if (seen >= total) resolve((seen - first.seen) / ((now - first.at) / 1000));
+            if (first === undefined) first = { at: now, seen, cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() };
+            else if (seen >= total) {
+              rawCpu = cpuMicrosPerMessage(first.cpu, seen - first.seen);
+              rawBusy = busyMicrosPerMessage(first.elu, seen - first.seen);
+              resolve((seen - first.seen) / ((now - first.at) / 1000));
+            }
             return Promise.resolve();
           },
         }).catch(reject);
@@ -163,7 +173,7 @@ async function benchKafka(): Promise<void> {
     } finally {
       await raw.disconnect();
     }
-    out(`  raw kafkajs consumer (eachBatch, no work)   ${fmt(rawRate).padStart(10)} msg/s`);
+    out(`  raw kafkajs consumer (eachBatch, no work)   ${fmt(rawRate).padStart(10)} msg/s   ${rawCpu.toFixed(1).padStart(5)} us CPU/msg, ${rawBusy.toFixed(1).padStart(5)} us event loop busy/msg`);
 
     // (b) the service, dry-run, Kubernetes disabled; progress read from its metrics registry.
     const stateDir = mkdtempSync(join(tmpdir(), 'meshwarden-bench-svc-'));
@@ -180,18 +190,24 @@ async function benchKafka(): Promise<void> {
     });
     let serviceRate = 0;
     let serviceSeconds = 0;
+    let serviceCpu = 0;
+    let serviceBusy = 0;
     try {
       await within('starting the service', 120_000, service.start());
+      const profile = await startProfile();
       serviceRate = await within('the service processing every message', 600_000, (async () => {
-        let first: { at: number; done: number } | undefined;
+        let first: { at: number; done: number; cpu: NodeJS.CpuUsage; elu: EventLoopUtilization } | undefined;
         for (;;) {
           const lag = (await metrics.lag.get()).values.find((v) => v.labels.topic === topics.accessLogs)?.value;
           const now = performance.now();
           if (lag !== undefined) {
             const done = total - lag;
-            if (first === undefined) first = { at: now, done };
+            if (first === undefined) first = { at: now, done, cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() };
             else if (lag === 0) {
               serviceSeconds = (now - first.at) / 1000;
+              serviceCpu = cpuMicrosPerMessage(first.cpu, done - first.done);
+              serviceBusy = busyMicrosPerMessage(first.elu, done - first.done);
+              await profile?.stop();
               return (done - first.done) / serviceSeconds;
             }
           }
@@ -207,7 +223,7 @@ async function benchKafka(): Promise<void> {
     const records = (await metrics.records.get()).values.reduce((sum, v) => sum + v.value, 0);
     const dead = (await metrics.deadLetters.get()).values.reduce((sum, v) => sum + v.value, 0);
     const anomalies = (await metrics.anomalies.get()).values.reduce((sum, v) => sum + v.value, 0);
-    out(`  MeshwardenService (dry-run, 1 partition)    ${fmt(serviceRate).padStart(10)} msg/s   (${fmt(records)} records parsed, ${fmt(dead)} dead-lettered, ${fmt(anomalies)} anomalies)`);
+    out(`  MeshwardenService (dry-run, 1 partition)    ${fmt(serviceRate).padStart(10)} msg/s   ${serviceCpu.toFixed(1).padStart(5)} us CPU/msg, ${serviceBusy.toFixed(1).padStart(5)} us event loop busy/msg   (${fmt(records)} records parsed, ${fmt(dead)} dead-lettered, ${fmt(anomalies)} anomalies)`);
     const batches = (await metrics.batchSeconds.get()).values.filter((v) => v.labels.topic === topics.accessLogs);
     const batchCount = batches.find((v) => v.metricName === 'meshwarden_batch_seconds_count')?.value ?? 0;
     const batchSum = batches.find((v) => v.metricName === 'meshwarden_batch_seconds_sum')?.value ?? 0;
@@ -216,9 +232,49 @@ async function benchKafka(): Promise<void> {
     }
     const ratio = serviceRate / rawRate;
     out(`  ratio service / raw                         ${ratio.toFixed(2).padStart(10)}         (target >= 0.70) ${ratio >= 0.7 ? 'ok' : 'BELOW TARGET'}`);
+    // CPU time of this process (every thread: GC helpers, the autoencoder's training thread) and
+    // busy time of the event loop, over the same steady-state spans: less sensitive than wall time
+    // to other load on a shared machine (the broker runs in its own process and is not counted).
+    out(`  CPU per message, raw / service              ${(rawCpu / serviceCpu).toFixed(2).padStart(10)}         (${rawCpu.toFixed(1)} vs ${serviceCpu.toFixed(1)} us; the service's own work: ${(serviceCpu - rawCpu).toFixed(1)} us/msg)`);
+    out(`  event loop busy per message, raw / service  ${(rawBusy / serviceBusy).toFixed(2).padStart(10)}         (${rawBusy.toFixed(1)} vs ${serviceBusy.toFixed(1)} us; the event loop is what bounds a single partition's rate)`);
     out(`  service per instance                        ${fmt(serviceRate).padStart(10)} msg/s   (target >= 100,000) ${serviceRate >= 100_000 ? 'ok' : 'BELOW TARGET'}`);
     out('  (rates in steady state: from the end of the first batch to the last message; the service counts a message once its batch is drained and flushed)');
   });
+}
+
+/** Busy time of the event loop (main thread) since `since`, per message. */
+function busyMicrosPerMessage(since: EventLoopUtilization, messages: number): number {
+  const used = performance.eventLoopUtilization(since);
+  return messages > 0 ? (used.active * 1000) / messages : Number.NaN;
+}
+
+/** CPU time (user + system) of this process since `since`, per message. */
+function cpuMicrosPerMessage(since: NodeJS.CpuUsage, messages: number): number {
+  const used = process.cpuUsage(since);
+  return messages > 0 ? (used.user + used.system) / messages : Number.NaN;
+}
+
+/**
+ * BENCH_PROFILE=<file.cpuprofile>: a V8 CPU profile of the service phase alone (not the producer
+ * or the raw consumer), for Chrome DevTools or any .cpuprofile viewer.
+ */
+async function startProfile(): Promise<{ stop(): Promise<void> } | undefined> {
+  const path = process.env.BENCH_PROFILE;
+  if (path === undefined || path === '') return undefined;
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+  return {
+    stop: async () => {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(path, JSON.stringify(profile));
+      session.disconnect();
+      out(`  CPU profile of the service phase written to ${path}`);
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -428,7 +428,8 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: { clock: Cl
 
 /**
  * Loads (or creates) the model of every autoencoder detector from the state directory. TensorFlow
- * is loaded only when a detector needs it.
+ * is loaded only when a detector needs it. Models train on a worker thread (same weights as an
+ * in-process training), so a retraining in the service does not share the event loop with the stream.
  */
 export async function loadAutoencoders(
   detectors: readonly DetectorSpec[],
@@ -443,7 +444,7 @@ export async function loadAutoencoders(
     const config = detector.spec.autoencoder;
     if (config === undefined) continue;
     const name = detector.metadata.name;
-    models.set(name, await AutoencoderDetector.load(config, { stateDir: autoencoderStateDir(stateDir, name), logger: deps.logger, clock: deps.clock, tensorflow }));
+    models.set(name, await AutoencoderDetector.load(config, { stateDir: autoencoderStateDir(stateDir, name), logger: deps.logger, clock: deps.clock, tensorflow, trainInThread: true }));
   }
   return models;
 }

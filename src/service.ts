@@ -270,21 +270,33 @@ export class MeshwardenService {
     const source = `${batch.topic}/${batch.partition}`;
     const metrics = this.deps.metrics;
     let processed = 0;
-    for (const message of batch.messages) {
-      if (!payload.isRunning() || payload.isStale()) break;
-      const offset = BigInt(message.offset);
-      if (offset < partition.skipBelow) {
-        // Covered by the checkpoint; still resolved, or a batch entirely below it is fetched forever.
-        payload.resolveOffset(message.offset);
-        continue;
+    // Whether to go on (running, no seek pending) can only change while the loop awaits, and what
+    // is resolved is only read then: both are handled around each await, and the last message
+    // handled is resolved at the end even if one throws (messages covered by the checkpoint are
+    // resolved too, or a batch entirely below it is fetched forever).
+    let proceed = payload.isRunning() && !payload.isStale();
+    let handled: string | undefined;
+    try {
+      for (const message of batch.messages) {
+        if (!proceed) break;
+        const offset = BigInt(message.offset);
+        if (offset >= partition.skipBelow) {
+          const origin = { source, position: Number(offset) };
+          if (message.value === null) partition.pipeline.reject({ code: 'empty', reason: 'message without a value (tombstone)', raw: '', origin });
+          else partition.pipeline.ingest(message.value.toString('utf8'), origin);
+          partition.nextOffset = offset + 1n;
+          partition.dirty = true;
+        }
+        handled = message.offset;
+        if (offset >= partition.skipBelow && ++processed % 5_000 === 0) {
+          payload.resolveOffset(handled);
+          handled = undefined;
+          await payload.heartbeat();
+          proceed = payload.isRunning() && !payload.isStale();
+        }
       }
-      const origin = { source, position: Number(message.offset) };
-      if (message.value === null) partition.pipeline.reject({ code: 'empty', reason: 'message without a value (tombstone)', raw: '', origin });
-      else partition.pipeline.ingest(message.value.toString('utf8'), origin);
-      partition.nextOffset = offset + 1n;
-      partition.dirty = true;
-      payload.resolveOffset(message.offset);
-      if (++processed % 5_000 === 0) await payload.heartbeat();
+    } finally {
+      if (handled !== undefined) payload.resolveOffset(handled);
     }
     const before = partition.pipeline.counters.parsed;
     metrics.records.inc({ source: batch.topic, outcome: 'parsed' }, before - (this.lastParsed.get(key) ?? 0));

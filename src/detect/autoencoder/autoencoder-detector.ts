@@ -7,11 +7,12 @@ import { seededRandom } from '../../shared/random.js';
 import { surpriseToScore } from '../stats/surprise-score.js';
 import type { AutoencoderConfig } from './autoencoder-config.js';
 import { MANIFEST_FORMAT, type AutoencoderManifest } from './autoencoder-manifest.js';
-import { AutoencoderNetwork, encodeInput, encodeTarget } from './autoencoder-network.js';
+import { AutoencoderNetwork, encodeInput, encodeTarget, type NetworkShape, type TrainOptions } from './autoencoder-network.js';
 import { AutoencoderStateError } from './autoencoder-state-error.js';
 import { FeatureScaler, sortedQuantile } from './feature-scaler.js';
 import { ModelStore } from './model-store.js';
 import { loadTensorflow, type TensorflowRuntime } from './tensorflow-runtime.js';
+import { TrainingThread } from './training-thread.js';
 
 /** What the detector needs from its surroundings. */
 export interface AutoencoderDeps {
@@ -23,6 +24,11 @@ export interface AutoencoderDeps {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly tensorflow: TensorflowRuntime;
+  /**
+   * Train on a worker thread (same code, backend and seeds, so the same weights) rather than in
+   * slices on the event loop; falls back to in-process when the thread cannot run.
+   */
+  readonly trainInThread?: boolean;
 }
 
 /** Options of {@link AutoencoderDetector.load}. */
@@ -116,9 +122,9 @@ interface Prepared {
 /**
  * An anomaly detector over whole feature vectors: a small dense autoencoder learns what normal
  * windows look like (one model shared by every entity the detector watches) and a window it cannot
- * reconstruct is anomalous. Scoring is synchronous; training is asynchronous and chunked, and the
- * previous model keeps scoring until the next one is installed. Windows that score at or above the
- * poisoning guard are never learned from.
+ * reconstruct is anomalous. Scoring is synchronous; training is asynchronous (on a worker thread
+ * with `trainInThread`, else chunked on the event loop), and the previous model keeps scoring until
+ * the next one is installed. Windows that score at or above the poisoning guard are never learned from.
  */
 export class AutoencoderDetector {
   private readonly names: readonly string[];
@@ -137,6 +143,7 @@ export class AutoencoderDetector {
   private closed = false;
   /** Saves and disposals run one at a time, so a model is never disposed while being written. */
   private queue: Promise<void> = Promise.resolve();
+  private readonly thread: TrainingThread | undefined;
 
   constructor(
     private readonly config: AutoencoderConfig,
@@ -144,6 +151,8 @@ export class AutoencoderDetector {
   ) {
     this.names = [...config.features];
     this.store = deps.stateDir === undefined ? undefined : new ModelStore(deps.stateDir);
+    this.thread = deps.trainInThread === true ? new TrainingThread(deps.tensorflow, deps.logger) : undefined;
+    this.thread?.warm();
   }
 
   /**
@@ -223,7 +232,7 @@ export class AutoencoderDetector {
 
   /**
    * Trains a new model when one is due: first when `trainAfter` clean windows are kept, then every
-   * `retrainEvery` windows. Training runs in small asynchronous steps; the current model keeps
+   * `retrainEvery` windows. Training runs on the training thread or in small asynchronous steps; the current model keeps
    * scoring until the new one is installed (and saved, when there is a state folder). Never rejects:
    * a failed training is logged, reported, and retried after another `retrainEvery` windows (also
    * when it was the first, so a persistent failure cannot turn into a retry per window).
@@ -253,6 +262,7 @@ export class AutoencoderDetector {
   async close(): Promise<void> {
     this.closed = true;
     await this.training;
+    await this.thread?.close();
     await this.enqueue(() => {
       this.current?.network.dispose();
       this.current = undefined;
@@ -447,12 +457,14 @@ export class AutoencoderDetector {
       encodeTarget(s, targets, row);
     });
     await yieldToEventLoop();
-    const network = AutoencoderNetwork.build(tf, { features: n, hidden: config.hidden, seed: config.seed });
+    const shape = { features: n, hidden: config.hidden, seed: config.seed };
+    const options = {
+      epochs: config.epochs, batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed + version,
+      shouldStop: () => this.closed,
+    };
+    const network = AutoencoderNetwork.build(tf, shape);
     try {
-      const finalLoss = await network.train(inputs, targets, training.length, {
-        epochs: config.epochs, batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed + version,
-        shouldStop: () => this.closed,
-      });
+      const finalLoss = await this.fit(network, shape, inputs, targets, training.length, options);
       const evalInputs = new Float32Array(validation.length * 2 * n);
       validation.forEach((source, row) => {
         const s = scaled[source];
@@ -482,6 +494,23 @@ export class AutoencoderDetector {
       network.dispose();
       throw error;
     }
+  }
+
+  /** Trains `network` (built from `shape`) on the training thread when there is one, else here. */
+  private async fit(network: AutoencoderNetwork, shape: NetworkShape, inputs: Float32Array, targets: Float32Array, rows: number, options: TrainOptions): Promise<number> {
+    const thread = this.thread;
+    if (thread?.usable === true) {
+      try {
+        // The thread gets copies: the arrays are still needed if it fails and training falls back here.
+        const trained = await thread.train(shape, inputs.slice(), targets.slice(), rows, options);
+        network.setWeightValues(trained.weights);
+        return trained.loss;
+      } catch (error) {
+        if (this.closed) throw error;
+        this.deps.logger.warn({ err: error, dir: this.store?.dir }, 'autoencoder training thread failed; training in-process');
+      }
+    }
+    return network.train(inputs, targets, rows, options);
   }
 
   private async persist(): Promise<void> {

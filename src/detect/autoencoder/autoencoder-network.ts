@@ -179,6 +179,24 @@ export class AutoencoderNetwork {
     }
   }
 
+  /** Copies of the weights, layer by layer (kernel, bias), as {@link setWeightValues} takes them. */
+  weightValues(): Float32Array[] {
+    return this.model.getWeights().map((w) => Float32Array.from(w.dataSync()));
+  }
+
+  /** Replaces the weights with exact copies of another network's of the same shape (see {@link weightValues}). */
+  setWeightValues(values: readonly Float32Array[]): void {
+    const { tf } = this;
+    const current = this.model.getWeights();
+    if (values.length !== current.length) throw new AutoencoderStateError('autoencoder-state-invalid', `expected ${current.length} weight arrays, got ${values.length}`);
+    const tensors = current.map((w, i) => tf.tensor(values[i] ?? new Float32Array(0), w.shape, 'float32'));
+    try {
+      this.model.setWeights(tensors);
+    } finally {
+      for (const t of tensors) t.dispose();
+    }
+  }
+
   /** Writes the model artifacts through `handler` (weights without the optimizer state). */
   async save(handler: FileModelHandler): Promise<void> {
     await this.model.save(handler, { includeOptimizer: false });
