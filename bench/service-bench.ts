@@ -29,6 +29,7 @@ import type { DetectorSpec } from '../src/detect/detector-spec.js';
 import type { Entity } from '../src/features/entity.js';
 import { PlaybookEngine } from '../src/playbook/playbook-engine.js';
 import type { PlaybookSpec } from '../src/playbook/playbook-spec.js';
+import { KubeLeaseClaims } from '../src/coordination/kube-lease-claims.js';
 import { RunExecutor } from '../src/playbook/run-executor.js';
 import { FileRunStore } from '../src/playbook/run-store.js';
 import { DEFAULT_SAFETY_POLICY, SafetyGuard } from '../src/playbook/safety-guard.js';
@@ -331,7 +332,7 @@ async function benchQuarantine(): Promise<void> {
         await sleep(250);
       }
     })());
-    out(`  Deployment of ${count} replicas Running on the kwok node; ${count} sequential quarantines (admin credential, no approval step)`);
+    out(`  Deployment of ${count} replicas Running on the kwok node; ${count} sequential quarantines (admin credential, no approval step, each run claiming its pod with a Lease first)`);
 
     const stateDir = mkdtempSync(join(tmpdir(), 'meshwarden-bench-quarantine-'));
     const abort = await watchPolicies(admin, namespace);
@@ -349,6 +350,8 @@ async function benchQuarantine(): Promise<void> {
       const executor = new RunExecutor({
         playbooks: new Map(playbooks.map((p) => [p.metadata.name, p])), guard, store: new FileRunStore(join(stateDir, 'runs')), ledger,
         actionDeps: { kube: admin, clock: systemClock, logger: silentLogger() },
+        // As in the cluster service: each run first claims its playbook and pod (a Lease).
+        claims: { store: new KubeLeaseClaims(admin, namespace, systemClock), holdAtLeastMs: hour },
         onStep: (run, result) => {
           if (result.action === 'kubernetes.quarantine-pod') {
             isolated.set(run.anomaly.entity.key, performance.now());
