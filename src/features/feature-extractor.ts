@@ -405,6 +405,12 @@ export class FeatureExtractor {
     if (known === undefined) {
       known = { firstSeen: timestamp, edges: new Map() };
       this.callers.set(caller, known);
+      // Bounded like the entities: the longest-known caller goes first and, should it come back,
+      // learns its edges again (its learning period starts over, so nothing is flagged meanwhile).
+      if (this.callers.size > this.options.maxEntities) {
+        const oldest = this.callers.keys().next();
+        if (oldest.done !== true) this.callers.delete(oldest.value);
+      }
     }
     if (known.edges.has(callee)) return undefined;
     if (known.edges.size < MAX_EDGES_PER_CALLER) known.edges.set(callee, timestamp);
