@@ -214,6 +214,11 @@ export class FeatureExtractor {
     return this.entities.size;
   }
 
+  /** Number of callers whose edges are being learned (bounded by maxEntities). */
+  get learnedCallers(): number {
+    return this.callers.size;
+  }
+
   ingest(record: ParsedRecord): IngestResult {
     const windowStart = record.timestamp - (record.timestamp % this.options.windowMs);
     if (windowStart + this.options.windowMs <= this.closedUpTo) return 'late';
