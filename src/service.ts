@@ -98,6 +98,8 @@ export class MeshwardenService {
   private forwarded: Consumer | undefined;
   private stopExpiry: (() => void) | undefined;
   private sweeper: NodeJS.Timeout | undefined;
+  private pruner: NodeJS.Timeout | undefined;
+  private runStore: FileRunStore | undefined;
   private joined = false;
   private stopping = false;
   private readonly topics: ServiceConfig['kafka']['topics'];
@@ -138,7 +140,7 @@ export class MeshwardenService {
     this.claims = this.claimStore();
     this.executor = new RunExecutor({
       playbooks: new Map(this.playbooks.map((p) => [p.metadata.name, p])), guard: this.guard,
-      store: new FileRunStore(join(config.stateDir, 'runs')), ledger,
+      store: (this.runStore = new FileRunStore(join(config.stateDir, 'runs'))), ledger,
       actionDeps: { ...this.deps.actionDeps, clock, logger },
       ...(gate ? { approvals: gate } : {}),
       onStep: (run, result) => this.reportStep(run, result),
@@ -149,6 +151,8 @@ export class MeshwardenService {
       gate.resume();
       this.stopExpiry = approvals.startExpiryTimer();
     }
+    this.pruner = setInterval(() => { void this.pruneState(); }, 3_600_000);
+    this.pruner.unref();
     if (this.deps.actionDeps.kube && !config.dryRun) {
       this.sweeper = setInterval(() => { void this.sweepQuarantines().then(() => this.sweepClaims()); }, 60_000);
       this.sweeper.unref();
@@ -184,6 +188,7 @@ export class MeshwardenService {
     this.stopping = true;
     this.stopExpiry?.();
     clearInterval(this.sweeper);
+    clearInterval(this.pruner);
     // Every step runs even if one before it failed: a partial stop must still leave the state,
     // the ledger and the models on disk and the connections closed.
     const steps: [string, () => Promise<unknown>][] = [
@@ -413,6 +418,24 @@ export class MeshwardenService {
     }
     if (!kube) throw new ConfigError([{ file: 'config', line: 0, col: 0, path: 'coordination.claims', message: 'run claims need a Kubernetes client, and none is configured' }]);
     return new KubeLeaseClaims(kube, config.namespace, clock);
+  }
+
+  /**
+   * Bounds the working state (hourly): finished runs, decided approvals and quiet incidents'
+   * threads older than `stateRetention` go. The ledger and the audit topic keep the record.
+   */
+  async pruneState(now = this.deps.clock.now()): Promise<{ runs: number; approvals: number; threads: number }> {
+    const before = now - this.deps.config.stateRetention;
+    const pruned = { runs: 0, approvals: 0, threads: 0 };
+    try {
+      pruned.runs = (await this.runStore?.prune(before)) ?? 0;
+      pruned.approvals = (await this.deps.approvals?.prune(before)) ?? 0;
+      pruned.threads = (await this.deps.actionDeps.slackThreads?.prune(before)) ?? 0;
+      if (pruned.runs + pruned.approvals + pruned.threads > 0) this.deps.logger.info(pruned, 'pruned working state past its retention');
+    } catch (error) {
+      this.deps.logger.warn({ err: describeError(error) }, 'could not prune the working state');
+    }
+    return pruned;
   }
 
   /** Deletes lapsed claims so their Leases do not pile up. */

@@ -263,6 +263,24 @@ export class ApprovalService {
     });
   }
 
+  /**
+   * Forgets approvals decided before `before` (epoch ms), in memory and in the store; pending ones
+   * are always kept. Returns how many were forgotten.
+   */
+  prune(before: number): Promise<number> {
+    return this.exclusive(async () => {
+      let forgotten = 0;
+      for (const [id, record] of this.records) {
+        if (record.decision !== undefined && record.decision.at < before) {
+          this.records.delete(id);
+          forgotten++;
+        }
+      }
+      await this.options.store.pruneDecided?.(before);
+      return forgotten;
+    });
+  }
+
   /** One approval, pending or decided. */
   get(id: string): PendingApproval | undefined {
     return this.records.get(id);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { listJsonFiles, readJsonFile, stateFileName, writeJsonFileAtomic } from '../actions/slack/state-file.js';
+import { listJsonFiles, pruneJsonFiles, readJsonFile, stateFileName, writeJsonFileAtomic } from '../actions/slack/state-file.js';
 import { MeshwardenError } from '../shared/errors.js';
 import type { ApprovalRecord } from './approval-types.js';
 
@@ -66,6 +66,8 @@ export interface ApprovalStore {
   /** Interaction keys already handled, with the time until which each is remembered. */
   loadSeen(): Promise<[string, number][]>;
   saveSeen(entries: readonly (readonly [string, number])[]): Promise<void>;
+  /** Forgets approvals decided before `before` (epoch ms, the engine's clock); returns how many. */
+  pruneDecided?(before: number): Promise<number>;
 }
 
 /** A stored approval could not be read back. The engine refuses to start rather than drop it. */
@@ -121,6 +123,13 @@ export class FileApprovalStore implements ApprovalStore {
 
   async saveSeen(entries: readonly (readonly [string, number])[]): Promise<void> {
     await writeJsonFileAtomic(this.dir, 'seen-interactions.json', entries);
+  }
+
+  pruneDecided(before: number): Promise<number> {
+    return pruneJsonFiles(this.recordsDir, undefined, (record) => {
+      const decided = (record as Partial<ApprovalRecord> | undefined)?.decision?.at;
+      return decided !== undefined && decided < before;
+    });
   }
 }
 

@@ -15,6 +15,11 @@ export const serviceConfigSchema = z
     playbooks: z.string().default('/etc/meshwarden/playbooks'),
     /** Writable directory for the ledger, run store and thread store (an emptyDir or a PVC). */
     stateDir: z.string().default('/var/lib/meshwarden'),
+    /**
+     * How long finished runs, decided approvals and quiet incidents' Slack threads are kept in the
+     * state directory (the audit ledger keeps everything; this only bounds the working state).
+     */
+    stateRetention: durationSchema.default(7 * 24 * 3_600_000),
     /** Global dry-run: record what would be done, do nothing. */
     dryRun: z.boolean().default(false),
     /** The engine's own namespace, always protected. */

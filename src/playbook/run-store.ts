@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Anomaly } from '../detect/anomaly.js';
+import { pruneJsonFiles } from '../actions/slack/state-file.js';
 import { writeFileAtomic } from '../shared/write-file-atomic.js';
 
 /** What one step of a run produced. */
@@ -50,6 +51,8 @@ export interface RunStore {
   /** Every run not yet done or aborted. */
   unfinished(): Promise<PlaybookRun[]>;
   get(id: string): Promise<PlaybookRun | undefined>;
+  /** Forgets finished runs last changed before `before` (epoch ms); returns how many. */
+  prune?(before: number): Promise<number>;
 }
 
 /** One JSON file per run under `<state>/runs/`, replaced atomically (write + rename). */
@@ -84,6 +87,13 @@ export class FileRunStore implements RunStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
+  }
+
+  prune(before: number): Promise<number> {
+    return pruneJsonFiles(this.dir, before, (run) => {
+      const state = (run as Partial<PlaybookRun> | undefined)?.state;
+      return state === 'done' || state === 'aborted';
+    });
   }
 
   private path(id: string): string {

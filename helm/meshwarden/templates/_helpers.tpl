@@ -75,6 +75,7 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
   "playbooks" "/etc/meshwarden/playbooks"
   "stateDir" .Values.state.path
   "dryRun" $c.dryRun
+  "stateRetention" $c.stateRetention
   "namespace" .Release.Namespace
   "protectedNamespaces" $c.protectedNamespaces
   "kafka" $kafka

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../../shared/logger.js';
-import { readJsonFile, stateFileName, writeJsonFileAtomic } from './state-file.js';
+import { pruneJsonFiles, readJsonFile, stateFileName, writeJsonFileAtomic } from './state-file.js';
 
 const severitySchema = z.enum(['info', 'low', 'medium', 'high', 'critical']);
 
@@ -66,6 +66,8 @@ export type IncidentThread = z.infer<typeof incidentThreadSchema>;
 export interface IncidentThreadStore {
   get(incidentId: string): Promise<IncidentThread | undefined>;
   set(incidentId: string, thread: IncidentThread): Promise<void>;
+  /** Forgets threads not updated since `before` (epoch ms); returns how many. */
+  prune?(before: number): Promise<number>;
 }
 
 /**
@@ -100,6 +102,11 @@ export class FileIncidentThreadStore implements IncidentThreadStore {
 
   async set(incidentId: string, thread: IncidentThread): Promise<void> {
     await writeJsonFileAtomic(this.dir, stateFileName(incidentId), thread);
+  }
+
+  /** An incident quiet that long is over: a later anomaly on the entity opens a new incident anyway. */
+  prune(before: number): Promise<number> {
+    return pruneJsonFiles(this.dir, before, () => true);
   }
 }
 

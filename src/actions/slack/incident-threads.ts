@@ -62,6 +62,11 @@ export class SlackIncidentThreads {
 
   constructor(private readonly options: SlackIncidentThreadsOptions) {}
 
+  /** Forgets the threads of incidents quiet since before `before` (epoch ms); returns how many. */
+  async prune(before: number): Promise<number> {
+    return (await this.options.store.prune?.(before)) ?? 0;
+  }
+
   /**
    * Posts or updates the incident message for one notify step. Idempotent on the step's key: the
    * same key again sends nothing and reports `already-done`.

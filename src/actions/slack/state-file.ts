@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../shared/write-file-atomic.js';
 
@@ -40,6 +40,27 @@ export async function listJsonFiles(dir: string): Promise<string[]> {
     if (isNotFound(error)) return [];
     throw error;
   }
+}
+
+/**
+ * Deletes the `.json` files in `dir` whose content `done` says is finished and, when `before` is
+ * given, that were last written before it (epoch ms); returns how many. A file that vanished meanwhile, or does not parse, is left to
+ * whoever reads it (the stores report unreadable files themselves).
+ */
+export async function pruneJsonFiles(dir: string, before: number | undefined, done: (value: unknown) => boolean): Promise<number> {
+  let removed = 0;
+  for (const name of await listJsonFiles(dir)) {
+    const file = join(dir, name);
+    try {
+      if (before !== undefined && (await stat(file)).mtimeMs >= before) continue;
+      if (!done(await readJsonFile(file))) continue;
+      await unlink(file);
+      removed++;
+    } catch (error) {
+      if (!isNotFound(error) && !(error instanceof SyntaxError)) throw error;
+    }
+  }
+  return removed;
 }
 
 function isNotFound(error: unknown): boolean {

@@ -494,3 +494,18 @@ describe('clicks that reach a replica which does not hold the approval', () => {
     expect(await click(lone, record, 'U0ALICE')).toMatchObject({ type: 'rejected', reason: 'unknown-approval' });
   });
 });
+
+describe('retention', () => {
+  it('forgets approvals decided before the cut-off, in memory and on disk, and keeps pending ones', async () => {
+    const service = await h.approvals();
+    const decided = await requested(service);
+    await click(service, decided, 'U0ALICE');
+    const pending = await requested(service, { idempotencyKey: 'contain/inc-2/1', incidentId: 'inc-2' });
+    h.clock.advance(8 * 24 * 60 * MIN);
+    expect(await service.prune(h.clock.now() - 7 * 24 * 60 * MIN)).toBe(1);
+    expect(service.get(decided.id)).toBeUndefined();
+    expect(service.get(pending.id)?.decision).toBeUndefined();
+    const reopened = await h.approvals();
+    expect(reopened.list().map((r) => r.id)).toEqual([pending.id]);
+  });
+});
