@@ -29,6 +29,7 @@ import type { DetectorSpec } from '../src/detect/detector-spec.js';
 import type { Entity } from '../src/features/entity.js';
 import { PlaybookEngine } from '../src/playbook/playbook-engine.js';
 import type { PlaybookSpec } from '../src/playbook/playbook-spec.js';
+import { ClusterRails } from '../src/coordination/cluster-rails.js';
 import { KubeLeaseClaims } from '../src/coordination/kube-lease-claims.js';
 import { RunExecutor } from '../src/playbook/run-executor.js';
 import { FileRunStore } from '../src/playbook/run-store.js';
@@ -337,7 +338,7 @@ async function benchQuarantine(): Promise<void> {
         await sleep(250);
       }
     })());
-    out(`  Deployment of ${count} replicas Running on the kwok node; ${count} sequential quarantines (admin credential, no approval step, each run claiming its pod with a Lease first)`);
+    out(`  Deployment of ${count} replicas Running on the kwok node; ${count} sequential quarantines (admin credential, no approval step, each run claiming its pod and booking its budget slots as Leases first)`);
 
     const stateDir = mkdtempSync(join(tmpdir(), 'meshwarden-bench-quarantine-'));
     const abort = await watchPolicies(admin, namespace);
@@ -345,18 +346,23 @@ async function benchQuarantine(): Promise<void> {
       const playbooks = await playbooksFor(namespace);
       const ledger = await Ledger.open(join(stateDir, 'audit'), systemClock);
       const hour = 3_600_000;
-      const guard = new SafetyGuard({
+      const policy = {
         ...DEFAULT_SAFETY_POLICY,
-        // The bench quarantines many pods of one workload on purpose.
+        // The bench quarantines many pods of one workload on purpose; budgets far from full, as
+        // in normal operation (a nearly full budget makes each step search more slots).
         rateLimits: { perTarget: { count: 10, windowMs: hour }, perNamespace: { count: 10 * count, windowMs: hour }, global: { count: 10 * count, windowMs: hour } },
-        blastRadius: { maxQuarantinedPerWorkload: count + 1, maxQuarantinedPerNamespace: count + 1 },
-      });
+        blastRadius: { maxQuarantinedPerWorkload: 10 * count, maxQuarantinedPerNamespace: 10 * count },
+      };
+      const guard = new SafetyGuard(policy);
       const isolated = new Map<string, number>();
+      const claims = new KubeLeaseClaims(admin, namespace, systemClock);
       const executor = new RunExecutor({
         playbooks: new Map(playbooks.map((p) => [p.metadata.name, p])), guard, store: new FileRunStore(join(stateDir, 'runs')), ledger,
         actionDeps: { kube: admin, clock: systemClock, logger: silentLogger() },
-        // As in the cluster service: each run first claims its playbook and pod (a Lease).
-        claims: { store: new KubeLeaseClaims(admin, namespace, systemClock), holdAtLeastMs: hour },
+        // As in the cluster service: each run first claims its playbook and pod, and each step books
+        // its rate-limit and blast-radius slots (Leases).
+        claims: { store: claims, holdAtLeastMs: hour },
+        clusterRails: new ClusterRails(claims, policy, 24 * hour),
         onStep: (run, result) => {
           if (result.action === 'kubernetes.quarantine-pod') {
             isolated.set(run.anomaly.entity.key, performance.now());

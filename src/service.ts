@@ -22,6 +22,7 @@ import type { ActionTarget } from './actions/action-definition.js';
 import { expireQuarantines } from './actions/kubernetes/expire-quarantines.js';
 import { inspectKubeTarget } from './actions/kubernetes/inspect-target.js';
 import { currentSubjectsWith } from './approvals/current-subjects.js';
+import { ClusterRails } from './coordination/cluster-rails.js';
 import { KubeLeaseClaims } from './coordination/kube-lease-claims.js';
 import type { RunClaims } from './coordination/run-claims.js';
 import { Ledger } from './audit/ledger.js';
@@ -41,6 +42,12 @@ import { ConfigError, describeError } from './shared/errors.js';
 import type { Logger } from './shared/logger.js';
 import type { EngineMetrics } from './server/metrics.js';
 import { writeFileAtomic } from './shared/write-file-atomic.js';
+
+/**
+ * How long a quarantined pod holds its blast-radius slot across replicas when nothing releases it
+ * through the engine (a release frees it at once).
+ */
+const QUARANTINE_SLOT_HOLD_MS = 7 * 24 * 3_600_000;
 
 /** The state topic's message limit (compressed): room for the checkpoint of a busy partition. */
 const STATE_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -122,10 +129,8 @@ export class MeshwardenService {
     this.playbooks = loaded.playbooks.map((p) => p.value);
     this.autoencoders = await loadAutoencoders(this.detectors, config.stateDir, { clock, logger });
     this.ledger = await Ledger.open(join(config.stateDir, 'audit'), clock);
-    this.guard = new SafetyGuard(
-      { ...DEFAULT_SAFETY_POLICY, protectedNamespaces: [...config.protectedNamespaces, config.namespace] },
-      await this.readGuardState(),
-    );
+    const policy = { ...DEFAULT_SAFETY_POLICY, protectedNamespaces: [...config.protectedNamespaces, config.namespace] };
+    this.guard = new SafetyGuard(policy, await this.readGuardState());
     const ledger = this.teeLedger(this.ledger);
     const approvals = this.deps.approvals;
     // The gate hands verified decisions back to the executor that parked the run.
@@ -145,7 +150,10 @@ export class MeshwardenService {
       ...(gate ? { approvals: gate } : {}),
       onStep: (run, result) => this.reportStep(run, result),
       ...(inspectTarget ? { inspectTarget } : {}),
-      ...(this.claims ? { claims: { store: this.claims, holdAtLeastMs: config.coordination.holdAtLeast } } : {}),
+      ...(this.claims ? {
+        claims: { store: this.claims, holdAtLeastMs: config.coordination.holdAtLeast },
+        clusterRails: new ClusterRails(this.claims, policy, QUARANTINE_SLOT_HOLD_MS),
+      } : {}),
     });
     if (gate && approvals) {
       gate.resume();

@@ -84,6 +84,27 @@ export class KubeLeaseClaims implements RunClaims {
     throw new Error(`${where}: the claim changed under every one of ${ATTEMPTS} attempts; not acting without an answer`);
   }
 
+  async release(key: string, holder: string): Promise<void> {
+    const name = leaseName(key);
+    const where = `Lease ${this.namespace}/${name}`;
+    let lease: V1Lease;
+    try {
+      lease = await this.api.readNamespacedLease({ name, namespace: this.namespace });
+    } catch (error) {
+      if (kubeStatusOf(error) === 404) return;
+      throw claimError(where, 'read', error);
+    }
+    const resourceVersion = lease.metadata?.resourceVersion;
+    if (lease.spec?.holderIdentity !== holder || resourceVersion === undefined) return;
+    try {
+      // Preconditioned: if someone else took it over in between, theirs stays.
+      await this.api.deleteNamespacedLease({ name, namespace: this.namespace, body: kubeObject<V1DeleteOptions>({ preconditions: { resourceVersion } }) });
+    } catch (error) {
+      const status = kubeStatusOf(error);
+      if (status !== 404 && status !== 409) throw claimError(where, 'release', error);
+    }
+  }
+
   async sweep(): Promise<number> {
     const selector = Object.entries(CLAIM_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
     const list = await this.api.listNamespacedLease({ namespace: this.namespace, labelSelector: selector });

@@ -34,6 +34,8 @@ export interface RunClaims {
    * store cannot be reached: the caller must not act without an answer.
    */
   claim(key: string, holder: string, holdMs: number): Promise<ClaimResult>;
+  /** Gives up `key` if `holder` holds it (a released quarantine frees its budget slot). */
+  release(key: string, holder: string): Promise<void>;
   /** Deletes claims that lapsed; returns how many. */
   sweep(): Promise<number>;
 }
@@ -58,6 +60,11 @@ export class MemoryRunClaims implements RunClaims {
     const until = now + holdMs;
     this.claims.set(key, { holder, until });
     return Promise.resolve({ won: true, holder, until, where: 'memory' });
+  }
+
+  release(key: string, holder: string): Promise<void> {
+    if (this.claims.get(key)?.holder === holder) this.claims.delete(key);
+    return Promise.resolve();
   }
 
   sweep(): Promise<number> {

@@ -1,6 +1,7 @@
 import type { ActionContext, ActionDeps } from '../actions/action-context.js';
 import type { ActionDefinition, ActionTarget } from '../actions/action-definition.js';
 import { findAction as registryLookup } from '../actions/action-registry.js';
+import type { ClusterRails } from '../coordination/cluster-rails.js';
 import { claimKey, type ClaimResult, type RunClaims } from '../coordination/run-claims.js';
 import { parseDuration } from '../shared/duration.js';
 import { ActionError, describeError } from '../shared/errors.js';
@@ -44,6 +45,8 @@ export interface RunExecutorDeps {
    * Without them the executor assumes it is the only one (the embedded mode, one replica).
    */
   readonly claims?: { readonly store: RunClaims; readonly holdAtLeastMs: number };
+  /** The rate limits and blast-radius budgets counted across replicas (after the local guard). */
+  readonly clusterRails?: ClusterRails;
 }
 
 const APPROVAL = 'slack.approval';
@@ -237,6 +240,22 @@ export class RunExecutor {
         if (await this.stopOrContinue(run, step, index, `step "${name}" was refused`)) return;
         continue;
       }
+      const rails = this.deps.clusterRails;
+      if (rails && !run.dryRun) {
+        let booked: Awaited<ReturnType<ClusterRails['book']>>;
+        try {
+          booked = await rails.book(request, `${run.id}/${index}`);
+        } catch (error) {
+          this.record(run, { index, step: name, action: step.action, target, outcome: 'failed', description: `could not count this step against the limits across replicas, so it does not run: ${describeError(error)}`, reason: 'server', at: now() });
+          if (await this.stopOrContinue(run, step, index, `step "${name}" failed`)) return;
+          continue;
+        }
+        if (!booked.allowed) {
+          this.record(run, { index, step: name, action: step.action, target, outcome: 'refused', description: booked.reason, reason: 'refused', at: now() });
+          if (await this.stopOrContinue(run, step, index, `step "${name}" was refused`)) return;
+          continue;
+        }
+      }
       const execute = prepared.action.execute?.bind(prepared.action);
       if (execute === undefined) {
         this.record(run, { index, step: name, action: step.action, target, outcome: 'refused', description: `${step.action} has no live implementation; it can only run in dry-run`, reason: 'refused', at: now() });
@@ -254,6 +273,11 @@ export class RunExecutor {
       try {
         const result = await withTimeout(execute(prepared.params, ctx), this.deps.stepTimeoutMs ?? 60_000, controller);
         this.deps.guard.record(request, now());
+        if (rails) {
+          await rails.released(request).catch((error: unknown) => {
+            this.deps.actionDeps.logger.warn({ runId: run.id, step: name, err: describeError(error) }, 'could not free the released pod\'s budget slots; they lapse on their own');
+          });
+        }
         this.record(run, {
           index, step: name, action: step.action, target, outcome: result.outcome, description: result.summary,
           at: now(), durationMs: now() - started, details: result.details,

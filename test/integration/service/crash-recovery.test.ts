@@ -20,6 +20,7 @@ import { CoordinationV1Api, CoreV1Api, NetworkingV1Api, type V1Namespace, type V
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { QUARANTINE_ANNOTATIONS, QUARANTINE_ID_LABEL } from '../../../src/actions/kubernetes/quarantine-plan.js';
+import { CLAIM_KEY_ANNOTATION } from '../../../src/coordination/kube-lease-claims.js';
 import type { Anomaly } from '../../../src/detect/anomaly.js';
 import type { PlaybookRun, StepResult } from '../../../src/playbook/run-store.js';
 import { kafkaBrokers, randomName, testEnv } from '../../env/backends.js';
@@ -318,8 +319,14 @@ describe('the engine killed with SIGKILL mid-stream and restarted twenty times',
       expect(run.state).toMatch(/^(done|aborted)$/);
       expect(run.results.filter((r) => r.action === QUARANTINE).map((r) => r.outcome)).toEqual([expect.stringMatching(/^(succeeded|already-done|refused)$/)]);
     }
-    // Each run claimed its playbook and pod once, and every restart found its own claim.
+    // Each run claimed its playbook and pod once, and every restart found its own claim; its step
+    // booked one slot per rate limit (target, namespace, global) and its pod one blast-radius slot
+    // per group (workload, namespace), however often it was replayed.
     const leases = await admin.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: engineNamespace });
-    expect(leases.items.map((l) => l.spec?.holderIdentity).sort()).toEqual(runs.map((r) => r.id).sort());
+    const held = leases.items.map((l) => [l.metadata?.annotations?.[CLAIM_KEY_ANNOTATION] ?? '', l.spec?.holderIdentity ?? ''] as const);
+    expect(held.filter(([key]) => key.startsWith(`${PLAYBOOK}|`)).map(([, holder]) => holder).sort()).toEqual(runs.map((r) => r.id).sort());
+    for (const run of runs) expect(held.filter(([key, holder]) => key.startsWith('rate|') && holder === `${run.id}/0`)).toHaveLength(3);
+    for (const t of targets) expect(held.filter(([key, holder]) => key.startsWith('blast|') && holder === `pod|${t.namespace}/${t.pod}`)).toHaveLength(2);
+    expect(held).toHaveLength(runs.length * 4 + targets.length * 2);
   }, 420_000);
 });

@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import { formatDuration } from '../shared/duration.js';
+import type { GuardRequest, GuardVerdict, SafetyPolicy } from '../playbook/safety-guard.js';
+import type { RunClaims } from './run-claims.js';
+
+const QUARANTINE = 'kubernetes.quarantine-pod';
+const RELEASE = 'kubernetes.release-pod';
+
+/**
+ * The safety rails' counters across replicas. Each replica's SafetyGuard counts only what that
+ * replica did, so with N replicas a limit of 10 per namespace would let up to 10 x N through, and
+ * two pods of one workload on two replicas' partitions could both be quarantined under a budget of
+ * one. These rails count on the API server instead, with the same claims as runs: a limit of
+ * `count` is `count` slots, and a step books one free slot per limit before it acts.
+ *
+ * - Rate limits: slot `rate|<key>#<i>`, held by the step for the limit's window.
+ * - Blast radius: slot `blast|<group>#<i>`, held by the quarantined pod for `quarantineHoldMs`
+ *   (or until its release frees it), so re-quarantining the same pod takes no second slot.
+ *
+ * A step books its slots one limit after the other; when a later limit is full, the slots already
+ * booked stay taken until they lapse: the rails err towards acting less, never more.
+ */
+export class ClusterRails {
+  constructor(
+    private readonly claims: RunClaims,
+    private readonly policy: SafetyPolicy,
+    private readonly quarantineHoldMs: number,
+  ) {}
+
+  /** Books the step's slots; refused when a limit is full across the replicas. Throws when the store cannot answer. */
+  async book(request: GuardRequest, step: string): Promise<GuardVerdict> {
+    const { action, target } = request;
+    if (!action.destructive) return { allowed: true };
+    const limits = this.policy.rateLimits;
+    const rates: [string, number, number, string][] = [
+      [`target|${target.kind}/${target.namespace ?? ''}/${target.name}`, limits.perTarget.count, limits.perTarget.windowMs, `${target.kind} ${target.name}`],
+      ...(target.namespace !== undefined ? [[`namespace|${target.namespace}`, limits.perNamespace.count, limits.perNamespace.windowMs, `namespace ${target.namespace}`] as [string, number, number, string]] : []),
+      ['global', limits.global.count, limits.global.windowMs, 'the whole engine'],
+    ];
+    for (const [key, count, windowMs, what] of rates) {
+      if (!(await this.slot(`rate|${key}`, count, step, windowMs))) {
+        return { allowed: false, reason: `rate limit across replicas: ${count} destructive action(s) on ${what} in the last ${formatDuration(windowMs)} (limit ${count})` };
+      }
+    }
+    if (action.id === QUARANTINE && target.namespace !== undefined) {
+      const pod = `pod|${target.namespace}/${target.name}`;
+      for (const [group, count, what] of this.blastGroups(request)) {
+        if (!(await this.slot(`blast|${group}`, count, pod, this.quarantineHoldMs))) {
+          return { allowed: false, reason: `blast radius across replicas: ${count} pod(s) of ${what} already quarantined (budget ${count})` };
+        }
+      }
+    }
+    return { allowed: true };
+  }
+
+  /** After a release took effect: the pod's blast-radius slots are free again. */
+  async released(request: GuardRequest): Promise<void> {
+    const { action, target } = request;
+    if (action.id !== RELEASE || target.namespace === undefined) return;
+    const pod = `pod|${target.namespace}/${target.name}`;
+    for (const [group, count] of this.blastGroups(request)) {
+      for (let i = 0; i < count; i++) await this.claims.release(`blast|${group}#${i}`, pod);
+    }
+  }
+
+  private blastGroups(request: GuardRequest): [string, number, string][] {
+    const { target, workload } = request;
+    const budget = this.policy.blastRadius;
+    const namespace = target.namespace ?? '';
+    return [
+      ...(workload !== undefined ? [[`workload|${namespace}/${workload}`, budget.maxQuarantinedPerWorkload, `${namespace}/${workload}`] as [string, number, string]] : []),
+      [`namespace|${namespace}`, budget.maxQuarantinedPerNamespace, `namespace ${namespace}`],
+    ];
+  }
+
+  /**
+   * Takes a free slot of `key` (or the one `holder` already has); false when all are held. The
+   * search starts at a slot chosen by the holder, so concurrent steps rarely try the same slots.
+   */
+  private async slot(key: string, count: number, holder: string, holdMs: number): Promise<boolean> {
+    const start = createHash('sha256').update(holder).digest().readUInt32BE(0) % Math.max(count, 1);
+    for (let n = 0; n < count; n++) {
+      if ((await this.claims.claim(`${key}#${(start + n) % count}`, holder, holdMs)).won) return true;
+    }
+    return false;
+  }
+}
