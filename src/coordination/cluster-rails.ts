@@ -17,8 +17,8 @@ const RELEASE = 'kubernetes.release-pod';
  * - Blast radius: slot `blast|<group>#<i>`, held by the quarantined pod for `quarantineHoldMs`
  *   (or until its release frees it), so re-quarantining the same pod takes no second slot.
  *
- * A step books its slots one limit after the other; when a later limit is full, the slots already
- * booked stay taken until they lapse: the rails err towards acting less, never more.
+ * A step books its slots for every limit at once; when one limit is full, the slots booked for
+ * the others stay taken until they lapse: the rails err towards acting less, never more.
  */
 export class ClusterRails {
   constructor(
@@ -37,20 +37,18 @@ export class ClusterRails {
       ...(target.namespace !== undefined ? [[`namespace|${target.namespace}`, limits.perNamespace.count, limits.perNamespace.windowMs, `namespace ${target.namespace}`] as [string, number, number, string]] : []),
       ['global', limits.global.count, limits.global.windowMs, 'the whole engine'],
     ];
-    for (const [key, count, windowMs, what] of rates) {
-      if (!(await this.slot(`rate|${key}`, count, step, windowMs))) {
-        return { allowed: false, reason: `rate limit across replicas: ${count} destructive action(s) on ${what} in the last ${formatDuration(windowMs)} (limit ${count})` };
-      }
-    }
+    // Every limit is searched at once (a step waits for the slowest, not the sum).
+    const bookings: Promise<string | undefined>[] = rates.map(async ([key, count, windowMs, what]) =>
+      (await this.slot(`rate|${key}`, count, step, windowMs)) ? undefined : `rate limit across replicas: ${count} destructive action(s) on ${what} in the last ${formatDuration(windowMs)} (limit ${count})`);
     if (action.id === QUARANTINE && target.namespace !== undefined) {
       const pod = `pod|${target.namespace}/${target.name}`;
       for (const [group, count, what] of this.blastGroups(request)) {
-        if (!(await this.slot(`blast|${group}`, count, pod, this.quarantineHoldMs))) {
-          return { allowed: false, reason: `blast radius across replicas: ${count} pod(s) of ${what} already quarantined (budget ${count})` };
-        }
+        bookings.push((async () => ((await this.slot(`blast|${group}`, count, pod, this.quarantineHoldMs)) ? undefined : `blast radius across replicas: ${count} pod(s) of ${what} already quarantined (budget ${count})`))());
       }
     }
-    return { allowed: true };
+    const refusals = (await Promise.all(bookings)).filter((r): r is string => r !== undefined);
+    const [first] = refusals;
+    return first === undefined ? { allowed: true } : { allowed: false, reason: first };
   }
 
   /** After a release took effect: the pod's blast-radius slots are free again. */
