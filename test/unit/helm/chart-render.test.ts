@@ -50,8 +50,11 @@ const deploymentSchema = z
 type Deployment = z.infer<typeof deploymentSchema>;
 type Container = z.infer<typeof containerSchema>;
 
+/** The engine's workload: a Deployment, or a StatefulSet with per-replica persistence. */
 function deploymentOf(manifests: readonly Manifest[]): Deployment {
-  return deploymentSchema.parse(only(manifests, 'Deployment'));
+  const workloads = manifests.filter((m) => m.kind === 'Deployment' || m.kind === 'StatefulSet');
+  if (workloads.length !== 1) throw new Error(`expected one Deployment or StatefulSet, got ${workloads.length}`);
+  return deploymentSchema.parse(workloads[0]);
 }
 
 function containerOf(deployment: Deployment): Container {
@@ -90,10 +93,9 @@ describe('helm chart rendering', () => {
     const kinds = (await renderChart(EVERYTHING_ON)).map((m) => `${m.kind}/${m.metadata.namespace ?? ''}`).sort();
     expect(kinds).toEqual([
       'ConfigMap/meshwarden', 'ConfigMap/meshwarden', 'ConfigMap/meshwarden',
-      'Deployment/meshwarden', 'NetworkPolicy/meshwarden', 'PersistentVolumeClaim/meshwarden',
-      'PodDisruptionBudget/meshwarden',
+      'NetworkPolicy/meshwarden', 'PodDisruptionBudget/meshwarden',
       'Role/ml-prod', 'Role/ml-staging', 'RoleBinding/ml-prod', 'RoleBinding/ml-staging',
-      'Service/meshwarden', 'ServiceAccount/meshwarden', 'ServiceMonitor/meshwarden',
+      'Service/meshwarden', 'ServiceAccount/meshwarden', 'ServiceMonitor/meshwarden', 'StatefulSet/meshwarden',
     ]);
   });
 
@@ -150,14 +152,27 @@ describe('helm chart rendering', () => {
     expect(container.image).toBe(`ghcr.io/meshwarden/meshwarden@sha256:${'0'.repeat(64)}`);
   });
 
-  it('mounts a PersistentVolumeClaim at the state dir when persistence is on, and refuses one RWO claim for several replicas', async () => {
-    const manifests = await renderChart({ state: { persistence: { enabled: true } } });
-    expect(volume(deploymentOf(manifests), 'state')).toEqual({ name: 'state', persistentVolumeClaim: { claimName: 'mw-meshwarden-state' } });
-    expect(only(manifests, 'PersistentVolumeClaim').metadata.name).toBe('mw-meshwarden-state');
+  it('runs as a StatefulSet with a claim per replica when persistence is on, or mounts one existing claim, refusing to share a RWO one', async () => {
+    const manifests = await renderChart({ replicaCount: 3, state: { persistence: { enabled: true, size: '20Gi', storageClassName: 'fast' } } });
+    const set = only(manifests, 'StatefulSet') as Manifest & { spec: { serviceName: string; podManagementPolicy: string; volumeClaimTemplates: { metadata: { name: string }; spec: unknown }[] } };
+    expect(manifests.map((m) => m.kind)).not.toContain('Deployment');
+    expect(manifests.map((m) => m.kind)).not.toContain('PersistentVolumeClaim');
+    expect(set.spec.serviceName).toBe('mw-meshwarden');
+    expect(set.spec.podManagementPolicy).toBe('Parallel');
+    expect(set.spec.volumeClaimTemplates).toEqual([{
+      metadata: { name: 'state', labels: { 'app.kubernetes.io/name': 'meshwarden', 'app.kubernetes.io/instance': 'mw' } },
+      spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: '20Gi' } } },
+    }]);
+    const engine = deploymentOf(manifests);
+    expect(engine.spec.template.spec.volumes.map((v) => v.name)).not.toContain('state');
+    expect(containerOf(engine).volumeMounts).toContainEqual({ name: 'state', mountPath: '/var/lib/meshwarden' });
+
     const existing = await renderChart({ state: { persistence: { enabled: true, existingClaim: 'ledger' } } });
+    const deployment = only(existing, 'Deployment') as Manifest & { spec: { strategy: unknown } };
     expect(volume(deploymentOf(existing), 'state')).toEqual({ name: 'state', persistentVolumeClaim: { claimName: 'ledger' } });
+    expect(deployment.spec.strategy).toEqual({ type: 'Recreate' });
     expect(existing.map((m) => m.kind)).not.toContain('PersistentVolumeClaim');
-    const shared = await templateChart({ replicaCount: 2, state: { persistence: { enabled: true } } });
+    const shared = await templateChart({ replicaCount: 2, state: { persistence: { enabled: true, existingClaim: 'ledger' } } });
     expect(shared.ok).toBe(false);
     expect(shared.stderr).toContain('one ReadWriteOnce claim cannot be shared by several replicas');
   });
