@@ -6,6 +6,7 @@ import { checkCommand } from './check-command.js';
 import { runCommand } from './run-command.js';
 import { schemaCommand } from './schema-command.js';
 import { serveCommand } from './serve-command.js';
+import { ConfigError, MeshwardenError } from '../shared/errors.js';
 
 const program = new Command('meshwarden')
   .description('runtime anomaly detection and response for AI workloads on Kubernetes')
@@ -19,4 +20,11 @@ const program = new Command('meshwarden')
   .addCommand(actionsCommand())
   .addCommand(new Command('bench').description('detection benchmarks').addCommand(benchNabCommand()));
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // A problem with what the user gave us: say what it is, without a stack trace.
+  if (!(error instanceof MeshwardenError)) throw error;
+  process.stderr.write(`${error instanceof ConfigError ? '' : 'error: '}${error.message}\n`);
+  process.exitCode = 2;
+}
