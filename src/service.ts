@@ -236,6 +236,10 @@ export class MeshwardenService {
    * the thread in the refusals channel when the incident has none yet, so no refusal goes unseen.
    */
   private async reportStep(run: PlaybookRun, result: StepResult): Promise<void> {
+    if (result.outcome === 'succeeded') {
+      // From the end of the anomalous window (event time) to the effect: detection and response delay.
+      this.deps.metrics.anomalyToActionSeconds.observe({ action: result.action }, Math.max(0, result.at - run.anomaly.windowEnd) / 1000);
+    }
     const threads = this.deps.actionDeps.slackThreads;
     if (!threads || result.action === 'slack.notify' || result.action === 'slack.approval') return;
     const line = `${result.step} (${result.action}) on ${result.target}: ${result.outcome}: ${result.description}`;
@@ -359,6 +363,8 @@ export class MeshwardenService {
   /** A breaker stops automatic action: a human must hear of it at once. */
   private announceBreaker(event: BreakerEvent): void {
     this.deps.metrics.breakerOpen.set({ detector: event.detector }, 1);
+    const closes = setTimeout(() => { this.deps.metrics.breakerOpen.set({ detector: event.detector }, 0); }, Math.max(0, Date.parse(event.until) - this.deps.clock.now()));
+    closes.unref();
     const slack = this.deps.actionDeps.slack;
     if (!slack) return;
     const text = `:rotating_light: Automatic action suspended: detector *${event.detector}* flagged ${(event.share * 100).toFixed(0)}% of ${event.scored} entities in the window ending ${event.windowEnd}. ` +

@@ -23,7 +23,7 @@ import { APPROVE_ACTION_ID } from '../../../src/approvals/interaction-payload.js
 import { serviceConfigSchema } from '../../../src/config/service-config.js';
 import type { Anomaly } from '../../../src/detect/anomaly.js';
 import type { PlaybookRun } from '../../../src/playbook/run-store.js';
-import { createMetrics } from '../../../src/server/metrics.js';
+import { createMetrics, type EngineMetrics } from '../../../src/server/metrics.js';
 import { MeshwardenService } from '../../../src/service.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
@@ -55,6 +55,8 @@ interface Outcome {
   readonly standDowns: number;
   readonly image: string | undefined;
   readonly anomalies: Anomaly[];
+  /** Rollbacks timed by `meshwarden_anomaly_to_action_seconds`, over both replicas. */
+  readonly timedRollbacks: number;
 }
 
 /**
@@ -83,6 +85,7 @@ async function replicas(options: { claims: 'auto' | 'none'; playbooks: string; s
   const stateDirs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'meshwarden-replica-')));
   const bindingSecret = new Secret(`binding-${prefix}`);
   const approvals: ApprovalService[] = [];
+  const metrics: EngineMetrics[] = [];
   const replicas = await Promise.all(stateDirs.map(async (stateDir) => {
     const config = serviceConfigSchema.parse({
       apiVersion: 'meshwarden.io/v1', kind: 'ServiceConfig', detectors: join(FIXTURES, 'detectors'), playbooks: join(FIXTURES, options.playbooks),
@@ -90,6 +93,8 @@ async function replicas(options: { claims: 'auto' | 'none'; playbooks: string; s
       kafka: { brokers: kafkaBrokers(), groupId, checkpointEvery: '0s', sessionTimeout: '6s', heartbeatInterval: '1s', topics },
     });
     const logger = silentLogger();
+    const replicaMetrics = createMetrics();
+    metrics.push(replicaMetrics);
     let slackDeps = {};
     if (options.slack) {
       // As `serve` wires Slack: the Web API client, threads and approvals in the replica's state dir.
@@ -106,7 +111,7 @@ async function replicas(options: { claims: 'auto' | 'none'; playbooks: string; s
       config, kafka: { clientId: 'meshwarden-replica', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING },
       kube: admin, actionDeps: { kube: admin, ...(slack && threads ? { slack, slackThreads: threads } : {}) },
       ...(approvalService ? { approvals: approvalService } : {}),
-      clock: systemClock, logger, metrics: createMetrics(),
+      clock: systemClock, logger, metrics: replicaMetrics,
     });
     services.push(service);
     return service;
@@ -127,7 +132,7 @@ async function replicas(options: { claims: 'auto' | 'none'; playbooks: string; s
   expect(owner(topics.modelTelemetry)).toBeGreaterThanOrEqual(0);
   expect(owner(topics.driftMetrics)).toBeGreaterThanOrEqual(0);
 
-  return { replicas, approvals, stateDirs, topics, kafka, kafkaAdmin, modelNamespace, apps };
+  return { replicas, approvals, metrics, stateDirs, topics, kafka, kafkaAdmin, modelNamespace, apps };
 }
 
 const model = (namespace: string) => ({ name: 'fraud', version: 'v7', namespace });
@@ -156,7 +161,7 @@ async function stopAll(): Promise<void> {
 
 /** Two replicas, a model in trouble on both topics; returns what they did. */
 async function scenario(claims: 'auto' | 'none'): Promise<Outcome> {
-  const { stateDirs, topics, kafka, kafkaAdmin, modelNamespace, apps } = await replicas({ claims, playbooks: 'playbooks' });
+  const { metrics, stateDirs, topics, kafka, kafkaAdmin, modelNamespace, apps } = await replicas({ claims, playbooks: 'playbooks' });
   // Latency trouble in minute 0, drift reported in minute 3 (drift monitors report less often):
   // two windows, so two incidents with their own ids. (Anomalies of one window on one entity share
   // an incident id, and with it the run's idempotency keys, whichever replica sees them.) A record
@@ -188,6 +193,8 @@ async function scenario(claims: 'auto' | 'none'): Promise<Outcome> {
     standDowns: audit.filter((r) => r.type === 'decision' && r.data.event === 'claimed-elsewhere').length,
     image: deployment.spec?.template.spec?.containers[0]?.image,
     anomalies,
+    timedRollbacks: (await Promise.all(metrics.map((m) => m.anomalyToActionSeconds.get()))).flatMap((h) => h.values)
+      .filter((v) => v.metricName === 'meshwarden_anomaly_to_action_seconds_count' && v.labels.action === 'kubernetes.rollback-deployment').reduce((n, v) => n + v.value, 0),
   };
 }
 
@@ -211,6 +218,7 @@ describe('two replicas in one consumer group', () => {
     expect(stoodDown).toHaveLength(1);
     expect(stoodDown[0]?.results[0]?.description).toContain(`not run: run ${acted[0]?.id} acts on `);
     expect(outcome.rollbacks).toBe(1);
+    expect(outcome.timedRollbacks).toBe(1);
     expect(outcome.standDowns).toBe(1);
     expect(outcome.image).toBe(GOOD);
   }, 180_000);
