@@ -15,6 +15,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { CompressionTypes, Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaConfig, type Message, type Producer } from 'kafkajs';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { z } from 'zod';
 import { DEFAULT_PIPELINE_OPTIONS, Pipeline, loadAutoencoders, type BreakerEvent, type PipelineOptions, type PipelineState } from './app.js';
 import type { AutoencoderDetector } from './detect/autoencoder/autoencoder-detector.js';
 import type { ActionDeps } from './actions/action-context.js';
@@ -76,6 +77,14 @@ interface Checkpoint {
   readonly processedUpTo?: string;
   readonly state: PipelineState;
 }
+
+/** What a checkpoint must look like to be used; its `state` is checked as the pipeline loads it. */
+const checkpointSchema = z.object({
+  version: z.literal(1),
+  nextOffset: z.string().regex(/^\d+$/),
+  processedUpTo: z.string().regex(/^\d+$/).exactOptional(),
+  state: z.record(z.string(), z.unknown()),
+});
 
 interface PartitionState {
   readonly pipeline: Pipeline;
@@ -336,7 +345,7 @@ export class MeshwardenService {
   private readonly lastParsed = new Map<string, number>();
 
   private async loadPartition(key: string): Promise<PartitionState> {
-    const saved = await this.readCheckpoint(key);
+    let saved = await this.readCheckpoint(key);
     const options: PipelineOptions = {
       ...DEFAULT_PIPELINE_OPTIONS, dryRun: this.deps.config.dryRun, collect: false,
       safety: { ...DEFAULT_SAFETY_POLICY, protectedNamespaces: [...this.deps.config.protectedNamespaces, this.deps.config.namespace] },
@@ -345,14 +354,23 @@ export class MeshwardenService {
     const executor = this.executor;
     const ledger = this.ledger;
     if (!guard || !executor || !ledger) throw new Error('service not started');
-    const pipeline = new Pipeline(this.detectors, this.playbooks, options, {
+    const build = (checkpoint: Checkpoint | undefined): Pipeline => new Pipeline(this.detectors, this.playbooks, options, {
       deadLetters: { add: (letter) => { this.deadLetter(letter); } },
       ledger: this.teeLedger(ledger),
       anomalies: { add: (anomaly) => { this.anomaly(anomaly); } },
-    }, saved?.state ?? {}, {
+    }, checkpoint?.state ?? {}, {
       guard, executor, autoencoders: this.autoencoders,
-      ...(saved?.processedUpTo !== undefined ? { replayBelow: Number(saved.processedUpTo) } : {}),
+      ...(checkpoint?.processedUpTo !== undefined ? { replayBelow: Number(checkpoint.processedUpTo) } : {}),
     });
+    let pipeline: Pipeline;
+    try {
+      pipeline = build(saved);
+    } catch (error) {
+      // A checkpoint this version cannot apply must not stop the partition for good.
+      this.checkpointUnusable(key, `its state does not load: ${describeError(error)}`);
+      saved = undefined;
+      pipeline = build(undefined);
+    }
     const skipBelow = saved ? BigInt(saved.nextOffset) : 0n;
     const state: PartitionState = { pipeline, skipBelow, nextOffset: skipBelow, lastCheckpoint: this.deps.clock.now(), dirty: false };
     this.partitions.set(key, state);
@@ -509,7 +527,7 @@ export class MeshwardenService {
     const ends = await this.admin.fetchTopicOffsets(this.topics.state);
     const pending = new Map(ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => [e.partition, BigInt(e.high)]));
     if (pending.size === 0) return undefined;
-    let latest: Checkpoint | undefined;
+    let latest: string | undefined;
     const reader = this.kafka.consumer({ groupId: `${this.deps.config.kafka.groupId}-state-${process.pid}-${Date.now()}` });
     await reader.connect();
     try {
@@ -518,7 +536,7 @@ export class MeshwardenService {
         const timer = setTimeout(() => { reject(new Error(`timed out reading checkpoints from ${this.topics.state}`)); }, 30_000);
         reader.run({
           eachMessage: ({ partition, message }) => {
-            if (message.key?.toString() === key) latest = message.value === null ? undefined : (JSON.parse(message.value.toString('utf8')) as Checkpoint);
+            if (message.key?.toString() === key) latest = message.value === null ? undefined : message.value.toString('utf8');
             const end = pending.get(partition);
             if (end !== undefined && BigInt(message.offset) + 1n >= end) pending.delete(partition);
             if (pending.size === 0) {
@@ -532,7 +550,29 @@ export class MeshwardenService {
     } finally {
       await reader.disconnect();
     }
-    return latest;
+    if (latest === undefined) return undefined;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(latest);
+    } catch {
+      this.checkpointUnusable(key, 'it is not JSON');
+      return undefined;
+    }
+    const parsed = checkpointSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.checkpointUnusable(key, `it is not a version 1 checkpoint (${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')})`);
+      return undefined;
+    }
+    return parsed.data;
+  }
+
+  /**
+   * A checkpoint that cannot be used: said in the log and the ledger, and the partition starts
+   * with fresh baselines from its committed offset (no input is skipped; baselines are relearned).
+   */
+  private checkpointUnusable(partition: string, why: string): void {
+    this.deps.logger.error({ partition, topic: this.topics.state }, `the checkpoint of ${partition} cannot be used (${why}); its baselines start over`);
+    if (this.ledger) this.teeLedger(this.ledger).append('decision', { event: 'checkpoint-unusable', partition, reason: why });
   }
 
   private deadLetter(letter: DeadLetter): void {

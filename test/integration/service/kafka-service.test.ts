@@ -99,11 +99,19 @@ describe('the cluster service on a real Kafka broker', () => {
     const kafka = new Kafka({ clientId: 'test', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [cfg.kafka.topics.accessLogs, cfg.kafka.topics.modelTelemetry, cfg.kafka.topics.driftMetrics].map((topic) => ({ topic })) });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        ...[cfg.kafka.topics.accessLogs, cfg.kafka.topics.modelTelemetry, cfg.kafka.topics.driftMetrics].map((topic) => ({ topic })),
+        { topic: cfg.kafka.topics.state, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      ],
+    });
     await admin.disconnect();
     const producer = kafka.producer();
     await producer.connect();
     const send = (values: string[]) => producer.send({ topic: cfg.kafka.topics.accessLogs, messages: values.map((value) => ({ value })) });
+    // A checkpoint the engine cannot use (cut short): the partition must start afresh and say so.
+    await producer.send({ topic: cfg.kafka.topics.state, messages: [{ key: `${cfg.kafka.topics.accessLogs}:0`, value: '{"version":1,"nextOffset":"4' }] });
 
     // 90 minutes of baseline, a 5-minute error storm, then normal traffic to move the watermark on.
     await send([...traffic(T0, 90, 0.01, 0), 'not an access log', ...traffic(T0 + 90 * MIN, 5, 0.9, 10_000), ...traffic(T0 + 95 * MIN, 3, 0.01, 20_000)]);
@@ -122,6 +130,8 @@ describe('the cluster service on a real Kafka broker', () => {
 
     const audit = await readUntil(kafka, cfg.kafka.topics.audit, (m) => m.some((x) => x.value?.toString().includes('"type":"anomaly"') === true));
     expect(audit.length).toBeGreaterThan(0);
+    const unusable = audit.map((m) => JSON.parse(m.value?.toString() ?? '{}') as { type: string; data: { event?: string; partition?: string; reason?: string } }).find((r) => r.data.event === 'checkpoint-unusable');
+    expect(unusable).toMatchObject({ type: 'decision', data: { partition: `${cfg.kafka.topics.accessLogs}:0`, reason: 'it is not JSON' } });
 
     // Graceful stop checkpoints; a new instance resumes with its baselines: a second storm right
     // after the restart is caught at once, which a fresh baseline (60 windows of warm-up) could not.
