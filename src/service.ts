@@ -111,6 +111,7 @@ export class MeshwardenService {
   private executor: RunExecutor | undefined;
   private autoencoders: ReadonlyMap<string, AutoencoderDetector> = new Map();
   private claims: RunClaims | undefined;
+  private rails: ClusterRails | undefined;
   private forwarded: Consumer | undefined;
   private stopExpiry: (() => void) | undefined;
   private sweeper: NodeJS.Timeout | undefined;
@@ -152,6 +153,7 @@ export class MeshwardenService {
         })
       : undefined;
     this.claims = this.claimStore();
+    this.rails = this.claims ? new ClusterRails(this.claims, policy, QUARANTINE_SLOT_HOLD_MS) : undefined;
     this.executor = new RunExecutor({
       playbooks: new Map(this.playbooks.map((p) => [p.metadata.name, p])), guard: this.guard,
       store: (this.runStore = new FileRunStore(join(config.stateDir, 'runs'))), ledger,
@@ -159,10 +161,8 @@ export class MeshwardenService {
       ...(gate ? { approvals: gate } : {}),
       onStep: (run, result) => this.reportStep(run, result),
       ...(inspectTarget ? { inspectTarget } : {}),
-      ...(this.claims ? {
-        claims: { store: this.claims, holdAtLeastMs: config.coordination.holdAtLeast },
-        clusterRails: new ClusterRails(this.claims, policy, QUARANTINE_SLOT_HOLD_MS),
-      } : {}),
+      ...(this.claims ? { claims: { store: this.claims, holdAtLeastMs: config.coordination.holdAtLeast } } : {}),
+      ...(this.rails ? { clusterRails: this.rails } : {}),
     });
     if (gate && approvals) {
       gate.resume();
@@ -399,6 +399,11 @@ export class MeshwardenService {
       if (released.length === 0 || !this.ledger) return;
       const ledger = this.teeLedger(this.ledger);
       for (const r of released) {
+        if (r.result !== undefined) {
+          // Released outside a step: the pod no longer counts against the blast-radius budgets.
+          this.guard?.forgetQuarantine(r.namespace, r.pod);
+          await this.rails?.podReleased(r.namespace, r.pod);
+        }
         ledger.append('action', {
           playbook: 'quarantine-expiry', step: 'release', action: 'kubernetes.release-pod', target: `Pod ${r.namespace}/${r.pod}`,
           outcome: r.result?.outcome ?? 'failed', description: r.result?.summary ?? r.error ?? '', expiredAt: r.expiredAt,

@@ -51,14 +51,16 @@ export class ClusterRails {
     return first === undefined ? { allowed: true } : { allowed: false, reason: first };
   }
 
-  /** After a release took effect: the pod's blast-radius slots are free again. */
+  /** After a release step took effect: the pod's blast-radius slots are free again. */
   async released(request: GuardRequest): Promise<void> {
     const { action, target } = request;
     if (action.id !== RELEASE || target.namespace === undefined) return;
-    const pod = `pod|${target.namespace}/${target.name}`;
-    for (const [group, count] of this.blastGroups(request)) {
-      for (let i = 0; i < count; i++) await this.claims.release(`blast|${group}#${i}`, pod);
-    }
+    await this.podReleased(target.namespace, target.name);
+  }
+
+  /** A pod released by any path (a step, the expiry sweeper): its blast-radius slots go. */
+  async podReleased(namespace: string, pod: string): Promise<void> {
+    await this.claims.releaseHeldBy(`pod|${namespace}/${pod}`);
   }
 
   private blastGroups(request: GuardRequest): [string, number, string][] {

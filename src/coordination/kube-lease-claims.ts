@@ -84,38 +84,25 @@ export class KubeLeaseClaims implements RunClaims {
     throw new Error(`${where}: the claim changed under every one of ${ATTEMPTS} attempts; not acting without an answer`);
   }
 
-  async release(key: string, holder: string): Promise<void> {
-    const name = leaseName(key);
-    const where = `Lease ${this.namespace}/${name}`;
-    let lease: V1Lease;
-    try {
-      lease = await this.api.readNamespacedLease({ name, namespace: this.namespace });
-    } catch (error) {
-      if (kubeStatusOf(error) === 404) return;
-      throw claimError(where, 'read', error);
-    }
-    const resourceVersion = lease.metadata?.resourceVersion;
-    if (lease.spec?.holderIdentity !== holder || resourceVersion === undefined) return;
-    try {
-      // Preconditioned: if someone else took it over in between, theirs stays.
-      await this.api.deleteNamespacedLease({ name, namespace: this.namespace, body: kubeObject<V1DeleteOptions>({ preconditions: { resourceVersion } }) });
-    } catch (error) {
-      const status = kubeStatusOf(error);
-      if (status !== 404 && status !== 409) throw claimError(where, 'release', error);
-    }
+  async releaseHeldBy(holder: string): Promise<number> {
+    return this.deleteWhere((lease) => lease.spec?.holderIdentity === holder);
   }
 
   async sweep(): Promise<number> {
+    const now = this.clock.now();
+    return this.deleteWhere((lease) => lapsesAt(lease) <= now);
+  }
+
+  /** Deletes the claims `which` picks, each preconditioned on the version read (a claim renewed or taken over in between stays). */
+  private async deleteWhere(which: (lease: V1Lease) => boolean): Promise<number> {
     const selector = Object.entries(CLAIM_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
     const list = await this.api.listNamespacedLease({ namespace: this.namespace, labelSelector: selector });
-    const now = this.clock.now();
     let removed = 0;
     for (const lease of list.items) {
       const name = lease.metadata?.name;
       const resourceVersion = lease.metadata?.resourceVersion;
-      if (name === undefined || resourceVersion === undefined || lapsesAt(lease) > now) continue;
+      if (name === undefined || resourceVersion === undefined || !which(lease)) continue;
       try {
-        // Preconditioned on the version read: a claim renewed in between is kept.
         await this.api.deleteNamespacedLease({ name, namespace: this.namespace, body: kubeObject<V1DeleteOptions>({ preconditions: { resourceVersion } }) });
         removed++;
       } catch (error) {
@@ -126,7 +113,6 @@ export class KubeLeaseClaims implements RunClaims {
     return removed;
   }
 }
-
 /** A valid Lease name for any key: `meshwarden-claim-` and 32 hex digits of its SHA-256. */
 export function leaseName(key: string): string {
   return `meshwarden-claim-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;

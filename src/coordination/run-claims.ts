@@ -34,8 +34,8 @@ export interface RunClaims {
    * store cannot be reached: the caller must not act without an answer.
    */
   claim(key: string, holder: string, holdMs: number): Promise<ClaimResult>;
-  /** Gives up `key` if `holder` holds it (a released quarantine frees its budget slot). */
-  release(key: string, holder: string): Promise<void>;
+  /** Gives up every claim `holder` holds (a released pod frees its budget slots); returns how many. */
+  releaseHeldBy(holder: string): Promise<number>;
   /** Deletes claims that lapsed; returns how many. */
   sweep(): Promise<number>;
 }
@@ -62,9 +62,15 @@ export class MemoryRunClaims implements RunClaims {
     return Promise.resolve({ won: true, holder, until, where: 'memory' });
   }
 
-  release(key: string, holder: string): Promise<void> {
-    if (this.claims.get(key)?.holder === holder) this.claims.delete(key);
-    return Promise.resolve();
+  releaseHeldBy(holder: string): Promise<number> {
+    let released = 0;
+    for (const [key, claim] of this.claims) {
+      if (claim.holder === holder) {
+        this.claims.delete(key);
+        released++;
+      }
+    }
+    return Promise.resolve(released);
   }
 
   sweep(): Promise<number> {

@@ -140,6 +140,12 @@ export class SafetyGuard {
     }
   }
 
+  /** A pod released outside a playbook step (the expiry sweeper): it no longer counts against any budget. */
+  forgetQuarantine(namespace: string, pod: string): void {
+    const key = `${namespace}/${pod}`;
+    for (const [group, pods] of this.quarantined) if (group === `namespace:${namespace}` || group.startsWith(`workload:${namespace}/`)) pods.delete(key);
+  }
+
   /**
    * Feeds the breaker with one detector's verdicts over one window. Returns the breaker when this
    * window opened it, so the caller can record it and tell a human.

@@ -59,6 +59,16 @@ describe('KubeLeaseClaims on the API server', () => {
     expect(left.items.map((l) => l.metadata?.annotations?.[CLAIM_KEY_ANNOTATION])).not.toContain(key);
   });
 
+  it('releases every claim one holder holds, and no other', async () => {
+    const claims = new KubeLeaseClaims(kubeConfigFor('admin'), namespace, systemClock);
+    await claims.claim('blast|workload|ml-prod/inference#0', 'pod|ml-prod/a', 600_000);
+    await claims.claim('blast|namespace|ml-prod#1', 'pod|ml-prod/a', 600_000);
+    await claims.claim('blast|namespace|ml-prod#2', 'pod|ml-prod/b', 600_000);
+    expect(await claims.releaseHeldBy('pod|ml-prod/a')).toBe(2);
+    expect((await claims.claim('blast|workload|ml-prod/inference#0', 'pod|ml-prod/c', 600_000)).won).toBe(true);
+    expect((await claims.claim('blast|namespace|ml-prod#2', 'pod|ml-prod/c', 600_000)).won).toBe(false);
+  });
+
   it('needs no permission beyond CLAIM_RBAC_RULES in the engine\'s namespace', async () => {
     const rbac = kubeConfigFor('admin').makeApiClient(RbacAuthorizationV1Api);
     await rbac.createNamespacedRole({

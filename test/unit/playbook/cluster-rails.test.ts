@@ -72,6 +72,23 @@ describe('safety rails counted across replicas', () => {
     expect((await b.outcome(run(isolate, 'i2', 'inference-abc12-bbbbb')))?.[0]).toBe('succeeded');
   });
 
+  it('frees the slot of a pod released outside a step (the expiry sweeper), and the local budget with it', async () => {
+    const clock = new ManualClock(0);
+    const claims = new MemoryRunClaims(clock);
+    const rails = new ClusterRails(claims, DEFAULT_SAFETY_POLICY, 7 * DAY);
+    const guard = new SafetyGuard(DEFAULT_SAFETY_POLICY);
+    const quarantine = { action: { id: 'kubernetes.quarantine-pod', destructive: true }, target: { kind: 'Pod', namespace: 'ml-prod', name: 'inference-abc12-aaaaa' }, workload: 'inference', detector: 'egress-spike' } as unknown as Parameters<ClusterRails['book']>[0];
+    const next = { ...quarantine, target: { kind: 'Pod', namespace: 'ml-prod', name: 'inference-abc12-bbbbb' } };
+    expect(await rails.book(quarantine, 'isolate|i1/0')).toEqual({ allowed: true });
+    guard.record(quarantine, 0);
+    expect((await rails.book(next, 'isolate|i2/0')).allowed).toBe(false);
+    expect(guard.check(next, 0).allowed).toBe(false);
+    await rails.podReleased('ml-prod', 'inference-abc12-aaaaa');
+    guard.forgetQuarantine('ml-prod', 'inference-abc12-aaaaa');
+    expect(await rails.book(next, 'isolate|i2/0')).toEqual({ allowed: true });
+    expect(guard.check(next, 0)).toEqual({ allowed: true });
+  });
+
   it('holds a rate limit across replicas for its window, then lets actions through again', async () => {
     const policy: SafetyPolicy = {
       ...DEFAULT_SAFETY_POLICY,
@@ -94,7 +111,7 @@ describe('safety rails counted across replicas', () => {
 
   it('does not act when the counts cannot be read: the step fails, saying why', async () => {
     const clock = new ManualClock(0);
-    const down: RunClaims = { claim: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6443')), release: () => Promise.resolve(), sweep: () => Promise.resolve(0) };
+    const down: RunClaims = { claim: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6443')), releaseHeldBy: () => Promise.resolve(0), sweep: () => Promise.resolve(0) };
     const r = replica(down, DEFAULT_SAFETY_POLICY, clock, join(mkdtempSync(join(tmpdir(), 'meshwarden-rails-')), 'effects'));
     expect(await r.outcome(run(isolate, 'i1', 'inference-abc12-aaaaa'))).toEqual(['failed', 'could not count this step against the limits across replicas, so it does not run: connect ECONNREFUSED 127.0.0.1:6443']);
   });
