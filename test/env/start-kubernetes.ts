@@ -126,6 +126,9 @@ export async function startKubernetes(
     `--service-account-private-key-file=${saKey}`,
     `--root-ca-file=${join(certDir, 'apiserver.crt')}`,
     '--use-service-account-credentials=false',
+    // kwok heartbeats the fake node; on a loaded two-core machine a heartbeat can come late, and the
+    // default 40 s grace would mark the node NotReady and taint it, stalling every rollout.
+    '--node-monitor-grace-period=10m',
     '--profiling=false',
     '--v=1',
   ]);

@@ -19,6 +19,7 @@ import { kubernetesRole } from '../../../src/actions/rbac-role.js';
 import { randomName } from '../../env/backends.js';
 import { kubeConfigFor, restrictedUserName } from '../../env/kube-backend.js';
 import { kubeObject } from '../../env/kube-object.js';
+import { rolloutDiagnosis } from '../../env/kube-diagnosis.js';
 import { waitFor } from '../../env/wait-for.js';
 
 /** Admin clients, for arranging and checking what the actions (run as the restricted user) did. */
@@ -125,7 +126,7 @@ export async function runningPods(namespace: string, labelSelector: string): Pro
 
 /** Waits until the Deployment's rollout is complete: every replica updated, available and no extra. */
 export async function waitForRollout(namespace: string, name: string, timeoutMs = 90_000): Promise<void> {
-  const { apps } = admin();
+  const { apps, kc } = admin();
   await waitFor(`deployment ${namespace}/${name} to finish rolling out`, timeoutMs, async () => {
     const deployment = await apps.readNamespacedDeployment({ name, namespace });
     const want = deployment.spec?.replicas ?? 1;
@@ -136,6 +137,8 @@ export async function waitForRollout(namespace: string, name: string, timeoutMs 
       (status?.availableReplicas ?? 0) === want &&
       (status?.replicas ?? 0) === want
     );
+  }).catch(async (error: unknown) => {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}: ${await rolloutDiagnosis(kc, namespace, name)}`);
   });
 }
 

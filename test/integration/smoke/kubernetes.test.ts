@@ -16,6 +16,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pinnedVersions, randomName } from '../../env/backends.js';
 import { fakeNodeName, kubeConfigFor, restrictedUserName } from '../../env/kube-backend.js';
 import { kubeObject } from '../../env/kube-object.js';
+import { rolloutDiagnosis } from '../../env/kube-diagnosis.js';
 import { waitFor } from '../../env/wait-for.js';
 
 const REVISION = 'deployment.kubernetes.io/revision';
@@ -95,6 +96,8 @@ describe('Kubernetes test backend (@kubernetes/client-node)', () => {
       // looks finished: only a status of the current generation counts.
       return status?.observedGeneration === deployment.metadata?.generation &&
         status?.updatedReplicas === 2 && status.availableReplicas === 2 && status.replicas === 2;
+    }).catch(async (error: unknown) => {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}: ${await rolloutDiagnosis(kubeConfigFor('admin'), namespace, name)}`);
     });
 
     const history = (await apps.listNamespacedReplicaSet({ namespace, labelSelector: `app=${name}` })).items
