@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { formatDuration } from '../shared/duration.js';
-import type { GuardRequest, GuardVerdict, SafetyPolicy } from '../playbook/safety-guard.js';
+import { blastScopes, rateScopes, type GuardRequest, type GuardVerdict, type SafetyPolicy } from '../playbook/safety-guard.js';
 import type { RunClaims } from './run-claims.js';
 
 const QUARANTINE = 'kubernetes.quarantine-pod';
@@ -13,8 +13,9 @@ const RELEASE = 'kubernetes.release-pod';
  * one. These rails count on the API server instead, with the same claims as runs: a limit of
  * `count` is `count` slots, and a step books one free slot per limit before it acts.
  *
- * - Rate limits: slot `rate|<key>#<i>`, held by the step for the limit's window.
- * - Blast radius: slot `blast|<group>#<i>`, held by the quarantined pod for `quarantineHoldMs`
+ * - Rate limits: slot `rate|<key>#<i>` (the guard's own keys, `rateScopes`), held by the step for
+ *   the limit's window.
+ * - Blast radius: slot `blast|<key>#<i>` (`blastScopes`), held by the quarantined pod for `quarantineHoldMs`
  *   (or until its release frees it), so re-quarantining the same pod takes no second slot.
  *
  * A step books its slots for every limit at once; when one limit is full, the slots booked for
@@ -31,19 +32,13 @@ export class ClusterRails {
   async book(request: GuardRequest, step: string): Promise<GuardVerdict> {
     const { action, target } = request;
     if (!action.destructive) return { allowed: true };
-    const limits = this.policy.rateLimits;
-    const rates: [string, number, number, string][] = [
-      [`target|${target.kind}/${target.namespace ?? ''}/${target.name}`, limits.perTarget.count, limits.perTarget.windowMs, `${target.kind} ${target.name}`],
-      ...(target.namespace !== undefined ? [[`namespace|${target.namespace}`, limits.perNamespace.count, limits.perNamespace.windowMs, `namespace ${target.namespace}`] as [string, number, number, string]] : []),
-      ['global', limits.global.count, limits.global.windowMs, 'the whole engine'],
-    ];
     // Every limit is searched at once (a step waits for the slowest, not the sum).
-    const bookings: Promise<string | undefined>[] = rates.map(async ([key, count, windowMs, what]) =>
-      (await this.slot(`rate|${key}`, count, step, windowMs)) ? undefined : `rate limit across replicas: ${count} destructive action(s) on ${what} in the last ${formatDuration(windowMs)} (limit ${count})`);
+    const bookings: Promise<string | undefined>[] = rateScopes(target, this.policy).map(async ({ key, limit, what }) =>
+      (await this.slot(`rate|${key}`, limit.count, step, limit.windowMs)) ? undefined : `rate limit across replicas: ${limit.count} destructive action(s) on ${what} in the last ${formatDuration(limit.windowMs)} (limit ${limit.count})`);
     if (action.id === QUARANTINE && target.namespace !== undefined) {
       const pod = `pod|${target.namespace}/${target.name}`;
-      for (const [group, count, what] of this.blastGroups(request)) {
-        bookings.push((async () => ((await this.slot(`blast|${group}`, count, pod, this.quarantineHoldMs)) ? undefined : `blast radius across replicas: ${count} pod(s) of ${what} already quarantined (budget ${count})`))());
+      for (const { key, budget, what } of blastScopes(target.namespace, request.workload, this.policy)) {
+        bookings.push((async () => ((await this.slot(`blast|${key}`, budget, pod, this.quarantineHoldMs)) ? undefined : `blast radius across replicas: ${budget} pod(s) ${what} already quarantined (budget ${budget})`))());
       }
     }
     const refusals = (await Promise.all(bookings)).filter((r): r is string => r !== undefined);
@@ -61,16 +56,6 @@ export class ClusterRails {
   /** A pod released by any path (a step, the expiry sweeper): its blast-radius slots go. */
   async podReleased(namespace: string, pod: string): Promise<void> {
     await this.claims.releaseHeldBy(`pod|${namespace}/${pod}`);
-  }
-
-  private blastGroups(request: GuardRequest): [string, number, string][] {
-    const { target, workload } = request;
-    const budget = this.policy.blastRadius;
-    const namespace = target.namespace ?? '';
-    return [
-      ...(workload !== undefined ? [[`workload|${namespace}/${workload}`, budget.maxQuarantinedPerWorkload, `${namespace}/${workload}`] as [string, number, string]] : []),
-      [`namespace|${namespace}`, budget.maxQuarantinedPerNamespace, `namespace ${namespace}`],
-    ];
   }
 
   /**

@@ -46,6 +46,41 @@ export interface GuardRequest {
 
 export type GuardVerdict = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
 
+/** A rate limit a destructive step counts against, with the key its events are counted under. */
+export interface RateScope {
+  readonly key: string;
+  readonly limit: RateLimit;
+  /** `Pod inference-x`, `namespace ml-prod`, `the whole engine`: for refusal messages. */
+  readonly what: string;
+}
+
+/** The rate limits a destructive step on `target` counts against: the target, its namespace, the engine. */
+export function rateScopes(target: ActionTarget, policy: SafetyPolicy): RateScope[] {
+  const limits = policy.rateLimits;
+  return [
+    { key: `target:${target.kind}/${target.namespace ?? ''}/${target.name}`, limit: limits.perTarget, what: `${target.kind} ${target.name}` },
+    ...(target.namespace !== undefined ? [{ key: `namespace:${target.namespace}`, limit: limits.perNamespace, what: `namespace ${target.namespace}` }] : []),
+    { key: 'global', limit: limits.global, what: 'the whole engine' },
+  ];
+}
+
+/** A blast-radius budget a quarantined pod counts against. */
+export interface BlastScope {
+  readonly key: string;
+  readonly budget: number;
+  /** `of ml-prod/inference`, `in namespace ml-prod`: for refusal messages. */
+  readonly what: string;
+}
+
+/** The blast-radius budgets of a pod in `namespace`: its workload's (when known), then its namespace's. */
+export function blastScopes(namespace: string, workload: string | undefined, policy: SafetyPolicy): BlastScope[] {
+  const budget = policy.blastRadius;
+  return [
+    ...(workload !== undefined ? [{ key: `workload:${namespace}/${workload}`, budget: budget.maxQuarantinedPerWorkload, what: `of ${namespace}/${workload}` }] : []),
+    { key: `namespace:${namespace}`, budget: budget.maxQuarantinedPerNamespace, what: `in namespace ${namespace}` },
+  ];
+}
+
 /** Serialisable guard state, so limits and budgets survive a restart. */
 export interface SafetyGuardSnapshot {
   readonly events: Record<string, number[]>;
@@ -89,14 +124,7 @@ export class SafetyGuard {
         reason: `breaker open: detector ${request.detector} flagged ${(breaker.share * 100).toFixed(0)}% of ${breaker.scored} entities in one window; automatic action is suspended until ${new Date(breaker.until).toISOString()} and needs a human`,
       };
     }
-    const limits = this.policy.rateLimits;
-    const targetKey = `target:${target.kind}/${target.namespace ?? ''}/${target.name}`;
-    const checks: [string, RateLimit, string][] = [
-      [targetKey, limits.perTarget, `${target.kind} ${target.name}`],
-      ...(target.namespace !== undefined ? [[`namespace:${target.namespace}`, limits.perNamespace, `namespace ${target.namespace}`] as [string, RateLimit, string]] : []),
-      ['global', limits.global, 'the whole engine'],
-    ];
-    for (const [key, limit, what] of checks) {
+    for (const { key, limit, what } of rateScopes(target, this.policy)) {
       const recent = this.recent(key, limit, now);
       if (recent >= limit.count) {
         return { allowed: false, reason: `rate limit: ${recent} destructive action(s) on ${what} in the last ${formatDuration(limit.windowMs)} (limit ${limit.count})` };
@@ -104,14 +132,9 @@ export class SafetyGuard {
     }
     if (action.id === QUARANTINE && target.namespace !== undefined && !this.quarantined.get(`namespace:${target.namespace}`)?.has(`${target.namespace}/${target.name}`)) {
       // A pod already quarantined is not a new one: the budget counts pods, not attempts.
-      const budget = this.policy.blastRadius;
-      const inWorkload = request.workload === undefined ? 0 : (this.quarantined.get(`workload:${target.namespace}/${request.workload}`)?.size ?? 0);
-      if (request.workload !== undefined && inWorkload >= budget.maxQuarantinedPerWorkload) {
-        return { allowed: false, reason: `blast radius: ${inWorkload} pod(s) of ${target.namespace}/${request.workload} already quarantined (budget ${budget.maxQuarantinedPerWorkload})` };
-      }
-      const inNamespace = this.quarantined.get(`namespace:${target.namespace}`)?.size ?? 0;
-      if (inNamespace >= budget.maxQuarantinedPerNamespace) {
-        return { allowed: false, reason: `blast radius: ${inNamespace} pod(s) in namespace ${target.namespace} already quarantined (budget ${budget.maxQuarantinedPerNamespace})` };
+      for (const { key, budget, what } of blastScopes(target.namespace, request.workload, this.policy)) {
+        const count = this.quarantined.get(key)?.size ?? 0;
+        if (count >= budget) return { allowed: false, reason: `blast radius: ${count} pod(s) ${what} already quarantined (budget ${budget})` };
       }
     }
     return { allowed: true };
@@ -121,9 +144,7 @@ export class SafetyGuard {
   record(request: GuardRequest, now: number): void {
     const { action, target } = request;
     if (action.destructive) {
-      const keys = [`target:${target.kind}/${target.namespace ?? ''}/${target.name}`, 'global'];
-      if (target.namespace !== undefined) keys.push(`namespace:${target.namespace}`);
-      for (const key of keys) {
+      for (const { key } of rateScopes(target, this.policy)) {
         const list = this.events.get(key) ?? [];
         list.push(now);
         this.events.set(key, list);
@@ -131,12 +152,11 @@ export class SafetyGuard {
     }
     if (target.namespace === undefined) return;
     const pod = `${target.namespace}/${target.name}`;
-    const groups = [`namespace:${target.namespace}`, ...(request.workload !== undefined ? [`workload:${target.namespace}/${request.workload}`] : [])];
-    for (const group of groups) {
-      const set = this.quarantined.get(group) ?? new Set<string>();
+    for (const { key } of blastScopes(target.namespace, request.workload, this.policy)) {
+      const set = this.quarantined.get(key) ?? new Set<string>();
       if (action.id === QUARANTINE) set.add(pod);
       else if (action.id === RELEASE) set.delete(pod);
-      this.quarantined.set(group, set);
+      this.quarantined.set(key, set);
     }
   }
 
