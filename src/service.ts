@@ -25,6 +25,7 @@ import { inspectKubeTarget } from './actions/kubernetes/inspect-target.js';
 import { currentSubjectsWith } from './approvals/current-subjects.js';
 import { ClusterRails } from './coordination/cluster-rails.js';
 import { KubeLeaseClaims } from './coordination/kube-lease-claims.js';
+import { readToEnd } from './kafka/read-to-end.js';
 import type { RunClaims } from './coordination/run-claims.js';
 import { Ledger } from './audit/ledger.js';
 import { loadConfig } from './config/load-config.js';
@@ -37,7 +38,7 @@ import { SlackApprovalGate } from './approvals/slack-approval-gate.js';
 import type { PlaybookSpec } from './playbook/playbook-spec.js';
 import { RunExecutor } from './playbook/run-executor.js';
 import { FileRunStore, type PlaybookRun, type StepResult } from './playbook/run-store.js';
-import { DEFAULT_SAFETY_POLICY, SafetyGuard, type SafetyGuardSnapshot } from './playbook/safety-guard.js';
+import { DEFAULT_SAFETY_POLICY, SafetyGuard, type SafetyGuardSnapshot, type SafetyPolicy } from './playbook/safety-guard.js';
 import type { Clock } from './shared/clock.js';
 import { ConfigError, describeError } from './shared/errors.js';
 import type { Logger } from './shared/logger.js';
@@ -107,6 +108,9 @@ export class MeshwardenService {
   private detectors: DetectorSpec[] = [];
   private playbooks: PlaybookSpec[] = [];
   private ledger: Ledger | undefined;
+  /** The ledger, mirrored to the audit topic: what every record goes through. */
+  private audit: ReturnType<MeshwardenService['teeLedger']> | undefined;
+  private policy: SafetyPolicy | undefined;
   private guard: SafetyGuard | undefined;
   private executor: RunExecutor | undefined;
   private autoencoders: ReadonlyMap<string, AutoencoderDetector> = new Map();
@@ -139,9 +143,10 @@ export class MeshwardenService {
     this.playbooks = loaded.playbooks.map((p) => p.value);
     this.autoencoders = await loadAutoencoders(this.detectors, config.stateDir, { clock, logger });
     this.ledger = await Ledger.open(join(config.stateDir, 'audit'), clock);
-    const policy = { ...DEFAULT_SAFETY_POLICY, protectedNamespaces: [...config.protectedNamespaces, config.namespace] };
+    const policy: SafetyPolicy = { ...DEFAULT_SAFETY_POLICY, protectedNamespaces: [...config.protectedNamespaces, config.namespace] };
+    this.policy = policy;
     this.guard = new SafetyGuard(policy, await this.readGuardState());
-    const ledger = this.teeLedger(this.ledger);
+    const ledger = (this.audit = this.teeLedger(this.ledger));
     const approvals = this.deps.approvals;
     // The gate hands verified decisions back to the executor that parked the run.
     const kube = this.deps.actionDeps.kube;
@@ -346,17 +351,12 @@ export class MeshwardenService {
 
   private async loadPartition(key: string): Promise<PartitionState> {
     let saved = await this.readCheckpoint(key);
-    const options: PipelineOptions = {
-      ...DEFAULT_PIPELINE_OPTIONS, dryRun: this.deps.config.dryRun, collect: false,
-      safety: { ...DEFAULT_SAFETY_POLICY, protectedNamespaces: [...this.deps.config.protectedNamespaces, this.deps.config.namespace] },
-    };
-    const guard = this.guard;
-    const executor = this.executor;
-    const ledger = this.ledger;
-    if (!guard || !executor || !ledger) throw new Error('service not started');
+    const { guard, executor, audit, policy } = this;
+    if (!guard || !executor || !audit || !policy) throw new Error('service not started');
+    const options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, dryRun: this.deps.config.dryRun, collect: false, safety: policy };
     const build = (checkpoint: Checkpoint | undefined): Pipeline => new Pipeline(this.detectors, this.playbooks, options, {
       deadLetters: { add: (letter) => { this.deadLetter(letter); } },
-      ledger: this.teeLedger(ledger),
+      ledger: audit,
       anomalies: { add: (anomaly) => { this.anomaly(anomaly); } },
     }, checkpoint?.state ?? {}, {
       guard, executor, autoencoders: this.autoencoders,
@@ -396,8 +396,8 @@ export class MeshwardenService {
   private async sweepQuarantines(): Promise<void> {
     try {
       const released = await expireQuarantines({ ...this.deps.actionDeps, clock: this.deps.clock, logger: this.deps.logger });
-      if (released.length === 0 || !this.ledger) return;
-      const ledger = this.teeLedger(this.ledger);
+      const ledger = this.audit;
+      if (released.length === 0 || !ledger) return;
       for (const r of released) {
         if (r.result !== undefined) {
           // Released outside a step: the pod no longer counts against the blast-radius budgets.
@@ -529,32 +529,10 @@ export class MeshwardenService {
 
   /** Reads the compacted state topic to its end and returns the latest checkpoint of `key`. */
   private async readCheckpoint(key: string): Promise<Checkpoint | undefined> {
-    const ends = await this.admin.fetchTopicOffsets(this.topics.state);
-    const pending = new Map(ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => [e.partition, BigInt(e.high)]));
-    if (pending.size === 0) return undefined;
     let latest: string | undefined;
-    const reader = this.kafka.consumer({ groupId: `${this.deps.config.kafka.groupId}-state-${process.pid}-${Date.now()}` });
-    await reader.connect();
-    try {
-      await reader.subscribe({ topic: this.topics.state, fromBeginning: true });
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => { reject(new Error(`timed out reading checkpoints from ${this.topics.state}`)); }, 30_000);
-        reader.run({
-          eachMessage: ({ partition, message }) => {
-            if (message.key?.toString() === key) latest = message.value === null ? undefined : message.value.toString('utf8');
-            const end = pending.get(partition);
-            if (end !== undefined && BigInt(message.offset) + 1n >= end) pending.delete(partition);
-            if (pending.size === 0) {
-              clearTimeout(timer);
-              resolve();
-            }
-            return Promise.resolve();
-          },
-        }).catch(reject);
-      });
-    } finally {
-      await reader.disconnect();
-    }
+    await readToEnd(this.kafka, this.admin, this.topics.state, `${this.deps.config.kafka.groupId}-state-${process.pid}-${Date.now()}`, (message) => {
+      if (message.key?.toString() === key) latest = message.value === null ? undefined : message.value.toString('utf8');
+    });
     if (latest === undefined) return undefined;
     let raw: unknown;
     try {
@@ -577,7 +555,7 @@ export class MeshwardenService {
    */
   private checkpointUnusable(partition: string, why: string): void {
     this.deps.logger.error({ partition, topic: this.topics.state }, `the checkpoint of ${partition} cannot be used (${why}); its baselines start over`);
-    if (this.ledger) this.teeLedger(this.ledger).append('decision', { event: 'checkpoint-unusable', partition, reason: why });
+    this.audit?.append('decision', { event: 'checkpoint-unusable', partition, reason: why });
   }
 
   private deadLetter(letter: DeadLetter): void {
