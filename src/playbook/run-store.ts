@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Anomaly } from '../detect/anomaly.js';
-import { pruneJsonFiles } from '../actions/slack/state-file.js';
+import { listJsonFiles, pruneJsonFiles, readJsonFile } from '../actions/slack/state-file.js';
 import { writeFileAtomic } from '../shared/write-file-atomic.js';
 
 /** What one step of a run produced. */
@@ -65,28 +65,16 @@ export class FileRunStore implements RunStore {
   }
 
   async unfinished(): Promise<PlaybookRun[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
     const runs: PlaybookRun[] = [];
-    for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
-      const run = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as PlaybookRun;
-      if (run.state === 'running' || run.state === 'waiting') runs.push(run);
+    for (const name of await listJsonFiles(this.dir)) {
+      const run = (await readJsonFile(join(this.dir, name))) as PlaybookRun | undefined;
+      if (run?.state === 'running' || run?.state === 'waiting') runs.push(run);
     }
     return runs.sort((a, b) => a.createdAt - b.createdAt);
   }
 
   async get(id: string): Promise<PlaybookRun | undefined> {
-    try {
-      return JSON.parse(await readFile(this.path(id), 'utf8')) as PlaybookRun;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+    return (await readJsonFile(this.path(id))) as PlaybookRun | undefined;
   }
 
   prune(before: number): Promise<number> {
