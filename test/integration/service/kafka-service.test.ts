@@ -10,6 +10,7 @@ import { createMetrics } from '../../../src/server/metrics.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { kafkaBrokers, randomName } from '../../env/backends.js';
+import { serviceTopics } from './service-topics.js';
 
 const T0 = Date.UTC(2026, 10, 2, 8, 0, 0);
 const MIN = 60_000;
@@ -47,10 +48,7 @@ function config(stateDir: string, prefix: string): ServiceConfig {
       brokers: kafkaBrokers(), groupId: `${prefix}-group`,
       // Only the graceful stop checkpoints: the restart below depends on that path.
       checkpointEvery: '1h',
-      topics: {
-        accessLogs: `${prefix}-access`, modelTelemetry: `${prefix}-telemetry`, driftMetrics: `${prefix}-drift`,
-        deadLetters: `${prefix}-dlq`, anomalies: `${prefix}-anomalies`, audit: `${prefix}-audit`, state: `${prefix}-state`,
-      },
+      topics: serviceTopics(prefix),
     },
   });
 }
