@@ -10,7 +10,7 @@
  * BENCH_QUARANTINES, BENCH_MEMORY_ENTITIES (comma list).
  */
 import { createReadStream, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -116,7 +116,7 @@ async function benchKafka(): Promise<void> {
   const { values, origin } = await messages(n);
   const bytes = values.reduce((sum, v) => sum + Buffer.byteLength(v), 0);
   out(`  ${fmt(values.length)} messages (${(bytes / 1e6).toFixed(0)} MB) from ${origin}`);
-  await withKafka(async ({ brokers }) => {
+  await withKafka(async ({ brokers, pid: brokerPid }) => {
     const prefix = `bench-${Date.now().toString(36)}`;
     const topics = {
       accessLogs: `${prefix}-access`, modelTelemetry: `${prefix}-telemetry`, driftMetrics: `${prefix}-drift`,
@@ -156,21 +156,23 @@ async function benchKafka(): Promise<void> {
     let rawRate = 0;
     let rawCpu = 0;
     let rawBusy = 0;
+    let rawMachine: MachineShare | undefined;
     try {
       await raw.connect();
       await raw.subscribe({ topic: topics.accessLogs, fromBeginning: true });
       rawRate = await within('the raw consumer reading every message', 300_000, new Promise<number>((resolve, reject) => {
         let seen = 0;
-        let first: { at: number; seen: number; cpu: NodeJS.CpuUsage; elu: EventLoopUtilization } | undefined;
+        let first: { at: number; seen: number; cpu: NodeJS.CpuUsage; elu: EventLoopUtilization; machine: MachineSample } | undefined;
         raw.run({
           eachBatch: ({ batch }) => {
             seen += batch.messages.length;
             const now = performance.now();
             // Steady state: from the end of the first batch, as for the service below.
-            if (first === undefined) first = { at: now, seen, cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() };
+            if (first === undefined) first = { at: now, seen, cpu: process.cpuUsage(), elu: performance.eventLoopUtilization(), machine: sampleMachine(brokerPid) };
             else if (seen >= total) {
               rawCpu = cpuMicrosPerMessage(first.cpu, seen - first.seen);
               rawBusy = busyMicrosPerMessage(first.elu, seen - first.seen);
+              rawMachine = machineShare(first.machine, sampleMachine(brokerPid), seen - first.seen);
               resolve((seen - first.seen) / ((now - first.at) / 1000));
             }
             return Promise.resolve();
@@ -199,21 +201,23 @@ async function benchKafka(): Promise<void> {
     let serviceSeconds = 0;
     let serviceCpu = 0;
     let serviceBusy = 0;
+    let serviceMachine: MachineShare | undefined;
     try {
       await within('starting the service', 120_000, service.start());
       const profile = await startProfile();
       serviceRate = await within('the service processing every message', 600_000, (async () => {
-        let first: { at: number; done: number; cpu: NodeJS.CpuUsage; elu: EventLoopUtilization } | undefined;
+        let first: { at: number; done: number; cpu: NodeJS.CpuUsage; elu: EventLoopUtilization; machine: MachineSample } | undefined;
         for (;;) {
           const lag = (await metrics.lag.get()).values.find((v) => v.labels.topic === topics.accessLogs)?.value;
           const now = performance.now();
           if (lag !== undefined) {
             const done = total - lag;
-            if (first === undefined) first = { at: now, done, cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() };
+            if (first === undefined) first = { at: now, done, cpu: process.cpuUsage(), elu: performance.eventLoopUtilization(), machine: sampleMachine(brokerPid) };
             else if (lag === 0) {
               serviceSeconds = (now - first.at) / 1000;
               serviceCpu = cpuMicrosPerMessage(first.cpu, done - first.done);
               serviceBusy = busyMicrosPerMessage(first.elu, done - first.done);
+              serviceMachine = machineShare(first.machine, sampleMachine(brokerPid), done - first.done);
               await profile?.stop();
               return (done - first.done) / serviceSeconds;
             }
@@ -245,8 +249,68 @@ async function benchKafka(): Promise<void> {
     out(`  CPU per message, raw / service              ${(rawCpu / serviceCpu).toFixed(2).padStart(10)}         (${rawCpu.toFixed(1)} vs ${serviceCpu.toFixed(1)} us; the service's own work: ${(serviceCpu - rawCpu).toFixed(1)} us/msg)`);
     out(`  event loop busy per message, raw / service  ${(rawBusy / serviceBusy).toFixed(2).padStart(10)}         (${rawBusy.toFixed(1)} vs ${serviceBusy.toFixed(1)} us; the event loop is what bounds a single partition's rate)`);
     out(`  service per instance                        ${fmt(serviceRate).padStart(10)} msg/s   (target >= 100,000) ${serviceRate >= 100_000 ? 'ok' : 'BELOW TARGET'}`);
+    if (rawMachine && serviceMachine) reportMachine(rawMachine, rawCpu, rawRate, serviceMachine, serviceCpu);
     out('  (rates in steady state: from the end of the first batch to the last message; the service counts a message once its batch is drained and flushed)');
   });
+}
+
+/** CPU counters of the whole machine and of the broker process at one instant (Linux /proc). */
+interface MachineSample {
+  readonly at: number;
+  /** Busy and total jiffies over every core, from /proc/stat; undefined off Linux. */
+  readonly machine?: { readonly busy: number; readonly total: number };
+  /** The broker's user + system jiffies, from /proc/<pid>/stat. */
+  readonly broker?: number;
+}
+
+/** Over a span: the broker's CPU per message and how many of the machine's cores were busy. */
+interface MachineShare {
+  readonly brokerMicrosPerMessage: number;
+  readonly coresBusy: number;
+  readonly cores: number;
+}
+
+/** Linux reports CPU time in clock ticks of 1/100 s (USER_HZ) on every architecture we run on. */
+const JIFFY_MICROS = 10_000;
+
+function sampleMachine(brokerPid: number): MachineSample {
+  const sample: { at: number; machine?: { busy: number; total: number }; broker?: number } = { at: performance.now() };
+  try {
+    // cpu  user nice system idle iowait irq softirq steal ...
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+    sample.machine = { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
+    // After the command (in parentheses, may hold spaces): state is field 3, utime 14, stime 15.
+    const stat = readFileSync(`/proc/${brokerPid}/stat`, 'utf8');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    sample.broker = Number(rest[11]) + Number(rest[12]);
+  } catch {
+    // Not Linux, or the broker is gone: the machine figures are left out.
+  }
+  return sample;
+}
+
+function machineShare(from: MachineSample, to: MachineSample, messages: number): MachineShare | undefined {
+  if (!from.machine || !to.machine || from.broker === undefined || to.broker === undefined || messages <= 0) return undefined;
+  const cores = availableParallelism();
+  const share = (to.machine.busy - from.machine.busy) / Math.max(1, to.machine.total - from.machine.total);
+  return { brokerMicrosPerMessage: ((to.broker - from.broker) * JIFFY_MICROS) / messages, coresBusy: share * cores, cores };
+}
+
+/**
+ * What the machine could give: the broker serving the fetches runs on the same cores, so a phase's
+ * messages/s is bounded by cores / (this process's + the broker's CPU per message). The bound for
+ * the service's ratio follows from CPU alone, whatever the other tenants of the machine do.
+ */
+function reportMachine(raw: MachineShare, rawCpu: number, rawRate: number, service: MachineShare, serviceCpu: number): void {
+  const rawTotal = rawCpu + raw.brokerMicrosPerMessage;
+  const serviceTotal = serviceCpu + service.brokerMicrosPerMessage;
+  out(`  machine: ${raw.cores} cores; busy during raw / service      ${raw.coresBusy.toFixed(2)} / ${service.coresBusy.toFixed(2)} cores (every process on the machine)`);
+  out(`  broker CPU per message, raw / service        ${raw.brokerMicrosPerMessage.toFixed(1)} / ${service.brokerMicrosPerMessage.toFixed(1)} us;  engine + broker: ${rawTotal.toFixed(1)} / ${serviceTotal.toFixed(1)} us/msg`);
+  const bound = (raw.cores * 1e6) / serviceTotal;
+  out(`  CPU bound of the service on ${raw.cores} cores            ${fmt(bound).padStart(10)} msg/s   (ratio <= ${(bound / rawRate).toFixed(2)} against this run's raw rate)`);
+  const coresFor = (rate: number): number => (rate * serviceTotal) / 1e6;
+  out(`  cores the targets need at this CPU per message: ${coresFor(0.7 * rawRate).toFixed(1)} for 0.70 x raw, ${coresFor(100_000).toFixed(1)} for 100,000 msg/s (engine threads + broker)`);
 }
 
 /** Busy time of the event loop (main thread) since `since`, per message. */

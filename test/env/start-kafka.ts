@@ -7,6 +7,8 @@ import { freePorts, type ProcessSupervisor } from './process-supervisor.js';
 /** A running single-node KRaft Kafka. */
 export interface KafkaBackend {
   readonly brokers: readonly string[];
+  /** The broker's process id (its CPU time is read by the benchmarks). */
+  readonly pid: number;
 }
 
 /**
@@ -100,5 +102,5 @@ export async function startKafka(supervisor: ProcessSupervisor, runDir: string, 
     },
     120_000,
   );
-  return { brokers };
+  return { brokers, pid: broker.pid };
 }
