@@ -59,6 +59,9 @@ interface LoggingPod {
   readonly workload: Entity;
   readonly pod: Entity;
   readonly gateway: boolean;
+  /** The address this pod last taught the IP directory, and the directory's change count then. */
+  taught?: string;
+  taughtAt?: number;
 }
 
 interface CallerEdges {
@@ -366,8 +369,13 @@ export class FeatureExtractor {
           if (oldest.done !== true) this.podOwners.delete(oldest.value);
         }
       }
-      if (direction === 'inbound') this.ips.learn(r.downstreamLocalAddress, logging.owner);
-      else if (direction === 'outbound') this.ips.learn(r.upstreamLocalAddress, logging.owner);
+      const own = direction === 'inbound' ? r.downstreamLocalAddress : direction === 'outbound' ? r.upstreamLocalAddress : undefined;
+      // Nothing changed in the directory since this pod taught it this address: nothing to learn.
+      if (own !== undefined && (own !== logging.taught || this.ips.changes !== logging.taughtAt)) {
+        this.ips.learn(own, logging.owner);
+        logging.taught = own;
+        logging.taughtAt = this.ips.changes;
+      }
       return logging;
     }
     const owner = direction === 'inbound' ? this.ips.lookup(r.downstreamLocalAddress) : direction === 'outbound' ? this.ips.lookup(r.upstreamLocalAddress) : undefined;

@@ -13,8 +13,18 @@ export interface IpOwner {
  */
 export class IpDirectory {
   private readonly owners = new Map<string, IpOwner>();
+  private changeCount = 0;
 
   constructor(private readonly capacity = 100_000) {}
+
+  /**
+   * Counts every change of the directory (an address added, moved to another owner or evicted):
+   * while it stays the same, learning an address again for the owner that taught it is a no-op,
+   * which lets a caller skip it for the lines a pod writes by the thousand.
+   */
+  get changes(): number {
+    return this.changeCount;
+  }
 
   learn(address: string | undefined, owner: IpOwner): void {
     const ip = hostOf(address);
@@ -26,6 +36,7 @@ export class IpDirectory {
   set(ip: string, owner: IpOwner): void {
     const known = this.owners.get(ip);
     if (known?.pod === owner.pod && known.namespace === owner.namespace) return;
+    this.changeCount++;
     if (known) this.owners.delete(ip);
     else if (this.owners.size >= this.capacity) {
       const oldest = this.owners.keys().next();

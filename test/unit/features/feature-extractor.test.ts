@@ -73,6 +73,22 @@ describe('FeatureExtractor', () => {
     expect(windowsOf(fx, 'workload:ml-prod/inference')[0]?.features.requests).toBe(2);
   });
 
+
+  it('gives an address back to a pod that writes it again after another pod took it', () => {
+    const fx = new FeatureExtractor(DEFAULT_FEATURE_OPTIONS);
+    const at = { upstreamLocalAddress: '10.1.1.5:41000' };
+    // frontend teaches 10.1.1.5 (twice: the second line is the one a cache may skip), batch takes
+    // it, frontend writes it again: the directory must follow every change of owner.
+    fx.ingest(outbound('frontend-abc12-xyz89', 'frontend', T0, 'inference.ml-prod.svc.cluster.local', at));
+    fx.ingest(outbound('frontend-abc12-xyz89', 'frontend', T0 + 1, 'inference.ml-prod.svc.cluster.local', at));
+    fx.ingest(outbound('batch-abc12-xyz89', 'batch', T0 + 2, 'inference.ml-prod.svc.cluster.local', at));
+    fx.ingest(inbound('inference-abc12-xyz89', 'inference', T0 + 3, { downstreamRemoteAddress: '10.1.1.5:41000' }));
+    fx.ingest(outbound('frontend-abc12-xyz89', 'frontend', T0 + 4, 'inference.ml-prod.svc.cluster.local', at));
+    fx.ingest(inbound('inference-abc12-xyz89', 'inference', T0 + 5, { downstreamRemoteAddress: '10.1.1.5:41000' }));
+    const closed = fx.flush().windows;
+    expect(closed.find((w) => w.entity.key === 'principal:ml-prod/batch')?.features.requests).toBe(1);
+    expect(closed.find((w) => w.entity.key === 'principal:ml-prod/frontend')?.features.requests).toBe(1);
+  });
   it('flags caller -> callee edges first seen after the learning period, with the edge in the details', () => {
     const fx = new FeatureExtractor({ ...DEFAULT_FEATURE_OPTIONS, edgeLearningMs: 60 * MIN });
     fx.ingest(outbound('frontend-abc12-xyz89', 'frontend', T0, 'inference.ml-prod.svc.cluster.local'));
