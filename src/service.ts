@@ -89,10 +89,13 @@ const checkpointSchema = z.object({
 
 interface PartitionState {
   readonly pipeline: Pipeline;
-  /** Messages below this offset are covered by the loaded checkpoint. */
-  readonly skipBelow: bigint;
+  /**
+   * Messages below this offset are covered by the loaded checkpoint. Offsets are held as numbers:
+   * exact up to 2^53, which no partition reaches (a million messages a second for 285 years).
+   */
+  readonly skipBelow: number;
   /** First offset not yet processed. */
-  nextOffset: bigint;
+  nextOffset: number;
   lastCheckpoint: number;
   dirty: boolean;
 }
@@ -310,12 +313,12 @@ export class MeshwardenService {
     try {
       for (const message of batch.messages) {
         if (!proceed) break;
-        const offset = BigInt(message.offset);
+        const offset = Number(message.offset);
         if (offset >= partition.skipBelow) {
-          const origin = { source, position: Number(offset) };
+          const origin = { source, position: offset };
           if (message.value === null) partition.pipeline.reject({ code: 'empty', reason: 'message without a value (tombstone)', raw: '', origin });
           else partition.pipeline.ingest(message.value.toString('utf8'), origin);
-          partition.nextOffset = offset + 1n;
+          partition.nextOffset = offset + 1;
           partition.dirty = true;
         }
         handled = message.offset;
@@ -341,8 +344,8 @@ export class MeshwardenService {
     // Retraining runs beside the stream; the current model keeps scoring until the new one is ready.
     for (const model of this.autoencoders.values()) if (model.retrainDue) void model.maybeRetrain();
     metrics.trackedEntities.set([...this.partitions.values()].reduce((n, p) => n + p.pipeline.trackedEntities, 0));
-    const lag = BigInt(batch.highWatermark) - partition.nextOffset;
-    metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(lag < 0n ? 0n : lag));
+    const lag = Number(batch.highWatermark) - partition.nextOffset;
+    metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, lag));
     metrics.batchSeconds.observe({ topic: batch.topic }, (performance.now() - started) / 1000);
     await payload.heartbeat();
   }
@@ -371,7 +374,7 @@ export class MeshwardenService {
       saved = undefined;
       pipeline = build(undefined);
     }
-    const skipBelow = saved ? BigInt(saved.nextOffset) : 0n;
+    const skipBelow = saved ? Number(saved.nextOffset) : 0;
     const state: PartitionState = { pipeline, skipBelow, nextOffset: skipBelow, lastCheckpoint: this.deps.clock.now(), dirty: false };
     this.partitions.set(key, state);
     this.deps.logger.info({ partition: key, resumedAt: saved?.nextOffset ?? null }, saved ? 'partition resumed from its checkpoint' : 'partition starts with fresh baselines');
@@ -500,8 +503,8 @@ export class MeshwardenService {
     await writeFileAtomic(path, JSON.stringify(this.guard.snapshot()));
   }
 
-  /** Outputs first (acks=all), then the checkpoint, then the offset: never the other way round. */
   /**
+   * Outputs first (acks=all), then the checkpoint, then the offset: never the other way round.
    * @param options.commit false once the consumer has stopped (its group is gone): the checkpoint
    *   carries its own offset and resumption honours it, so the commit is only a shortcut.
    */
@@ -509,7 +512,7 @@ export class MeshwardenService {
     if (!partition.dirty) return;
     await this.flushOutbox();
     await this.ledger?.flush();
-    const resume = BigInt(partition.pipeline.resumePosition(Number(partition.nextOffset)));
+    const resume = partition.pipeline.resumePosition(partition.nextOffset);
     const checkpoint: Checkpoint = { version: 1, nextOffset: resume.toString(), processedUpTo: partition.nextOffset.toString(), state: partition.pipeline.state() };
     const value = JSON.stringify(checkpoint);
     // Baselines of a few thousand entities pass Kafka's default 1 MB message limit as JSON: the
