@@ -20,11 +20,11 @@ import { DEFAULT_PIPELINE_OPTIONS, Pipeline, loadAutoencoders, type BreakerEvent
 import type { AutoencoderDetector } from './detect/autoencoder/autoencoder-detector.js';
 import type { ActionDeps } from './actions/action-context.js';
 import type { ActionTarget } from './actions/action-definition.js';
-import { expireQuarantines } from './actions/kubernetes/expire-quarantines.js';
 import { inspectKubeTarget } from './actions/kubernetes/inspect-target.js';
 import { currentSubjectsWith } from './approvals/current-subjects.js';
 import { ClusterRails } from './coordination/cluster-rails.js';
 import { KubeLeaseClaims } from './coordination/kube-lease-claims.js';
+import { sweepQuarantineBudgets } from './coordination/quarantine-sweep.js';
 import { readToEnd } from './kafka/read-to-end.js';
 import type { RunClaims } from './coordination/run-claims.js';
 import { Ledger } from './audit/ledger.js';
@@ -395,25 +395,21 @@ export class MeshwardenService {
     });
   }
 
-  /** Releases quarantines whose expiry passed, recording each release like any other action. */
+  /**
+   * Releases quarantines whose expiry passed (each recorded like any other action) and stops
+   * counting pods that are no longer quarantined against the blast-radius budgets.
+   */
   private async sweepQuarantines(): Promise<void> {
+    const { guard, audit: ledger } = this;
+    if (!guard || !ledger) return;
     try {
-      const released = await expireQuarantines({ ...this.deps.actionDeps, clock: this.deps.clock, logger: this.deps.logger });
-      const ledger = this.audit;
-      if (released.length === 0 || !ledger) return;
-      for (const r of released) {
-        if (r.result !== undefined) {
-          // Released outside a step: the pod no longer counts against the blast-radius budgets.
-          this.guard?.forgetQuarantine(r.namespace, r.pod);
-          await this.rails?.podReleased(r.namespace, r.pod);
-        }
-        ledger.append('action', {
-          playbook: 'quarantine-expiry', step: 'release', action: 'kubernetes.release-pod', target: `Pod ${r.namespace}/${r.pod}`,
-          outcome: r.result?.outcome ?? 'failed', description: r.result?.summary ?? r.error ?? '', expiredAt: r.expiredAt,
-          ...(r.error !== undefined ? { reason: 'server' } : {}),
-        });
+      const outcome = await sweepQuarantineBudgets({
+        actionDeps: { ...this.deps.actionDeps, clock: this.deps.clock, logger: this.deps.logger }, guard, ledger,
+        ...(this.rails ? { rails: this.rails } : {}),
+      });
+      if (outcome && (outcome.forgotten.length > 0 || outcome.freedSlots > 0)) {
+        this.deps.logger.info({ pods: outcome.forgotten, freedSlots: outcome.freedSlots }, 'pods no longer quarantined stop counting against the blast-radius budgets');
       }
-      await ledger.flush();
     } catch (error) {
       this.deps.logger.warn({ err: describeError(error) }, 'could not sweep expired quarantines');
     }

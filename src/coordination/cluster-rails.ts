@@ -5,6 +5,8 @@ import type { RunClaims } from './run-claims.js';
 
 const QUARANTINE = 'kubernetes.quarantine-pod';
 const RELEASE = 'kubernetes.release-pod';
+/** Blast-radius slots are held by the pod they count: `pod|<namespace>/<name>`. */
+const POD_HOLDER = 'pod|';
 
 /**
  * The safety rails' counters across replicas. Each replica's SafetyGuard counts only what that
@@ -36,7 +38,7 @@ export class ClusterRails {
     const bookings: Promise<string | undefined>[] = rateScopes(target, this.policy).map(async ({ key, limit, what }) =>
       (await this.slot(`rate|${key}`, limit.count, step, limit.windowMs)) ? undefined : `rate limit across replicas: ${limit.count} destructive action(s) on ${what} in the last ${formatDuration(limit.windowMs)} (limit ${limit.count})`);
     if (action.id === QUARANTINE && target.namespace !== undefined) {
-      const pod = `pod|${target.namespace}/${target.name}`;
+      const pod = `${POD_HOLDER}${target.namespace}/${target.name}`;
       for (const { key, budget, what } of blastScopes(target.namespace, request.workload, this.policy)) {
         bookings.push((async () => ((await this.slot(`blast|${key}`, budget, pod, this.quarantineHoldMs)) ? undefined : `blast radius across replicas: ${budget} pod(s) ${what} already quarantined (budget ${budget})`))());
       }
@@ -55,7 +57,18 @@ export class ClusterRails {
 
   /** A pod released by any path (a step, the expiry sweeper): its blast-radius slots go. */
   async podReleased(namespace: string, pod: string): Promise<void> {
-    await this.claims.releaseHeldBy(`pod|${namespace}/${pod}`);
+    await this.claims.releaseHeldBy(`${POD_HOLDER}${namespace}/${pod}`);
+  }
+
+  /**
+   * Frees the blast-radius slots of pods that are no longer quarantined however that happened (a
+   * human deleted the pod or released it by hand, a quarantine step failed after booking): without
+   * this, such slots would keep the budget spent until they lapse. `quarantined` is every pod
+   * (`namespace/name`) carrying the quarantine label, listed after `bookedBefore`: only slots
+   * booked before then are judged, so a quarantine still under way on any replica keeps its slots.
+   */
+  async reconcileQuarantines(quarantined: ReadonlySet<string>, bookedBefore: number): Promise<number> {
+    return this.claims.releaseWhere((holder, since) => holder.startsWith(POD_HOLDER) && since < bookedBefore && !quarantined.has(holder.slice(POD_HOLDER.length)));
   }
 
   /**

@@ -88,6 +88,10 @@ export class KubeLeaseClaims implements RunClaims {
     return this.deleteWhere((lease) => lease.spec?.holderIdentity === holder);
   }
 
+  async releaseWhere(which: (holder: string, since: number) => boolean): Promise<number> {
+    return this.deleteWhere((lease) => which(lease.spec?.holderIdentity ?? '', takenAt(lease)));
+  }
+
   async sweep(): Promise<number> {
     const now = this.clock.now();
     return this.deleteWhere((lease) => lapsesAt(lease) <= now);
@@ -116,6 +120,12 @@ export class KubeLeaseClaims implements RunClaims {
 /** A valid Lease name for any key: `meshwarden-claim-` and 32 hex digits of its SHA-256. */
 export function leaseName(key: string): string {
   return `meshwarden-claim-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
+}
+
+/** When the current holder took the claim (a take-over sets acquireTime anew). */
+function takenAt(lease: V1Lease): number {
+  const taken = lease.spec?.acquireTime ?? lease.spec?.renewTime;
+  return taken === undefined ? 0 : new Date(taken).getTime();
 }
 
 function lapsesAt(lease: V1Lease): number {

@@ -36,6 +36,11 @@ export interface RunClaims {
   claim(key: string, holder: string, holdMs: number): Promise<ClaimResult>;
   /** Gives up every claim `holder` holds (a released pod frees its budget slots); returns how many. */
   releaseHeldBy(holder: string): Promise<number>;
+  /**
+   * Gives up every claim that `which` picks from its holder and the time it was taken (epoch ms),
+   * lapsed or not; returns how many. A claim taken over or renewed in between is left alone.
+   */
+  releaseWhere(which: (holder: string, since: number) => boolean): Promise<number>;
   /** Deletes claims that lapsed; returns how many. */
   sweep(): Promise<number>;
 }
@@ -47,7 +52,7 @@ export function claimKey(playbook: string, entityKey: string): string {
 
 /** Claims in one process (the embedded mode, unit tests): the same rules as the cluster store. */
 export class MemoryRunClaims implements RunClaims {
-  private readonly claims = new Map<string, { holder: string; until: number }>();
+  private readonly claims = new Map<string, { holder: string; since: number; until: number }>();
 
   constructor(private readonly clock: { now(): number }) {}
 
@@ -58,14 +63,18 @@ export class MemoryRunClaims implements RunClaims {
       return Promise.resolve({ won: current.holder === holder, holder: current.holder, until: current.until, where: 'memory' });
     }
     const until = now + holdMs;
-    this.claims.set(key, { holder, until });
+    this.claims.set(key, { holder, since: now, until });
     return Promise.resolve({ won: true, holder, until, where: 'memory' });
   }
 
   releaseHeldBy(holder: string): Promise<number> {
+    return this.releaseWhere((h) => h === holder);
+  }
+
+  releaseWhere(which: (holder: string, since: number) => boolean): Promise<number> {
     let released = 0;
     for (const [key, claim] of this.claims) {
-      if (claim.holder === holder) {
+      if (which(claim.holder, claim.since)) {
         this.claims.delete(key);
         released++;
       }

@@ -160,6 +160,13 @@ export class SafetyGuard {
     }
   }
 
+  /** Every pod (`namespace/name`) counted against a blast-radius budget. */
+  quarantinedPods(): Set<string> {
+    const pods = new Set<string>();
+    for (const [group, members] of this.quarantined) if (group.startsWith('namespace:')) for (const pod of members) pods.add(pod);
+    return pods;
+  }
+
   /** A pod released outside a playbook step (the expiry sweeper): it no longer counts against any budget. */
   forgetQuarantine(namespace: string, pod: string): void {
     const key = `${namespace}/${pod}`;

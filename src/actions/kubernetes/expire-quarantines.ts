@@ -14,15 +14,30 @@ export interface ExpiredQuarantine {
   readonly error?: string;
 }
 
+/** What a sweep found: the quarantines it released, and every pod still quarantined after it. */
+export interface QuarantineSweep {
+  readonly expired: ExpiredQuarantine[];
+  /** `namespace/name` of each pod carrying the quarantine label once the sweep is done. */
+  readonly quarantined: Set<string>;
+}
+
 /**
  * Releases every quarantined pod whose `meshwarden.io/quarantine-expires-at` has passed, with the
  * same `kubernetes.release-pod` a human would run. Listing needs `list pods` (declared by
  * `kubernetes.quarantine-pod`); in the namespaces given, or cluster-wide when none are.
  */
 export async function expireQuarantines(deps: ActionDeps, namespaces?: readonly string[]): Promise<ExpiredQuarantine[]> {
+  return (await sweepQuarantines(deps, namespaces))?.expired ?? [];
+}
+
+/**
+ * `expireQuarantines`, also saying which pods are quarantined now: what the blast-radius budgets
+ * should count. Undefined without a Kubernetes client (nothing was listed, so nothing is known).
+ */
+export async function sweepQuarantines(deps: ActionDeps, namespaces?: readonly string[]): Promise<QuarantineSweep | undefined> {
   const kube = deps.kube;
   const release = releasePod.execute?.bind(releasePod);
-  if (!kube || !release) return [];
+  if (!kube || !release) return undefined;
   const core = kube.makeApiClient(CoreV1Api);
   const labelSelector = `${QUARANTINE_LABEL}=true`;
   const lists = namespaces === undefined
@@ -30,11 +45,16 @@ export async function expireQuarantines(deps: ActionDeps, namespaces?: readonly 
     : await Promise.all(namespaces.map((namespace) => core.listNamespacedPod({ namespace, labelSelector })));
   const now = deps.clock.now();
   const expired: ExpiredQuarantine[] = [];
+  const quarantined = new Set<string>();
   for (const pod of lists.flatMap((l) => l.items)) {
     const at = pod.metadata?.annotations?.[QUARANTINE_ANNOTATIONS.expiresAt];
     const namespace = pod.metadata?.namespace;
     const name = pod.metadata?.name;
-    if (at === undefined || namespace === undefined || name === undefined || !(Date.parse(at) <= now)) continue;
+    if (namespace === undefined || name === undefined) continue;
+    if (at === undefined || !(Date.parse(at) <= now)) {
+      quarantined.add(`${namespace}/${name}`);
+      continue;
+    }
     const controller = new AbortController();
     try {
       const result = await release({ namespace, pod: name }, {
@@ -43,10 +63,12 @@ export async function expireQuarantines(deps: ActionDeps, namespaces?: readonly 
       });
       expired.push({ namespace, pod: name, expiredAt: at, result });
     } catch (error) {
+      // Not released: it still counts.
+      quarantined.add(`${namespace}/${name}`);
       expired.push({ namespace, pod: name, expiredAt: at, error: describeError(error) });
     }
   }
-  return expired;
+  return { expired, quarantined };
 }
 
 /** Releases are not caused by an anomaly; the context still needs one, so it says what happened. */

@@ -2,8 +2,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findAction } from '../../../src/actions/action-registry.js';
 import { expireQuarantines } from '../../../src/actions/kubernetes/expire-quarantines.js';
 import { QUARANTINE_LABEL } from '../../../src/actions/kubernetes/quarantine-pod.js';
+import { ClusterRails } from '../../../src/coordination/cluster-rails.js';
+import { KubeLeaseClaims } from '../../../src/coordination/kube-lease-claims.js';
+import { QUARANTINE_BOOKING_GRACE_MS, sweepQuarantineBudgets } from '../../../src/coordination/quarantine-sweep.js';
+import { DEFAULT_SAFETY_POLICY, SafetyGuard, type GuardRequest, type SafetyPolicy } from '../../../src/playbook/safety-guard.js';
 import { ManualClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
+import { kubeConfigFor } from '../../env/kube-backend.js';
 import { waitFor } from '../../env/wait-for.js';
 import { actionContext, newIdempotencyKey, run } from '../actions/action-harness.js';
 import { admin, deleteNamespaces, deploymentManifest, newNamespace, restrictedTo, runningPods, waitForRollout } from '../actions/kube-harness.js';
@@ -41,5 +46,52 @@ describe('quarantine expiry', () => {
     expect(policies.items).toEqual([]);
     await waitFor('2 pods Running', 90_000, async () => (await runningPods(namespace, 'app=model')).length === 2);
     expect(await expireQuarantines(deps, [namespace])).toEqual([]);
+  }, 180_000);
+
+  it('stops counting a pod deleted by hand against the blast-radius budgets, locally and across replicas', async () => {
+    const namespace = await newNamespace('budget');
+    await admin().apps.createNamespacedDeployment({ namespace, body: deploymentManifest('model', 'registry.local/model:1', 3) });
+    await waitForRollout(namespace, 'model');
+    await waitFor('3 pods Running', 90_000, async () => (await runningPods(namespace, 'app=model')).length === 3);
+    const [p1, p2, p3] = (await runningPods(namespace, 'app=model')).map((p) => p.metadata?.name ?? '');
+    const quarantine = findAction('kubernetes.quarantine-pod');
+    if (!quarantine || !p1 || !p2 || !p3) throw new Error('setup');
+    const kube = await restrictedTo(namespace, [quarantine]);
+    const policy: SafetyPolicy = { ...DEFAULT_SAFETY_POLICY, blastRadius: { maxQuarantinedPerWorkload: 2, maxQuarantinedPerNamespace: 5 } };
+    const request = (pod: string): GuardRequest => ({ action: quarantine, target: { kind: 'Pod', namespace, name: pod }, workload: 'model', detector: 'egress-spike' });
+    const clock = new ManualClock(Date.now());
+    const guard = new SafetyGuard(policy);
+    const rails = new ClusterRails(new KubeLeaseClaims(kubeConfigFor('admin'), namespace, clock), policy, 7 * 24 * 3_600_000);
+    // What the executor does for each: book the slots, act, count the pod.
+    for (const pod of [p1, p2]) {
+      expect(await rails.book(request(pod), `isolate|${pod}/0`)).toEqual({ allowed: true });
+      await run('kubernetes.quarantine-pod', { namespace, pod }, actionContext({ kube }, { idempotencyKey: newIdempotencyKey() }));
+      guard.record(request(pod), clock.now());
+    }
+    expect(guard.check(request(p3), clock.now()).allowed).toBe(false);
+    expect((await rails.book(request(p3), `isolate|${p3}/0`)).allowed).toBe(false);
+
+    // Forensics done, someone deletes the quarantined pod by hand.
+    await admin().core.deleteNamespacedPod({ namespace, name: p1, gracePeriodSeconds: 0 });
+    await waitFor(`${p1} gone`, 60_000, async () => !(await admin().core.listNamespacedPod({ namespace })).items.some((p) => p.metadata?.name === p1));
+    clock.advance(QUARANTINE_BOOKING_GRACE_MS + 60_000);
+    const records: [string, unknown][] = [];
+    const ledger = { append: (type: string, data: unknown) => { records.push([type, data]); }, flush: () => Promise.resolve() };
+    // The sweeper lists quarantines cluster-wide, as the engine's ClusterRole allows.
+    const deps = { kube: kubeConfigFor('admin'), clock, logger: silentLogger() };
+    const outcome = await sweepQuarantineBudgets({ actionDeps: deps, guard, rails, ledger });
+    // Three slots: p1's workload and namespace slots, and the namespace slot p3's refused booking
+    // took before its workload slot was refused (booking is not atomic across limits).
+    expect(outcome).toEqual({ released: 0, forgotten: [`${namespace}/${p1}`], freedSlots: 3 });
+    expect(records).toEqual([['decision', expect.objectContaining({ event: 'quarantine-budget-reconciled', pods: [`${namespace}/${p1}`], freedSlots: 3 })]]);
+    expect([...guard.quarantinedPods()].filter((p) => p.startsWith(`${namespace}/`))).toEqual([`${namespace}/${p2}`]);
+    // The budget is free again for one pod, locally and across replicas; p2 still holds its slots.
+    expect(guard.check(request(p3), clock.now())).toEqual({ allowed: true });
+    expect(await rails.book(request(p3), `isolate|${p3}/0`)).toEqual({ allowed: true });
+
+    // p3's slots were booked just now and its quarantine could still be under way: a sweep keeps them.
+    const again = await sweepQuarantineBudgets({ actionDeps: deps, guard, rails, ledger });
+    expect(again).toEqual({ released: 0, forgotten: [], freedSlots: 0 });
+    expect((await rails.book(request(`${p3}-other`), 'isolate|other/0')).allowed).toBe(false);
   }, 180_000);
 });

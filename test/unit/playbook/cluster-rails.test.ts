@@ -111,7 +111,7 @@ describe('safety rails counted across replicas', () => {
 
   it('does not act when the counts cannot be read: the step fails, saying why', async () => {
     const clock = new ManualClock(0);
-    const down: RunClaims = { claim: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6443')), releaseHeldBy: () => Promise.resolve(0), sweep: () => Promise.resolve(0) };
+    const down: RunClaims = { claim: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6443')), releaseHeldBy: () => Promise.resolve(0), releaseWhere: () => Promise.resolve(0), sweep: () => Promise.resolve(0) };
     const r = replica(down, DEFAULT_SAFETY_POLICY, clock, join(mkdtempSync(join(tmpdir(), 'meshwarden-rails-')), 'effects'));
     expect(await r.outcome(run(isolate, 'i1', 'inference-abc12-aaaaa'))).toEqual(['failed', 'could not count this step against the limits across replicas, so it does not run: connect ECONNREFUSED 127.0.0.1:6443']);
   });

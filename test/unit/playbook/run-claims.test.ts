@@ -99,7 +99,7 @@ describe('RunExecutor with run claims', () => {
 
   it('fails closed and says so when the claim store cannot answer: nothing acts, the failure is a ledger record', async () => {
     const { effects, clock, effectKeys } = setup();
-    const down: RunClaims = { claim: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6443')), releaseHeldBy: () => Promise.resolve(0), sweep: () => Promise.resolve(0) };
+    const down: RunClaims = { claim: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6443')), releaseHeldBy: () => Promise.resolve(0), releaseWhere: () => Promise.resolve(0), sweep: () => Promise.resolve(0) };
     const a = replica(down, effects, clock);
     await a.executor.start(run('inc-1'));
     expect(effectKeys()).toEqual([]);
