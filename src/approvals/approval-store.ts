@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { listJsonFiles, pruneJsonFiles, readJsonFile, stateFileName, writeJsonFileAtomic } from '../actions/slack/state-file.js';
+import { listJsonFiles, pruneJsonFiles, readJsonFile, stateFileName, writeJsonFileAtomic } from '../shared/state-file.js';
 import { MeshwardenError } from '../shared/errors.js';
 import type { ApprovalRecord } from './approval-types.js';
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Anomaly } from '../detect/anomaly.js';
-import { listJsonFiles, pruneJsonFiles, readJsonFile } from '../actions/slack/state-file.js';
+import { listJsonFiles, pruneJsonFiles, readJsonFile } from '../shared/state-file.js';
 import { writeFileAtomic } from '../shared/write-file-atomic.js';
 
 /** What one step of a run produced. */

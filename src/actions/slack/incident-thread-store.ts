@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../../shared/logger.js';
-import { pruneJsonFiles, readJsonFile, stateFileName, writeJsonFileAtomic } from './state-file.js';
+import { pruneJsonFiles, readJsonFile, stateFileName, writeJsonFileAtomic } from '../../shared/state-file.js';
 
 const severitySchema = z.enum(['info', 'low', 'medium', 'high', 'critical']);
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../shared/write-file-atomic.js';
+import { writeFileAtomic } from './write-file-atomic.js';
 
 /**
  * A file name for a key: the key itself when it is short and plain, else its hash, so an id from
