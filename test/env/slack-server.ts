@@ -87,6 +87,7 @@ export class SlackTestServer {
   private readonly server: Server;
   private readonly messages: StoredMessage[] = [];
   private readonly failures = new Map<string, string[]>();
+  private readonly holds = new Map<string, { arrived(): void; released: Promise<void> }>();
   private readonly channels: Readonly<Record<string, string>>;
   private readonly now: () => number;
   private readonly teamId: string;
@@ -146,6 +147,25 @@ export class SlackTestServer {
   /** The id Slack would give a channel name. */
   channelId(name: string): string | undefined {
     return this.channels[name.replace(/^#/, '')];
+  }
+
+  /**
+   * Holds every call of `method` unanswered until `release()`: a slow Slack. `reached` resolves when
+   * the first held call arrives.
+   */
+  hold(method: string): { readonly reached: Promise<void>; release(): void } {
+    let arrived: () => void = () => undefined;
+    const reached = new Promise<void>((resolve) => { arrived = resolve; });
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => { release = resolve; });
+    this.holds.set(method, { arrived, released });
+    return {
+      reached,
+      release: () => {
+        this.holds.delete(method);
+        release();
+      },
+    };
   }
 
   /** Makes the next `times` calls of `method` fail with Slack error `error` (`ratelimited` answers 429). */
@@ -222,13 +242,23 @@ export class SlackTestServer {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const method = (req.url ?? '').replace(/^\/api\//, '').replace(/\?.*$/, '');
-      const params = parseParams(req.headers['content-type'], Buffer.concat(chunks).toString('utf8'));
-      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? (typeof params['token'] === 'string' ? params['token'] : undefined);
-      const authorized = bearer === this.options.botToken;
-      const { status, response, headers } = this.answer(method, params, bearer, authorized);
-      this.calls.push({ method, params, authorized, status, response });
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(response));
+      const held = this.holds.get(method);
+      if (held !== undefined) {
+        held.arrived();
+        void held.released.then(() => { this.respond(req, res, method, chunks); });
+        return;
+      }
+      this.respond(req, res, method, chunks);
     });
+  }
+
+  private respond(req: IncomingMessage, res: ServerResponse, method: string, chunks: Buffer[]): void {
+    const params = parseParams(req.headers['content-type'], Buffer.concat(chunks).toString('utf8'));
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? (typeof params['token'] === 'string' ? params['token'] : undefined);
+    const authorized = bearer === this.options.botToken;
+    const { status, response, headers } = this.answer(method, params, bearer, authorized);
+    this.calls.push({ method, params, authorized, status, response });
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(response));
   }
 
   private answer(

@@ -1,8 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { WebClient } from '@slack/web-api';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FileIncidentThreadStore } from '../../../src/actions/slack/incident-thread-store.js';
+import { SlackIncidentThreads } from '../../../src/actions/slack/incident-threads.js';
+import type { ActionDeps } from '../../../src/actions/action-context.js';
 import { verifyLedger } from '../../../src/audit/verify-ledger.js';
 import { serviceConfigSchema, type ServiceConfig } from '../../../src/config/service-config.js';
 import { MeshwardenService } from '../../../src/service.js';
@@ -10,6 +14,8 @@ import { createMetrics } from '../../../src/server/metrics.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { kafkaBrokers, randomName } from '../../env/backends.js';
+import { startSlackTestServer } from '../../env/slack-server.js';
+import { waitFor } from '../../env/wait-for.js';
 import { serviceTopics } from './service-topics.js';
 
 const T0 = Date.UTC(2026, 10, 2, 8, 0, 0);
@@ -53,10 +59,10 @@ function config(stateDir: string, prefix: string): ServiceConfig {
   });
 }
 
-async function start(cfg: ServiceConfig): Promise<MeshwardenService> {
+async function start(cfg: ServiceConfig, actionDeps: Omit<ActionDeps, 'clock' | 'logger'> = {}, metrics = createMetrics()): Promise<MeshwardenService> {
   const service = new MeshwardenService({
-    config: cfg, kafka: { clientId: 'meshwarden-test', brokers: cfg.kafka.brokers }, actionDeps: {},
-    clock: systemClock, logger: silentLogger(), metrics: createMetrics(),
+    config: cfg, kafka: { clientId: 'meshwarden-test', brokers: cfg.kafka.brokers }, actionDeps,
+    clock: systemClock, logger: silentLogger(), metrics,
   });
   services.push(service);
   await service.start();
@@ -141,5 +147,60 @@ describe('the cluster service on a real Kafka broker', () => {
       m.some((x) => { const a = JSON.parse(x.value?.toString() ?? '{}') as { detector?: string; windowStart?: number }; return a.detector === 'error-storm' && (a.windowStart ?? 0) >= T0 + 100 * MIN; }));
     expect(after.length).toBeGreaterThan(anomalies.length);
     await producer.disconnect();
+  }, 180_000);
+
+  it('pauses consumption while an action waits on a slow backend, then goes on without losing or repeating anything', async () => {
+    const prefix = randomName('svc-slow');
+    const stateDir = mkdtempSync(join(tmpdir(), 'meshwarden-svc-'));
+    // Live: the shipped notify-on-service-degradation playbook posts the error storm to #sre-alerts.
+    // A checkpoint (and commit) after every batch, so the committed offset shows what was taken in.
+    const base = config(stateDir, prefix);
+    const cfg: ServiceConfig = { ...base, dryRun: false, kafka: { ...base.kafka, checkpointEvery: 0 } };
+    const kafka = new Kafka({ clientId: 'test', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [cfg.kafka.topics.accessLogs, cfg.kafka.topics.modelTelemetry, cfg.kafka.topics.driftMetrics].map((topic) => ({ topic })) });
+    const producer = kafka.producer();
+    await producer.connect();
+    const send = (values: string[]) => producer.send({ topic: cfg.kafka.topics.accessLogs, messages: values.map((value) => ({ value })) });
+    const slackServer = await startSlackTestServer({ botToken: 'xoxb-backpressure', signingSecret: 'unused', channels: { 'sre-alerts': 'C0SRE' } });
+    try {
+      const slow = slackServer.hold('chat.postMessage');
+      const slack = new WebClient('xoxb-backpressure', { slackApiUrl: slackServer.apiUrl, retryConfig: { retries: 0 } });
+      const slackThreads = new SlackIncidentThreads({ slack, store: new FileIncidentThreadStore(stateDir), logger: silentLogger() });
+      const metrics = createMetrics();
+      const parsed = async (): Promise<number> => (await metrics.records.get()).values.reduce((n, v) => n + (v.labels.outcome === 'parsed' ? v.value : 0), 0);
+      const committed = async (): Promise<number> => Number((await admin.fetchOffsets({ groupId: cfg.kafka.groupId, topics: [cfg.kafka.topics.accessLogs] }))[0]?.partitions[0]?.offset ?? -1);
+
+      const first = [...traffic(T0, 90, 0.01, 0), ...traffic(T0 + 90 * MIN, 5, 0.9, 10_000), ...traffic(T0 + 95 * MIN, 3, 0.01, 20_000)];
+      await send(first);
+      await start(cfg, { slack, slackThreads }, metrics);
+      await slow.reached;
+
+      // Slack does not answer. Half an hour more traffic arrives: none of it is taken in (the
+      // records counted, the committed offset and so the memory held stay where they are).
+      const parsedWhileSlow = await parsed();
+      const committedWhileSlow = await committed();
+      expect(committedWhileSlow).toBeLessThan(first.length);
+      const later = traffic(T0 + 98 * MIN, 30, 0.01, 30_000);
+      await send(later);
+      for (let i = 0; i < 6; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect(await parsed()).toBe(parsedWhileSlow);
+        expect(await committed()).toBe(committedWhileSlow);
+      }
+
+      // Slack answers: the rest is consumed, the commits move on (to the earliest record of a
+      // window still open), and the alert was posted once.
+      slow.release();
+      await waitFor('every message consumed', 60_000, async () => (await parsed()) === first.length + later.length);
+      await waitFor('the commits moving on', 30_000, async () => (await committed()) > first.length);
+      expect(slackServer.channelMessages('C0SRE')).toHaveLength(1);
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+      await services.pop()?.stop();
+      await slackServer.close();
+    }
   }, 180_000);
 });
