@@ -193,6 +193,14 @@ describe('helm chart rendering', () => {
     expect(Object.keys(resources.limits).sort()).toEqual(['cpu', 'memory']);
   });
 
+  it('passes the Node flags in NODE_OPTIONS, and none when nodeOptions is empty', async () => {
+    const nodeOptions = async (values?: Values): Promise<string[]> =>
+      containerOf(deploymentOf(await renderChart(values))).env.filter((e) => e.name === 'NODE_OPTIONS').map((e) => e.value ?? '');
+    expect(await nodeOptions()).toEqual(['--max-semi-space-size=64']);
+    expect(await nodeOptions({ nodeOptions: '--max-semi-space-size=32 --max-old-space-size=768' })).toEqual(['--max-semi-space-size=32 --max-old-space-size=768']);
+    expect(await nodeOptions({ nodeOptions: '' })).toEqual([]);
+  });
+
   it('mounts the ServiceAccount token only when Kubernetes actions or Vault Kubernetes auth need it', async () => {
     const account = z.object({ automountServiceAccountToken: z.literal(false) }).loose();
     expect(account.safeParse(only(await renderChart(), 'ServiceAccount')).success).toBe(true);
