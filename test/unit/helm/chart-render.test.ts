@@ -193,12 +193,11 @@ describe('helm chart rendering', () => {
     expect(Object.keys(resources.limits).sort()).toEqual(['cpu', 'memory']);
   });
 
-  it('passes the Node flags in NODE_OPTIONS, and none when nodeOptions is empty', async () => {
+  it('passes Node flags in NODE_OPTIONS when nodeOptions is set, and none by default', async () => {
     const nodeOptions = async (values?: Values): Promise<string[]> =>
       containerOf(deploymentOf(await renderChart(values))).env.filter((e) => e.name === 'NODE_OPTIONS').map((e) => e.value ?? '');
-    expect(await nodeOptions()).toEqual(['--max-semi-space-size=64']);
+    expect(await nodeOptions()).toEqual([]);
     expect(await nodeOptions({ nodeOptions: '--max-semi-space-size=32 --max-old-space-size=768' })).toEqual(['--max-semi-space-size=32 --max-old-space-size=768']);
-    expect(await nodeOptions({ nodeOptions: '' })).toEqual([]);
   });
 
   it('mounts the ServiceAccount token only when Kubernetes actions or Vault Kubernetes auth need it', async () => {
