@@ -373,7 +373,8 @@ export class FeatureExtractor {
       // Nothing changed in the directory since this pod taught it this address: nothing to learn.
       if (own !== undefined && (own !== logging.taught || this.ips.changes !== logging.taughtAt)) {
         this.ips.learn(own, logging.owner);
-        logging.taught = own;
+        // A copy: the address is cut out of the log line, and V8 keeps a cut string's whole line alive.
+        logging.taught = Buffer.from(own, 'utf8').toString('utf8');
         logging.taughtAt = this.ips.changes;
       }
       return logging;
