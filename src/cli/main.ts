@@ -3,6 +3,7 @@ import { actionsCommand } from './actions-command.js';
 import { auditCommand } from './audit-command.js';
 import { benchNabCommand } from './bench-nab-command.js';
 import { checkCommand } from './check-command.js';
+import { releaseCommand } from './release-command.js';
 import { runCommand } from './run-command.js';
 import { schemaCommand } from './schema-command.js';
 import { serveCommand } from './serve-command.js';
@@ -18,6 +19,7 @@ const program = new Command('meshwarden')
   .addCommand(auditCommand())
   .addCommand(schemaCommand())
   .addCommand(actionsCommand())
+  .addCommand(releaseCommand())
   .addCommand(new Command('bench').description('detection benchmarks').addCommand(benchNabCommand()));
 
 try {

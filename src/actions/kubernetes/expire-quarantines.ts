@@ -71,8 +71,15 @@ export async function sweepQuarantines(deps: ActionDeps, namespaces?: readonly s
   return { expired, quarantined };
 }
 
-/** Releases are not caused by an anomaly; the context still needs one, so it says what happened. */
-const EXPIRY_ANOMALY: Anomaly = {
-  id: 'quarantine-expiry', detector: 'quarantine-expiry', severity: 'info', score: 0, windowStart: 0, windowEnd: 0, evidence: [],
-  entity: { key: 'quarantine-expiry', kind: 'pod', name: 'quarantine-expiry' },
-};
+const EXPIRY_ANOMALY = releaseCause('quarantine-expiry');
+
+/**
+ * A release outside a playbook run (the expiry sweeper, an operator) is not caused by an anomaly;
+ * the action context still needs one, so it says what happened.
+ */
+export function releaseCause(what: string): Anomaly {
+  return {
+    id: what, detector: what, severity: 'info', score: 0, windowStart: 0, windowEnd: 0, evidence: [],
+    entity: { key: what, kind: 'pod', name: what },
+  };
+}

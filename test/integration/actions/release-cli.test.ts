@@ -1,0 +1,95 @@
+/**
+ * `meshwarden release <namespace>/<pod>`: a person releases a quarantine with their own
+ * credentials, through the real CLI process, on the test API server.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findAction } from '../../../src/actions/action-registry.js';
+import { QUARANTINE_LABEL } from '../../../src/actions/kubernetes/quarantine-pod.js';
+import { kubeConfigFor } from '../../env/kube-backend.js';
+import { waitFor } from '../../env/wait-for.js';
+import { actionContext, newIdempotencyKey, run } from './action-harness.js';
+import { admin, deleteNamespaces, deploymentManifest, newNamespace, restrictedTo, runningPods, waitForRollout } from './kube-harness.js';
+
+afterAll(async () => {
+  await deleteNamespaces();
+});
+
+/** Runs the CLI as a child process (asynchronously: the test's own clients keep working). */
+function meshwarden(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/meshwarden.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); });
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); }, 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A kubeconfig file for `kube` (it holds a token: mode 0600 in a private temp dir). */
+function kubeconfigFile(kube: KubeConfig): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'meshwarden-kubeconfig-')), 'config');
+  writeFileSync(file, kube.exportConfig(), { mode: 0o600 });
+  return file;
+}
+
+describe('meshwarden release', () => {
+  it('releases a quarantined pod with the operator\'s own credentials, says so, and is a no-op the second time', async () => {
+    const namespace = await newNamespace('release');
+    await admin().apps.createNamespacedDeployment({ namespace, body: deploymentManifest('model', 'registry.local/model:1', 2) });
+    await waitForRollout(namespace, 'model');
+    await waitFor('2 pods Running', 90_000, async () => (await runningPods(namespace, 'app=model')).length === 2);
+    const pod = (await runningPods(namespace, 'app=model'))[0]?.metadata?.name ?? '';
+    const actions = ['kubernetes.quarantine-pod', 'kubernetes.release-pod'].map((id) => {
+      const action = findAction(id);
+      if (!action) throw new Error(id);
+      return action;
+    });
+    // The operator: the restricted user, granted exactly what the two actions declare.
+    const operator = await restrictedTo(namespace, actions);
+    await run('kubernetes.quarantine-pod', { namespace, pod }, actionContext({ kube: operator }, { idempotencyKey: newIdempotencyKey() }));
+    const config = kubeconfigFile(operator);
+
+    const dry = await meshwarden(['release', `${namespace}/${pod}`, '--kubeconfig', config, '--dry-run']);
+    expect(dry).toMatchObject({ code: 0, stdout: `dry-run: would restore the original labels of pod ${namespace}/${pod}, remove ${QUARANTINE_LABEL} and its deny-all NetworkPolicy\n` });
+    expect((await admin().core.readNamespacedPod({ namespace, name: pod })).metadata?.labels?.[QUARANTINE_LABEL]).toBe('true');
+
+    const released = await meshwarden(['release', `${namespace}/${pod}`, '--kubeconfig', config]);
+    expect(released.stderr).toBe('');
+    expect(released.code).toBe(0);
+    expect(released.stdout).toMatch(new RegExp(`^released pod ${namespace}/${pod}: original labels restored and NetworkPolicy \\S+ removed`));
+    const after = await admin().core.listNamespacedPod({ namespace, labelSelector: `${QUARANTINE_LABEL}=true` });
+    expect(after.items).toEqual([]);
+    expect((await admin().networking.listNamespacedNetworkPolicy({ namespace })).items).toEqual([]);
+
+    const again = await meshwarden(['release', `${namespace}/${pod}`, '--kubeconfig', config]);
+    expect(again).toMatchObject({ code: 0, stdout: `nothing to do: pod ${namespace}/${pod} is not quarantined\n` });
+  }, 180_000);
+
+  it('refuses a malformed pod name, and names the API server\'s refusal without leaking the credential', async () => {
+    const bad = await meshwarden(['release', 'not-a-pod-reference']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('error: expected <namespace>/<pod>, got "not-a-pod-reference"');
+
+    // The restricted user has no rights in this namespace.
+    const namespace = await newNamespace('release-denied');
+    const restricted = kubeConfigFor('restricted');
+    const denied = await meshwarden(['release', `${namespace}/model-0`, '--kubeconfig', kubeconfigFile(restricted)]);
+    expect(denied.code).toBe(2);
+    expect(denied.stderr).toMatch(/^error: .*forbidden/i);
+    const token = restricted.getCurrentUser()?.token ?? '';
+    expect(token.length).toBeGreaterThan(10);
+    expect(denied.stderr).not.toContain(token);
+    expect(denied.stdout).not.toContain(token);
+  }, 120_000);
+});
