@@ -93,7 +93,7 @@ describe('helm chart rendering', () => {
     const kinds = (await renderChart(EVERYTHING_ON)).map((m) => `${m.kind}/${m.metadata.namespace ?? ''}`).sort();
     expect(kinds).toEqual([
       'ConfigMap/meshwarden', 'ConfigMap/meshwarden', 'ConfigMap/meshwarden',
-      'NetworkPolicy/meshwarden', 'PodDisruptionBudget/meshwarden',
+      'NetworkPolicy/meshwarden', 'PodDisruptionBudget/meshwarden', 'PrometheusRule/meshwarden',
       'Role/ml-prod', 'Role/ml-staging', 'RoleBinding/ml-prod', 'RoleBinding/ml-staging',
       'Service/meshwarden', 'ServiceAccount/meshwarden', 'ServiceMonitor/meshwarden', 'StatefulSet/meshwarden',
     ]);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createMetrics } from '../../../src/server/metrics.js';
 import { REPO_ROOT } from './helm-chart.js';
+import { exposedSeries, labelsIn, promqlSyntaxErrors, seriesIn, TARGET_LABELS } from './promql.js';
 
 const DASHBOARD = join(REPO_ROOT, 'deploy', 'grafana', 'meshwarden-dashboard.json');
 
@@ -57,53 +58,19 @@ const expressions = [
   ),
 ];
 
-/** Labels Prometheus adds to every scraped series (the ServiceMonitor's target labels), plus `le`. */
-const TARGET_LABELS = new Set(['namespace', 'pod', 'job', 'instance', 'service', 'container', 'endpoint']);
-
-/** What the engine exposes: series names (histograms as _bucket/_sum/_count) with their label names. */
-async function exposedSeries(): Promise<Map<string, Set<string>>> {
-  const metrics = createMetrics();
-  const series = new Map<string, Set<string>>();
-  const labelsOf = (metric: unknown): Set<string> => {
-    // prom-client keeps each metric's configured label names on the instance.
-    const parsed = z.object({ labelNames: z.array(z.string()) }).safeParse(metric);
-    return new Set(parsed.success ? parsed.data.labelNames : []);
-  };
-  for (const metric of await metrics.registry.getMetricsAsJSON()) {
-    const labels = labelsOf(metrics.registry.getSingleMetric(metric.name));
-    if (String(metric.type) === 'histogram') {
-      series.set(`${metric.name}_bucket`, new Set([...labels, 'le']));
-      series.set(`${metric.name}_sum`, labels);
-      series.set(`${metric.name}_count`, labels);
-    } else {
-      series.set(metric.name, labels);
-    }
-  }
-  return series;
-}
-
-/** Series names an expression reads: identifiers followed by a selector, a range or `,`/`)`. */
-function seriesIn(expr: string): string[] {
-  return [...expr.matchAll(/\b(meshwarden_[a-zA-Z0-9_]+)\b/g)].map((m) => m[1] ?? '');
-}
-
-/** Label names an expression groups by or matches on. */
-function labelsIn(expr: string): string[] {
-  const labels: string[] = [];
-  for (const m of expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)) labels.push(...(m[1] ?? '').split(',').map((l) => l.trim()).filter((l) => l !== ''));
-  for (const m of expr.matchAll(/\{([^}]*)\}/g)) {
-    for (const matcher of (m[1] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)/g)) labels.push(matcher[1] ?? '');
-  }
-  const labelValues = /label_values\(\s*[a-zA-Z_:][a-zA-Z0-9_:]*\s*,\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)/.exec(expr);
-  if (labelValues?.[1] !== undefined) labels.push(labelValues[1]);
-  return labels;
-}
-
 describe('Grafana dashboard', () => {
   it('has PromQL in every graph panel', () => {
     const graphs = panels.filter((panel) => panel.type !== 'row');
     expect(graphs.length).toBeGreaterThan(10);
     for (const panel of graphs) expect(panel.targets?.length ?? 0, panel.title).toBeGreaterThan(0);
+  });
+
+  it('writes valid PromQL in every panel (Prometheus\'s own grammar; Grafana\'s $__rate_interval read as 5m)', () => {
+    // Variables use Grafana's label_values(), which is not PromQL.
+    const queries = panels.flatMap((panel) => (panel.targets ?? []).map((target) => ({ where: panel.title, expr: target.expr })));
+    expect(queries.length).toBeGreaterThan(10);
+    const problems = queries.flatMap(({ where, expr }) => promqlSyntaxErrors(expr.replaceAll('$__rate_interval', '5m')).map((p) => `${where}: ${p}`));
+    expect(problems).toEqual([]);
   });
 
   it('references only metric names that src/server/metrics.ts exposes', async () => {

@@ -118,7 +118,7 @@ export function only(manifests: readonly Manifest[], kind: string, nameSuffix = 
 
 /**
  * Values that switch every optional part of the chart on: SASL, Vault, Slack (HTTP mode), a PVC,
- * namespaced RBAC over every action, the ServiceMonitor, a percentage PDB, extra network peers and
+ * namespaced RBAC over every action, the ServiceMonitor and PrometheusRule, a percentage PDB, extra network peers and
  * an extra playbook.
  */
 export const EVERYTHING_ON: Values = {
@@ -148,6 +148,7 @@ export const EVERYTHING_ON: Values = {
   state: { persistence: { enabled: true, accessModes: ['ReadWriteMany'], storageClassName: 'nfs' } },
   rbac: { actions: 'all', scope: 'namespaces', namespaces: ['ml-prod', 'ml-staging'] },
   serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
+  prometheusRule: { enabled: true, labels: { release: 'prometheus' } },
   podDisruptionBudget: { minAvailable: '50%' },
   networkPolicy: {
     ingress: { namespaces: ['monitoring', 'ingress-nginx'], extraFrom: [{ ipBlock: { cidr: '203.0.113.0/24' } }] },
