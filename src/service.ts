@@ -18,13 +18,14 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { DEFAULT_PIPELINE_OPTIONS, Pipeline, loadAutoencoders, type BreakerEvent, type PipelineOptions, type PipelineState } from './app.js';
 import type { AutoencoderDetector } from './detect/autoencoder/autoencoder-detector.js';
-import type { ActionDeps } from './actions/action-context.js';
+import type { ActionDeps, ActionResult } from './actions/action-context.js';
+import type { ActionsBlock } from './actions/slack/block-kit.js';
 import type { ActionTarget } from './actions/action-definition.js';
 import { inspectKubeTarget } from './actions/kubernetes/inspect-target.js';
 import { currentSubjectsWith } from './approvals/current-subjects.js';
 import { ClusterRails } from './coordination/cluster-rails.js';
 import { KubeLeaseClaims } from './coordination/kube-lease-claims.js';
-import { sweepQuarantineBudgets } from './coordination/quarantine-sweep.js';
+import { releaseOnRequest, sweepQuarantineBudgets } from './coordination/quarantine-sweep.js';
 import { readToEnd } from './kafka/read-to-end.js';
 import type { RunClaims } from './coordination/run-claims.js';
 import { Ledger } from './audit/ledger.js';
@@ -34,6 +35,7 @@ import type { Anomaly } from './detect/anomaly.js';
 import type { DetectorSpec } from './detect/detector-spec.js';
 import type { DeadLetter } from './parse/records.js';
 import type { ApprovalService } from './approvals/approval-service.js';
+import type { ReleaseTarget } from './approvals/release-button.js';
 import { SlackApprovalGate } from './approvals/slack-approval-gate.js';
 import type { PlaybookSpec } from './playbook/playbook-spec.js';
 import { RunExecutor } from './playbook/run-executor.js';
@@ -51,6 +53,8 @@ import { writeFileAtomic } from './shared/write-file-atomic.js';
  */
 const QUARANTINE_SLOT_HOLD_MS = 7 * 24 * 3_600_000;
 
+const QUARANTINE_ACTION = 'kubernetes.quarantine-pod';
+
 /** The state topic's message limit (compressed): room for the checkpoint of a busy partition. */
 const STATE_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
@@ -62,6 +66,8 @@ export interface ServiceDeps {
   readonly actionDeps: Omit<ActionDeps, 'clock' | 'logger'>;
   /** Slack approvals; without them every approval step denies (deny by default). */
   readonly approvals?: ApprovalService;
+  /** The "Release pod" button put under each quarantine's line in its incident thread (`slack.releasers`). */
+  readonly releaseButton?: (target: ReleaseTarget) => ActionsBlock;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: EngineMetrics;
@@ -263,7 +269,22 @@ export class MeshwardenService {
     if (result.outcome === 'refused' || result.outcome === 'failed') {
       await threads.ensureThread(run.incidentId, this.deps.config.slack.refusalsChannel, run.anomaly);
     }
-    await threads.recordAction(run.incidentId, line, `${run.id}/${result.index}/${result.outcome}`);
+    const pod = result.action === QUARANTINE_ACTION && result.outcome === 'succeeded' ? /^Pod ([^/\s]+)\/(\S+)$/.exec(result.target) : null;
+    const button = pod && this.deps.releaseButton ? this.deps.releaseButton({ namespace: pod[1] ?? '', pod: pod[2] ?? '', incidentId: run.incidentId }) : undefined;
+    await threads.recordAction(run.incidentId, line, `${run.id}/${result.index}/${result.outcome}`, button);
+  }
+
+  /**
+   * Releases a quarantine a person asked for (the "Release pod" button): the engine's
+   * `kubernetes.release-pod`, the pod out of the budgets, a ledger record naming who asked.
+   */
+  async releaseQuarantine(target: ReleaseTarget, by: string): Promise<ActionResult> {
+    const { guard, audit } = this;
+    if (!guard || !audit) throw new Error('service not started');
+    return releaseOnRequest({
+      actionDeps: { ...this.deps.actionDeps, clock: this.deps.clock, logger: this.deps.logger }, guard, ledger: audit,
+      ...(this.rails ? { rails: this.rails } : {}), ...(this.deps.actionDeps.slackThreads ? { threads: this.deps.actionDeps.slackThreads } : {}),
+    }, { ...target, by, via: 'slack-release' });
   }
 
   private runs(): RunExecutor {

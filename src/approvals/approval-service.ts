@@ -12,7 +12,7 @@ import {
 } from './approval-message.js';
 import type { ApprovalStore } from './approval-store.js';
 import type {
-  ApprovalDecision, ApprovalEvent, ApprovalOutcome, ApprovalRecord, ApprovalRequest, ApprovalSubject, InteractionRejection,
+  ApprovalDecision, ApprovalEvent, ApprovalOutcome, ApprovalRecord, ApprovalRequest, ApprovalSubject, ButtonClick, InteractionRejection,
   InteractionResult, InteractionTransport, PendingApproval, RejectionReason,
 } from './approval-types.js';
 import { bindingToken, tokensEqual } from './binding-token.js';
@@ -66,6 +66,7 @@ export class ApprovalError extends MeshwardenError {}
  */
 export class ApprovalService {
   private readonly records = new Map<string, ApprovalRecord>();
+  private readonly buttons = new Map<string, (click: ButtonClick) => Promise<InteractionResult>>();
   private readonly waiters = new Map<string, Set<(decision: ApprovalDecision) => void>>();
   private readonly postedRejections = new Set<string>();
   private readonly background = new Set<Promise<void>>();
@@ -281,6 +282,38 @@ export class ApprovalService {
     });
   }
 
+  /**
+   * Hands clicks on another meshwarden button (`actionId`) to `handler`, after the checks every
+   * click passes here: the request's signature, its freshness and replay memory. Any replica can
+   * handle them (nothing is held), so they are never forwarded.
+   */
+  setButtonHandler(actionId: string, handler: ((click: ButtonClick) => Promise<InteractionResult>) | undefined): void {
+    if (handler === undefined) this.buttons.delete(actionId);
+    else this.buttons.set(actionId, handler);
+  }
+
+  /** Records and logs a refused click on another button, like a refused approval click. */
+  refuseClick(click: ButtonClick, reason: RejectionReason, detail: string): InteractionRejection {
+    return this.reject(click.transport, reason, detail, { user: click.user });
+  }
+
+  /** Whether `user` is in the allow-list, directly or through a user group ('unknown': Slack could not say). */
+  async isAllowListed(allowed: { readonly users: readonly string[]; readonly groups: readonly string[] }, user: string, context: Record<string, unknown> = {}): Promise<boolean | 'unknown'> {
+    if (allowed.users.includes(user)) return true;
+    let failed = false;
+    for (const group of allowed.groups) {
+      try {
+        const members = await callSlack('usergroups.users.list', () => this.options.slack.usergroups.users.list({ usergroup: group }));
+        if ((members.users ?? []).includes(user)) return true;
+      } catch (error) {
+        failed = true;
+        this.options.logger.warn({ ...context, group, err: describeError(error) }, 'could not list the members of an allow-listed group');
+      }
+    }
+    // Membership could not be ruled out: refuse, but say so instead of calling the user unlisted.
+    return failed ? 'unknown' : false;
+  }
+
   /** One approval, pending or decided. */
   get(id: string): PendingApproval | undefined {
     return this.records.get(id);
@@ -308,13 +341,26 @@ export class ApprovalService {
     const parsed = blockActionsSchema.safeParse(payload);
     if (!parsed.success) return this.reject(transport, 'malformed', 'block_actions payload lacks a user id or actions');
     const body = parsed.data;
-    const action = body.actions.find((a) => a.action_id === APPROVE_ACTION_ID || a.action_id === DENY_ACTION_ID);
+    const other = body.actions.find((a) => this.buttons.has(a.action_id));
+    const action = other ?? body.actions.find((a) => a.action_id === APPROVE_ACTION_ID || a.action_id === DENY_ACTION_ID);
     if (action === undefined) return { type: 'ignored', detail: 'no approval button in this interaction' };
     const user = body.user.id;
 
     const clickedAt = Number(action.action_ts) * 1000;
     if (Math.abs(now - clickedAt) > this.windowMs) {
       return this.reject(transport, 'stale', `clicked at ${new Date(clickedAt).toISOString()}, outside the ${this.windowMs / 1000}s window`, { user });
+    }
+    const handler = other === undefined ? undefined : this.buttons.get(other.action_id);
+    if (handler !== undefined) {
+      const key = `${body.team?.id ?? '-'}|${user}|${action.action_id}|${action.block_id ?? '-'}|${action.action_ts}`;
+      if (!this.replay.admit(key, now)) return this.reject(transport, 'replayed', 'this interaction was already handled', { user });
+      await this.exclusive(() => this.options.store.saveSeen(this.replay.entries()));
+      const channel = body.container?.channel_id ?? body.channel?.id;
+      const ts = body.container?.message_ts;
+      return handler({
+        user, actionId: action.action_id, value: action.value ?? '', transport, at: now,
+        ...(channel !== undefined ? { channel } : {}), ...(ts !== undefined ? { ts } : {}),
+      });
     }
     const value = parseButtonValue(action.value);
     if (value === undefined) return this.reject(transport, 'malformed', 'the button value is not an approval reference', { user });
@@ -377,20 +423,8 @@ export class ApprovalService {
     });
   }
 
-  private async isApprover(record: ApprovalRecord, user: string): Promise<boolean | 'unknown'> {
-    if (record.policy.approvers.users.includes(user)) return true;
-    let failed = false;
-    for (const group of record.policy.approvers.groups) {
-      try {
-        const members = await callSlack('usergroups.users.list', () => this.options.slack.usergroups.users.list({ usergroup: group }));
-        if ((members.users ?? []).includes(user)) return true;
-      } catch (error) {
-        failed = true;
-        this.options.logger.warn({ approvalId: record.id, group, err: describeError(error) }, 'could not list the members of an approver group');
-      }
-    }
-    // Membership could not be ruled out: refuse, but say so instead of calling the user unlisted.
-    return failed ? 'unknown' : false;
+  private isApprover(record: ApprovalRecord, user: string): Promise<boolean | 'unknown'> {
+    return this.isAllowListed(record.policy.approvers, user, { approvalId: record.id });
   }
 
   private decideTimeout(record: ApprovalRecord, now: number): Promise<ApprovalDecision> {

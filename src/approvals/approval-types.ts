@@ -149,4 +149,18 @@ export type InteractionResult =
   /** Verified and well-formed, but not for meshwarden (another app feature's button). */
   | { readonly type: 'ignored'; readonly detail: string }
   /** Verified, for an approval another replica holds: handed to the replicas (see setForwarder). */
-  | { readonly type: 'forwarded'; readonly approvalId: string };
+  | { readonly type: 'forwarded'; readonly approvalId: string }
+  /** Verified and handled by the handler of another meshwarden button (see setButtonHandler). */
+  | { readonly type: 'handled'; readonly actionId: string; readonly user: string; readonly detail: string };
+
+/** A click on a meshwarden button that is not an approval, verified, fresh and not a replay. */
+export interface ButtonClick {
+  readonly user: string;
+  readonly actionId: string;
+  readonly value: string;
+  /** The message the button is on. */
+  readonly channel?: string;
+  readonly ts?: string;
+  readonly transport: InteractionTransport;
+  readonly at: number;
+}

@@ -8,6 +8,7 @@ import { FileIncidentThreadStore } from '../actions/slack/incident-thread-store.
 import { SlackIncidentThreads } from '../actions/slack/incident-threads.js';
 import { ApprovalService } from '../approvals/approval-service.js';
 import { FileApprovalStore } from '../approvals/approval-store.js';
+import { releaseButtons } from '../approvals/release-button.js';
 import { attachSocketMode } from '../approvals/socket-mode-adapter.js';
 import { createSlackInteractionsEndpoint } from '../server/slack-interactions.js';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
@@ -36,6 +37,12 @@ export function serveCommand(): Command {
       const kube = config.kubernetes.enabled ? kubeConfig() : undefined;
       const vault = config.vault.enabled ? await vaultClient(config, secret(SECRET_ENV.vaultToken), logger) : undefined;
       const slackParts = config.slack.enabled ? await slackWiring(config, secret, logger) : undefined;
+      // "Release pod" buttons on quarantines only when someone may press them.
+      const { releasers: allowed } = config.slack;
+      const releasers = config.kubernetes.enabled && allowed.users.length + allowed.groups.length > 0 ? allowed : undefined;
+      const buttons = slackParts && releasers
+        ? releaseButtons({ approvals: slackParts.approvals, slack: slackParts.slack, secret: slackParts.bindingSecret, releasers, logger })
+        : undefined;
       const service = new MeshwardenService({
         config, kafka: kafkaConfig(config, secret(SECRET_ENV.kafkaUsername), secret(SECRET_ENV.kafkaPassword)),
         ...(kube ? { kube } : {}),
@@ -44,8 +51,10 @@ export function serveCommand(): Command {
           ...(slackParts ? { slack: slackParts.slack, slackThreads: slackParts.threads } : {}),
         },
         ...(slackParts ? { approvals: slackParts.approvals } : {}),
+        ...(buttons ? { releaseButton: buttons.button } : {}),
         clock: systemClock, logger, metrics,
       });
+      buttons?.attach(service);
       const interactions = slackParts && config.slack.mode === 'http' ? createSlackInteractionsEndpoint(slackParts.approvals) : undefined;
       const http = createHttpServer(service, metrics, async (url, req, body) => {
         if (url !== '/slack/interactions' || !interactions) return undefined;
@@ -100,7 +109,7 @@ async function slackWiring(config: ServiceConfig, secret: (name: string) => Secr
     slack, threads, store: new FileApprovalStore(config.stateDir), bindingSecret, clock: systemClock, logger,
     ...(signingSecret ? { signingSecret } : {}),
   });
-  return { slack, threads, approvals };
+  return { slack, threads, approvals, bindingSecret };
 }
 
 function kubeConfig(): KubeConfig {

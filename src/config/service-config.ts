@@ -93,6 +93,17 @@ export const serviceConfigSchema = z
         mode: z.enum(['socket', 'http']).default('socket'),
         apiUrl: z.url().optional(),
         refusalsChannel: z.string().default('#soc-alerts'),
+        /**
+         * Who may release a quarantine with the "Release pod" button under its line in the
+         * incident thread (Slack user ids and user group ids). Empty: no button.
+         */
+        releasers: z
+          .object({
+            users: z.array(z.string().regex(/^[UW][A-Z0-9]+$/, 'a Slack user id, e.g. U012ABCDEF')).default([]),
+            groups: z.array(z.string().regex(/^S[A-Z0-9]+$/, 'a Slack user group id, e.g. S012ABCDEF')).default([]),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

@@ -1,5 +1,7 @@
-import type { ActionDeps } from '../actions/action-context.js';
-import { sweepQuarantines } from '../actions/kubernetes/expire-quarantines.js';
+import type { ActionDeps, ActionResult } from '../actions/action-context.js';
+import { releaseCause, sweepQuarantines } from '../actions/kubernetes/expire-quarantines.js';
+import { releasePod } from '../actions/kubernetes/release-pod.js';
+import { ActionError, describeError } from '../shared/errors.js';
 import type { SafetyGuard } from '../playbook/safety-guard.js';
 import type { ClusterRails } from './cluster-rails.js';
 
@@ -75,4 +77,48 @@ export async function sweepQuarantineBudgets(deps: {
   }
   await ledger.flush();
   return { released, forgotten, freedSlots };
+}
+
+/**
+ * A release someone asked for outside a playbook (the "Release pod" button in Slack): the same
+ * `kubernetes.release-pod` under the engine's identity, the pod freed from the blast-radius budgets
+ * at once, an `action` ledger record naming who asked, and a line in the incident's thread. Throws
+ * (after recording the failure) when the release did not take effect.
+ */
+export async function releaseOnRequest(
+  deps: {
+    readonly actionDeps: ActionDeps;
+    readonly guard: SafetyGuard;
+    readonly rails?: ClusterRails;
+    readonly ledger: SweepLedger;
+    readonly threads?: { recordAction(incidentId: string, line: string, idempotencyKey?: string): Promise<boolean> };
+  },
+  request: { readonly namespace: string; readonly pod: string; readonly incidentId: string; readonly by: string; readonly via: string },
+): Promise<ActionResult> {
+  const { actionDeps, guard, rails, ledger, threads } = deps;
+  const execute = releasePod.execute?.bind(releasePod);
+  if (execute === undefined) throw new Error('kubernetes.release-pod has no live implementation');
+  const at = actionDeps.clock.now();
+  const record = {
+    playbook: request.via, step: 'release', action: releasePod.id, target: `Pod ${request.namespace}/${request.pod}`,
+    incidentId: request.incidentId, requestedBy: request.by,
+  };
+  let result: ActionResult;
+  try {
+    result = await execute({ namespace: request.namespace, pod: request.pod }, {
+      deps: actionDeps, idempotencyKey: `${request.via}/${request.namespace}/${request.pod}/${at}`,
+      playbook: request.via, incidentId: request.incidentId, anomaly: releaseCause(request.via), signal: new AbortController().signal,
+    });
+  } catch (error) {
+    ledger.append('action', { ...record, outcome: 'failed', reason: error instanceof ActionError ? error.reason : 'server', description: describeError(error) });
+    await ledger.flush();
+    throw error;
+  }
+  guard.forgetQuarantine(request.namespace, request.pod);
+  await rails?.podReleased(request.namespace, request.pod);
+  ledger.append('action', { ...record, outcome: result.outcome, description: result.summary });
+  await ledger.flush();
+  await threads?.recordAction(request.incidentId, `release requested by <@${request.by}> (${request.via}) on Pod ${request.namespace}/${request.pod}: ${result.outcome}: ${result.summary}`)
+    .catch((error: unknown) => { actionDeps.logger.warn({ err: describeError(error) }, 'could not record the release in the incident thread'); });
+  return result;
 }

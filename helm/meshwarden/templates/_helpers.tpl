@@ -64,7 +64,7 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
 {{- if $c.vault.kubernetesRole -}}
 {{- $_ := set $vault "kubernetesRole" $c.vault.kubernetesRole -}}
 {{- end -}}
-{{- $slack := dict "enabled" $c.slack.enabled "mode" $c.slack.mode "refusalsChannel" $c.slack.refusalsChannel -}}
+{{- $slack := dict "enabled" $c.slack.enabled "mode" $c.slack.mode "refusalsChannel" $c.slack.refusalsChannel "releasers" (dict "users" $c.slack.releasers.users "groups" $c.slack.releasers.groups) -}}
 {{- if $c.slack.apiUrl -}}
 {{- $_ := set $slack "apiUrl" $c.slack.apiUrl -}}
 {{- end -}}

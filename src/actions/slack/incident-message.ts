@@ -1,7 +1,7 @@
 import type { Anomaly } from '../../detect/anomaly.js';
 import { formatScore } from '../../shared/format-score.js';
 import {
-  escapeMrkdwn, FIELD_TEXT_MAX, mention, mrkdwn, plain, slackDate, truncate, type SlackBlock, type SlackMessage,
+  escapeMrkdwn, FIELD_TEXT_MAX, mention, mrkdwn, plain, slackDate, truncate, type ActionsBlock, type SlackBlock, type SlackMessage,
 } from './block-kit.js';
 import type { EvidenceLine, IncidentSummary } from './incident-thread-store.js';
 
@@ -109,8 +109,11 @@ export function renderAnomalyReply(anomaly: Anomaly, text: string | undefined): 
 }
 
 /** A thread reply recording one action taken on the incident. */
-export function renderActionReply(line: string): SlackMessage {
-  return { text: truncate(escapeMrkdwn(line), 3000), blocks: [{ type: 'section', text: mrkdwn(`:gear: ${escapeMrkdwn(line)}`) }] };
+export function renderActionReply(line: string, actions?: ActionsBlock): SlackMessage {
+  return {
+    text: truncate(escapeMrkdwn(line), 3000),
+    blocks: [{ type: 'section', text: mrkdwn(`:gear: ${escapeMrkdwn(line)}`) }, ...(actions !== undefined ? [actions] : [])],
+  };
 }
 
 function evidenceLines(evidence: readonly EvidenceLine[]): string {

@@ -2,7 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Anomaly } from '../../detect/anomaly.js';
 import { ActionError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { SlackMessage } from './block-kit.js';
+import type { ActionsBlock, SlackMessage } from './block-kit.js';
 import { renderActionReply, renderAnomalyReply, renderIncidentMessage, summarize } from './incident-message.js';
 import type { IncidentMessageRef, IncidentSummary, IncidentThread, IncidentThreadStore } from './incident-thread-store.js';
 import { callSlack } from './slack-call.js';
@@ -116,7 +116,7 @@ export class SlackIncidentThreads {
    * reply in the first thread. Does nothing (returns false) when the incident has no thread yet, or
    * when `idempotencyKey` was applied before.
    */
-  recordAction(incidentId: string, line: string, idempotencyKey?: string): Promise<boolean> {
+  recordAction(incidentId: string, line: string, idempotencyKey?: string, buttons?: ActionsBlock): Promise<boolean> {
     return this.withLock(incidentId, async () => {
       const thread = await this.options.store.get(incidentId);
       const first = thread?.messages[0];
@@ -125,7 +125,7 @@ export class SlackIncidentThreads {
       const summary = { ...thread.summary, actions: [...thread.summary.actions, line] };
       const message = renderIncidentMessage(incidentId, summary);
       await this.update(first.channel, first.ts, message);
-      await this.reply(first, renderActionReply(line));
+      await this.reply(first, renderActionReply(line, buttons));
       await this.refreshOthers(incidentId, thread.messages, first, message);
       await this.options.store.set(incidentId, {
         ...thread,

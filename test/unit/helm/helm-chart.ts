@@ -138,7 +138,7 @@ export const EVERYTHING_ON: Values = {
     logLevel: 'debug',
     kafka: { brokers: ['kafka-0.kafka:9093', 'kafka-1.kafka:9093'], ssl: true, sasl: 'scram-sha-512', checkpointEvery: '30s' },
     vault: { enabled: true, address: 'https://vault.vault.svc:8200', kubernetesRole: 'meshwarden' },
-    slack: { enabled: true, mode: 'http', apiUrl: 'https://slack.example.com/api/', refusalsChannel: '#soc-refusals' },
+    slack: { enabled: true, mode: 'http', apiUrl: 'https://slack.example.com/api/', refusalsChannel: '#soc-refusals', releasers: { users: ['U0SOCLEAD'], groups: ['S0SOCTEAM'] } },
   },
   secrets: {
     slack: { existingSecret: 'meshwarden-slack' },
