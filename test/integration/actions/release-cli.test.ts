@@ -57,7 +57,8 @@ describe('meshwarden release', () => {
     });
     // The operator: the restricted user, granted exactly what the two actions declare.
     const operator = await restrictedTo(namespace, actions);
-    await run('kubernetes.quarantine-pod', { namespace, pod }, actionContext({ kube: operator }, { idempotencyKey: newIdempotencyKey() }));
+    // Not detached: the pod stays in its ReplicaSet, which therefore deletes no surplus pod (maybe this one) after the release.
+    await run('kubernetes.quarantine-pod', { namespace, pod, detach: false }, actionContext({ kube: operator }, { idempotencyKey: newIdempotencyKey() }));
     const config = kubeconfigFile(operator);
 
     const dry = await meshwarden(['release', `${namespace}/${pod}`, '--kubeconfig', config, '--dry-run']);
