@@ -39,6 +39,15 @@ export function actionContext(
 }
 
 /** The registry's definition of `id`, with the live `execute` every action here must have. */
+/** The registered definitions of `ids`, in order; fails on an unknown id. */
+export function actionsById(...ids: string[]): ActionDefinition[] {
+  return ids.map((id) => {
+    const action = findAction(id);
+    if (!action) throw new Error(`no action ${id}`);
+    return action;
+  });
+}
+
 export function liveAction(id: string): ActionDefinition & Required<Pick<ActionDefinition, 'execute'>> {
   const action = findAction(id);
   if (action?.execute === undefined) throw new Error(`${id} is not a live action`);

@@ -118,6 +118,18 @@ export function deploymentManifest(name: string, image: string, replicas: number
   });
 }
 
+/**
+ * A fresh namespace (prefix `prefix`) with a Deployment `name` of `replicas` pods, rolled out and
+ * Running; returns the namespace and the pods' names.
+ */
+export async function runningDeployment(prefix: string, name: string, replicas: number): Promise<{ namespace: string; pods: string[] }> {
+  const namespace = await newNamespace(prefix);
+  await admin().apps.createNamespacedDeployment({ namespace, body: deploymentManifest(name, `registry.local/${name}:1`, replicas) });
+  await waitForRollout(namespace, name);
+  await waitFor(`${replicas} pods Running`, 90_000, async () => (await runningPods(namespace, `app=${name}`)).length === replicas);
+  return { namespace, pods: (await runningPods(namespace, `app=${name}`)).map((p) => p.metadata?.name ?? '') };
+}
+
 /** Pods of the namespace matching `labelSelector` that are Running and not terminating. */
 export async function runningPods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
   const pods = await admin().core.listNamespacedPod({ namespace, labelSelector });

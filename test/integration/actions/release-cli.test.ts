@@ -8,12 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findAction } from '../../../src/actions/action-registry.js';
 import { QUARANTINE_LABEL } from '../../../src/actions/kubernetes/quarantine-pod.js';
 import { kubeConfigFor } from '../../env/kube-backend.js';
-import { waitFor } from '../../env/wait-for.js';
-import { actionContext, newIdempotencyKey, run } from './action-harness.js';
-import { admin, deleteNamespaces, deploymentManifest, newNamespace, restrictedTo, runningPods, waitForRollout } from './kube-harness.js';
+import { actionContext, actionsById, newIdempotencyKey, run } from './action-harness.js';
+import { admin, deleteNamespaces, newNamespace, restrictedTo, runningDeployment } from './kube-harness.js';
 
 afterAll(async () => {
   await deleteNamespaces();
@@ -45,16 +43,8 @@ function kubeconfigFile(kube: KubeConfig): string {
 
 describe('meshwarden release', () => {
   it('releases a quarantined pod with the operator\'s own credentials, says so, and is a no-op the second time', async () => {
-    const namespace = await newNamespace('release');
-    await admin().apps.createNamespacedDeployment({ namespace, body: deploymentManifest('model', 'registry.local/model:1', 2) });
-    await waitForRollout(namespace, 'model');
-    await waitFor('2 pods Running', 90_000, async () => (await runningPods(namespace, 'app=model')).length === 2);
-    const pod = (await runningPods(namespace, 'app=model'))[0]?.metadata?.name ?? '';
-    const actions = ['kubernetes.quarantine-pod', 'kubernetes.release-pod'].map((id) => {
-      const action = findAction(id);
-      if (!action) throw new Error(id);
-      return action;
-    });
+    const { namespace, pods: [pod = ''] } = await runningDeployment('release', 'model', 2);
+    const actions = actionsById('kubernetes.quarantine-pod', 'kubernetes.release-pod');
     // The operator: the restricted user, granted exactly what the two actions declare.
     const operator = await restrictedTo(namespace, actions);
     // Not detached: the pod stays in its ReplicaSet, which therefore deletes no surplus pod (maybe this one) after the release.

@@ -10,8 +10,8 @@ import { ManualClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { kubeConfigFor } from '../../env/kube-backend.js';
 import { waitFor } from '../../env/wait-for.js';
-import { actionContext, newIdempotencyKey, run } from '../actions/action-harness.js';
-import { admin, deleteNamespaces, deploymentManifest, newNamespace, restrictedTo, runningPods, waitForRollout } from '../actions/kube-harness.js';
+import { actionContext, actionsById, newIdempotencyKey, run } from '../actions/action-harness.js';
+import { admin, deleteNamespaces, restrictedTo, runningDeployment, runningPods } from '../actions/kube-harness.js';
 
 afterAll(async () => {
   await deleteNamespaces();
@@ -19,16 +19,8 @@ afterAll(async () => {
 
 describe('quarantine expiry', () => {
   it('releases a quarantine once its expiry has passed, and not before', async () => {
-    const namespace = await newNamespace('expiry');
-    await admin().apps.createNamespacedDeployment({ namespace, body: deploymentManifest('model', 'registry.local/model:1', 2) });
-    await waitForRollout(namespace, 'model');
-    await waitFor('2 pods Running', 90_000, async () => (await runningPods(namespace, 'app=model')).length === 2);
-    const pod = (await runningPods(namespace, 'app=model'))[0]?.metadata?.name ?? '';
-    const actions = ['kubernetes.quarantine-pod', 'kubernetes.release-pod'].map((id) => {
-      const action = findAction(id);
-      if (!action) throw new Error(id);
-      return action;
-    });
+    const { namespace, pods: [pod = ''] } = await runningDeployment('expiry', 'model', 2);
+    const actions = actionsById('kubernetes.quarantine-pod', 'kubernetes.release-pod');
     const kube = await restrictedTo(namespace, actions);
     await run('kubernetes.quarantine-pod', { namespace, pod, expireAfter: '10m' }, actionContext({ kube }, { idempotencyKey: newIdempotencyKey() }));
     const clock = new ManualClock(Date.now());
@@ -49,11 +41,7 @@ describe('quarantine expiry', () => {
   }, 180_000);
 
   it('stops counting a pod deleted by hand against the blast-radius budgets, locally and across replicas', async () => {
-    const namespace = await newNamespace('budget');
-    await admin().apps.createNamespacedDeployment({ namespace, body: deploymentManifest('model', 'registry.local/model:1', 3) });
-    await waitForRollout(namespace, 'model');
-    await waitFor('3 pods Running', 90_000, async () => (await runningPods(namespace, 'app=model')).length === 3);
-    const [p1, p2, p3] = (await runningPods(namespace, 'app=model')).map((p) => p.metadata?.name ?? '');
+    const { namespace, pods: [p1, p2, p3] } = await runningDeployment('budget', 'model', 3);
     const quarantine = findAction('kubernetes.quarantine-pod');
     if (!quarantine || !p1 || !p2 || !p3) throw new Error('setup');
     const kube = await restrictedTo(namespace, [quarantine]);

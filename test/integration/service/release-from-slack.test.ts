@@ -31,7 +31,7 @@ import { Secret } from '../../../src/shared/secret.js';
 import { kafkaBrokers, randomName } from '../../env/backends.js';
 import { startSlackTestServer } from '../../env/slack-server.js';
 import { waitFor } from '../../env/wait-for.js';
-import { admin, deleteNamespaces, deploymentManifest, newNamespace, runningPods, waitForRollout } from '../actions/kube-harness.js';
+import { admin, deleteNamespaces, runningDeployment } from '../actions/kube-harness.js';
 import { serviceTopics } from './service-topics.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -55,11 +55,7 @@ function outbound(namespace: string, pod: string, at: number, bytes: number, i: 
 
 describe('releasing a quarantine from Slack, on the live service', () => {
   it('puts a Release pod button under the quarantine in the incident thread, and an allow-listed click releases the pod', async () => {
-    const namespace = await newNamespace('slack-release');
-    await admin().apps.createNamespacedDeployment({ namespace, body: deploymentManifest('loader', 'registry.local/loader:1', 2) });
-    await waitForRollout(namespace, 'loader');
-    await waitFor('2 pods Running', 90_000, async () => (await runningPods(namespace, 'app=loader')).length === 2);
-    const [spiking, quiet] = (await runningPods(namespace, 'app=loader')).map((p) => p.metadata?.name ?? '');
+    const { namespace, pods: [spiking, quiet] } = await runningDeployment('slack-release', 'loader', 2);
     if (!spiking || !quiet) throw new Error('pods');
 
     // Slack: the local server, the real WebClient, verified interactions over HTTP.

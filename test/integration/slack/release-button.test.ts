@@ -26,9 +26,8 @@ import { systemClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { Secret } from '../../../src/shared/secret.js';
 import { startSlackTestServer, type SlackTestServer } from '../../env/slack-server.js';
-import { waitFor } from '../../env/wait-for.js';
 import { actionContext, newIdempotencyKey, run } from '../actions/action-harness.js';
-import { admin, deleteNamespaces, deploymentManifest, newNamespace, restrictedTo, runningPods, waitForRollout } from '../actions/kube-harness.js';
+import { admin, deleteNamespaces, restrictedTo, runningDeployment } from '../actions/kube-harness.js';
 
 const BOT_TOKEN = `xoxb-${Date.now()}-release`;
 const SIGNING_SECRET = `signing-${process.pid}-${Date.now()}`;
@@ -64,11 +63,7 @@ function anomalyOn(namespace: string, pod: string): Anomaly {
 
 describe('the Release pod button', () => {
   it('releases the quarantine for an allow-listed user only, frees its budget, and says who asked in the ledger and the thread', async () => {
-    const namespace = await newNamespace('release-button');
-    await admin().apps.createNamespacedDeployment({ namespace, body: deploymentManifest('model', 'registry.local/model:1', 2) });
-    await waitForRollout(namespace, 'model');
-    await waitFor('2 pods Running', 90_000, async () => (await runningPods(namespace, 'app=model')).length === 2);
-    const pod = (await runningPods(namespace, 'app=model'))[0]?.metadata?.name ?? '';
+    const { namespace, pods: [pod = ''] } = await runningDeployment('release-button', 'model', 2);
     const quarantine = findAction('kubernetes.quarantine-pod');
     const release = findAction('kubernetes.release-pod');
     if (!quarantine || !release) throw new Error('actions');
