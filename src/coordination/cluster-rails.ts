@@ -20,8 +20,9 @@ const POD_HOLDER = 'pod|';
  * - Blast radius: slot `blast|<key>#<i>` (`blastScopes`), held by the quarantined pod for `quarantineHoldMs`
  *   (or until its release frees it), so re-quarantining the same pod takes no second slot.
  *
- * A step books its slots for every limit at once; when one limit is full, the slots booked for
- * the others stay taken until they lapse: the rails err towards acting less, never more.
+ * A step books its slots for every limit at once; when one limit is full, it gives its rate-limit
+ * slots back, and blast-radius slots of a pod that is not quarantined are freed by the sweeper
+ * (`reconcileQuarantines`): meanwhile the rails err towards acting less, never more.
  */
 export class ClusterRails {
   constructor(
@@ -45,7 +46,12 @@ export class ClusterRails {
     }
     const refusals = (await Promise.all(bookings)).filter((r): r is string => r !== undefined);
     const [first] = refusals;
-    return first === undefined ? { allowed: true } : { allowed: false, reason: first };
+    if (first === undefined) return { allowed: true };
+    // The step does not act: the rate-limit slots it took for the other limits go back at once.
+    // (Its pod's blast-radius slots may be an earlier quarantine's; reconcileQuarantines frees them
+    // if the pod is not quarantined.) Slots that cannot be given back lapse with their window.
+    await this.claims.releaseHeldBy(step).catch(() => 0);
+    return { allowed: false, reason: first };
   }
 
   /** After a release step took effect: the pod's blast-radius slots are free again. */

@@ -103,6 +103,22 @@ describe('safety rails counted across replicas', () => {
     expect((await b.outcome(run(isolate, 'i4', 'inference-abc12-ddddd')))?.[0]).toBe('succeeded');
   });
 
+  it('gives back the rate-limit slots of a step another limit refused, so they do not crowd out later steps', async () => {
+    const policy: SafetyPolicy = {
+      ...DEFAULT_SAFETY_POLICY,
+      rateLimits: { ...DEFAULT_SAFETY_POLICY.rateLimits, perNamespace: { count: 2, windowMs: 60 * MIN } },
+      blastRadius: { maxQuarantinedPerWorkload: 1, maxQuarantinedPerNamespace: 10 },
+    };
+    const { a, b } = setup(policy);
+    expect((await a.outcome(run(isolate, 'i1', 'inference-abc12-aaaaa')))?.[0]).toBe('succeeded');
+    // Refused by the workload's blast radius after taking a namespace rate slot.
+    expect((await b.outcome(run(isolate, 'i2', 'inference-abc12-bbbbb')))?.[0]).toBe('refused');
+    // A pod of another workload: the namespace's second slot is free again.
+    const other = run(isolate, 'i3', 'feature-store-abc12-ccccc');
+    const otherRun = { ...other, anomaly: { ...other.anomaly, entity: { ...other.anomaly.entity, workload: 'feature-store' } } };
+    expect(await b.outcome(otherRun)).toEqual(['succeeded', expect.any(String)]);
+  });
+
   it('lets the same quarantine replayed on another replica through (its pod holds its own slot)', async () => {
     const { a, b } = setup();
     await a.outcome(run(isolate, 'i1', 'inference-abc12-aaaaa'));
