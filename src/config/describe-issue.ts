@@ -47,8 +47,12 @@ export function describeIssue(issue: Issue, path: readonly PathKey[], value: unk
   }
 }
 
+/** The key a problem is about; a list item is named by its list and index (`users[0]`). */
 function lastKey(path: readonly PathKey[]): PathKey {
-  return path[path.length - 1] ?? '';
+  const last = path[path.length - 1] ?? '';
+  if (typeof last !== 'number') return last;
+  const parent = path[path.length - 2];
+  return parent === undefined ? `[${last}]` : `${String(parent)}[${last}]`;
 }
 
 /** A value as it should appear in a message: short, quoted, never a whole subtree. */

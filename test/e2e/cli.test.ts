@@ -50,12 +50,13 @@ describe('meshwarden CLI', () => {
   it('serve lists every problem of its configuration with file, line and column, and exits 2 without a stack trace', () => {
     const dir = mkdtempSync(join(tmpdir(), 'meshwarden-cli-'));
     const config = join(dir, 'service.yaml');
-    writeFileSync(config, 'apiVersion: meshwarden.io/v1\nkind: ServiceConfig\ncoordination:\n  holdAtLeast: soon\nkafka:\n  brokers: [localhost:9092]\n  sessionTimeout: 5s\n  heartbeatInterval: 10s\n');
+    writeFileSync(config, 'apiVersion: meshwarden.io/v1\nkind: ServiceConfig\ncoordination:\n  holdAtLeast: soon\nkafka:\n  brokers: [localhost:9092]\n  sessionTimeout: 5s\n  heartbeatInterval: 10s\nslack:\n  releasers: { users: [U0ALICE, bob] }\n');
     const { code, stderr } = meshwarden(['serve', '--config', config]);
     expect(code).toBe(2);
     expect(stderr).toBe(
-      `2 configuration problem(s):\n${config}:8:22 heartbeatInterval: "10s": heartbeatInterval must be shorter than sessionTimeout\n` +
-        `${config}:4:16 holdAtLeast: "soon": not a duration; write a number and a unit, e.g. "30s", "5m", "2h", "1d"\n`,
+      `3 configuration problem(s):\n${config}:8:22 heartbeatInterval: "10s": heartbeatInterval must be shorter than sessionTimeout\n` +
+        `${config}:4:16 holdAtLeast: "soon": not a duration; write a number and a unit, e.g. "30s", "5m", "2h", "1d"\n` +
+        `${config}:10:33 users[1]: "bob": a Slack user id, e.g. U012ABCDEF\n`,
     );
   });
 
