@@ -118,7 +118,8 @@ export async function releaseOnRequest(
   await rails?.podReleased(request.namespace, request.pod);
   ledger.append('action', { ...record, outcome: result.outcome, description: result.summary });
   await ledger.flush();
-  await threads?.recordAction(request.incidentId, `release requested by <@${request.by}> (${request.via}) on Pod ${request.namespace}/${request.pod}: ${result.outcome}: ${result.summary}`)
+  // Action lines are escaped as text (they carry names from traffic): the user is named by id, not mentioned.
+  await threads?.recordAction(request.incidentId, `release (${request.via}, asked by Slack user ${request.by}) on Pod ${request.namespace}/${request.pod}: ${result.outcome}: ${result.summary}`)
     .catch((error: unknown) => { actionDeps.logger.warn({ err: describeError(error) }, 'could not record the release in the incident thread'); });
   return result;
 }

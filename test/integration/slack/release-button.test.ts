@@ -130,7 +130,7 @@ describe('the Release pod button', () => {
     // The button gave way to who released the pod; the thread's parent lists the release.
     expect(slackServer.message(ALERTS, withButton.ts)?.text).toContain('Released by <@U0CAROL>');
     expect(JSON.stringify(slackServer.message(ALERTS, withButton.ts)?.blocks)).not.toContain(RELEASE_ACTION_ID);
-    expect(JSON.stringify(slackServer.message(ALERTS, parent.ts)?.blocks)).toContain('release requested by');
+    expect(JSON.stringify(slackServer.message(ALERTS, parent.ts)?.blocks)).toContain(`release (slack-release, asked by Slack user U0CAROL) on Pod ${namespace}/${pod}: succeeded`);
 
     // The same click again: a replay.
     await slackServer.deliver(interactionsUrl, signed);
