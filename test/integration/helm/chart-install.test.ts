@@ -8,8 +8,11 @@ import {
   AppsV1Api,
   AuthorizationV1Api,
   CoreV1Api,
+  StorageV1Api,
   type AuthenticationV1TokenRequest,
   type V1Namespace,
+  type V1PersistentVolume,
+  type V1StorageClass,
   type V1SubjectAccessReview,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +78,9 @@ describe('helm chart installed on the test API server', () => {
     return name;
   }
 
+  /** Cluster-scoped objects a test created (storage classes, volumes), deleted at the end. */
+  const clusterObjects: (() => Promise<unknown>)[] = [];
+
   async function install(values: Readonly<Record<string, unknown>>): Promise<Release> {
     const namespace = await createNamespace('mw-helm');
     const name = randomName('mw');
@@ -138,6 +144,7 @@ describe('helm chart installed on the test API server', () => {
       });
     }
     await Promise.all(namespaces.splice(0).map((name) => core.deleteNamespace({ name }).catch(() => undefined)));
+    await Promise.all(clusterObjects.splice(0).map((remove) => remove().catch(() => undefined)));
     if (work !== '') await rm(work, { recursive: true, force: true });
   });
 
@@ -207,6 +214,47 @@ describe('helm chart installed on the test API server', () => {
       expect(await status(engineCore.readNamespacedSecret({ name: 'absent', namespace: target }))).toBe(403);
       expect(await status(engineApps.deleteNamespacedDeployment({ name: 'absent', namespace: target }))).toBe(403);
     });
+  });
+
+  it('with state.persistence, runs a StatefulSet that gives each replica its own bound claim, and keeps the claims across an upgrade', async () => {
+    // The test cluster has no provisioner: two volumes made beforehand, for the claims to bind to.
+    const storage = admin.makeApiClient(StorageV1Api);
+    const storageClassName = randomName('mw-manual');
+    await storage.createStorageClass({ body: kubeObject<V1StorageClass>({ metadata: { name: storageClassName }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'Immediate' }) });
+    clusterObjects.push(() => storage.deleteStorageClass({ name: storageClassName }));
+    const volumes = [0, 1].map((i) => `${storageClassName}-${i}`);
+    for (const name of volumes) {
+      await core.createPersistentVolume({
+        body: kubeObject<V1PersistentVolume>({
+          metadata: { name },
+          spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName, persistentVolumeReclaimPolicy: 'Retain', hostPath: { path: `/tmp/${name}` } },
+        }),
+      });
+      clusterObjects.push(() => core.deletePersistentVolume({ name }));
+    }
+    const values = { replicaCount: 2, state: { persistence: { enabled: true, storageClassName, size: '1Gi' } } };
+    const release = await install(values);
+    const name = `${release.name}-meshwarden`;
+    const statefulSet = await apps.readNamespacedStatefulSet({ name, namespace: release.namespace });
+    expect(statefulSet.status?.readyReplicas).toBe(2);
+    await expect(apps.readNamespacedDeployment({ name, namespace: release.namespace })).rejects.toMatchObject({ code: 404 });
+    const claims = async () => (await core.listNamespacedPersistentVolumeClaim({ namespace: release.namespace })).items
+      .map((c) => ({ name: c.metadata?.name, uid: c.metadata?.uid, phase: c.status?.phase, volume: c.spec?.volumeName }))
+      .sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    const before = await claims();
+    expect(before.map((c) => [c.name, c.phase])).toEqual([[`state-${name}-0`, 'Bound'], [`state-${name}-1`, 'Bound']]);
+    expect(before.map((c) => c.volume).sort()).toEqual(volumes);
+    // Each pod mounts its own claim as its state directory.
+    for (const i of [0, 1]) {
+      const pod = await core.readNamespacedPod({ name: `${name}-${i}`, namespace: release.namespace });
+      expect(pod.spec?.volumes?.find((v) => v.name === 'state')?.persistentVolumeClaim?.claimName).toBe(`state-${name}-${i}`);
+    }
+    // An upgrade that rolls the pods keeps the same claims (same UIDs, same volumes).
+    const valuesFile = join(work, `${release.name}-upgrade.yaml`);
+    await writeFile(valuesFile, stringify({ ...values, podAnnotations: { 'example.com/rolled': 'upgrade-1' } }));
+    await helm(['upgrade', release.name, CHART_DIR, '--namespace', release.namespace, '--values', valuesFile, '--wait', '--timeout', '120s']);
+    expect((await core.readNamespacedPod({ name: `${name}-0`, namespace: release.namespace })).metadata?.annotations?.['example.com/rolled']).toBe('upgrade-1');
+    expect(await claims()).toEqual(before);
   });
 
   it('with rbac.scope=namespaces, allows the declared verbs in the listed namespaces only', async () => {
