@@ -426,7 +426,7 @@ export class MeshwardenService {
     try {
       const outcome = await sweepQuarantineBudgets({
         actionDeps: { ...this.deps.actionDeps, clock: this.deps.clock, logger: this.deps.logger }, guard, ledger,
-        ...(this.rails ? { rails: this.rails } : {}),
+        ...(this.rails ? { rails: this.rails } : {}), ...(this.deps.actionDeps.slackThreads ? { threads: this.deps.actionDeps.slackThreads } : {}),
       });
       if (outcome && (outcome.forgotten.length > 0 || outcome.freedSlots > 0)) {
         this.deps.logger.info({ pods: outcome.forgotten, freedSlots: outcome.freedSlots }, 'pods no longer quarantined stop counting against the blast-radius budgets');

@@ -21,6 +21,11 @@ export interface QuarantineSweepOutcome {
   readonly freedSlots: number;
 }
 
+/** Lines in an incident's Slack thread (SlackIncidentThreads). */
+interface IncidentThreadLines {
+  recordAction(incidentId: string, line: string, idempotencyKey?: string): Promise<boolean>;
+}
+
 /** Where the sweep's records go (the service's ledger, mirrored to the audit topic). */
 interface SweepLedger {
   append(type: 'action' | 'decision', data: unknown): unknown;
@@ -42,8 +47,10 @@ export async function sweepQuarantineBudgets(deps: {
   readonly guard: SafetyGuard;
   readonly rails?: ClusterRails;
   readonly ledger: SweepLedger;
+  /** The incidents' Slack threads: a quarantine released at its expiry is told where it was announced. */
+  readonly threads?: IncidentThreadLines;
 }): Promise<QuarantineSweepOutcome | undefined> {
-  const { actionDeps, guard, rails, ledger } = deps;
+  const { actionDeps, guard, rails, ledger, threads } = deps;
   const counted = guard.quarantinedPods();
   const listedAfter = actionDeps.clock.now();
   const sweep = await sweepQuarantines(actionDeps);
@@ -56,11 +63,18 @@ export async function sweepQuarantineBudgets(deps: {
       guard.forgetQuarantine(r.namespace, r.pod);
       await rails?.podReleased(r.namespace, r.pod);
     }
+    const outcome = r.result?.outcome ?? 'failed';
+    const description = r.result?.summary ?? r.error ?? '';
     ledger.append('action', {
       playbook: 'quarantine-expiry', step: 'release', action: 'kubernetes.release-pod', target: `Pod ${r.namespace}/${r.pod}`,
-      outcome: r.result?.outcome ?? 'failed', description: r.result?.summary ?? r.error ?? '', expiredAt: r.expiredAt,
+      outcome, description, expiredAt: r.expiredAt,
+      ...(r.incidentId !== undefined ? { incidentId: r.incidentId } : {}),
       ...(r.error !== undefined ? { reason: 'server' } : {}),
     });
+    if (threads && r.incidentId !== undefined) {
+      await threads.recordAction(r.incidentId, `release at expiry (${r.expiredAt}) on Pod ${r.namespace}/${r.pod}: ${outcome}: ${description}`, `quarantine-expiry/${r.namespace}/${r.pod}/${r.expiredAt}`)
+        .catch((error: unknown) => { actionDeps.logger.warn({ err: describeError(error), incidentId: r.incidentId }, 'could not record the expiry in the incident thread'); });
+    }
   }
   const releasedNow = new Set(sweep.expired.filter((r) => r.result !== undefined).map((r) => `${r.namespace}/${r.pod}`));
   const forgotten = [...counted].filter((pod) => !sweep.quarantined.has(pod) && !releasedNow.has(pod)).sort();
@@ -91,7 +105,7 @@ export async function releaseOnRequest(
     readonly guard: SafetyGuard;
     readonly rails?: ClusterRails;
     readonly ledger: SweepLedger;
-    readonly threads?: { recordAction(incidentId: string, line: string, idempotencyKey?: string): Promise<boolean> };
+    readonly threads?: IncidentThreadLines;
   },
   request: { readonly namespace: string; readonly pod: string; readonly incidentId: string; readonly by: string; readonly via: string },
 ): Promise<ActionResult> {

@@ -10,6 +10,8 @@ export interface ExpiredQuarantine {
   readonly namespace: string;
   readonly pod: string;
   readonly expiredAt: string;
+  /** The incident whose playbook step quarantined the pod (from its idempotency key), when known. */
+  readonly incidentId?: string;
   readonly result?: ActionResult;
   readonly error?: string;
 }
@@ -55,17 +57,21 @@ export async function sweepQuarantines(deps: ActionDeps, namespaces?: readonly s
       quarantined.add(`${namespace}/${name}`);
       continue;
     }
+    // The quarantining step's key is `<playbook>/<incident>/<step>` (see RunExecutor).
+    const key = pod.metadata?.annotations?.[QUARANTINE_ANNOTATIONS.idempotencyKey]?.split('/');
+    const incidentId = key?.length === 3 ? key[1] : undefined;
+    const incident = incidentId !== undefined && incidentId !== '' ? { incidentId } : {};
     const controller = new AbortController();
     try {
       const result = await release({ namespace, pod: name }, {
         deps, idempotencyKey: `quarantine-expiry/${pod.metadata?.uid ?? name}/${at}`,
         playbook: 'quarantine-expiry', incidentId: '-', anomaly: EXPIRY_ANOMALY, signal: controller.signal,
       });
-      expired.push({ namespace, pod: name, expiredAt: at, result });
+      expired.push({ namespace, pod: name, expiredAt: at, ...incident, result });
     } catch (error) {
       // Not released: it still counts.
       quarantined.add(`${namespace}/${name}`);
-      expired.push({ namespace, pod: name, expiredAt: at, error: describeError(error) });
+      expired.push({ namespace, pod: name, expiredAt: at, ...incident, error: describeError(error) });
     }
   }
   return { expired, quarantined };

@@ -1,3 +1,4 @@
+import { WebClient } from '@slack/web-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findAction } from '../../../src/actions/action-registry.js';
 import { expireQuarantines } from '../../../src/actions/kubernetes/expire-quarantines.js';
@@ -6,9 +7,13 @@ import { ClusterRails } from '../../../src/coordination/cluster-rails.js';
 import { KubeLeaseClaims } from '../../../src/coordination/kube-lease-claims.js';
 import { QUARANTINE_BOOKING_GRACE_MS, sweepQuarantineBudgets } from '../../../src/coordination/quarantine-sweep.js';
 import { DEFAULT_SAFETY_POLICY, SafetyGuard, type GuardRequest, type SafetyPolicy } from '../../../src/playbook/safety-guard.js';
+import { MemoryIncidentThreadStore } from '../../../src/actions/slack/incident-thread-store.js';
+import { SlackIncidentThreads } from '../../../src/actions/slack/incident-threads.js';
+import type { Anomaly } from '../../../src/detect/anomaly.js';
 import { ManualClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { kubeConfigFor } from '../../env/kube-backend.js';
+import { startSlackTestServer } from '../../env/slack-server.js';
 import { waitFor } from '../../env/wait-for.js';
 import { actionContext, actionsById, newIdempotencyKey, run } from '../actions/action-harness.js';
 import { admin, deleteNamespaces, restrictedTo, runningDeployment, runningPods } from '../actions/kube-harness.js';
@@ -22,7 +27,8 @@ describe('quarantine expiry', () => {
     const { namespace, pods: [pod = ''] } = await runningDeployment('expiry', 'model', 2);
     const actions = actionsById('kubernetes.quarantine-pod', 'kubernetes.release-pod');
     const kube = await restrictedTo(namespace, actions);
-    await run('kubernetes.quarantine-pod', { namespace, pod, expireAfter: '10m' }, actionContext({ kube }, { idempotencyKey: newIdempotencyKey() }));
+    const key = newIdempotencyKey();
+    await run('kubernetes.quarantine-pod', { namespace, pod, expireAfter: '10m' }, actionContext({ kube }, { idempotencyKey: key }));
     const clock = new ManualClock(Date.now());
     const deps = { kube, clock, logger: silentLogger() };
 
@@ -30,6 +36,8 @@ describe('quarantine expiry', () => {
     clock.advance(11 * 60_000);
     const released = await expireQuarantines(deps, [namespace]);
     expect(released.map((r) => [r.pod, r.result?.outcome, r.error])).toEqual([[pod, 'succeeded', undefined]]);
+    // The incident is read back from the quarantining step's key (`<playbook>/<incident>/<step>`).
+    expect(released[0]?.incidentId).toBe(key.split('/')[1]);
     // Released, the pod matches its ReplicaSet again; one replica over, the ReplicaSet removes a
     // surplus pod (possibly this one). Either way no quarantine remains and the workload has 2 pods.
     const quarantined = await admin().core.listNamespacedPod({ namespace, labelSelector: `${QUARANTINE_LABEL}=true` });
@@ -81,5 +89,42 @@ describe('quarantine expiry', () => {
     const again = await sweepQuarantineBudgets({ actionDeps: deps, guard, rails, ledger });
     expect(again).toEqual({ released: 0, forgotten: [], freedSlots: 0 });
     expect((await rails.book(request(`${p3}-other`), 'isolate|other/0')).allowed).toBe(false);
+  }, 180_000);
+
+  it('tells the incident\'s Slack thread when a quarantine is released at its expiry', async () => {
+    const slackServer = await startSlackTestServer({ botToken: 'xoxb-expiry', signingSecret: 'unused' });
+    try {
+      const { namespace, pods: [pod = ''] } = await runningDeployment('expiry-thread', 'model', 2);
+      const quarantine = findAction('kubernetes.quarantine-pod');
+      if (!quarantine) throw new Error('action');
+      const kube = await restrictedTo(namespace, actionsById('kubernetes.quarantine-pod', 'kubernetes.release-pod'));
+      const incidentId = `expiry-${pod}`;
+      const logger = silentLogger();
+      const slack = new WebClient('xoxb-expiry', { slackApiUrl: slackServer.apiUrl, retryConfig: { retries: 0 } });
+      const threads = new SlackIncidentThreads({ slack, store: new MemoryIncidentThreadStore(), logger });
+      const now = Date.now();
+      const anomaly: Anomaly = {
+        id: `a-${pod}`, detector: 'egress-spike', severity: 'critical', score: 0.99, windowStart: now - 60_000, windowEnd: now, evidence: [],
+        entity: { key: `pod:${namespace}/${pod}`, kind: 'pod', namespace, name: pod, pod },
+      };
+      const parent = await threads.notify({ incidentId, channel: '#soc-alerts', anomaly, idempotencyKey: `isolate/${incidentId}/0` });
+      // Not detached, so the released pod stays in its ReplicaSet.
+      await run('kubernetes.quarantine-pod', { namespace, pod, expireAfter: '10m', detach: false }, actionContext({ kube }, { idempotencyKey: `isolate/${incidentId}/1` }));
+      const guard = new SafetyGuard(DEFAULT_SAFETY_POLICY);
+      guard.record({ action: quarantine, target: { kind: 'Pod', namespace, name: pod }, workload: 'model', detector: 'egress-spike' }, now);
+      const clock = new ManualClock(now + 11 * 60_000);
+      const ledger: [string, unknown][] = [];
+      const outcome = await sweepQuarantineBudgets({
+        actionDeps: { kube: kubeConfigFor('admin'), clock, logger }, guard, threads,
+        ledger: { append: (type: string, data: unknown) => { ledger.push([type, data]); }, flush: () => Promise.resolve() },
+      });
+      expect(outcome?.released).toBeGreaterThanOrEqual(1);
+      expect(guard.quarantinedPods().has(`${namespace}/${pod}`)).toBe(false);
+      expect(ledger).toContainEqual(['action', expect.objectContaining({ playbook: 'quarantine-expiry', target: `Pod ${namespace}/${pod}`, outcome: 'succeeded', incidentId })]);
+      const replies = slackServer.replies(parent.channel, parent.ts).map((m) => m.text);
+      expect(replies.some((text) => text.includes(`release at expiry`) && text.includes(`on Pod ${namespace}/${pod}: succeeded`))).toBe(true);
+    } finally {
+      await slackServer.close();
+    }
   }, 180_000);
 });
