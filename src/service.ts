@@ -271,6 +271,8 @@ export class MeshwardenService {
     }
     const pod = result.action === QUARANTINE_ACTION && result.outcome === 'succeeded' ? /^Pod ([^/\s]+)\/(\S+)$/.exec(result.target) : null;
     const button = pod && this.deps.releaseButton ? this.deps.releaseButton({ namespace: pod[1] ?? '', pod: pod[2] ?? '', incidentId: run.incidentId }) : undefined;
+    // The button must reach someone even when the playbook tells Slack only after isolating.
+    if (button) await threads.ensureThread(run.incidentId, this.deps.config.slack.refusalsChannel, run.anomaly);
     await threads.recordAction(run.incidentId, line, `${run.id}/${result.index}/${result.outcome}`, button);
   }
 
