@@ -341,8 +341,8 @@ export class ApprovalService {
     const parsed = blockActionsSchema.safeParse(payload);
     if (!parsed.success) return this.reject(transport, 'malformed', 'block_actions payload lacks a user id or actions');
     const body = parsed.data;
-    const other = body.actions.find((a) => this.buttons.has(a.action_id));
-    const action = other ?? body.actions.find((a) => a.action_id === APPROVE_ACTION_ID || a.action_id === DENY_ACTION_ID);
+    const action = body.actions.find((a) => this.buttons.has(a.action_id))
+      ?? body.actions.find((a) => a.action_id === APPROVE_ACTION_ID || a.action_id === DENY_ACTION_ID);
     if (action === undefined) return { type: 'ignored', detail: 'no approval button in this interaction' };
     const user = body.user.id;
 
@@ -350,11 +350,9 @@ export class ApprovalService {
     if (Math.abs(now - clickedAt) > this.windowMs) {
       return this.reject(transport, 'stale', `clicked at ${new Date(clickedAt).toISOString()}, outside the ${this.windowMs / 1000}s window`, { user });
     }
-    const handler = other === undefined ? undefined : this.buttons.get(other.action_id);
+    const handler = this.buttons.get(action.action_id);
     if (handler !== undefined) {
-      const key = `${body.team?.id ?? '-'}|${user}|${action.action_id}|${action.block_id ?? '-'}|${action.action_ts}`;
-      if (!this.replay.admit(key, now)) return this.reject(transport, 'replayed', 'this interaction was already handled', { user });
-      await this.exclusive(() => this.options.store.saveSeen(this.replay.entries()));
+      if (!(await this.firstTime(body, action, now))) return this.reject(transport, 'replayed', 'this interaction was already handled', { user });
       const channel = body.container?.channel_id ?? body.channel?.id;
       const ts = body.container?.message_ts;
       return handler({
@@ -376,10 +374,7 @@ export class ApprovalService {
     }
     const ids = { user, approvalId: record.id };
 
-    // Same user, same button, same click time: the same interaction, whichever way it arrived.
-    const key = `${body.team?.id ?? '-'}|${user}|${action.action_id}|${action.block_id ?? '-'}|${action.action_ts}`;
-    if (!this.replay.admit(key, now)) return this.reject(transport, 'replayed', 'this interaction was already handled', ids, record);
-    await this.exclusive(() => this.options.store.saveSeen(this.replay.entries()));
+    if (!(await this.firstTime(body, action, now))) return this.reject(transport, 'replayed', 'this interaction was already handled', ids, record);
 
     if (!tokensEqual(value.token, this.token(record))) {
       return this.reject(transport, 'binding-mismatch', 'the button does not carry the token of this approval\'s actions and targets', ids, record);
@@ -421,6 +416,17 @@ export class ApprovalService {
       this.postInThread(updated, renderVoteReply(user, approvals.length, latest.policy.required));
       return event;
     });
+  }
+
+  /**
+   * Remembers a click (persisted, so a restart does not forget it); false when it was seen before.
+   * Same user, same button, same click time: the same interaction, whichever way it arrived.
+   */
+  private async firstTime(body: BlockActionsPayload, action: BlockActionsPayload['actions'][number], now: number): Promise<boolean> {
+    const key = `${body.team?.id ?? '-'}|${body.user.id}|${action.action_id}|${action.block_id ?? '-'}|${action.action_ts}`;
+    if (!this.replay.admit(key, now)) return false;
+    await this.exclusive(() => this.options.store.saveSeen(this.replay.entries()));
+    return true;
   }
 
   private isApprover(record: ApprovalRecord, user: string): Promise<boolean | 'unknown'> {
