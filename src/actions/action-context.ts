@@ -47,3 +47,14 @@ export interface ActionResult {
   /** How to undo it, when it can be undone: the inverse action with its parameters. */
   readonly undo?: { readonly action: string; readonly params: Readonly<Record<string, unknown>> };
 }
+
+/** The idempotency key of one step of a playbook run (see {@link ActionContext.idempotencyKey}). */
+export function stepIdempotencyKey(playbook: string, incidentId: string, stepIndex: number): string {
+  return `${playbook}/${incidentId}/${stepIndex}`;
+}
+
+/** The incident a step's idempotency key was made for; undefined for any other key. */
+export function incidentOfStepKey(key: string): string | undefined {
+  const parts = key.split('/');
+  return parts.length === 3 && parts[1] !== '' ? parts[1] : undefined;
+}

@@ -1,4 +1,4 @@
-import type { ActionContext, ActionDeps } from '../actions/action-context.js';
+import { stepIdempotencyKey, type ActionContext, type ActionDeps } from '../actions/action-context.js';
 import type { ActionDefinition, ActionTarget } from '../actions/action-definition.js';
 import { findAction as registryLookup } from '../actions/action-registry.js';
 import type { ClusterRails } from '../coordination/cluster-rails.js';
@@ -267,7 +267,7 @@ export class RunExecutor {
       const started = now();
       const controller = new AbortController();
       const ctx: ActionContext = {
-        deps: this.deps.actionDeps, idempotencyKey: `${run.playbook}/${run.incidentId}/${index}`,
+        deps: this.deps.actionDeps, idempotencyKey: stepIdempotencyKey(run.playbook, run.incidentId, index),
         playbook: run.playbook, incidentId: run.incidentId, anomaly: run.anomaly, signal: controller.signal,
       };
       try {

@@ -1,5 +1,5 @@
 import { CoreV1Api } from '@kubernetes/client-node';
-import type { ActionDeps, ActionResult } from '../action-context.js';
+import { incidentOfStepKey, type ActionDeps, type ActionResult } from '../action-context.js';
 import type { Anomaly } from '../../detect/anomaly.js';
 import { describeError } from '../../shared/errors.js';
 import { QUARANTINE_ANNOTATIONS, QUARANTINE_LABEL } from './quarantine-plan.js';
@@ -57,10 +57,9 @@ export async function sweepQuarantines(deps: ActionDeps, namespaces?: readonly s
       quarantined.add(`${namespace}/${name}`);
       continue;
     }
-    // The quarantining step's key is `<playbook>/<incident>/<step>` (see RunExecutor).
-    const key = pod.metadata?.annotations?.[QUARANTINE_ANNOTATIONS.idempotencyKey]?.split('/');
-    const incidentId = key?.length === 3 ? key[1] : undefined;
-    const incident = incidentId !== undefined && incidentId !== '' ? { incidentId } : {};
+    const key = pod.metadata?.annotations?.[QUARANTINE_ANNOTATIONS.idempotencyKey];
+    const incidentId = key === undefined ? undefined : incidentOfStepKey(key);
+    const incident = incidentId !== undefined ? { incidentId } : {};
     const controller = new AbortController();
     try {
       const result = await release({ namespace, pod: name }, {
