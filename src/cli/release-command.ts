@@ -1,6 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { Command } from 'commander';
-import { releaseCause } from '../actions/kubernetes/expire-quarantines.js';
+import { releaseOutsideRun } from '../actions/kubernetes/expire-quarantines.js';
 import { releasePod } from '../actions/kubernetes/release-pod.js';
 import { systemClock } from '../shared/clock.js';
 import { MeshwardenError } from '../shared/errors.js';
@@ -41,13 +41,8 @@ export function releaseCommand(): Command {
       if (opts.kubeconfig !== undefined) kube.loadFromFile(opts.kubeconfig);
       else kube.loadFromDefault();
       if (opts.context !== undefined) kube.setCurrentContext(opts.context);
-      const execute = releasePod.execute?.bind(releasePod);
-      if (execute === undefined) throw new Error('kubernetes.release-pod has no live implementation');
-      const at = systemClock.now();
-      const result = await execute(params, {
-        deps: { kube, clock: systemClock, logger: silentLogger() },
-        idempotencyKey: `manual-release/${params.namespace}/${params.pod}/${at}`,
-        playbook: 'manual-release', incidentId: '-', anomaly: releaseCause('manual-release'), signal: new AbortController().signal,
+      const result = await releaseOutsideRun({ kube, clock: systemClock, logger: silentLogger() }, params, {
+        via: 'manual-release', idempotencyKey: `manual-release/${params.namespace}/${params.pod}/${systemClock.now()}`,
       });
       process.stdout.write(`${result.outcome === 'already-done' ? 'nothing to do: ' : ''}${result.summary}\n`);
     });

@@ -1,5 +1,5 @@
 import type { ActionDeps, ActionResult } from '../actions/action-context.js';
-import { releaseCause, sweepQuarantines } from '../actions/kubernetes/expire-quarantines.js';
+import { releaseOutsideRun, sweepQuarantines } from '../actions/kubernetes/expire-quarantines.js';
 import { releasePod } from '../actions/kubernetes/release-pod.js';
 import { ActionError, describeError } from '../shared/errors.js';
 import type { SafetyGuard } from '../playbook/safety-guard.js';
@@ -110,8 +110,6 @@ export async function releaseOnRequest(
   request: { readonly namespace: string; readonly pod: string; readonly incidentId: string; readonly by: string; readonly via: string },
 ): Promise<ActionResult> {
   const { actionDeps, guard, rails, ledger, threads } = deps;
-  const execute = releasePod.execute?.bind(releasePod);
-  if (execute === undefined) throw new Error('kubernetes.release-pod has no live implementation');
   const at = actionDeps.clock.now();
   const record = {
     playbook: request.via, step: 'release', action: releasePod.id, target: `Pod ${request.namespace}/${request.pod}`,
@@ -119,9 +117,8 @@ export async function releaseOnRequest(
   };
   let result: ActionResult;
   try {
-    result = await execute({ namespace: request.namespace, pod: request.pod }, {
-      deps: actionDeps, idempotencyKey: `${request.via}/${request.namespace}/${request.pod}/${at}`,
-      playbook: request.via, incidentId: request.incidentId, anomaly: releaseCause(request.via), signal: new AbortController().signal,
+    result = await releaseOutsideRun(actionDeps, request, {
+      via: request.via, idempotencyKey: `${request.via}/${request.namespace}/${request.pod}/${at}`, incidentId: request.incidentId,
     });
   } catch (error) {
     ledger.append('action', { ...record, outcome: 'failed', reason: error instanceof ActionError ? error.reason : 'server', description: describeError(error) });

@@ -38,8 +38,7 @@ export async function expireQuarantines(deps: ActionDeps, namespaces?: readonly 
  */
 export async function sweepQuarantines(deps: ActionDeps, namespaces?: readonly string[]): Promise<QuarantineSweep | undefined> {
   const kube = deps.kube;
-  const release = releasePod.execute?.bind(releasePod);
-  if (!kube || !release) return undefined;
+  if (!kube) return undefined;
   const core = kube.makeApiClient(CoreV1Api);
   const labelSelector = `${QUARANTINE_LABEL}=true`;
   const lists = namespaces === undefined
@@ -60,12 +59,8 @@ export async function sweepQuarantines(deps: ActionDeps, namespaces?: readonly s
     const key = pod.metadata?.annotations?.[QUARANTINE_ANNOTATIONS.idempotencyKey];
     const incidentId = key === undefined ? undefined : incidentOfStepKey(key);
     const incident = incidentId !== undefined ? { incidentId } : {};
-    const controller = new AbortController();
     try {
-      const result = await release({ namespace, pod: name }, {
-        deps, idempotencyKey: `quarantine-expiry/${pod.metadata?.uid ?? name}/${at}`,
-        playbook: 'quarantine-expiry', incidentId: '-', anomaly: EXPIRY_ANOMALY, signal: controller.signal,
-      });
+      const result = await releaseOutsideRun(deps, { namespace, pod: name }, { via: 'quarantine-expiry', idempotencyKey: `quarantine-expiry/${pod.metadata?.uid ?? name}/${at}` });
       expired.push({ namespace, pod: name, expiredAt: at, ...incident, result });
     } catch (error) {
       // Not released: it still counts.
@@ -76,15 +71,24 @@ export async function sweepQuarantines(deps: ActionDeps, namespaces?: readonly s
   return { expired, quarantined };
 }
 
-const EXPIRY_ANOMALY = releaseCause('quarantine-expiry');
-
 /**
- * A release outside a playbook run (the expiry sweeper, an operator) is not caused by an anomaly;
- * the action context still needs one, so it says what happened.
+ * Runs `kubernetes.release-pod` outside a playbook run: the expiry sweeper, an operator's
+ * `meshwarden release`, a Slack "Release pod" click. No anomaly caused it, so the context's anomaly
+ * and playbook say which of them (`via`) did.
  */
-export function releaseCause(what: string): Anomaly {
-  return {
-    id: what, detector: what, severity: 'info', score: 0, windowStart: 0, windowEnd: 0, evidence: [],
-    entity: { key: what, kind: 'pod', name: what },
+export async function releaseOutsideRun(
+  deps: ActionDeps,
+  pod: { readonly namespace: string; readonly pod: string },
+  origin: { readonly via: string; readonly idempotencyKey: string; readonly incidentId?: string },
+): Promise<ActionResult> {
+  const release = releasePod.execute?.bind(releasePod);
+  if (release === undefined) throw new Error('kubernetes.release-pod has no live implementation');
+  const { via } = origin;
+  const cause: Anomaly = {
+    id: via, detector: via, severity: 'info', score: 0, windowStart: 0, windowEnd: 0, evidence: [],
+    entity: { key: via, kind: 'pod', name: via },
   };
+  return release({ namespace: pod.namespace, pod: pod.pod }, {
+    deps, idempotencyKey: origin.idempotencyKey, playbook: via, incidentId: origin.incidentId ?? '-', anomaly: cause, signal: new AbortController().signal,
+  });
 }
