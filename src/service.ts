@@ -43,6 +43,7 @@ import { FileRunStore, type PlaybookRun, type StepResult } from './playbook/run-
 import { DEFAULT_SAFETY_POLICY, SafetyGuard, type SafetyGuardSnapshot, type SafetyPolicy } from './playbook/safety-guard.js';
 import type { Clock } from './shared/clock.js';
 import { ConfigError, describeError } from './shared/errors.js';
+import { describeZodIssues } from './shared/describe-issues.js';
 import type { Logger } from './shared/logger.js';
 import type { EngineMetrics } from './server/metrics.js';
 import { writeFileAtomic } from './shared/write-file-atomic.js';
@@ -565,7 +566,7 @@ export class MeshwardenService {
     }
     const parsed = checkpointSchema.safeParse(raw);
     if (!parsed.success) {
-      this.checkpointUnusable(key, `it is not a version 1 checkpoint (${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')})`);
+      this.checkpointUnusable(key, `it is not a version 1 checkpoint (${describeZodIssues(parsed.error)})`);
       return undefined;
     }
     return parsed.data;

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { describeZodIssues } from '../shared/describe-issues.js';
 import { listJsonFiles, pruneJsonFiles, readJsonFile, stateFileName, writeJsonFileAtomic } from '../shared/state-file.js';
 import { MeshwardenError } from '../shared/errors.js';
 import type { ApprovalRecord } from './approval-types.js';
@@ -102,8 +103,7 @@ export class FileApprovalStore implements ApprovalStore {
       }
       const parsed = approvalRecordSchema.safeParse(raw);
       if (!parsed.success) {
-        const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-        throw new ApprovalStateError(`${file}: not a valid approval (${problems}); fix or remove the file`);
+        throw new ApprovalStateError(`${file}: not a valid approval (${describeZodIssues(parsed.error)}); fix or remove the file`);
       }
       records.push(parsed.data);
     }

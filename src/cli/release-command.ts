@@ -4,6 +4,7 @@ import { releaseOutsideRun } from '../actions/kubernetes/expire-quarantines.js';
 import { releasePod } from '../actions/kubernetes/release-pod.js';
 import { systemClock } from '../shared/clock.js';
 import { MeshwardenError } from '../shared/errors.js';
+import { describeZodIssues } from '../shared/describe-issues.js';
 import { silentLogger } from '../shared/logger.js';
 
 interface ReleaseOptions {
@@ -29,8 +30,7 @@ export function releaseCommand(): Command {
       const [namespace, name, ...rest] = pod.split('/');
       const parsed = releasePod.params.safeParse({ namespace, pod: name });
       if (rest.length > 0 || !parsed.success) {
-        const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-        throw new MeshwardenError('usage', `expected <namespace>/<pod>, got ${JSON.stringify(pod)}${problems.length > 0 ? ` (${problems.join('; ')})` : ''}`);
+        throw new MeshwardenError('usage', `expected <namespace>/<pod>, got ${JSON.stringify(pod)}${parsed.success ? '' : ` (${describeZodIssues(parsed.error)})`}`);
       }
       const params = parsed.data;
       if (opts.dryRun === true) {

@@ -1,6 +1,7 @@
 import type NodeVault from 'node-vault';
 import type { z } from 'zod';
 import { ActionError, type FailureReason } from '../../shared/errors.js';
+import { describeZodIssues } from '../../shared/describe-issues.js';
 import type { ActionContext } from '../action-context.js';
 
 /**
@@ -100,8 +101,7 @@ function checked<S extends z.ZodType>(what: string, schema: S, response: unknown
   const parsed = schema.safeParse(response);
   if (!parsed.success) {
     // Issue paths and messages only: the response may hold secret values.
-    const problems = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`).join('; ');
-    throw new ActionError('server', `${what}: unexpected response from Vault (${problems})`);
+    throw new ActionError('server', `${what}: unexpected response from Vault (${describeZodIssues(parsed.error)})`);
   }
   return parsed.data;
 }

@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../shared/write-file-atomic.js';
+import { describeZodIssues } from '../../shared/describe-issues.js';
 import { z } from 'zod';
 import { autoencoderManifestSchema, type AutoencoderManifest } from './autoencoder-manifest.js';
 import { AutoencoderNetwork } from './autoencoder-network.js';
@@ -51,10 +52,6 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
-}
-
 /**
  * One detector's folder in the state directory:
  *
@@ -76,7 +73,7 @@ export class ModelStore {
     if (raw === undefined) return undefined;
     const parsed = autoencoderManifestSchema.safeParse(raw);
     if (!parsed.success) {
-      throw new AutoencoderStateError('autoencoder-state-invalid', `${path} is not a valid autoencoder manifest: ${describeIssues(parsed.error)}`);
+      throw new AutoencoderStateError('autoencoder-state-invalid', `${path} is not a valid autoencoder manifest: ${describeZodIssues(parsed.error)}`);
     }
     return parsed.data;
   }
@@ -122,7 +119,7 @@ export class ModelStore {
     if (raw === undefined) return undefined;
     const parsed = trainingWindowsFileSchema.safeParse(raw);
     if (!parsed.success) {
-      throw new AutoencoderStateError('autoencoder-state-invalid', `${path} is not a valid training windows file: ${describeIssues(parsed.error)}`);
+      throw new AutoencoderStateError('autoencoder-state-invalid', `${path} is not a valid training windows file: ${describeZodIssues(parsed.error)}`);
     }
     return parsed.data;
   }
