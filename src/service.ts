@@ -25,7 +25,7 @@ import { inspectKubeTarget } from './actions/kubernetes/inspect-target.js';
 import { currentSubjectsWith } from './approvals/current-subjects.js';
 import { ClusterRails } from './coordination/cluster-rails.js';
 import { KubeLeaseClaims } from './coordination/kube-lease-claims.js';
-import { releaseOnRequest, sweepQuarantineBudgets } from './coordination/quarantine-sweep.js';
+import { releaseOnRequest, sweepQuarantineBudgets, type QuarantineBudgetDeps } from './coordination/quarantine-sweep.js';
 import { readToEnd } from './kafka/read-to-end.js';
 import type { RunClaims } from './coordination/run-claims.js';
 import { Ledger } from './audit/ledger.js';
@@ -134,9 +134,12 @@ export class MeshwardenService {
   private joined = false;
   private stopping = false;
   private readonly topics: ServiceConfig['kafka']['topics'];
+  /** The clients actions run with, with the service's clock and logger. */
+  private readonly actionDeps: ActionDeps;
 
   constructor(private readonly deps: ServiceDeps) {
     this.topics = deps.config.kafka.topics;
+    this.actionDeps = { ...deps.actionDeps, clock: deps.clock, logger: deps.logger };
     this.kafka = new Kafka({ ...deps.kafka, logLevel: logLevel.NOTHING });
     const { groupId, sessionTimeout, heartbeatInterval } = deps.config.kafka;
     this.consumer = this.kafka.consumer({ groupId, sessionTimeout, heartbeatInterval, allowAutoTopicCreation: false, maxBytesPerPartition: 4 << 20 });
@@ -172,7 +175,7 @@ export class MeshwardenService {
     this.executor = new RunExecutor({
       playbooks: new Map(this.playbooks.map((p) => [p.metadata.name, p])), guard: this.guard,
       store: (this.runStore = new FileRunStore(join(config.stateDir, 'runs'))), ledger,
-      actionDeps: { ...this.deps.actionDeps, clock, logger },
+      actionDeps: this.actionDeps,
       ...(gate ? { approvals: gate } : {}),
       onStep: (run, result) => this.reportStep(run, result),
       ...(inspectTarget ? { inspectTarget } : {}),
@@ -282,12 +285,17 @@ export class MeshwardenService {
    * `kubernetes.release-pod`, the pod out of the budgets, a ledger record naming who asked.
    */
   async releaseQuarantine(target: ReleaseTarget, by: string): Promise<ActionResult> {
-    const { guard, audit } = this;
-    if (!guard || !audit) throw new Error('service not started');
-    return releaseOnRequest({
-      actionDeps: { ...this.deps.actionDeps, clock: this.deps.clock, logger: this.deps.logger }, guard, ledger: audit,
-      ...(this.rails ? { rails: this.rails } : {}), ...(this.deps.actionDeps.slackThreads ? { threads: this.deps.actionDeps.slackThreads } : {}),
-    }, { ...target, by, via: 'slack-release' });
+    const deps = this.quarantineDeps();
+    if (!deps) throw new Error('service not started');
+    return releaseOnRequest(deps, { ...target, by, via: 'slack-release' });
+  }
+
+  /** What the quarantine sweeper and releases on request work with; undefined before start. */
+  private quarantineDeps(): QuarantineBudgetDeps | undefined {
+    const { guard, audit: ledger, rails } = this;
+    if (!guard || !ledger) return undefined;
+    const threads = this.deps.actionDeps.slackThreads;
+    return { actionDeps: this.actionDeps, guard, ledger, ...(rails ? { rails } : {}), ...(threads ? { threads } : {}) };
   }
 
   private runs(): RunExecutor {
@@ -424,13 +432,10 @@ export class MeshwardenService {
    * counting pods that are no longer quarantined against the blast-radius budgets.
    */
   private async sweepQuarantines(): Promise<void> {
-    const { guard, audit: ledger } = this;
-    if (!guard || !ledger) return;
+    const deps = this.quarantineDeps();
+    if (!deps) return;
     try {
-      const outcome = await sweepQuarantineBudgets({
-        actionDeps: { ...this.deps.actionDeps, clock: this.deps.clock, logger: this.deps.logger }, guard, ledger,
-        ...(this.rails ? { rails: this.rails } : {}), ...(this.deps.actionDeps.slackThreads ? { threads: this.deps.actionDeps.slackThreads } : {}),
-      });
+      const outcome = await sweepQuarantineBudgets(deps);
       if (outcome && (outcome.forgotten.length > 0 || outcome.freedSlots > 0)) {
         this.deps.logger.info({ pods: outcome.forgotten, freedSlots: outcome.freedSlots }, 'pods no longer quarantined stop counting against the blast-radius budgets');
       }

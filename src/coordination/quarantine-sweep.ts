@@ -32,6 +32,16 @@ interface SweepLedger {
   flush(): Promise<void>;
 }
 
+/** What the sweeper and a release on request work with: the engine's clients, budgets and records. */
+export interface QuarantineBudgetDeps {
+  readonly actionDeps: ActionDeps;
+  readonly guard: SafetyGuard;
+  readonly rails?: ClusterRails;
+  readonly ledger: SweepLedger;
+  /** The incidents' Slack threads: a release is told where the incident was announced. */
+  readonly threads?: IncidentThreadLines;
+}
+
 /**
  * One pass of the quarantine sweeper. It releases the quarantines whose expiry passed, then makes
  * the blast-radius budgets count what the API server shows: a pod deleted or released by hand,
@@ -42,14 +52,7 @@ interface SweepLedger {
  * Order matters: the pods the guard counts are read before the list, and a pod is counted only
  * after its quarantine took effect, so every counted pod that is still quarantined is in the list.
  */
-export async function sweepQuarantineBudgets(deps: {
-  readonly actionDeps: ActionDeps;
-  readonly guard: SafetyGuard;
-  readonly rails?: ClusterRails;
-  readonly ledger: SweepLedger;
-  /** The incidents' Slack threads: a quarantine released at its expiry is told where it was announced. */
-  readonly threads?: IncidentThreadLines;
-}): Promise<QuarantineSweepOutcome | undefined> {
+export async function sweepQuarantineBudgets(deps: QuarantineBudgetDeps): Promise<QuarantineSweepOutcome | undefined> {
   const { actionDeps, guard, rails, ledger, threads } = deps;
   const counted = guard.quarantinedPods();
   const listedAfter = actionDeps.clock.now();
@@ -100,13 +103,7 @@ export async function sweepQuarantineBudgets(deps: {
  * (after recording the failure) when the release did not take effect.
  */
 export async function releaseOnRequest(
-  deps: {
-    readonly actionDeps: ActionDeps;
-    readonly guard: SafetyGuard;
-    readonly rails?: ClusterRails;
-    readonly ledger: SweepLedger;
-    readonly threads?: IncidentThreadLines;
-  },
+  deps: QuarantineBudgetDeps,
   request: { readonly namespace: string; readonly pod: string; readonly incidentId: string; readonly by: string; readonly via: string },
 ): Promise<ActionResult> {
   const { actionDeps, guard, rails, ledger, threads } = deps;
