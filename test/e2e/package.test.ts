@@ -4,31 +4,19 @@
  * It must run the CLI, replay logs and train the autoencoder on its worker thread from `.js` files,
  * with no TypeScript loader and no development dependency present.
  */
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { runProcess, type ProcessOutcome } from '../env/run-process.js';
 
 const ROOT = resolve('.');
 const T0 = Date.UTC(2026, 10, 2, 0, 0, 0);
 
-/** Runs a command to its end; output is kept for the assertion messages. */
-function exec(command: string, args: readonly string[], cwd: string, timeoutMs = 240_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); }, timeoutMs);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
+/** Runs a command in `cwd` without NODE_OPTIONS of the test runner's own. */
+function exec(command: string, args: readonly string[], cwd: string, timeoutMs = 240_000): Promise<ProcessOutcome> {
+  return runProcess(command, args, { cwd, env: { ...process.env, NODE_OPTIONS: '' }, timeoutMs });
 }
 
 /** 150 minutes of 12 workloads, 12 requests a minute each, as Fluent Bit messages of Istio TEXT lines. */

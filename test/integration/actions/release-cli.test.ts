@@ -2,7 +2,6 @@
  * `meshwarden release <namespace>/<pod>`: a person releases a quarantine with their own
  * credentials, through the real CLI process, on the test API server.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { QUARANTINE_LABEL } from '../../../src/actions/kubernetes/quarantine-pod.js';
 import { kubeConfigFor } from '../../env/kube-backend.js';
+import { runProcess, type ProcessOutcome } from '../../env/run-process.js';
 import { actionContext, actionsById, newIdempotencyKey, run } from './action-harness.js';
 import { admin, deleteNamespaces, newNamespace, restrictedTo, runningDeployment } from './kube-harness.js';
 
@@ -17,21 +17,9 @@ afterAll(async () => {
   await deleteNamespaces();
 });
 
-/** Runs the CLI as a child process (asynchronously: the test's own clients keep working). */
-function meshwarden(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/meshwarden.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); }, 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs the CLI as a child process. */
+function meshwarden(args: string[]): Promise<ProcessOutcome> {
+  return runProcess(process.execPath, ['bin/meshwarden.js', ...args]);
 }
 
 /** A kubeconfig file for `kube` (it holds a token: mode 0600 in a private temp dir). */
