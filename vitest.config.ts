@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Three tiers share one runner: `unit` (and the contract suites) need nothing but Node; `e2e` runs
-// the embedded engine end to end on the bundled recording; `integration` talks to the real
-// backends that test/env brings up (see docs/testenv.md).
+// Four tiers share one runner: `unit` (and the contract suites) need nothing but Node; `adversarial`
+// attacks the engine the way a hostile client, log line or state-directory writer would (see
+// docs/security.md); `e2e` runs the embedded engine end to end on the bundled recording;
+// `integration` talks to the real backends that test/env brings up (see docs/testenv.md); attacks
+// that need a real backend live in test/integration/adversarial/.
 export default defineConfig({
   test: {
     projects: [
@@ -16,9 +18,17 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'adversarial',
+          include: ['test/adversarial/**/*.test.ts'],
+          sequence: { groupOrder: 1 },
+          testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
           testTimeout: 300_000,
           hookTimeout: 300_000,
         },
@@ -28,7 +38,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           // After the CPU-heavy tiers: on two cores, a replay beside a control plane starves kwok.
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 3 },
           globalSetup: ['test/env/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 600_000,
