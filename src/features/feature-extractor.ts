@@ -1,8 +1,9 @@
 import type { AccessLogRecord, DriftMetricRecord, ModelTelemetryRecord, ParsedRecord } from '../parse/records.js';
 import { seededRandom } from '../shared/random.js';
-import { workloadName, type Entity } from './entity.js';
+import type { Entity } from './entity.js';
+import { EntityResolver } from './entity-resolver.js';
 import type { FeatureWindow } from './feature-window.js';
-import { IpDirectory, hostOf, type IpOwner } from './ip-directory.js';
+import { hostOf, type IpOwner } from './ip-directory.js';
 import { WindowAccumulator } from './window-accumulator.js';
 
 /** Tuning of the feature stage. */
@@ -53,17 +54,6 @@ interface EntityState {
   lastSeen: number;
 }
 
-/** A logging pod as the extractor sees it: resolved once, reused for every line it writes. */
-interface LoggingPod {
-  readonly owner: IpOwner;
-  readonly workload: Entity;
-  readonly pod: Entity;
-  readonly gateway: boolean;
-  /** The address this pod last taught the IP directory, and the directory's change count then. */
-  taught?: string;
-  taughtAt?: number;
-}
-
 interface CallerEdges {
   readonly firstSeen: number;
   /** Callee -> event time it was first called. */
@@ -97,14 +87,6 @@ export const DEFAULT_MAX_SNAPSHOT_BYTES = 256 * 1024;
 const SNAPSHOT_FRAME_BYTES = 100;
 /** An entry's brackets, separators and up to 7-digit indexes: `["<ip>",1234567],` or `[1234567,1234567],`. */
 const INDEX_ENTRY_BYTES = 20;
-/**
- * What kind of caller a principal is, as a label detectors and playbooks can select on: an external
- * client seen by a gateway, a mesh workload, or an address no log line has claimed.
- */
-export const PRINCIPAL_LABEL = 'meshwarden.io/principal';
-const EXTERNAL = Object.freeze({ [PRINCIPAL_LABEL]: 'external' });
-const MESH_WORKLOAD = Object.freeze({ [PRINCIPAL_LABEL]: 'workload' });
-const UNRESOLVED = Object.freeze({ [PRINCIPAL_LABEL]: 'address' });
 const NOTHING_CLOSED: AdvanceResult = Object.freeze({ windows: [], evicted: [] });
 
 /**
@@ -115,15 +97,12 @@ const NOTHING_CLOSED: AdvanceResult = Object.freeze({ windows: [], evicted: [] }
 export class FeatureExtractor {
   private readonly entities = new Map<string, EntityState>();
   private readonly callers = new Map<string, CallerEdges>();
-  private readonly ips = new IpDirectory();
+  /** Names the entities of access-log lines; owns the address directory and the logging pods. */
+  private readonly resolver: EntityResolver;
   private readonly random: () => number;
   private maxTimestamp = Number.NEGATIVE_INFINITY;
   /** Every window ending at or before this is closed. */
   private closedUpTo = Number.NEGATIVE_INFINITY;
-  /** Per logging pod: who owns it and its entities, built once (lines arrive by the million). */
-  private readonly podOwners = new Map<string, LoggingPod>();
-  /** Principal entities by key, built once each. */
-  private readonly principals = new Map<string, Entity>();
   /** Entities with an open accumulator, by window start: closing a window visits only them. */
   private readonly openWindows = new Map<number, EntityState[]>();
   /** Event time of the last scan for idle entities. */
@@ -131,6 +110,7 @@ export class FeatureExtractor {
 
   constructor(private readonly options: FeatureExtractorOptions = DEFAULT_FEATURE_OPTIONS, clock?: FeatureClock, saved?: FeatureSnapshot) {
     this.random = seededRandom(options.seed ?? 1);
+    this.resolver = new EntityResolver({ maxEntities: options.maxEntities });
     if (clock) {
       this.closedUpTo = clock.closedUpTo;
       this.maxTimestamp = clock.maxTimestamp;
@@ -192,7 +172,7 @@ export class FeatureExtractor {
       return [o, l ?? -1];
     };
     const ips: [string, number][] = [];
-    const addresses = [...this.ips.entries()];
+    const addresses = [...this.resolver.ips.entries()];
     for (let i = addresses.length - 1; i >= 0; i--) {
       const [ip, owner] = addresses[i] ?? [];
       if (ip === undefined || owner === undefined) continue;
@@ -201,7 +181,7 @@ export class FeatureExtractor {
       ips.push([ip, ref[0]]);
     }
     const pods: [number, number][] = [];
-    const logging = [...this.podOwners.values()];
+    const logging = [...this.resolver.loggingPods()];
     for (let i = logging.length - 1; i >= 0 && pods.length < this.options.maxEntities; i--) {
       const pod = logging[i];
       if (pod === undefined) continue;
@@ -243,6 +223,15 @@ export class FeatureExtractor {
     return this.closeUpTo(this.maxTimestamp - this.options.allowedLatenessMs);
   }
 
+  /**
+   * Closes the windows that event time `eventTime` has passed, allowing for lateness. The caller
+   * owns event time (see `EventTimeGuard`): the newest timestamp seen is not trusted to move it, as
+   * one far-future record would close every window.
+   */
+  advanceTo(eventTime: number): AdvanceResult {
+    return this.closeUpTo(eventTime - this.options.allowedLatenessMs);
+  }
+
   /** Closes every open window (end of input). */
   flush(): AdvanceResult {
     return this.closeUpTo(Number.POSITIVE_INFINITY);
@@ -275,7 +264,7 @@ export class FeatureExtractor {
           evicted.push(key);
         }
       }
-      for (const [key, principal] of this.principals) if (!this.entities.has(principal.key)) this.principals.delete(key);
+      this.resolver.forgetPrincipals((key) => this.entities.has(key));
     }
     this.closedUpTo = lastClosable;
     windows.sort((a, b) => a.windowStart - b.windowStart || (a.entity.key < b.entity.key ? -1 : 1));
@@ -292,11 +281,11 @@ export class FeatureExtractor {
     const owners = saved.owners.map(([namespace, pod, workload]): IpOwner => ({ namespace, pod, workload }));
     for (const [ip, i] of saved.ips) {
       const owner = owners[i];
-      if (owner !== undefined) this.ips.set(ip, owner);
+      if (owner !== undefined) this.resolver.ips.set(ip, owner);
     }
     for (const [i, l] of newest(saved.pods, this.options.maxEntities)) {
       const owner = owners[i];
-      if (owner !== undefined) this.podOwners.set(`${owner.namespace}/${owner.pod}`, this.describePod(owner, saved.labels[l]));
+      if (owner !== undefined) this.resolver.restorePod(owner, saved.labels[l]);
     }
     for (const [caller, firstSeen, callees] of newest(saved.callers, this.options.maxEntities)) {
       // Every saved edge was first seen in a window closed before the checkpoint.
@@ -307,7 +296,7 @@ export class FeatureExtractor {
 
   private ingestAccessLog(r: AccessLogRecord, windowStart: number): IngestResult {
     const direction = directionOf(r);
-    const logging = this.loggingPod(r, direction);
+    const logging = this.resolver.loggingPod(r, direction);
     if (logging === undefined) return 'unattributed';
     const self = logging.owner;
     const gateway = logging.gateway;
@@ -315,7 +304,7 @@ export class FeatureExtractor {
     const pod = this.window(logging.pod, windowStart, r.timestamp);
 
     if (direction === 'inbound' || gateway) {
-      const principal = this.principalOf(r, gateway);
+      const principal = this.resolver.principalOf(r, gateway);
       const principalAcc = principal ? this.window(principal, windowStart, r.timestamp) : undefined;
       served(workload, r, this.random);
       served(pod, r, this.random);
@@ -352,64 +341,6 @@ export class FeatureExtractor {
     if (!(r.statistic <= acc.driftStatMax)) acc.driftStatMax = r.statistic;
     if (r.method === 'psi' && !(r.statistic <= acc.psiMax)) acc.psiMax = r.statistic;
     acc.driftFeatures.set(r.feature, (acc.driftFeatures.get(r.feature) ?? false) || r.driftDetected);
-  }
-
-  /** The pod whose sidecar wrote the line: from the envelope, else from its own address. */
-  private loggingPod(r: AccessLogRecord, direction: 'inbound' | 'outbound' | undefined): LoggingPod | undefined {
-    const meta = r.kubernetes;
-    if (meta?.pod !== undefined && meta.namespace !== undefined) {
-      const podKey = `${meta.namespace}/${meta.pod}`;
-      let logging = this.podOwners.get(podKey);
-      if (logging === undefined) {
-        const owner: IpOwner = { namespace: meta.namespace, pod: meta.pod, workload: workloadName(meta.pod, meta.labels) ?? meta.pod };
-        logging = this.describePod(owner, meta.labels);
-        this.podOwners.set(podKey, logging);
-        if (this.podOwners.size > this.options.maxEntities) {
-          const oldest = this.podOwners.keys().next();
-          if (oldest.done !== true) this.podOwners.delete(oldest.value);
-        }
-      }
-      const own = direction === 'inbound' ? r.downstreamLocalAddress : direction === 'outbound' ? r.upstreamLocalAddress : undefined;
-      // Nothing changed in the directory since this pod taught it this address: nothing to learn.
-      if (own !== undefined && (own !== logging.taught || this.ips.changes !== logging.taughtAt)) {
-        this.ips.learn(own, logging.owner);
-        // A copy: the address is cut out of the log line, and V8 keeps a cut string's whole line alive.
-        logging.taught = Buffer.from(own, 'utf8').toString('utf8');
-        logging.taughtAt = this.ips.changes;
-      }
-      return logging;
-    }
-    const owner = direction === 'inbound' ? this.ips.lookup(r.downstreamLocalAddress) : direction === 'outbound' ? this.ips.lookup(r.upstreamLocalAddress) : undefined;
-    if (owner === undefined) return undefined;
-    return this.podOwners.get(`${owner.namespace}/${owner.pod}`) ?? this.describePod(owner, undefined);
-  }
-
-  private describePod(owner: IpOwner, labels: Readonly<Record<string, string>> | undefined): LoggingPod {
-    return { owner, workload: workloadEntity(owner, labels), pod: podEntity(owner, labels), gateway: isGateway(owner.workload, labels) };
-  }
-
-  /** External callers are named by the client address a gateway saw; mesh callers by their workload. */
-  private principalOf(r: AccessLogRecord, gateway: boolean): Entity | undefined {
-    if (gateway) {
-      const client = firstForwardedFor(r.xForwardedFor) ?? hostOf(r.downstreamRemoteAddress);
-      return client === undefined ? undefined : this.principal(client, () => ({ key: `principal:${client}`, kind: 'principal', name: client, labels: EXTERNAL }));
-    }
-    const caller = this.ips.lookup(r.downstreamRemoteAddress);
-    if (caller) {
-      const name = `${caller.namespace}/${caller.workload}`;
-      return this.principal(name, () => ({ key: `principal:${name}`, kind: 'principal', name, namespace: caller.namespace, workload: caller.workload, labels: MESH_WORKLOAD }));
-    }
-    const ip = hostOf(r.downstreamRemoteAddress);
-    return ip === undefined ? undefined : this.principal(ip, () => ({ key: `principal:${ip}`, kind: 'principal', name: ip, labels: UNRESOLVED }));
-  }
-
-  private principal(name: string, build: () => Entity): Entity {
-    let entity = this.principals.get(name);
-    if (entity === undefined) {
-      entity = build();
-      this.principals.set(name, entity);
-    }
-    return entity;
   }
 
   /** Returns the edge label when this caller -> callee edge is new and the caller is past learning. */
@@ -528,32 +459,6 @@ function calleeOf(r: AccessLogRecord): string {
   return r.requestedServerName ?? r.authority ?? hostOf(r.upstreamHost) ?? r.upstreamCluster ?? 'unknown';
 }
 
-function firstForwardedFor(xff: string | undefined): string | undefined {
-  if (xff === undefined) return undefined;
-  const comma = xff.indexOf(',');
-  const first = (comma < 0 ? xff : xff.slice(0, comma)).trim();
-  return first === '' ? undefined : first;
-}
-
-function isGateway(workload: string, labels: Readonly<Record<string, string>> | undefined): boolean {
-  return labels?.istio === 'ingressgateway' || labels?.['gateway.networking.k8s.io/gateway-name'] !== undefined || workload.endsWith('ingressgateway');
-}
-
-function workloadEntity(self: IpOwner, labels: Readonly<Record<string, string>> | undefined): Entity {
-  const name = self.workload;
-  return {
-    key: `workload:${self.namespace}/${name}`, kind: 'workload', namespace: self.namespace, name, workload: name,
-    ...(labels ? { labels: stableLabels(labels) } : {}),
-  };
-}
-
-function podEntity(self: IpOwner, labels: Readonly<Record<string, string>> | undefined): Entity {
-  return {
-    key: `pod:${self.namespace}/${self.pod}`, kind: 'pod', namespace: self.namespace, name: self.pod,
-    workload: self.workload, pod: self.pod, ...(labels ? { labels } : {}),
-  };
-}
-
 function modelEntity(model: { name: string; version?: string; namespace?: string; pod?: string }): Entity {
   const ns = model.namespace ?? 'default';
   const version = model.version ?? 'unversioned';
@@ -561,13 +466,4 @@ function modelEntity(model: { name: string; version?: string; namespace?: string
     key: `model:${ns}/${model.name}@${version}`, kind: 'model', namespace: ns, name: model.name,
     model: model.name, version,
   };
-}
-
-/** Labels shared by every pod of a workload (the pod-specific hash labels are dropped). */
-function stableLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(labels)) {
-    if (k !== 'pod-template-hash' && k !== 'controller-revision-hash' && k !== 'statefulset.kubernetes.io/pod-name') out[k] = v;
-  }
-  return out;
 }
