@@ -19,6 +19,10 @@ export interface Entity {
   readonly model?: string;
   readonly version?: string;
   readonly labels?: Readonly<Record<string, string>>;
+  /** How a principal's name was established: a peer address Envoy saw, a verified mesh identity, or neither (client-influenced). */
+  readonly identity?: 'ip' | 'mesh' | 'unresolved';
+  /** Set on the pods and workloads that are the mesh's front door (ingress/egress gateways). */
+  readonly role?: 'gateway';
 }
 
 /** Workload name from a pod's labels, or its name without the ReplicaSet/pod hash suffixes. */
