@@ -5,7 +5,8 @@ import { detectorSchema, type DetectorSpec } from '../detect/detector-spec.js';
 import { playbookSchema, type PlaybookSpec } from '../playbook/playbook-spec.js';
 import type { ConfigProblem } from '../shared/errors.js';
 import { closest } from './describe-issue.js';
-import { loadYamlDocuments, type LoadedDocument } from './yaml-document.js';
+import { loadYamlDocuments, tooLarge, type LoadedDocument } from './yaml-document.js';
+import { DEFAULT_YAML_LIMITS, type YamlLimits } from './yaml-limits.js';
 
 /** Any document a user may put under detectors/ or playbooks/, told apart by `kind`. */
 export const configDocumentSchema = z.discriminatedUnion('kind', [detectorSchema, playbookSchema]);
@@ -22,8 +23,9 @@ export interface LoadedConfig {
  * Loads every YAML file under the given files and directories, validates each document, then
  * checks across files (unique names, playbooks naming detectors that exist). Returns every problem.
  */
-export async function loadConfig(paths: readonly string[], options: { cwd?: string } = {}): Promise<LoadedConfig> {
+export async function loadConfig(paths: readonly string[], options: { cwd?: string; limits?: YamlLimits } = {}): Promise<LoadedConfig> {
   const cwd = options.cwd ?? process.cwd();
+  const limits = options.limits ?? DEFAULT_YAML_LIMITS;
   const problems: ConfigProblem[] = [];
   const files: string[] = [];
   for (const path of paths) {
@@ -37,7 +39,13 @@ export async function loadConfig(paths: readonly string[], options: { cwd?: stri
   const playbooks: LoadedDocument<PlaybookSpec>[] = [];
   for (const file of files) {
     const shown = relative(cwd, file) || file;
-    const result = loadYamlDocuments(shown, await readFile(file, 'utf8'), configDocumentSchema);
+    // Sized before it is read, so an oversized file costs nothing but its stat.
+    const { size } = await stat(file);
+    if (size > limits.maxBytes) {
+      problems.push(tooLarge(shown, size, limits));
+      continue;
+    }
+    const result = loadYamlDocuments(shown, await readFile(file, 'utf8'), configDocumentSchema, limits);
     problems.push(...result.problems);
     for (const doc of result.documents) {
       if (doc.value.kind === 'Detector') detectors.push({ ...doc, value: doc.value });

@@ -2,6 +2,7 @@ import { LineCounter, parseAllDocuments, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import type { ConfigProblem } from '../shared/errors.js';
 import { describeIssue } from './describe-issue.js';
+import { DEFAULT_YAML_LIMITS, findYamlLimitViolation, type YamlLimits } from './yaml-limits.js';
 
 /** One YAML document of a file, validated, with the file it came from. */
 export interface LoadedDocument<T> {
@@ -24,12 +25,20 @@ export type PathKey = string | number;
 /**
  * Parses every YAML document in `text` and validates it with `schema`, reporting every problem
  * (syntax or schema) with its line and column in the file, never only the first one.
+ *
+ * The text may be hostile (a playbook from a pull request, a ConfigMap someone else can write), so
+ * a file over `limits.maxBytes`, a document nested too deep, a cyclic alias or an alias bomb is
+ * reported as a problem of that file before anything is materialised, never thrown.
  */
 export function loadYamlDocuments<S extends z.ZodType>(
   file: string,
   text: string,
   schema: S,
+  limits: YamlLimits = DEFAULT_YAML_LIMITS,
 ): LoadResult<z.output<S>> {
+  if (Buffer.byteLength(text, 'utf8') > limits.maxBytes) {
+    return { documents: [], problems: [tooLarge(file, Buffer.byteLength(text, 'utf8'), limits)] };
+  }
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const problems: ConfigProblem[] = [];
@@ -45,10 +54,27 @@ export function loadYamlDocuments<S extends z.ZodType>(
     const syntax = [...doc.errors, ...doc.warnings];
     for (const error of syntax) {
       const pos = at(error.pos[0]);
-      problems.push({ file, ...pos, path: '', message: `YAML syntax: ${firstLine(error.message)}` });
+      // The parser recurses per nesting level and reports running out of stack as a syntax error.
+      const message = error.message.includes('Maximum call stack size exceeded')
+        ? `YAML nesting is deeper than ${limits.maxDepth} levels; flatten the document`
+        : `YAML syntax: ${firstLine(error.message)}`;
+      problems.push({ file, ...pos, path: '', message });
     }
     if (doc.errors.length > 0) return;
-    const data: unknown = doc.toJS({ maxAliasCount: 100 });
+    const violation = findYamlLimitViolation(doc, limits);
+    if (violation !== undefined) {
+      problems.push({ file, ...at(violation.offset), path: '', message: violation.message });
+      return;
+    }
+    let data: unknown;
+    try {
+      data = doc.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      // The walk above bounds what toJS can meet; this keeps any resolution error of the yaml
+      // package a problem of this document rather than a crash.
+      problems.push({ file, ...at(doc.range[0]), path: '', message: `YAML cannot be resolved: ${firstLine(error instanceof Error ? error.message : String(error))}; remove the aliases (*name) it points at` });
+      return;
+    }
     if (data === null || data === undefined) return;
     const parsed = schema.safeParse(data);
     if (parsed.success) {
@@ -62,6 +88,14 @@ export function loadYamlDocuments<S extends z.ZodType>(
     }
   });
   return { documents, problems };
+}
+
+/** The problem reported for a file over the size limit, before it is parsed. */
+export function tooLarge(file: string, bytes: number, limits: YamlLimits): ConfigProblem {
+  return {
+    file, line: 1, col: 1, path: '',
+    message: `the file is ${bytes.toLocaleString('en-US')} bytes; configuration files may hold at most ${limits.maxBytes.toLocaleString('en-US')}, split it into several files`,
+  };
 }
 
 /** `spec.steps[1].action` */

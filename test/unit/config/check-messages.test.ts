@@ -21,6 +21,9 @@ describe('configuration problems', () => {
     ['bad-params.yaml', 'for: "5 minutes": not a duration; write a number and a unit'],
     ['bad-detector.yaml', 'entity: "node" is not allowed; use one of "workload", "pod", "principal", "model" (did you mean "pod"?)'],
     ['syntax.yaml', 'YAML syntax:'],
+    ['alias-bomb.yaml', '9:16 the document expands to more than 20,000 values through aliases'],
+    ['cyclic-alias.yaml', '6:11 alias *meta refers to a node that contains it (a cycle)'],
+    ['too-deep.yaml', '5:70 YAML nesting is deeper than 64 levels; flatten the document'],
   ])('explains %s', async (file, message) => {
     const config = await loadConfig(['detectors', `${BAD}/${file}`]);
     expect(config.problems.map(formatProblem).some((line) => line.startsWith(`${BAD}/${file}:`) && line.includes(message))).toBe(true);
