@@ -29,7 +29,7 @@ describe('audit ledger', () => {
     const reopened = await Ledger.open(dir, new ManualClock(0));
     reopened.append('action', { outcome: 'dry-run' });
     await reopened.flush();
-    expect(await verifyLedger(dir)).toEqual({ ok: true, records: 4 });
+    expect(await verifyLedger(dir)).toEqual({ ok: true, records: 4, signing: 'unsigned', checkpoints: 0, signedThrough: 0, unsignedTail: 4 });
   });
 
   it('detects an edited record and names it', async () => {
