@@ -19,6 +19,7 @@ import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, type AdvanceResult, type Fea
 import type { FeatureWindow } from './features/feature-window.js';
 import { parseMessage } from './parse/parse-message.js';
 import type { DeadLetter, RecordOrigin } from './parse/records.js';
+import { breakerIncident } from './playbook/breaker-incident.js';
 import { PlaybookEngine, type ActionRecord, type PlaybookEngineSnapshot } from './playbook/playbook-engine.js';
 import type { PlaybookSpec } from './playbook/playbook-spec.js';
 import { RunExecutor } from './playbook/run-executor.js';
@@ -96,6 +97,8 @@ export interface BreakerEvent {
   readonly detector: string;
   readonly share: number;
   readonly scored: number;
+  /** Distinct trusted sources among the flagged entities. */
+  readonly sources: number;
   readonly windowEnd: string;
   readonly until: string;
 }
@@ -264,15 +267,22 @@ export class Pipeline {
       this.counters.windows += group.length;
       const end = group[0]?.windowEnd ?? 0;
       const anomalies = this.detectors.scoreGroup(group);
-      for (const [detector, { scored, flagged }] of this.detectors.takeTally()) {
+      for (const [detector, { scored }] of this.detectors.takeTally()) {
+        const flagged = anomalies.filter((a) => a.detector === detector).map((a) => a.entity);
         const opened = this.guard.observeWindow(detector, flagged, scored, end);
         if (opened) {
           const event: BreakerEvent = {
-            detector, share: opened.share, scored: opened.scored,
+            detector, share: opened.share, scored: opened.scored, sources: opened.sources,
             windowEnd: new Date(end).toISOString(), until: new Date(opened.until).toISOString(),
           };
-          if (this.options.collect) this.breakers.push(event);
+          // Suspending the response is an incident of its own: the SOC must hear of it.
+          const incident = breakerIncident(event);
+          if (this.options.collect) {
+            this.breakers.push(event);
+            this.incidents.push(incident);
+          }
           this.sinks.ledger.append('decision', { event: 'breaker-opened', ...event });
+          this.sinks.ledger.append('incident', { event: 'opened', id: incident.id, entity: incident.entity, openedAt: incident.openedAt });
         }
       }
       for (const anomaly of anomalies) this.anomaly(anomaly);

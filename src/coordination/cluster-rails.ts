@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { formatDuration } from '../shared/duration.js';
-import { blastScopes, rateScopes, type GuardRequest, type GuardVerdict, type SafetyPolicy } from '../playbook/safety-guard.js';
+import { blastScopes, changesSomething, rateScopes, type GuardRequest, type GuardVerdict, type SafetyPolicy } from '../playbook/safety-guard.js';
+import { describeTarget, targetCooldownKey } from '../playbook/target-cooldowns.js';
 import type { RunClaims } from './run-claims.js';
 
 const QUARANTINE = 'kubernetes.quarantine-pod';
@@ -19,6 +20,9 @@ const POD_HOLDER = 'pod|';
  *   the limit's window.
  * - Blast radius: slot `blast|<key>#<i>` (`blastScopes`), held by the quarantined pod for `quarantineHoldMs`
  *   (or until its release frees it), so re-quarantining the same pod takes no second slot.
+ * - Per-target cooldown: claim `cooldown|<action>|<target>` (the guard's `targetCooldownKey`), held
+ *   by the step for its playbook's cooldown, so two replicas handling two spoofed names cannot both
+ *   rotate the same secret; the same step resumed after a crash holds it already.
  *
  * A step books its slots for every limit at once; when one limit is full, it gives its rate-limit
  * slots back, and blast-radius slots of a pod that is not quarantined are freed by the sweeper
@@ -31,13 +35,22 @@ export class ClusterRails {
     private readonly quarantineHoldMs: number,
   ) {}
 
-  /** Books the step's slots; refused when a limit is full across the replicas. Throws when the store cannot answer. */
-  async book(request: GuardRequest, step: string): Promise<GuardVerdict> {
+  /**
+   * Books the step's slots (and, given the playbook's cooldown, its target's cooldown claim);
+   * refused when a limit is full across the replicas. Throws when the store cannot answer.
+   */
+  async book(request: GuardRequest, step: string, cooldownMs?: number): Promise<GuardVerdict> {
     const { action, target } = request;
-    if (!action.destructive) return { allowed: true };
+    if (!changesSomething(action)) return { allowed: true };
     // Every limit is searched at once (a step waits for the slowest, not the sum).
     const bookings: Promise<string | undefined>[] = rateScopes(target, this.policy).map(async ({ key, limit, what }) =>
-      (await this.slot(`rate|${key}`, limit.count, step, limit.windowMs)) ? undefined : `rate limit across replicas: ${limit.count} destructive action(s) on ${what} in the last ${formatDuration(limit.windowMs)} (limit ${limit.count})`);
+      (await this.slot(`rate|${key}`, limit.count, step, limit.windowMs)) ? undefined : `rate limit across replicas: ${limit.count} action(s) on ${what} in the last ${formatDuration(limit.windowMs)} (limit ${limit.count})`);
+    if (cooldownMs !== undefined && cooldownMs > 0) {
+      bookings.push((async () => {
+        const claim = await this.claims.claim(`cooldown|${targetCooldownKey(action, target)}`, step, cooldownMs);
+        return claim.won ? undefined : `cooldown across replicas: ${describeTarget(target)} was acted on with ${action.id} by ${claim.holder}; the same action may not touch it again before ${new Date(claim.until).toISOString()}`;
+      })());
+    }
     if (action.id === QUARANTINE && target.namespace !== undefined) {
       const pod = `${POD_HOLDER}${target.namespace}/${target.name}`;
       for (const { key, budget, what } of blastScopes(target.namespace, request.workload, this.policy)) {

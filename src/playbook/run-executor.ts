@@ -8,8 +8,9 @@ import { ActionError, describeError } from '../shared/errors.js';
 import type { ApprovalDecision, ApprovalGate, GatedAction } from './approval-gate.js';
 import type { PlaybookSpec, PlaybookStep } from './playbook-spec.js';
 import type { PlaybookRun, RunStore, StepResult } from './run-store.js';
-import type { SafetyGuard } from './safety-guard.js';
-import { renderTemplates } from './templates.js';
+import type { GuardRequest, SafetyGuard } from './safety-guard.js';
+import { targetParams } from './target-params.js';
+import { renderTemplates, templateVariables } from './templates.js';
 
 /** Where step results are recorded; `flush` makes them durable. */
 export interface RunLedger {
@@ -53,8 +54,12 @@ const APPROVAL = 'slack.approval';
 
 /** A step made concrete for one anomaly: templates filled, parameters re-validated, target known. */
 type Prepared =
-  | { readonly ok: true; readonly action: ActionDefinition; readonly params: Record<string, unknown>; readonly target: ActionTarget; readonly description: string }
-  | { readonly ok: false; readonly problem: string };
+  | {
+    readonly ok: true; readonly action: ActionDefinition; readonly params: Record<string, unknown>; readonly target: ActionTarget; readonly description: string;
+    /** No template in the parameters that pick the target: the playbook names it itself. */
+    readonly literalTarget: boolean;
+  }
+  | { readonly ok: false; readonly problem: string; readonly refused?: true };
 
 /**
  * Executes playbook runs step by step. Dry-run runs are validated, checked against the safety
@@ -87,11 +92,16 @@ export class RunExecutor {
       }
       const prepared = this.prepare(step, run);
       if (!prepared.ok) {
+        if (prepared.refused === true) {
+          results.push({ index, step: name, action: step.action, target: '-', outcome: 'refused', description: prepared.problem, reason: 'refused', at });
+          if (step.onError === 'abort') aborted = `step "${name}" was refused`;
+          return;
+        }
         results.push({ index, step: name, action: step.action, target: '-', outcome: 'failed', description: prepared.problem, at });
         if (step.onError === 'abort') aborted = `step "${name}" failed`;
         return;
       }
-      const request = this.guardRequest(prepared, run);
+      const request = this.guardRequest(prepared, run, playbook);
       const verdict = this.deps.guard.check(request, at);
       const target = formatTarget(prepared.target);
       if (!verdict.allowed) {
@@ -223,6 +233,11 @@ export class RunExecutor {
       if (step === undefined) break;
       const name = step.name ?? step.action;
       const prepared = this.prepare(step, run);
+      if (!prepared.ok && prepared.refused === true) {
+        this.record(run, { index, step: name, action: step.action, target: '-', outcome: 'refused', description: prepared.problem, reason: 'refused', at: now() });
+        if (await this.stopOrContinue(run, step, index, `step "${name}" was refused`)) return;
+        continue;
+      }
       if (!prepared.ok) {
         this.record(run, { index, step: name, action: step.action, target: '-', outcome: 'failed', description: prepared.problem, reason: 'client', at: now() });
         if (await this.stopOrContinue(run, step, index, `step "${name}" failed`)) return;
@@ -233,7 +248,7 @@ export class RunExecutor {
         await this.park(run, index, prepared, steps);
         return;
       }
-      const request = this.guardRequest(prepared, run);
+      const request = this.guardRequest(prepared, run, playbook);
       const verdict = this.deps.guard.check(request, now());
       if (!verdict.allowed) {
         this.record(run, { index, step: name, action: step.action, target, outcome: 'refused', description: verdict.reason, reason: 'refused', at: now() });
@@ -244,7 +259,7 @@ export class RunExecutor {
       if (rails && !run.dryRun) {
         let booked: Awaited<ReturnType<ClusterRails['book']>>;
         try {
-          booked = await rails.book(request, `${run.id}/${index}`);
+          booked = await rails.book(request, `${run.id}/${index}`, playbook.spec.cooldown);
         } catch (error) {
           this.record(run, { index, step: name, action: step.action, target, outcome: 'failed', description: `could not count this step against the limits across replicas, so it does not run: ${describeError(error)}`, reason: 'server', at: now() });
           if (await this.stopOrContinue(run, step, index, `step "${name}" failed`)) return;
@@ -375,22 +390,27 @@ export class RunExecutor {
   private prepare(step: PlaybookStep, run: PlaybookRun): Prepared {
     const action = this.lookup(step.action);
     if (!action) return { ok: false, problem: `unknown action ${step.action}` };
-    const rendered = renderTemplates(step.params, { anomaly: run.anomaly, incidentId: run.incidentId, playbook: run.playbook });
+    const targetKeys = targetParams(action);
+    const rendered = renderTemplates(step.params, { anomaly: run.anomaly, incidentId: run.incidentId, playbook: run.playbook }, targetKeys);
     if (rendered.missing.length > 0) {
       return { ok: false, problem: `no value for ${rendered.missing.map((m) => `{{ ${m} }}`).join(', ')} on ${run.anomaly.entity.key}` };
     }
+    if (rendered.refused.length > 0) return { ok: false, refused: true, problem: `target: ${rendered.refused.join('; ')}` };
     const parsed = action.params.safeParse(rendered.value);
     if (!parsed.success) {
       return { ok: false, problem: `parameters invalid after filling templates: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
     }
     const params = parsed.data as Record<string, unknown>;
-    return { ok: true, action, params, target: action.target(params), description: action.describe(params) };
+    const raw = step.params as Readonly<Record<string, unknown>>;
+    const literalTarget = [...targetKeys].every((key) => { const v = raw[key]; return typeof v !== 'string' || templateVariables(v).length === 0; });
+    return { ok: true, action, params, target: action.target(params), description: action.describe(params), literalTarget };
   }
 
-  private guardRequest(prepared: Prepared & { ok: true }, run: PlaybookRun): Parameters<SafetyGuard['check']>[0] {
+  private guardRequest(prepared: Prepared & { ok: true }, run: PlaybookRun, playbook: PlaybookSpec): GuardRequest {
     const workload = run.anomaly.entity.workload;
     return {
-      action: prepared.action, target: prepared.target, detector: run.anomaly.detector,
+      action: prepared.action, target: prepared.target, detector: run.anomaly.detector, entity: run.anomaly.entity,
+      literalTarget: prepared.literalTarget, run: { id: run.id, playbook: run.playbook, cooldownMs: playbook.spec.cooldown },
       ...(workload !== undefined && prepared.target.kind === 'Pod' ? { workload } : {}),
     };
   }

@@ -1,5 +1,6 @@
+import { isIP } from 'node:net';
 import type { Anomaly } from '../detect/anomaly.js';
-import type { EntityKind } from '../features/entity.js';
+import type { Entity, EntityKind } from '../features/entity.js';
 import { formatScore } from '../shared/format-score.js';
 
 const TEMPLATE = /\{\{\s*([a-zA-Z.]+)\s*\}\}/g;
@@ -31,9 +32,26 @@ export interface TemplateContext {
   readonly playbook: string;
 }
 
-/** Fills `{{ var }}` in every string of `value`; reports variables that have no value for this anomaly. */
-export function renderTemplates(value: unknown, context: TemplateContext): { value: unknown; missing: string[] } {
+/** What rendering produced: the filled value, variables with no value, and target values refused. */
+export interface RenderResult {
+  readonly value: unknown;
+  readonly missing: string[];
+  /** Why a value may not pick the step's target (one sentence each); the step must not run. */
+  readonly refused: string[];
+}
+
+/**
+ * Fills `{{ var }}` in every string of `value`; reports variables that have no value for this
+ * anomaly. Filling is one pass and a filled value never holds template braces: in a parameter
+ * that picks the step's target (`targetKeys`, top-level keys) such a value is refused, elsewhere
+ * (a Slack text) its braces are split so no later renderer reads them as a template. In a target
+ * parameter an entity value must also be a plain name (see `targetValueProblem`), and a
+ * principal's only when its identity is one the engine established (an address Envoy saw, a
+ * verified mesh identity): a client chooses the rest, and must never choose what is acted on.
+ */
+export function renderTemplates(value: unknown, context: TemplateContext, targetKeys: ReadonlySet<string> = new Set()): RenderResult {
   const missing: string[] = [];
+  const refused: string[] = [];
   const lookup = (name: string): string | undefined => {
     const [scope, field] = name.split('.');
     if (scope === 'entity' && field !== undefined) {
@@ -53,20 +71,42 @@ export function renderTemplates(value: unknown, context: TemplateContext): { val
     if (name === 'playbook.name') return context.playbook;
     return undefined;
   };
+  const fill = (text: string, target: string | undefined): string =>
+    text.replace(TEMPLATE, (_, name: string) => {
+      const filled = lookup(name);
+      if (filled === undefined) {
+        missing.push(name);
+        return '';
+      }
+      if (target === undefined) return filled.replace(/\{\{/g, '{ {').replace(/\}\}/g, '} }');
+      const problem = targetValueProblem(name, filled, context.anomaly.entity);
+      if (problem !== undefined) refused.push(`"{{ ${name} }}" may not pick the target (parameter ${target}): ${problem}`);
+      return filled;
+    });
   const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') {
-      return v.replace(TEMPLATE, (_, name: string) => {
-        const filled = lookup(name);
-        if (filled === undefined) {
-          missing.push(name);
-          return '';
-        }
-        return filled;
-      });
-    }
+    if (typeof v === 'string') return fill(v, undefined);
     if (Array.isArray(v)) return v.map(walk);
     if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
     return v;
   };
-  return { value: walk(value), missing };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { value: walk(value), missing, refused };
+  const rendered = Object.fromEntries(Object.entries(value).map(([k, x]) => [k, typeof x === 'string' && targetKeys.has(k) ? fill(x, k) : walk(x)]));
+  return { value: rendered, missing, refused };
+}
+
+/**
+ * Why a filled value may not stand in a target parameter, or undefined when it may. Only entity
+ * values are judged: the others (anomaly id, playbook name) are the engine's own.
+ */
+export function targetValueProblem(variable: string, filled: string, entity: Entity): string | undefined {
+  if (!variable.startsWith('entity.')) return undefined;
+  if (/\{\{|\}\}/.test(filled)) return 'the value holds template braces';
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(filled)) return 'the value holds control characters';
+  if (filled.includes('..')) return 'the value holds ".."';
+  if (/[/\\]/.test(filled)) return 'the value holds a path separator';
+  if (entity.kind !== 'principal') return undefined;
+  if (entity.identity === 'ip' && isIP(entity.name) !== 0) return undefined;
+  if (entity.identity === 'mesh') return undefined;
+  return `${entity.key} is a name the client may have chosen (identity ${entity.identity ?? 'not established'})`;
 }

@@ -98,7 +98,7 @@ describe('safety rails counted across replicas', () => {
     const { a, b, clock } = setup(policy);
     expect((await a.outcome(run(isolate, 'i1', 'inference-abc12-aaaaa')))?.[0]).toBe('succeeded');
     expect((await b.outcome(run(isolate, 'i2', 'inference-abc12-bbbbb')))?.[0]).toBe('succeeded');
-    expect(await a.outcome(run(isolate, 'i3', 'inference-abc12-ccccc'))).toEqual(['refused', 'rate limit across replicas: 2 destructive action(s) on namespace ml-prod in the last 1h (limit 2)']);
+    expect(await a.outcome(run(isolate, 'i3', 'inference-abc12-ccccc'))).toEqual(['refused', 'rate limit across replicas: 2 action(s) on namespace ml-prod in the last 1h (limit 2)']);
     clock.advance(61 * MIN);
     expect((await b.outcome(run(isolate, 'i4', 'inference-abc12-ddddd')))?.[0]).toBe('succeeded');
   });

@@ -8,6 +8,7 @@ import { playbookSchema, type PlaybookSpec } from '../../../src/playbook/playboo
 import { RunExecutor } from '../../../src/playbook/run-executor.js';
 import { FileRunStore, MemoryRunStore, type PlaybookRun } from '../../../src/playbook/run-store.js';
 import { DEFAULT_SAFETY_POLICY, SafetyGuard, type SafetyPolicy } from '../../../src/playbook/safety-guard.js';
+import type { Entity } from '../../../src/features/entity.js';
 import { ManualClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { countingActions } from './fixtures/counting-actions.js';
@@ -30,15 +31,16 @@ function setup(spec: PlaybookSpec, options: { policy?: SafetyPolicy; approvals?:
   const effects = join(mkdtempSync(join(tmpdir(), 'meshwarden-exec-')), 'effects');
   const ledger: { type: string; data: unknown }[] = [];
   const store = new MemoryRunStore();
+  const clock = new ManualClock(1_000);
   const executor = new RunExecutor({
     playbooks: new Map([['contain', spec]]), guard: new SafetyGuard(options.policy ?? DEFAULT_SAFETY_POLICY), store,
     ledger: { append: (type, data) => ledger.push({ type, data }), flush: () => Promise.resolve() },
-    actionDeps: { clock: new ManualClock(1_000), logger: silentLogger() },
+    actionDeps: { clock, logger: silentLogger() },
     findAction: countingActions(effects, options.failOn !== undefined ? { failOn: options.failOn } : {}),
     ...(options.approvals ? { approvals: options.approvals } : {}),
   });
   const effectKeys = (): string[] => (existsSync(effects) ? readFileSync(effects, 'utf8').split('\n').filter(Boolean) : []);
-  return { executor, store, ledger, effectKeys };
+  return { executor, store, ledger, effectKeys, clock };
 }
 
 describe('RunExecutor (live)', () => {
@@ -146,12 +148,28 @@ describe('safety rails', () => {
     expect(ledger.some((l) => l.type === 'refusal')).toBe(true);
   });
 
-  it('refuses destructive actions past the per-target rate limit', async () => {
+  it('refuses actions that change something (a restart too) past the per-target rate limit', async () => {
     const policy = { ...DEFAULT_SAFETY_POLICY, rateLimits: { ...DEFAULT_SAFETY_POLICY.rateLimits, perTarget: { count: 2, windowMs: 3_600_000 } } };
-    const { executor, store, effectKeys } = setup(playbook([restart]), { policy });
-    for (const id of ['inc-1', 'inc-2', 'inc-3']) await executor.start(newRun(id));
+    // A 1s cooldown, so the target's cooldown does not refuse the second run before the rate limit is reached.
+    const spec = playbookSchema.parse({ apiVersion: 'meshwarden.io/v1', kind: 'Playbook', metadata: { name: 'contain' }, spec: { trigger: { detectors: ['egress-spike'], entityKinds: ['pod'] }, cooldown: '1s', steps: [restart] } });
+    const { executor, store, effectKeys, clock } = setup(spec, { policy });
+    for (const id of ['inc-1', 'inc-2', 'inc-3']) {
+      await executor.start(newRun(id));
+      clock.advance(2_000);
+    }
     expect(effectKeys()).toEqual(['contain/inc-1/0', 'contain/inc-2/0']);
-    expect((await store.get('contain|inc-3'))?.results[0]?.description).toMatch(/^rate limit: 2 destructive action\(s\) on Deployment inference/);
+    expect((await store.get('contain|inc-3'))?.results[0]?.description).toMatch(/^rate limit: 2 action\(s\) on Deployment inference/);
+  });
+
+  it('refuses the same action on the same target within the playbook cooldown, whatever entity triggered it', async () => {
+    const { executor, store, ledger, effectKeys } = setup(playbook([restart]));
+    await executor.start(newRun('inc-1', 'inference-abc12-aaaaa'));
+    await executor.start(newRun('inc-2', 'inference-abc12-bbbbb'));
+    expect(effectKeys()).toEqual(['contain/inc-1/0']);
+    expect((await store.get('contain|inc-2'))?.results[0]).toMatchObject({
+      outcome: 'refused', description: 'cooldown: deployment ml-prod/inference was restarted by contain at 1970-01-01T00:00:01.000Z; the same action may not touch it again before 1970-01-01T00:30:01.000Z',
+    });
+    expect(ledger.filter((l) => l.type === 'refusal')).toHaveLength(1);
   });
 
   it('never targets a protected namespace', async () => {
@@ -164,13 +182,14 @@ describe('safety rails', () => {
   it('opens the breaker when a detector flags an implausible share of entities, stopping automatic action', async () => {
     const { executor, store, effectKeys } = setup(playbook([restart]));
     const guard = new SafetyGuard(DEFAULT_SAFETY_POLICY);
-    expect(guard.observeWindow('egress-spike', 2, 40, 60_000)).toBeUndefined();
-    expect(guard.observeWindow('egress-spike', 5, 8, 60_000)).toBeUndefined();
-    const opened = guard.observeWindow('egress-spike', 30, 40, 60_000);
+    const pods = (n: number): Entity[] => Array.from({ length: n }, (_, i) => ({ key: `pod:ml-prod/p-${i}`, kind: 'pod' as const, namespace: 'ml-prod', name: `p-${i}` }));
+    expect(guard.observeWindow('egress-spike', pods(2), 40, 60_000)).toBeUndefined();
+    expect(guard.observeWindow('egress-spike', pods(5), 8, 60_000)).toBeUndefined();
+    const opened = guard.observeWindow('egress-spike', pods(30), 40, 60_000);
     expect(opened).toMatchObject({ share: 0.75, scored: 40, until: 60_000 + 30 * 60_000 });
     expect(guard.check({ action: { id: 'kubernetes.restart-deployment', destructive: true } as never, target: { kind: 'Deployment', namespace: 'ml-prod', name: 'x' }, detector: 'egress-spike' }, 120_000))
       .toMatchObject({ allowed: false, reason: expect.stringContaining('breaker open: detector egress-spike flagged 75% of 40 entities') as unknown });
-    expect(guard.check({ action: { id: 'slack.notify', destructive: false } as never, target: { kind: 'SlackChannel', name: '#soc' }, detector: 'egress-spike' }, 120_000)).toEqual({ allowed: true });
+    expect(guard.check({ action: { id: 'slack.notify', provider: 'slack', destructive: false } as never, target: { kind: 'SlackChannel', name: '#soc' }, detector: 'egress-spike' }, 120_000)).toEqual({ allowed: true });
     await executor.start(newRun());
     expect(effectKeys()).toHaveLength(1);
     expect((await store.get('contain|inc-1'))?.state).toBe('done');
