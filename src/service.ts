@@ -11,7 +11,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { CompressionTypes, Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaConfig, type Message, type Producer } from 'kafkajs';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -47,6 +46,9 @@ import { describeZodIssues } from './shared/describe-issues.js';
 import type { Logger } from './shared/logger.js';
 import type { EngineMetrics } from './server/metrics.js';
 import { writeFileAtomic } from './shared/write-file-atomic.js';
+import { retryWithBackoff } from './shared/retry.js';
+import { describeSafely, safeError } from './shared/safe-error.js';
+import { kafkaConnectError } from './kafka/kafka-connect-error.js';
 
 /**
  * How long a quarantined pod holds its blast-radius slot across replicas when nothing releases it
@@ -147,8 +149,12 @@ export class MeshwardenService {
     this.admin = this.kafka.admin();
   }
 
-  /** Loads the configuration, connects, resumes unfinished runs and starts consuming. */
-  async start(): Promise<void> {
+  /**
+   * Loads the configuration, connects, resumes unfinished runs and starts consuming. An unreachable
+   * Kafka is retried with backoff (readiness says why meanwhile) until `signal` aborts.
+   */
+  async start(signal?: AbortSignal): Promise<void> {
+
     const { config, logger, clock } = this.deps;
     const loaded = await loadConfig([config.detectors, config.playbooks]);
     if (loaded.problems.length > 0) throw new ConfigError(loaded.problems);
@@ -192,10 +198,7 @@ export class MeshwardenService {
       this.sweeper = setInterval(() => { void this.sweepQuarantines().then(() => this.sweepClaims()); }, 60_000);
       this.sweeper.unref();
     }
-    await this.admin.connect();
-    await this.ensureOutputTopics();
-    await this.producer.connect();
-    await this.consumer.connect();
+    await this.connectKafka(signal);
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       this.joined = true;
       const assigned = new Set(Object.entries(event.payload.memberAssignment).flatMap(([topic, parts]) => parts.map((p) => `${topic}:${p}`)));
@@ -204,7 +207,7 @@ export class MeshwardenService {
       logger.info({ partitions: [...assigned] }, 'joined the consumer group');
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
-      logger.error({ err: event.payload.error }, 'consumer crashed');
+      logger.error({ err: safeError(event.payload.error) }, 'consumer crashed');
     });
     await this.startForwarding();
     await this.consumer.subscribe({ topics: [this.topics.accessLogs, this.topics.modelTelemetry, this.topics.driftMetrics], fromBeginning: true });
@@ -303,14 +306,54 @@ export class MeshwardenService {
     return this.executor;
   }
 
+  /**
+   * Connects the admin client, the output topics, the producer and the consumer, as one attempt
+   * retried by the backend retry policy. A throwaway admin client without kafkajs's own retries
+   * probes the brokers first, so one attempt against a dead broker takes about a second, not ~11 s.
+   */
+  private async connectKafka(signal: AbortSignal | undefined): Promise<void> {
+    const brokers = this.deps.kafka.brokers;
+    const list = Array.isArray(brokers) ? brokers : ['(discovered)'];
+    await retryWithBackoff(async () => {
+      try {
+        const probe = this.kafka.admin({ retry: { retries: 0 } });
+        try {
+          await probe.connect();
+        } finally {
+          await probe.disconnect().catch(() => undefined);
+        }
+        await this.admin.connect();
+        await this.ensureOutputTopics();
+        await this.producer.connect();
+        await this.consumer.connect();
+      } catch (error) {
+        throw kafkaConnectError(list, error);
+      }
+    }, {
+      what: 'connecting to Kafka', logger: this.deps.logger, ...(signal ? { signal } : {}),
+      onFailure: (failure) => {
+        this.kafkaState = `unreachable (attempt ${failure.attempt}${failure.retryInMs === undefined ? ', giving up' : ''}): ${failure.reason}`;
+      },
+    });
+    this.kafkaState = 'connected';
+  }
+
+  /** Kafka's connection state while the service starts, for readiness. */
+  private kafkaState: string = 'not connected yet';
+
   /** Readiness: the consumer joined its group, Kafka answers, and Kubernetes answers when enabled. */
   async readiness(): Promise<{ ready: boolean; checks: Record<string, string> }> {
     const checks: Record<string, string> = {};
-    try {
-      await this.admin.describeCluster();
-      checks.kafka = this.joined ? 'ok' : 'connected, not yet in the consumer group';
-    } catch (error) {
-      checks.kafka = `unreachable: ${describeError(error)}`;
+    if (this.kafkaState !== 'connected') {
+      // Not the admin client: before it connected, asking it would wait out kafkajs's own retries.
+      checks.kafka = this.kafkaState;
+    } else {
+      try {
+        await this.admin.describeCluster();
+        checks.kafka = this.joined ? 'ok' : 'connected, not yet in the consumer group';
+      } catch (error) {
+        checks.kafka = `unreachable: ${describeSafely(error)}`;
+      }
     }
     if (this.deps.config.kubernetes.enabled) {
       const kube = this.deps.kube;
@@ -321,7 +364,7 @@ export class MeshwardenService {
           await kube.makeApiClient(VersionApi).getCode();
           checks.kubernetes = 'ok';
         } catch (error) {
-          checks.kubernetes = `unreachable: ${describeError(error)}`;
+          checks.kubernetes = `unreachable: ${describeSafely(error)}`;
         }
       }
     }
@@ -646,33 +689,4 @@ export class MeshwardenService {
 function splitKey(key: string): [string, number] {
   const at = key.lastIndexOf(':');
   return [key.slice(0, at), Number(key.slice(at + 1))];
-}
-
-/** HTTP: /healthz (process alive), /readyz (dependencies reachable), /metrics (Prometheus). */
-export function createHttpServer(service: Pick<MeshwardenService, 'readiness'>, metrics: EngineMetrics, extra?: (url: string, req: import('node:http').IncomingMessage, body: Buffer) => Promise<{ status: number; body: string; type?: string } | undefined>): Server {
-  return createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      void (async () => {
-        const url = req.url ?? '/';
-        try {
-          if (url === '/healthz') {
-            res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-          } else if (url === '/readyz') {
-            const r = await service.readiness();
-            res.writeHead(r.ready ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify(r)}\n`);
-          } else if (url === '/metrics') {
-            res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
-          } else {
-            const handled = await extra?.(url, req, Buffer.concat(chunks));
-            if (handled) res.writeHead(handled.status, { 'content-type': handled.type ?? 'application/json' }).end(handled.body);
-            else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-          }
-        } catch (error) {
-          res.writeHead(500, { 'content-type': 'text/plain' }).end(`${describeError(error)}\n`);
-        }
-      })();
-    });
-  });
 }

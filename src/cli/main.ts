@@ -8,6 +8,7 @@ import { runCommand } from './run-command.js';
 import { schemaCommand } from './schema-command.js';
 import { serveCommand } from './serve-command.js';
 import { ConfigError, MeshwardenError } from '../shared/errors.js';
+import { describeSafely } from '../shared/safe-error.js';
 
 const program = new Command('meshwarden')
   .description('runtime anomaly detection and response for AI workloads on Kubernetes')
@@ -22,11 +23,23 @@ const program = new Command('meshwarden')
   .addCommand(releaseCommand())
   .addCommand(new Command('bench').description('detection benchmarks').addCommand(benchNabCommand()));
 
+/**
+ * Anything not a MeshwardenError, thrown by a command or rejected later by a client's own timers:
+ * one sanitised line, never Node's default dump, which prints the error's enumerable fields (an
+ * HTTP client's request configuration, its headers and body: a Vault token, a ServiceAccount JWT).
+ */
+function fatal(error: unknown): never {
+  process.stderr.write(`error: ${describeSafely(error)}\n`);
+  process.exit(1);
+}
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   // A problem with what the user gave us: say what it is, without a stack trace.
-  if (!(error instanceof MeshwardenError)) throw error;
+  if (!(error instanceof MeshwardenError)) fatal(error);
   process.stderr.write(`${error instanceof ConfigError ? '' : 'error: '}${error.message}\n`);
   process.exitCode = 2;
 }

@@ -10,14 +10,20 @@ import { ApprovalService } from '../approvals/approval-service.js';
 import { FileApprovalStore } from '../approvals/approval-store.js';
 import { releaseButtons } from '../approvals/release-button.js';
 import { attachSocketMode } from '../approvals/socket-mode-adapter.js';
-import { createSlackInteractionsEndpoint } from '../server/slack-interactions.js';
+import type { Server } from 'node:http';
+import { createSlackInteractionsEndpoint, slackInteractionsRoute } from '../server/slack-interactions.js';
+import { createHttpServer, DEFAULT_HTTP_LIMITS } from '../server/http-server.js';
+import { serviceRoutes, type Readiness } from '../server/service-routes.js';
+import { vaultActionError } from '../actions/vault/vault-call.js';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
 import { SECRET_ENV, serviceConfigSchema, type ServiceConfig } from '../config/service-config.js';
 import { loadYamlDocuments } from '../config/yaml-document.js';
-import { createHttpServer, MeshwardenService } from '../service.js';
+import { MeshwardenService } from '../service.js';
 import { createMetrics } from '../server/metrics.js';
 import { systemClock } from '../shared/clock.js';
-import { ConfigError } from '../shared/errors.js';
+import { ConfigError, MeshwardenError } from '../shared/errors.js';
+import { retryWithBackoff } from '../shared/retry.js';
+import { safeError } from '../shared/safe-error.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { Secret } from '../shared/secret.js';
 
@@ -35,7 +41,8 @@ export function serveCommand(): Command {
         return value === undefined || value === '' ? undefined : new Secret(value);
       };
       const kube = config.kubernetes.enabled ? kubeConfig() : undefined;
-      const vault = config.vault.enabled ? await vaultClient(config, secret(SECRET_ENV.vaultToken), logger) : undefined;
+      // The client only: logging in talks to Vault, and waits for the HTTP listener (below).
+      const vault = config.vault.enabled ? vaultClient(config, secret(SECRET_ENV.vaultToken)) : undefined;
       const slackParts = config.slack.enabled ? await slackWiring(config, secret, logger) : undefined;
       // "Release pod" buttons on quarantines only when someone may press them.
       const { releasers: allowed } = config.slack;
@@ -55,13 +62,14 @@ export function serveCommand(): Command {
         clock: systemClock, logger, metrics,
       });
       buttons?.attach(service);
+      const vaultLogin = vault && config.vault.kubernetesRole !== undefined ? { client: vault, role: config.vault.kubernetesRole } : undefined;
+      const startup: StartupChecks = vaultLogin ? { vault: 'not logged in yet' } : {};
       const interactions = slackParts && config.slack.mode === 'http' ? createSlackInteractionsEndpoint(slackParts.approvals) : undefined;
-      const http = createHttpServer(service, metrics, async (url, req, body) => {
-        if (url !== '/slack/interactions' || !interactions) return undefined;
-        if (req.method !== 'POST') return { status: 405, body: '' };
-        const answer = await interactions(req.headers, body);
-        return { status: answer.status, body: answer.body, type: 'text/plain; charset=utf-8' };
-      });
+      const http = createHttpServer(
+        [...serviceRoutes({ readiness: () => readiness(service, startup), metrics }), ...(interactions ? [slackInteractionsRoute(interactions)] : [])],
+        logger,
+        { ...DEFAULT_HTTP_LIMITS, headersTimeoutMs: config.http.headersTimeout, requestTimeoutMs: config.http.requestTimeout },
+      );
       if (slackParts && config.slack.mode === 'socket') {
         const appToken = secret(SECRET_ENV.slackAppToken);
         if (!appToken) throw new ConfigError([{ file: opts.config, line: 0, col: 0, path: 'slack.mode', message: `slack.mode is "socket" but ${SECRET_ENV.slackAppToken} is not set; set it or use mode "http"` }]);
@@ -69,19 +77,59 @@ export function serveCommand(): Command {
         attachSocketMode(socket, slackParts.approvals, logger);
         await socket.start();
       }
-      http.listen(config.http.port, config.http.host);
+      // /healthz answers from here on, while the backends below are still being reached.
+      await listen(http, config.http.port, config.http.host);
+      const stopping = new AbortController();
+      const closeHttp = (): void => {
+        http.close();
+        http.closeAllConnections();
+      };
+      let starting: Promise<void> = Promise.resolve();
       const shutdown = (signal: string): void => {
         logger.info({ signal }, 'stopping: finishing the batch in hand, checkpointing, leaving the group');
-        void service.stop().then(
-          () => { http.close(); },
-          (error: unknown) => { logger.error({ err: error }, 'unclean stop'); process.exitCode = 1; http.close(); },
+        stopping.abort();
+        void starting.catch(() => undefined).then(() => service.stop()).then(
+          closeHttp,
+          (error: unknown) => { logger.error({ err: safeError(error) }, 'unclean stop'); process.exitCode = 1; closeHttp(); },
         );
       };
       process.once('SIGTERM', () => { shutdown('SIGTERM'); });
       process.once('SIGINT', () => { shutdown('SIGINT'); });
-      await service.start();
+      starting = (async () => {
+        if (vaultLogin) await loginToVault(vaultLogin.client, vaultLogin.role, config, logger, stopping.signal, startup);
+        await service.start(stopping.signal);
+      })();
+      try {
+        await starting;
+      } catch (error) {
+        // Stopped by a signal while still starting: the shutdown above finishes the job.
+        if (stopping.signal.aborted) return;
+        await service.stop().catch(() => undefined);
+        closeHttp();
+        throw error instanceof MeshwardenError ? error : safeError(error);
+      }
       logger.info({ port: config.http.port, dryRun: config.dryRun }, 'meshwarden is running');
     });
+}
+
+/** What start-up reports through /readyz before the service itself can: the Vault login. */
+type StartupChecks = Record<string, string>;
+
+/** Not ready while a start-up check is not `ok`, with each one's reason; then the service's own checks. */
+async function readiness(service: MeshwardenService, startup: StartupChecks): Promise<Readiness> {
+  const own = await service.readiness();
+  const checks = { ...startup, ...own.checks };
+  return { ready: own.ready && Object.values(startup).every((state) => state === 'ok'), checks };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 /** Reads and validates the service configuration, reporting every problem with its position. */
@@ -120,14 +168,29 @@ function kubeConfig(): KubeConfig {
   return kc;
 }
 
-async function vaultClient(config: ServiceConfig, token: Secret | undefined, logger: Logger): Promise<NodeVault.client> {
-  const client = NodeVault({ apiVersion: 'v1', ...(config.vault.address !== undefined ? { endpoint: config.vault.address } : {}), ...(token ? { token: token.reveal() } : {}) });
-  if (config.vault.kubernetesRole !== undefined) {
-    const jwt = await readFile('/var/run/secrets/kubernetes.io/serviceaccount/token', 'utf8');
-    await client.kubernetesLogin({ role: config.vault.kubernetesRole, jwt, kubernetesPath: config.vault.kubernetesMount });
-    logger.info({ role: config.vault.kubernetesRole }, 'logged in to Vault with the Kubernetes auth method');
-  }
-  return client;
+function vaultClient(config: ServiceConfig, token: Secret | undefined): NodeVault.client {
+  return NodeVault({ apiVersion: 'v1', ...(config.vault.address !== undefined ? { endpoint: config.vault.address } : {}), ...(token ? { token: token.reveal() } : {}) });
+}
+
+/**
+ * Logs in with Vault's Kubernetes auth, retried with backoff while Vault is down or unresolvable
+ * (readiness says why). A refusal (401/403: wrong role or token) is not retried. What is logged
+ * and thrown names the call and Vault's answer only: the request carried the ServiceAccount JWT.
+ */
+async function loginToVault(client: NodeVault.client, role: string, config: ServiceConfig, logger: Logger, signal: AbortSignal, startup: StartupChecks): Promise<void> {
+  const jwt = new Secret((await readFile(config.vault.serviceAccountTokenFile, 'utf8')).trim());
+  await retryWithBackoff(async () => {
+    try {
+      await client.kubernetesLogin({ role, jwt: jwt.reveal(), kubernetesPath: config.vault.kubernetesMount });
+    } catch (error) {
+      throw vaultActionError('Vault Kubernetes login', error);
+    }
+  }, {
+    what: 'logging in to Vault', logger, signal,
+    onFailure: (failure) => { startup.vault = `login failed (attempt ${failure.attempt}${failure.retryInMs === undefined ? ', giving up' : ''}): ${failure.reason}`; },
+  });
+  startup.vault = 'ok';
+  logger.info({ role }, 'logged in to Vault with the Kubernetes auth method');
 }
 
 function kafkaConfig(config: ServiceConfig, username: Secret | undefined, password: Secret | undefined): KafkaConfig {

@@ -83,6 +83,8 @@ export const serviceConfigSchema = z
         /** Kubernetes auth role; without it the token comes from MESHWARDEN_VAULT_TOKEN. */
         kubernetesRole: z.string().optional(),
         kubernetesMount: z.string().default('kubernetes'),
+        /** The ServiceAccount token presented to Vault's Kubernetes auth (the projected token in a pod). */
+        serviceAccountTokenFile: z.string().default('/var/run/secrets/kubernetes.io/serviceaccount/token'),
       })
       .strict()
       .prefault({}),
@@ -111,12 +113,20 @@ export const serviceConfigSchema = z
       .object({
         port: z.number().int().min(1).max(65535).default(8080),
         host: z.string().default('0.0.0.0'),
+        /** Time a client has to send its request headers; slow-header connections are closed after it. */
+        headersTimeout: durationSchema.default(10_000),
+        /** Time a client has to send its whole request, body included (at least `headersTimeout`). */
+        requestTimeout: durationSchema.default(30_000),
       })
       .strict()
       .prefault({}),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   })
   .strict()
+  .refine((c) => c.http.requestTimeout >= c.http.headersTimeout, {
+    message: 'http.requestTimeout must be at least http.headersTimeout',
+    path: ['http', 'requestTimeout'],
+  })
   .refine((c) => c.coordination.claims !== 'kubernetes' || c.kubernetes.enabled, {
     message: 'coordination.claims "kubernetes" keeps its Leases on the API server: enable kubernetes, or use "auto" or "none"',
     path: ['coordination', 'claims'],

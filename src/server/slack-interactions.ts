@@ -1,11 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InteractionResult } from '../approvals/approval-types.js';
 import type { HeaderBag } from '../approvals/slack-signature.js';
-import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { routeRequests, type HttpRoute } from './http-server.js';
 
-/** Interaction payloads carry the whole message they came from; a megabyte is far above any real one. */
-export const MAX_INTERACTION_BYTES = 1024 * 1024;
+/**
+ * Interaction payloads carry the message they came from; the engine's own approval and release
+ * messages are a few KiB, so 64 KiB leaves room without letting a stranger make the engine buffer more.
+ */
+export const MAX_INTERACTION_BYTES = 64 * 1024;
 
 /** Where the endpoint hands verified-or-not requests: the approval service. */
 export interface SlackInteractionHandler {
@@ -43,47 +46,37 @@ export function createSlackInteractionsEndpoint(
   };
 }
 
+/** Where Slack posts interactions; the path the engine's one listener routes to this endpoint. */
+export const SLACK_INTERACTIONS_PATH = '/slack/interactions';
+
 /**
- * Mounts an endpoint on Node's own HTTP server: reads the raw body (up to
- * {@link MAX_INTERACTION_BYTES}), answers 405 to anything but POST and 413 to oversized bodies.
+ * The interactions route for the engine's listener: POST only, at most
+ * {@link MAX_INTERACTION_BYTES} of body (405 and 413 are answered before the body is read).
+ */
+export function slackInteractionsRoute(
+  endpoint: (headers: HeaderBag, rawBody: string | Uint8Array) => Promise<SlackInteractionResponse>,
+  onResult?: (result: InteractionResult) => void,
+): HttpRoute {
+  return {
+    path: SLACK_INTERACTIONS_PATH,
+    methods: ['POST'],
+    maxBodyBytes: MAX_INTERACTION_BYTES,
+    handle: async (req, body) => {
+      const response = await endpoint(req.headers, body);
+      onResult?.(response.result);
+      return { status: response.status, headers: response.headers, body: response.body };
+    },
+  };
+}
+
+/**
+ * Mounts the endpoint alone on a server created elsewhere, through the same router the engine's
+ * listener uses: the same method check and body limit, answered before the body is read.
  */
 export function slackInteractionsListener(
   endpoint: (headers: HeaderBag, rawBody: string | Uint8Array) => Promise<SlackInteractionResponse>,
   logger: Logger,
   onResult?: (result: InteractionResult) => void,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    if (req.method !== 'POST') {
-      res.writeHead(405, { allow: 'POST' }).end();
-      req.resume();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_INTERACTION_BYTES && !refused) {
-        refused = true;
-        res.writeHead(413, { connection: 'close' }).end();
-        req.resume();
-      }
-      if (!refused) chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (refused) return;
-      endpoint(req.headers, Buffer.concat(chunks))
-        .then((response) => {
-          onResult?.(response.result);
-          res.writeHead(response.status, response.headers).end(response.body);
-        })
-        .catch((error: unknown) => {
-          logger.error({ err: describeError(error) }, 'slack interaction endpoint failed');
-          res.writeHead(500).end();
-        });
-    });
-    req.on('error', (error) => {
-      logger.warn({ err: describeError(error) }, 'slack interaction request aborted');
-    });
-  };
+  return routeRequests([slackInteractionsRoute(endpoint, onResult)], logger);
 }

@@ -1,3 +1,5 @@
+import { withoutCredentials } from './safe-error.js';
+
 /**
  * Error classes with a stable `code`, a `retriable` flag and a `cause`. Retry policy reads
  * `retriable` (see retry.ts); nothing else inspects messages.
@@ -65,8 +67,10 @@ export class ActionError extends MeshwardenError {
 /** The audit ledger failed verification or could not be written. */
 export class LedgerError extends MeshwardenError {}
 
-/** Turns anything thrown into a message safe to log (no stack, no payloads). */
+/**
+ * Turns anything thrown into a message safe to log: no stack, no payloads, URLs without their
+ * credentials or query strings (see safe-error.ts for errors that carry whole requests).
+ */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
+  return withoutCredentials(error instanceof Error ? error.message : String(error));
 }

@@ -1,4 +1,5 @@
 import { ActionError, type FailureReason } from '../../shared/errors.js';
+import { safeError } from '../../shared/safe-error.js';
 
 /**
  * The failure reason for an HTTP status the API server answered with. 401/403: the engine's
@@ -29,24 +30,27 @@ export function kubeStatusOf(error: unknown): number | undefined {
 
 /**
  * Turns whatever a Kubernetes API call threw into an `ActionError` whose message names the call
- * (`what`) and the API server's own explanation (the `Status.message`), never a request body.
+ * (`what`) and the API server's own explanation (the `Status.message`), never a request body. Its
+ * cause is the client's error rebuilt by `safeError`: the original holds the request and its
+ * bearer token, and the response headers.
  */
 export function kubeActionError(what: string, error: unknown, signal?: AbortSignal): ActionError {
   if (error instanceof ActionError) return error;
   if (signal?.aborted === true || isAbort(error)) {
-    return new ActionError('timeout', `${what}: cancelled (the step timed out or the engine is stopping)`, { cause: error });
+    return new ActionError('timeout', `${what}: cancelled (the step timed out or the engine is stopping)`, { cause: safeError(error) });
   }
   const status = kubeStatusOf(error);
   if (status !== undefined) {
     const message = statusMessage(property(error, 'body'));
-    return new ActionError(reasonForKubeStatus(status), `${what}: HTTP ${status}${message === undefined ? '' : ` ${message}`}`, { cause: error });
+    return new ActionError(reasonForKubeStatus(status), `${what}: HTTP ${status}${message === undefined ? '' : ` ${message}`}`, { cause: safeError(error) });
   }
   const code = networkCode(error);
   if (code !== undefined) {
     const reason: FailureReason = TIMEOUT_CODES.has(code) ? 'timeout' : 'server';
-    return new ActionError(reason, `${what}: the API server could not be reached (${code})`, { cause: error });
+    return new ActionError(reason, `${what}: the API server could not be reached (${code})`, { cause: safeError(error) });
   }
-  return new ActionError('server', `${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  const safe = safeError(error);
+  return new ActionError('server', `${what}: ${safe.message === '' ? safe.name : safe.message}`, { cause: safe });
 }
 
 /** The `message` of a Kubernetes `Status` body, which the client hands over parsed or as JSON text. */

@@ -1,4 +1,5 @@
 import { ActionError, type FailureReason } from '../../shared/errors.js';
+import { safeError } from '../../shared/safe-error.js';
 
 /** Slack API errors that mean the token or its scopes are wrong: retrying cannot help. */
 const AUTH_ERRORS = new Set([
@@ -43,11 +44,11 @@ export function toActionError(method: string, error: unknown): ActionError {
   if (code === 'slack_webapi_request_error') {
     // The original is a network error (refused, reset, DNS, abort); its message holds no request data.
     const original = readProperty(error, 'original');
-    const detail = original instanceof Error ? original.message : 'request failed';
+    const detail = original instanceof Error ? safeError(original).message : 'request failed';
     const aborted = original instanceof Error && (original.name === 'AbortError' || original.name === 'TimeoutError');
     return new ActionError(aborted ? 'timeout' : 'server', `Slack ${method} could not be reached: ${detail}`);
   }
-  return new ActionError('server', `Slack ${method} failed: ${error instanceof Error ? error.message : 'unknown error'}`);
+  return new ActionError('server', `Slack ${method} failed: ${error instanceof Error ? safeError(error).message : 'unknown error'}`);
 }
 
 function platformReason(slackError: string): FailureReason {
