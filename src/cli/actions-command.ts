@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { ACTIONS } from '../actions/action-registry.js';
+import { terminalText as t } from '../shared/terminal-text.js';
 
 /** `meshwarden actions`: what each action does and the permissions it needs. */
 export function actionsCommand(): Command {
@@ -13,9 +14,10 @@ export function actionsCommand(): Command {
         return;
       }
       for (const a of ACTIONS) {
-        process.stdout.write(`${a.id}${a.destructive ? ' (destructive)' : ''}${a.inverse !== undefined ? `, undone by ${a.inverse}` : ''}\n  ${a.summary}\n`);
-        for (const r of a.rbac) process.stdout.write(`  rbac: ${r.verbs.join(',')} ${r.resources.join(',')} [${r.apiGroups.map((g) => g || 'core').join(',')}]\n`);
-        for (const v of a.vault ?? []) process.stdout.write(`  vault: ${v.capabilities.join(',')} ${v.path}\n`);
+        // The registry is ours, but the list goes through the same escaping as every other text output.
+        process.stdout.write(`${t(a.id)}${a.destructive ? ' (destructive)' : ''}${a.inverse !== undefined ? `, undone by ${t(a.inverse)}` : ''}\n  ${t(a.summary, 1024)}\n`);
+        for (const r of a.rbac) process.stdout.write(`  rbac: ${t(r.verbs.join(','))} ${t(r.resources.join(','))} [${t(r.apiGroups.map((g) => g || 'core').join(','))}]\n`);
+        for (const v of a.vault ?? []) process.stdout.write(`  vault: ${t(v.capabilities.join(','))} ${t(v.path)}\n`);
       }
     });
 }

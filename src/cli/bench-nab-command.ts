@@ -11,6 +11,7 @@ import type { AlgorithmConfig } from '../detect/stats/algorithm-registry.js';
 import { algorithmSchema } from '../detect/stats/algorithm-registry.js';
 import { builtInAlgorithm, builtInAlgorithms } from '../detect/stats/built-in-algorithms.js';
 import { MeshwardenError } from '../shared/errors.js';
+import { terminalText } from '../shared/terminal-text.js';
 
 const PROFILES: readonly NabProfileName[] = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate'];
 
@@ -111,7 +112,7 @@ export function formatNabSummary(
   rows: number,
   seconds: number,
 ): string {
-  const lines = [`NAB: detector ${detector}, ${files} files, ${rows} rows, ${result.windows} windows, ${seconds.toFixed(1)} s`];
+  const lines = [`NAB: detector ${terminalText(detector)}, ${files} files, ${rows} rows, ${result.windows} windows, ${seconds.toFixed(1)} s`];
   for (const profile of PROFILES) {
     const r = result[profile];
     lines.push(

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
 import { formatProblem } from '../shared/errors.js';
+import { terminalText } from '../shared/terminal-text.js';
 
 /** `meshwarden check`: validates detector and playbook files, printing every problem. */
 export function checkCommand(): Command {
@@ -10,7 +11,7 @@ export function checkCommand(): Command {
     .action(async (paths: string[]) => {
       const config = await loadConfig(paths);
       if (config.problems.length > 0) {
-        process.stdout.write(`${config.problems.map(formatProblem).join('\n')}\n`);
+        process.stdout.write(`${config.problems.map((p) => terminalText(formatProblem(p), 4096)).join('\n')}\n`);
         process.stdout.write(`${config.problems.length} problem(s) in ${new Set(config.problems.map((p) => p.file)).size} file(s)\n`);
         process.exitCode = 1;
         return;

@@ -9,6 +9,7 @@ import { schemaCommand } from './schema-command.js';
 import { serveCommand } from './serve-command.js';
 import { ConfigError, MeshwardenError } from '../shared/errors.js';
 import { describeSafely } from '../shared/safe-error.js';
+import { terminalLines } from '../shared/terminal-text.js';
 
 const program = new Command('meshwarden')
   .description('runtime anomaly detection and response for AI workloads on Kubernetes')
@@ -40,6 +41,8 @@ try {
 } catch (error) {
   // A problem with what the user gave us: say what it is, without a stack trace.
   if (!(error instanceof MeshwardenError)) fatal(error);
-  process.stderr.write(`${error instanceof ConfigError ? '' : 'error: '}${error.message}\n`);
+  // Messages quote what the user or a file gave (a pod name, a YAML value): their own line breaks
+  // stay, anything else that could drive the terminal is escaped.
+  process.stderr.write(`${error instanceof ConfigError ? '' : 'error: '}${terminalLines(error.message, 4096)}\n`);
   process.exitCode = 2;
 }

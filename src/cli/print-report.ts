@@ -1,31 +1,43 @@
 import type { RunReport } from '../app.js';
 import { formatScore } from '../shared/format-score.js';
+import { terminalText } from '../shared/terminal-text.js';
 
 const n = (x: number): string => x.toLocaleString('en-US');
 const score = formatScore;
-const time = (iso: string): string => iso.replace('T', ' ').replace(/:\d\d\.\d{3}Z$/, 'Z');
+/**
+ * Every string in a report may carry what a client wrote (an entity named after an address or a
+ * model, an edge to a client-chosen authority, a target): escaped and bounded before it is printed,
+ * so no value can start a line of its own or send the terminal an escape sequence.
+ */
+const t = (value: string, maxLength?: number): string => terminalText(value, maxLength);
+/** A detail of the evidence (an edge, a path) is one short value among several on the line. */
+const DETAIL_LENGTH = 160;
+const time = (iso: string): string => t(iso.replace('T', ' ').replace(/:\d\d\.\d{3}Z$/, 'Z'));
 
-/** The human summary of a run: totals, then each incident with its evidence and what would be done. */
+/**
+ * The human summary of a run: totals, then each incident with its evidence and what would be done.
+ * Nothing in it is printed raw: see `t`.
+ */
 export function formatReport(report: RunReport): string {
   const out: string[] = [];
   out.push(
     `read ${n(report.messages)} messages, ${n(report.records)} records: ${n(report.parsed)} parsed, ` +
-      `${n(report.deadLettered)} dead-lettered${report.deadLettered > 0 ? ` (${Object.entries(report.deadLettersByCode).map(([k, v]) => `${k} ${v}`).join(', ')}) -> ${report.deadLetterFile}` : ''}`,
+      `${n(report.deadLettered)} dead-lettered${report.deadLettered > 0 ? ` (${Object.entries(report.deadLettersByCode).map(([k, v]) => `${t(k)} ${v}`).join(', ')}) -> ${t(report.deadLetterFile)}` : ''}`,
   );
   out.push(`${n(report.windows)} entity windows scored: ${report.anomalies.length} anomalies in ${report.incidents.length} incidents, ${report.actions.length} actions (dry-run)`);
   for (const incident of report.incidents) {
     out.push('');
-    out.push(`incident ${incident.id}  ${incident.entity}`);
+    out.push(`incident ${t(incident.id)}  ${t(incident.entity)}`);
     out.push(`  ${time(incident.openedAt)} .. ${time(incident.lastSeen)}  max score ${score(incident.maxScore)}  ${incident.anomalies} anomalous window(s)`);
     const anomalies = report.anomalies.filter((a) => a.entity === incident.entity && a.windowStart >= incident.openedAt && a.windowEnd <= incident.lastSeen);
     const firstByDetector = new Map<string, (typeof anomalies)[number]>();
     for (const a of anomalies) if (!firstByDetector.has(a.detector)) firstByDetector.set(a.detector, a);
     for (const a of firstByDetector.values()) {
-      const evidence = a.evidence.map((e) => `${e.feature} ${fmt(e.observed)} (expected ${fmt(e.expected)})${e.details ? ` [${e.details.slice(0, 3).join('; ')}${e.details.length > 3 ? '; ...' : ''}]` : ''}`);
-      out.push(`  ${a.detector} (${a.severity}) score ${score(a.score)}: ${evidence.join(', ')}`);
+      const evidence = a.evidence.map((e) => `${t(e.feature)} ${fmt(e.observed)} (expected ${fmt(e.expected)})${e.details ? ` [${e.details.slice(0, 3).map((d) => t(d, DETAIL_LENGTH)).join('; ')}${e.details.length > 3 ? '; ...' : ''}]` : ''}`);
+      out.push(`  ${t(a.detector)} (${t(a.severity)}) score ${score(a.score)}: ${evidence.join(', ')}`);
     }
     for (const action of report.actions.filter((x) => x.incidentId === incident.id)) {
-      out.push(`  -> ${action.playbook} / ${action.step}: ${action.outcome}: ${action.description}`);
+      out.push(`  -> ${t(action.playbook)} / ${t(action.step)}: ${t(action.outcome)}: ${t(action.description, 1024)}`);
     }
   }
   return out.join('\n');

@@ -6,6 +6,7 @@ import { systemClock } from '../shared/clock.js';
 import { MeshwardenError } from '../shared/errors.js';
 import { describeZodIssues } from '../shared/describe-issues.js';
 import { silentLogger } from '../shared/logger.js';
+import { terminalText } from '../shared/terminal-text.js';
 
 interface ReleaseOptions {
   readonly kubeconfig?: string;
@@ -34,7 +35,7 @@ export function releaseCommand(): Command {
       }
       const params = parsed.data;
       if (opts.dryRun === true) {
-        process.stdout.write(`dry-run: would ${releasePod.describe(params)}\n`);
+        process.stdout.write(`dry-run: would ${terminalText(releasePod.describe(params), 1024)}\n`);
         return;
       }
       const kube = new KubeConfig();
@@ -44,6 +45,7 @@ export function releaseCommand(): Command {
       const result = await releaseOutsideRun({ kube, clock: systemClock, logger: silentLogger() }, params, {
         via: 'manual-release', idempotencyKey: `manual-release/${params.namespace}/${params.pod}/${systemClock.now()}`,
       });
-      process.stdout.write(`${result.outcome === 'already-done' ? 'nothing to do: ' : ''}${result.summary}\n`);
+      // The summary names what the cluster answered (labels, policy names): escaped like any other value.
+      process.stdout.write(`${result.outcome === 'already-done' ? 'nothing to do: ' : ''}${terminalText(result.summary, 1024)}\n`);
     });
 }
