@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { ACTIONS } from '../actions/action-registry.js';
+import { ACTIONS, findAction } from '../actions/action-registry.js';
 import { ENTITY_KINDS, type EntityKind } from '../features/entity.js';
 import { FEATURE_NAMES } from '../features/feature-window.js';
 import { durationSchema } from '../shared/duration.js';
+import { targetParams } from './target-params.js';
 import { ENTITY_FIELDS, TEMPLATE_VARIABLES, templateVariables } from './templates.js';
 
 const stepOptions = ACTIONS.map((action) =>
@@ -73,6 +74,7 @@ export const playbookSchema = z
       .strict()
       .superRefine((spec, ctx) => {
         checkTemplates(spec.steps, spec.trigger.entityKinds, ctx);
+        checkClientPickedTargets(spec.steps, spec.trigger.entityKinds, ctx);
       }),
   })
   .strict();
@@ -106,6 +108,36 @@ function checkTemplates(
         }
       }
     });
+  });
+}
+
+/**
+ * A principal's name and key are what a client sent (an address, a forwarded-for value) unless the
+ * engine established them, so a playbook that can run on a principal must not route them into a
+ * parameter that picks the step's target: the client would choose the pod, Deployment or secret
+ * path acted on. The engine refuses such a value at execution time unless the principal's
+ * identity is an address or mesh identity; this reports the playbook before it is ever loaded.
+ */
+function checkClientPickedTargets(
+  steps: readonly { action: string; params: unknown }[],
+  kinds: readonly EntityKind[] | undefined,
+  ctx: z.RefinementCtx,
+): void {
+  if (!(kinds ?? ENTITY_KINDS).includes('principal')) return;
+  steps.forEach((step, i) => {
+    const action = findAction(step.action);
+    if (action === undefined || step.params === null || typeof step.params !== 'object') return;
+    for (const key of targetParams(action)) {
+      const text = (step.params as Record<string, unknown>)[key];
+      if (typeof text !== 'string') continue;
+      for (const variable of templateVariables(text)) {
+        if (variable !== 'entity.name' && variable !== 'entity.key') continue;
+        ctx.addIssue({
+          code: 'custom', path: ['steps', i, 'params', key],
+          message: `"{{ ${variable} }}" of a principal picks the target of ${step.action} (parameter ${key}), and a client chooses principal names; name the target literally, or restrict trigger.entityKinds to kinds other than principal`,
+        });
+      }
+    }
   });
 }
 
