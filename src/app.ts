@@ -6,7 +6,7 @@
  * No stage imports another; each is a small class with a narrow interface, and this file moves
  * values between them.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Ledger } from './audit/ledger.js';
 import { loadConfig } from './config/load-config.js';
@@ -15,27 +15,33 @@ import { AutoencoderDetector, autoencoderStateDir } from './detect/autoencoder/a
 import { loadTensorflow } from './detect/autoencoder/tensorflow-runtime.js';
 import { DetectorRuntime, type DetectorStateSnapshot } from './detect/detector-runtime.js';
 import type { DetectorSpec } from './detect/detector-spec.js';
+import { DEFAULT_EVENT_TIME_OPTIONS, EventTimeGuard, type EventTimeOptions, type EventTimeSnapshot } from './features/event-time-guard.js';
 import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, type AdvanceResult, type FeatureExtractorOptions, type FeatureSnapshot } from './features/feature-extractor.js';
 import type { FeatureWindow } from './features/feature-window.js';
+import { DeadLetterCompactor } from './parse/compact-dead-letter.js';
 import { parseMessage } from './parse/parse-message.js';
-import type { DeadLetter, RecordOrigin } from './parse/records.js';
+import type { DeadLetter, RecordOrigin, StoredDeadLetter } from './parse/records.js';
 import { breakerIncident } from './playbook/breaker-incident.js';
 import { PlaybookEngine, type ActionRecord, type PlaybookEngineSnapshot } from './playbook/playbook-engine.js';
 import type { PlaybookSpec } from './playbook/playbook-spec.js';
 import { RunExecutor } from './playbook/run-executor.js';
 import { MemoryRunStore, type PlaybookRun } from './playbook/run-store.js';
 import { DEFAULT_SAFETY_POLICY, SafetyGuard, type SafetyGuardSnapshot, type SafetyPolicy } from './playbook/safety-guard.js';
-import type { Clock } from './shared/clock.js';
+import { systemClock, type Clock } from './shared/clock.js';
 import { ConfigError } from './shared/errors.js';
 import { silentLogger, type Logger } from './shared/logger.js';
 import { writeFileAtomic } from './shared/write-file-atomic.js';
 import { DeadLetterFile } from './sources/dead-letter-file.js';
+import { InputError } from './sources/input-error.js';
 import { readLines } from './sources/line-source.js';
 import { IncidentTracker, type Incident } from './triage/incident-tracker.js';
 
-/** Where dead letters go; the embedded mode writes a file, the cluster service a Kafka topic. */
+/**
+ * Where dead letters go; the embedded mode writes a file, the cluster service a Kafka topic. Letters
+ * arrive bounded (a prefix of the original text, its length and hash, one copy per message).
+ */
 export interface DeadLetterSink {
-  add(letter: DeadLetter): void;
+  add(letter: StoredDeadLetter): void;
 }
 
 /** Where ledger records go. */
@@ -52,6 +58,10 @@ export interface PipelineOptions {
   /** Quiet time after which an incident resolves. */
   readonly resolveAfterMs: number;
   readonly maxMessageBytes: number;
+  /** Event-time admission: future bound, per-source watermarks (see `EventTimeGuard`). */
+  readonly eventTime: EventTimeOptions;
+  /** Bytes of the original text a dead letter keeps. */
+  readonly deadLetterPrefixBytes: number;
   /** Keep anomalies, actions and incidents in memory for a report (replays); off in the service. */
   readonly collect: boolean;
 }
@@ -62,6 +72,8 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   safety: DEFAULT_SAFETY_POLICY,
   resolveAfterMs: 10 * 60_000,
   maxMessageBytes: 1024 * 1024,
+  eventTime: DEFAULT_EVENT_TIME_OPTIONS,
+  deadLetterPrefixBytes: 4096,
   collect: true,
 };
 
@@ -76,7 +88,10 @@ export interface PipelineCounters {
   records: number;
   parsed: number;
   deadLettered: number;
+  /** Records for windows already closed (dead-lettered as `late`). */
   late: number;
+  /** Records too far ahead of the engine's clock or of their source (dead-lettered as `future`). */
+  future: number;
   unattributed: number;
   windows: number;
 }
@@ -85,6 +100,8 @@ export interface PipelineCounters {
 export interface PipelineState {
   /** Event-time progress (JSON turns the initial -Infinity into null: absent means none yet). */
   readonly clock?: { readonly closedUpTo: number | null; readonly maxTimestamp: number | null };
+  /** Confirmed per-source watermarks (absent: every source starts again). */
+  readonly eventTime?: EventTimeSnapshot;
   /** Pod addresses, logging pods and caller -> callee edges learned so far (absent: start empty). */
   readonly features?: FeatureSnapshot;
   readonly detectors?: DetectorStateSnapshot;
@@ -119,7 +136,9 @@ export interface IncidentSummary {
  * actions out. Shared by the embedded mode and the cluster service.
  */
 export class Pipeline {
-  readonly counters: PipelineCounters = { messages: 0, records: 0, parsed: 0, deadLettered: 0, late: 0, unattributed: 0, windows: 0 };
+  readonly counters: PipelineCounters = { messages: 0, records: 0, parsed: 0, deadLettered: 0, late: 0, future: 0, unattributed: 0, windows: 0 };
+  /** Event time of the first record fed, to tell a replay older than the saved state. */
+  firstEventTime: number | undefined;
   readonly anomalies: Anomaly[] = [];
   readonly actions: ActionRecord[] = [];
   readonly incidents: IncidentSummary[] = [];
@@ -130,6 +149,10 @@ export class Pipeline {
   private readonly openPositions = new Map<number, number>();
   private readonly replayBelow: number;
   private readonly features: FeatureExtractor;
+  private readonly eventTime: EventTimeGuard;
+  private readonly compactor: DeadLetterCompactor;
+  /** Windows ending at or before this were closed by an earlier run (saved state). */
+  readonly restoredClosedUpTo: number;
   private readonly detectors: DetectorRuntime;
   private readonly triage: IncidentTracker;
   private readonly playbooks: PlaybookEngine;
@@ -153,12 +176,18 @@ export class Pipeline {
       readonly autoencoders?: ReadonlyMap<string, AutoencoderDetector>;
       /** Input positions below this were processed before a restart: replayed, not new. */
       readonly replayBelow?: number;
+      /** The engine's clock, which bounds event time when `eventTime.wallClock` is on. */
+      readonly clock?: Clock;
     } = {},
   ) {
-    const clock = state.clock;
+    const wall = shared.clock ?? systemClock;
+    this.eventTime = new EventTimeGuard(options.eventTime, wall, state.eventTime);
+    this.compactor = new DeadLetterCompactor(options.deadLetterPrefixBytes);
+    const closedUpTo = trustedClosedUpTo(state, options, wall);
+    this.restoredClosedUpTo = closedUpTo;
     this.features = new FeatureExtractor(
       options.features,
-      clock ? { closedUpTo: clock.closedUpTo ?? Number.NEGATIVE_INFINITY, maxTimestamp: clock.maxTimestamp ?? Number.NEGATIVE_INFINITY } : undefined,
+      { closedUpTo, maxTimestamp: closedUpTo },
       state.features,
     );
     this.replayBelow = shared.replayBelow ?? Number.NEGATIVE_INFINITY;
@@ -176,19 +205,34 @@ export class Pipeline {
   ingest(text: string, origin: RecordOrigin): void {
     const c = this.counters;
     c.messages++;
+    this.compactor.nextMessage();
     const outcome = parseMessage(text, origin, { maxBytes: this.options.maxMessageBytes });
     c.records += outcome.records.length + outcome.deadLetters.length;
     for (const letter of outcome.deadLetters) this.deadLetter(letter);
-    for (const record of outcome.records) {
+    const { maxFutureSkewMs, maxSourceLeadMs } = this.options.eventTime;
+    for (const [index, record] of outcome.records.entries()) {
+      this.firstEventTime ??= record.timestamp;
+      const verdict = this.eventTime.admit(origin.source, record.timestamp);
+      if (verdict !== 'admitted') {
+        c.future++;
+        this.deadLetter({
+          code: 'future', raw: text, origin, ...(outcome.records.length > 1 ? { recordIndex: index } : {}),
+          reason: verdict === 'future-of-clock'
+            ? `event time ${isoOrNumber(record.timestamp)} is more than ${maxFutureSkewMs / 1000}s ahead of the engine's clock`
+            : `event time ${isoOrNumber(record.timestamp)} is more than ${maxSourceLeadMs / 1000}s ahead of its source's watermark and not (yet) confirmed by later records`,
+        });
+        continue;
+      }
       const result = this.features.ingest(record);
       if (result === 'late' && origin.position < this.replayBelow) {
         // A replayed record whose window closed before the restart: it was counted then.
         continue;
       }
       if (result === 'late') {
+        c.late++;
         this.deadLetter({
-          code: 'late', raw: text, origin,
-          reason: `event time ${new Date(record.timestamp).toISOString()} is older than the windows already closed (allowed lateness ${this.options.features.allowedLatenessMs / 1000}s)`,
+          code: 'late', raw: text, origin, ...(outcome.records.length > 1 ? { recordIndex: index } : {}),
+          reason: `event time ${isoOrNumber(record.timestamp)} is older than the windows already closed (allowed lateness ${this.options.features.allowedLatenessMs / 1000}s)`,
         });
         continue;
       }
@@ -199,11 +243,13 @@ export class Pipeline {
       const first = this.openPositions.get(start);
       if (first === undefined || origin.position < first) this.openPositions.set(start, origin.position);
     }
-    this.process(this.features.advance());
+    const watermark = this.eventTime.watermark();
+    if (watermark !== undefined) this.process(this.features.advanceTo(watermark));
   }
 
   /** Dead-letters a message the source itself had to reject (e.g. a line too long to keep). */
   reject(letter: DeadLetter): void {
+    this.compactor.nextMessage();
     this.counters.messages++;
     this.counters.records++;
     this.deadLetter(letter);
@@ -228,8 +274,23 @@ export class Pipeline {
     return this.executor;
   }
 
+  /**
+   * What to save. Event time is the confirmed watermark only: after `finish` every window is
+   * closed, but what is saved as closed is what the watermark closed, never the end of time, and
+   * never a far-future outlier.
+   */
   state(): PipelineState {
-    return { clock: this.features.clock(), features: this.features.snapshot(), detectors: this.detectors.snapshot(), playbooks: this.playbooks.snapshot(), safety: this.guard.snapshot() };
+    const closed = this.features.clock().closedUpTo;
+    const watermark = this.eventTime.watermark();
+    const w = this.options.features.windowMs;
+    const byWatermark = watermark === undefined ? Number.NEGATIVE_INFINITY : alignDown(watermark - this.options.features.allowedLatenessMs, w);
+    const closedUpTo = Math.max(this.restoredClosedUpTo, Math.min(closed, byWatermark));
+    const finite = Number.isFinite(closedUpTo) ? closedUpTo : null;
+    return {
+      clock: { closedUpTo: finite, maxTimestamp: finite },
+      eventTime: this.eventTime.snapshot(),
+      features: this.features.snapshot(), detectors: this.detectors.snapshot(), playbooks: this.playbooks.snapshot(), safety: this.guard.snapshot(),
+    };
   }
 
   /**
@@ -248,7 +309,7 @@ export class Pipeline {
 
   private deadLetter(letter: DeadLetter): void {
     this.counters.deadLettered++;
-    this.sinks.deadLetters.add(letter);
+    this.sinks.deadLetters.add(this.compactor.compact(letter));
   }
 
   private process(closed: AdvanceResult): void {
@@ -334,6 +395,11 @@ export interface EmbeddedRunOptions {
   readonly configPaths: readonly string[];
   readonly stateDir: string;
   readonly pipeline?: Partial<PipelineOptions>;
+  /**
+   * Start with empty state in `stateDir`: the saved event time and baselines are moved aside to
+   * `superseded/<time>/` (kept, not deleted); the audit ledger stays and records the fresh start.
+   */
+  readonly fresh?: boolean;
 }
 
 /** What an embedded run reports (also written as JSON with `--report`). */
@@ -345,8 +411,11 @@ export interface RunReport {
   readonly deadLettered: number;
   readonly deadLettersByCode: Record<string, number>;
   readonly late: number;
+  readonly future: number;
   readonly unattributed: number;
   readonly windows: number;
+  /** Set when reading stopped on an input error (corrupt gzip, read error); the rest was processed. */
+  readonly inputError?: { readonly code: string; readonly message: string };
   readonly anomalies: ReportAnomaly[];
   readonly incidents: IncidentSummary[];
   readonly actions: ReportAction[];
@@ -369,16 +438,29 @@ export interface ReportAction extends Omit<ActionRecord, 'at'> {
 
 const STATE_FILE = 'engine-state.json';
 
+/** What the embedded run needs from its caller. */
+export interface EmbeddedRunDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** One-line notices for the user (the CLI writes them to stderr). */
+  readonly notice?: (line: string) => void;
+}
+
 /**
  * Replays a file (or stdin) through the pipeline in dry-run, keeping state (ledger, dead letters,
- * detector baselines) in `stateDir`.
+ * detector baselines) in `stateDir`. An input that cannot be read on (corrupt gzip, read error)
+ * does not throw: what was read is processed and flushed, and the report says where it stopped.
  */
-export async function runEmbedded(options: EmbeddedRunOptions, deps: { clock: Clock; logger: Logger }): Promise<RunReport> {
+export async function runEmbedded(options: EmbeddedRunOptions, deps: EmbeddedRunDeps): Promise<RunReport> {
   const config = await loadConfig(options.configPaths);
   if (config.problems.length > 0) throw new ConfigError(config.problems);
   const stateDir = resolve(options.stateDir);
   await mkdir(stateDir, { recursive: true });
   const ledger = await Ledger.open(join(stateDir, 'audit'), deps.clock);
+  if (options.fresh === true) {
+    const movedTo = await moveStateAside(stateDir, deps.clock);
+    ledger.append('run', { event: 'fresh-start', input: options.input, ...(movedTo !== undefined ? { previousStateMovedTo: movedTo } : {}) });
+  }
   const deadLetterPath = join(stateDir, 'dead-letters.ndjson');
   const deadLetters = new DeadLetterFile(deadLetterPath, () => deps.clock.now());
   const pipelineOptions: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, ...options.pipeline, dryRun: true };
@@ -390,7 +472,7 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: { clock: Cl
     pipelineOptions,
     { deadLetters, ledger },
     await readState(stateDir, deps.logger),
-    { autoencoders },
+    { autoencoders, clock: deps.clock },
   );
   ledger.append('run', {
     event: 'started', input: options.input, dryRun: true,
@@ -399,31 +481,53 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: { clock: Cl
   const source = options.input === '-' ? 'stdin' : options.input;
   const maxLineLength = pipelineOptions.maxMessageBytes;
   let sinceFlush = 0;
-  for await (const line of readLines(options.input, { maxLineLength })) {
-    if (line.truncated) {
-      pipeline.reject({
-        code: 'oversized', raw: line.text, origin: { source, position: line.position },
-        reason: `line of ${line.length} characters is over the ${maxLineLength}-byte limit; only its beginning is kept`,
-      });
-    } else {
-      pipeline.ingest(line.text, { source, position: line.position });
+  let checkedAge = false;
+  let inputError: InputError | undefined;
+  try {
+    for await (const line of readLines(options.input, { maxLineLength })) {
+      if (line.truncated) {
+        pipeline.reject({
+          code: 'oversized', raw: line.text, origin: { source, position: line.position },
+          reason: `line of ${line.length} characters is over the ${maxLineLength}-byte limit; only its beginning is kept`,
+        });
+      } else {
+        pipeline.ingest(line.text, { source, position: line.position });
+      }
+      if (!checkedAge && pipeline.firstEventTime !== undefined) {
+        checkedAge = true;
+        const first = pipeline.firstEventTime;
+        if (first < pipeline.restoredClosedUpTo) {
+          deps.notice?.(
+            `input starts at ${isoOrNumber(first)}, the state in ${stateDir} has already closed windows up to ${isoOrNumber(pipeline.restoredClosedUpTo)}: ` +
+            'its records would be late; use --fresh to start with empty state there (the old state is moved aside, the ledger kept), or --state <new dir> to backtest into its own state',
+          );
+        }
+      }
+      // Dead letters are flushed by size as well as by count: a stream of huge bad lines cannot pile up.
+      if (++sinceFlush >= 50_000 || deadLetters.full) {
+        sinceFlush = 0;
+        await Promise.all([ledger.flush(), deadLetters.flush()]);
+      }
+      // A replay awaits each retraining where it falls due, so the same input gives the same models.
+      for (const model of autoencoders.values()) if (model.retrainDue) await model.maybeRetrain();
     }
-    if (++sinceFlush >= 50_000) {
-      sinceFlush = 0;
-      await Promise.all([ledger.flush(), deadLetters.flush()]);
-    }
-    // A replay awaits each retraining where it falls due, so the same input gives the same models.
-    for (const model of autoencoders.values()) if (model.retrainDue) await model.maybeRetrain();
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    inputError = error;
   }
   pipeline.finish();
   const c = pipeline.counters;
-  ledger.append('run', { event: 'finished', ...c, anomalies: pipeline.anomalies.length, actions: pipeline.actions.length });
+  ledger.append('run', {
+    event: 'finished', ...c, anomalies: pipeline.anomalies.length, actions: pipeline.actions.length,
+    ...(inputError !== undefined ? { endedOn: 'input-error', error: inputError.message } : {}),
+  });
   await Promise.all([ledger.flush(), deadLetters.flush(), writeState(stateDir, pipeline.state()), ...[...autoencoders.values()].map((m) => m.save())]);
   for (const model of autoencoders.values()) await model.close();
   deps.logger.debug({ counters: c, entities: pipeline.trackedEntities }, 'run finished');
   return {
     input: options.input,
     ...c,
+    ...(inputError !== undefined ? { inputError: { code: inputError.code, message: inputError.message } } : {}),
     deadLettersByCode: deadLetters.counts(),
     anomalies: pipeline.anomalies.map((a) => ({
       ...a, entity: a.entity.key, windowStart: new Date(a.windowStart).toISOString(), windowEnd: new Date(a.windowEnd).toISOString(),
@@ -434,6 +538,48 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: { clock: Cl
     ledger: { path: join(stateDir, 'audit'), lastSeq: ledger.lastSeq },
     deadLetterFile: deadLetterPath,
   };
+}
+
+/**
+ * Moves the saved event time and baselines (engine state, autoencoder models) to
+ * `superseded/<time>/` in the state directory; returns where, or undefined when there was none.
+ * Nothing is deleted, and the ledger and dead letters stay where they are.
+ */
+async function moveStateAside(stateDir: string, clock: Clock): Promise<string | undefined> {
+  const present: string[] = [];
+  for (const name of [STATE_FILE, 'autoencoder']) {
+    try {
+      await stat(join(stateDir, name));
+      present.push(name);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  if (present.length === 0) return undefined;
+  const target = join(stateDir, 'superseded', new Date(clock.now()).toISOString().replace(/[:.]/g, '-'));
+  await mkdir(target, { recursive: true });
+  for (const name of present) await rename(join(stateDir, name), join(target, name));
+  return target;
+}
+
+/** An ISO time, or the number itself when it is outside what a Date can show. */
+function isoOrNumber(ms: number): string {
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
+}
+
+function alignDown(ms: number, windowMs: number): number {
+  return ms - (((ms % windowMs) + windowMs) % windowMs);
+}
+
+/**
+ * The saved "closed up to". A state from before per-source watermarks were saved may hold a
+ * watermark poisoned by one far-future record: it is trusted only if it is not ahead of the clock.
+ */
+function trustedClosedUpTo(state: PipelineState, options: PipelineOptions, clock: Clock): number {
+  const saved = state.clock?.closedUpTo;
+  if (saved === null || saved === undefined || !Number.isFinite(saved)) return Number.NEGATIVE_INFINITY;
+  if (state.eventTime === undefined && saved > clock.now() + options.eventTime.maxFutureSkewMs) return Number.NEGATIVE_INFINITY;
+  return saved;
 }
 
 /**

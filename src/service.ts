@@ -32,7 +32,7 @@ import { loadConfig } from './config/load-config.js';
 import type { ServiceConfig } from './config/service-config.js';
 import type { Anomaly } from './detect/anomaly.js';
 import type { DetectorSpec } from './detect/detector-spec.js';
-import type { DeadLetter } from './parse/records.js';
+import type { StoredDeadLetter } from './parse/records.js';
 import type { ApprovalService } from './approvals/approval-service.js';
 import type { ReleaseTarget } from './approvals/release-button.js';
 import { SlackApprovalGate } from './approvals/slack-approval-gate.js';
@@ -431,13 +431,14 @@ export class MeshwardenService {
     let saved = await this.readCheckpoint(key);
     const { guard, executor, audit, policy } = this;
     if (!guard || !executor || !audit || !policy) throw new Error('service not started');
-    const options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, dryRun: this.deps.config.dryRun, collect: false, safety: policy };
+    // Live event time follows the wall clock: nothing more than the skew ahead of it is admitted.
+    const options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, dryRun: this.deps.config.dryRun, collect: false, safety: policy, eventTime: { ...DEFAULT_PIPELINE_OPTIONS.eventTime, wallClock: true } };
     const build = (checkpoint: Checkpoint | undefined): Pipeline => new Pipeline(this.detectors, this.playbooks, options, {
       deadLetters: { add: (letter) => { this.deadLetter(letter); } },
       ledger: audit,
       anomalies: { add: (anomaly) => { this.anomaly(anomaly); } },
     }, checkpoint?.state ?? {}, {
-      guard, executor, autoencoders: this.autoencoders,
+      guard, executor, autoencoders: this.autoencoders, clock: this.deps.clock,
       ...(checkpoint?.processedUpTo !== undefined ? { replayBelow: Number(checkpoint.processedUpTo) } : {}),
     });
     let pipeline: Pipeline;
@@ -629,14 +630,16 @@ export class MeshwardenService {
     this.audit?.append('decision', { event: 'checkpoint-unusable', partition, reason: why });
   }
 
-  private deadLetter(letter: DeadLetter): void {
+  private deadLetter(letter: StoredDeadLetter): void {
     this.deps.metrics.deadLetters.inc({ code: letter.code });
     const [topic, partition] = letter.origin.source.split('/');
     const headers: IHeaders = {
       'meshwarden-reason': letter.reason, 'meshwarden-code': letter.code,
       'meshwarden-source-topic': topic ?? '', 'meshwarden-source-partition': partition ?? '', 'meshwarden-source-offset': String(letter.origin.position),
+      // The value is a bounded prefix (or nothing, after the first letter of a message): these find the original.
+      'meshwarden-raw-bytes': String(letter.rawBytes), 'meshwarden-raw-sha256': letter.rawSha256,
     };
-    this.outbox.push({ topic: this.topics.deadLetters, messages: [{ value: letter.raw, headers }] });
+    this.outbox.push({ topic: this.topics.deadLetters, messages: [{ value: letter.raw ?? '', headers }] });
   }
 
   private anomaly(anomaly: Anomaly): void {

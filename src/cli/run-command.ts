@@ -16,13 +16,14 @@ export function runCommand(): Command {
     .option('--detectors <dir>', 'detector definitions', 'detectors')
     .option('--playbooks <dir>', 'playbook definitions', 'playbooks')
     .option('--state <dir>', 'state directory: audit ledger, dead letters, detector baselines', '.meshwarden')
+    .option('--fresh', 'start with empty event time and baselines in the state directory (the old ones are moved to <state>/superseded/<time>/; the audit ledger is kept and records the fresh start)')
     .addOption(new Option('--dry-run', 'record what would be done without doing it (the only mode on one machine)').default(true))
     .option('--no-dry-run', 'execute actions for real (needs the cluster service)')
     .option('--report <file.json>', 'also write the full report as JSON')
     .option('--window <duration>', 'feature window length', '1m')
     .option('--quiet', 'print only the totals line')
     .option('--log-level <level>', 'pino log level on stderr', 'warn')
-    .action(async (opts: { input: string; detectors: string; playbooks: string; state: string; dryRun: boolean; report?: string; window: string; quiet?: boolean; logLevel: string }, command: Command) => {
+    .action(async (opts: { input: string; detectors: string; playbooks: string; state: string; fresh?: boolean; dryRun: boolean; report?: string; window: string; quiet?: boolean; logLevel: string }, command: Command) => {
       const logger = createLogger({ level: opts.logLevel });
       if (!opts.dryRun) command.error('error: live actions need the cluster service (Kafka, Kubernetes, Vault); on one machine the engine runs in dry-run only', { exitCode: 2 });
       const windowMs = parseDuration(opts.window);
@@ -33,13 +34,22 @@ export function runCommand(): Command {
             input: opts.input,
             configPaths: [opts.detectors, opts.playbooks],
             stateDir: opts.state,
+            fresh: opts.fresh === true,
             pipeline: { features: { ...DEFAULT_FEATURE_OPTIONS, windowMs } },
           },
-          { clock: systemClock, logger },
+          { clock: systemClock, logger, notice: (line) => { process.stderr.write(`warning: ${line}\n`); } },
         );
+        if (report.inputError?.code === 'input-missing') {
+          command.error(`error: cannot read ${opts.input}: no such file`, { exitCode: 2 });
+        }
         if (opts.report !== undefined) await writeFile(opts.report, `${JSON.stringify(report, null, 2)}\n`);
         const text = formatReport(report);
         process.stdout.write(`${opts.quiet === true ? (text.split('\n')[0] ?? '') : text}\n`);
+        if (report.inputError !== undefined) {
+          // What was read is in the report, the state and the ledger; the cause in one line, no stack.
+          process.stderr.write(`error: input ended early: ${report.inputError.message}\n`);
+          process.exitCode = 1;
+        }
       } catch (error) {
         if (error instanceof ConfigError) {
           process.stderr.write(`${error.problems.map((p) => `${p.file}:${p.line}:${p.col} ${p.message}`).join('\n')}\n`);

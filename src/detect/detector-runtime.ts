@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { evidenceDetails } from '../features/evidence-details.js';
 import type { FeatureWindow } from '../features/feature-window.js';
 import type { ScorerSnapshot, StreamScorer } from './stream-scorer.js';
 import { createScorer, restoreScorer, type AlgorithmConfig } from './stats/algorithm-registry.js';
@@ -113,7 +114,7 @@ export class DetectorRuntime {
         if (!result.ready || result.score < spec.threshold) continue;
         if (feature.min !== undefined && observed < feature.min) continue;
         if (feature.max !== undefined && observed > feature.max) continue;
-        const details = window.details[feature.name];
+        const details = evidenceDetails(window, feature.name);
         evidence.push({
           feature: feature.name, observed, expected: result.expected, spread: result.spread, score: result.score,
           ...(details ? { details } : {}),

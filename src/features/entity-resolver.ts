@@ -1,6 +1,7 @@
 import type { AccessLogRecord } from '../parse/records.js';
+import { trustedClientAddress, normalizeIp } from './client-address.js';
 import { workloadName, type Entity } from './entity.js';
-import { IpDirectory, hostOf, type IpOwner } from './ip-directory.js';
+import { IpDirectory, type IpOwner } from './ip-directory.js';
 
 /**
  * What kind of caller a principal is, as a label detectors and playbooks can select on: an external
@@ -22,10 +23,22 @@ export interface LoggingPod {
   taughtAt?: number;
 }
 
-/** Bounds of the resolver's tables. */
+/** Bounds of the resolver's tables, and whom it trusts. */
 export interface EntityResolverOptions {
   /** Upper bound on logging pods and principals remembered. */
   readonly maxEntities: number;
+  /**
+   * Proxies in front of the gateways that append the client address to X-Forwarded-For (Envoy's
+   * `xff_num_trusted_hops`). 0: the gateway's own peer is the client.
+   */
+  readonly trustedProxyHops?: number;
+}
+
+/** The caller of one line: its principal entity and, at a gateway, what the client claimed. */
+export interface Caller {
+  readonly principal: Entity;
+  /** The head of the client-written X-Forwarded-For entries: evidence only, never a name. */
+  readonly claimedForwardedFor?: string;
 }
 
 /**
@@ -37,10 +50,16 @@ export class EntityResolver {
   readonly ips = new IpDirectory();
   /** Per logging pod: who owns it and its entities, built once (lines arrive by the million). */
   private readonly podOwners = new Map<string, LoggingPod>();
-  /** Principal entities by name, built once each. */
+  /** Principal entities by name, built once each; oldest first, bounded (clients pick the names). */
   private readonly principals = new Map<string, Entity>();
+  private unattributed = 0;
 
   constructor(private readonly options: EntityResolverOptions) {}
+
+  /** Lines whose caller had no valid address (nothing to name a principal by). */
+  get unattributedCallers(): number {
+    return this.unattributed;
+  }
 
   /** Logging pods seen with Kubernetes metadata, oldest first. */
   loggingPods(): IterableIterator<LoggingPod> {
@@ -87,25 +106,56 @@ export class EntityResolver {
     return this.podOwners.get(`${owner.namespace}/${owner.pod}`) ?? describePod(owner, undefined);
   }
 
-  /** External callers are named by the client address a gateway saw; mesh callers by their workload. */
-  principalOf(r: AccessLogRecord, gateway: boolean): Entity | undefined {
+  /**
+   * External callers are named by the client address the gateway (or a trusted proxy in front of
+   * it) saw, never by what the client wrote in X-Forwarded-For; mesh callers by their workload.
+   * A caller without a valid address is counted, not named.
+   */
+  callerOf(r: AccessLogRecord, gateway: boolean): Caller | undefined {
     if (gateway) {
-      const client = firstForwardedFor(r.xForwardedFor) ?? hostOf(r.downstreamRemoteAddress);
-      return client === undefined ? undefined : this.principal(client, () => ({ key: `principal:${client}`, kind: 'principal', name: client, labels: EXTERNAL }));
+      const client = trustedClientAddress(r.xForwardedFor, r.downstreamRemoteAddress, this.options.trustedProxyHops ?? 0);
+      const ip = client.address;
+      if (ip === undefined) {
+        this.unattributed++;
+        return undefined;
+      }
+      const principal = this.principal(ip, () => ({ key: `principal:${ip}`, kind: 'principal', name: ip, identity: 'ip', labels: EXTERNAL }));
+      return client.claimed === undefined ? { principal } : { principal, claimedForwardedFor: client.claimed };
     }
     const caller = this.ips.lookup(r.downstreamRemoteAddress);
     if (caller) {
       const name = `${caller.namespace}/${caller.workload}`;
-      return this.principal(name, () => ({ key: `principal:${name}`, kind: 'principal', name, namespace: caller.namespace, workload: caller.workload, labels: MESH_WORKLOAD }));
+      return { principal: this.principal(name, () => ({ key: `principal:${name}`, kind: 'principal', name, namespace: caller.namespace, workload: caller.workload, identity: 'mesh', labels: MESH_WORKLOAD })) };
     }
-    const ip = hostOf(r.downstreamRemoteAddress);
-    return ip === undefined ? undefined : this.principal(ip, () => ({ key: `principal:${ip}`, kind: 'principal', name: ip, labels: UNRESOLVED }));
+    const ip = normalizeIp(r.downstreamRemoteAddress);
+    if (ip === undefined) {
+      this.unattributed++;
+      return undefined;
+    }
+    return { principal: this.principal(ip, () => ({ key: `principal:${ip}`, kind: 'principal', name: ip, identity: 'unresolved', labels: UNRESOLVED })) };
+  }
+
+  /**
+   * Whether a gateway's outbound line forwards a request into the mesh (to a Kubernetes service or
+   * a known pod) rather than to a host outside it: the bytes of a forwarded request are its
+   * caller's, not the gateway's.
+   */
+  forwardsIntoMesh(r: AccessLogRecord): boolean {
+    if (r.upstreamCluster === 'PassthroughCluster' || r.upstreamCluster === 'BlackHoleCluster') return false;
+    if (r.destinationNamespace !== undefined) return true;
+    if (r.destinationService !== undefined && /^[^.]+\.[^.]+\.svc(\.|$)/.test(r.destinationService)) return true;
+    return this.ips.lookup(r.upstreamHost) !== undefined;
   }
 
   private principal(name: string, build: () => Entity): Entity {
     let entity = this.principals.get(name);
     if (entity === undefined) {
       entity = build();
+      // Clients choose these names: the oldest goes first, in O(1), and is rebuilt if it comes back.
+      if (this.principals.size >= this.options.maxEntities) {
+        const oldest = this.principals.keys().next();
+        if (oldest.done !== true) this.principals.delete(oldest.value);
+      }
       this.principals.set(name, entity);
     }
     return entity;
@@ -113,32 +163,26 @@ export class EntityResolver {
 }
 
 function describePod(owner: IpOwner, labels: Readonly<Record<string, string>> | undefined): LoggingPod {
-  return { owner, workload: workloadEntity(owner, labels), pod: podEntity(owner, labels), gateway: isGateway(owner.workload, labels) };
-}
-
-function firstForwardedFor(xff: string | undefined): string | undefined {
-  if (xff === undefined) return undefined;
-  const comma = xff.indexOf(',');
-  const first = (comma < 0 ? xff : xff.slice(0, comma)).trim();
-  return first === '' ? undefined : first;
+  const gateway = isGateway(owner.workload, labels);
+  return { owner, workload: workloadEntity(owner, labels, gateway), pod: podEntity(owner, labels, gateway), gateway };
 }
 
 function isGateway(workload: string, labels: Readonly<Record<string, string>> | undefined): boolean {
   return labels?.istio === 'ingressgateway' || labels?.['gateway.networking.k8s.io/gateway-name'] !== undefined || workload.endsWith('ingressgateway');
 }
 
-function workloadEntity(self: IpOwner, labels: Readonly<Record<string, string>> | undefined): Entity {
+function workloadEntity(self: IpOwner, labels: Readonly<Record<string, string>> | undefined, gateway: boolean): Entity {
   const name = self.workload;
   return {
     key: `workload:${self.namespace}/${name}`, kind: 'workload', namespace: self.namespace, name, workload: name,
-    ...(labels ? { labels: stableLabels(labels) } : {}),
+    ...(labels ? { labels: stableLabels(labels) } : {}), ...(gateway ? { role: 'gateway' as const } : {}),
   };
 }
 
-function podEntity(self: IpOwner, labels: Readonly<Record<string, string>> | undefined): Entity {
+function podEntity(self: IpOwner, labels: Readonly<Record<string, string>> | undefined, gateway: boolean): Entity {
   return {
     key: `pod:${self.namespace}/${self.pod}`, kind: 'pod', namespace: self.namespace, name: self.pod,
-    workload: self.workload, pod: self.pod, ...(labels ? { labels } : {}),
+    workload: self.workload, pod: self.pod, ...(labels ? { labels } : {}), ...(gateway ? { role: 'gateway' as const } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import type { AccessLogRecord, DriftMetricRecord, ModelTelemetryRecord, ParsedRe
 import { seededRandom } from '../shared/random.js';
 import type { Entity } from './entity.js';
 import { EntityResolver } from './entity-resolver.js';
+import { EntityTable } from './entity-table.js';
 import type { FeatureWindow } from './feature-window.js';
 import { hostOf, type IpOwner } from './ip-directory.js';
 import { WindowAccumulator } from './window-accumulator.js';
@@ -16,8 +17,13 @@ export interface FeatureExtractorOptions {
   readonly idleEvictionMs: number;
   /** Edges a caller makes within this long of its first appearance are learned, not flagged (ms). */
   readonly edgeLearningMs: number;
-  /** Upper bound on tracked entities; the least recently seen go first. */
+  /** Upper bound on tracked entities; the least recently seen go first, principals before the rest. */
   readonly maxEntities: number;
+  /**
+   * Proxies in front of the ingress gateways that append the client address to X-Forwarded-For
+   * (Envoy's `xff_num_trusted_hops`). 0 (default): the gateway's own peer names the client.
+   */
+  readonly trustedProxyHops?: number;
   /** Seed of the latency reservoir sampler (reproducible runs). */
   readonly seed?: number;
   /** Upper bound on the JSON of `snapshot()`, which travels in a checkpoint (a Kafka message). */
@@ -52,6 +58,9 @@ interface EntityState {
   readonly entity: Entity;
   readonly windows: Map<number, WindowAccumulator>;
   lastSeen: number;
+  movedAt: number;
+  /** Start of the first window it was tracked in: until that closes, no detector has seen it. */
+  readonly since: number;
 }
 
 interface CallerEdges {
@@ -95,7 +104,11 @@ const NOTHING_CLOSED: AdvanceResult = Object.freeze({ windows: [], evicted: [] }
  * end; a record for a window already closed is reported `late` so the caller can dead-letter it.
  */
 export class FeatureExtractor {
-  private readonly entities = new Map<string, EntityState>();
+  private readonly entities: EntityTable<EntityState>;
+  /** Entities evicted to stay within `maxEntities` that a detector may have state for. */
+  private evictedForRoom: string[] = [];
+  /** Per open-window list: how many of its entities were evicted since (compacted when half). */
+  private readonly evictedFromWindow = new WeakMap<EntityState[], number>();
   private readonly callers = new Map<string, CallerEdges>();
   /** Names the entities of access-log lines; owns the address directory and the logging pods. */
   private readonly resolver: EntityResolver;
@@ -110,7 +123,8 @@ export class FeatureExtractor {
 
   constructor(private readonly options: FeatureExtractorOptions = DEFAULT_FEATURE_OPTIONS, clock?: FeatureClock, saved?: FeatureSnapshot) {
     this.random = seededRandom(options.seed ?? 1);
-    this.resolver = new EntityResolver({ maxEntities: options.maxEntities });
+    this.resolver = new EntityResolver({ maxEntities: options.maxEntities, trustedProxyHops: options.trustedProxyHops ?? 0 });
+    this.entities = new EntityTable(options.maxEntities, options.windowMs);
     if (clock) {
       this.closedUpTo = clock.closedUpTo;
       this.maxTimestamp = clock.maxTimestamp;
@@ -197,6 +211,11 @@ export class FeatureExtractor {
     return this.entities.size;
   }
 
+  /** Access-log lines whose caller had no valid address to name a principal by. */
+  get unattributedCallers(): number {
+    return this.resolver.unattributedCallers;
+  }
+
   /** Number of callers whose edges are being learned (bounded by maxEntities). */
   get learnedCallers(): number {
     return this.callers.size;
@@ -243,7 +262,7 @@ export class FeatureExtractor {
     // Called for every record: the common case (nothing to close) must not allocate.
     if (lastClosable <= this.closedUpTo) return NOTHING_CLOSED;
     const windows: FeatureWindow[] = [];
-    const evicted: string[] = [];
+    const evicted: string[] = this.takeEvictedForRoom();
     for (const [start, states] of this.openWindows) {
       if (start + w > lastClosable) continue;
       this.openWindows.delete(start);
@@ -303,18 +322,27 @@ export class FeatureExtractor {
     const workload = this.window(logging.workload, windowStart, r.timestamp);
     const pod = this.window(logging.pod, windowStart, r.timestamp);
 
+    let principalAcc: WindowAccumulator | undefined;
     if (direction === 'inbound' || gateway) {
-      const principal = this.resolver.principalOf(r, gateway);
-      const principalAcc = principal ? this.window(principal, windowStart, r.timestamp) : undefined;
+      const caller = this.resolver.callerOf(r, gateway);
+      principalAcc = caller ? this.window(caller.principal, windowStart, r.timestamp) : undefined;
       served(workload, r, this.random);
       served(pod, r, this.random);
-      if (principalAcc) served(principalAcc, r, this.random);
+      if (principalAcc) {
+        served(principalAcc, r, this.random);
+        if (caller?.claimedForwardedFor !== undefined) principalAcc.addClaimedForwardedFor(caller.claimedForwardedFor);
+      }
     }
     if (direction === 'outbound') {
       const callee = calleeOf(r);
       const edge = this.observeEdge(self, callee, r.timestamp);
-      egress(workload, r, callee, edge);
-      egress(pod, r, callee, edge);
+      // What a gateway forwards into the mesh is its caller's upload, not the gateway's egress:
+      // counted there, twenty large uploads would make the mesh's front door the suspect. Its own
+      // requests to hosts outside the mesh stay its egress.
+      const forwarded = gateway && this.resolver.forwardsIntoMesh(r);
+      egress(workload, r, callee, edge, forwarded ? 0 : r.bytesReceived);
+      egress(pod, r, callee, edge, forwarded ? 0 : r.bytesReceived);
+      if (forwarded && principalAcc) egress(principalAcc, r, callee, undefined, r.bytesReceived);
     }
     return 'accepted';
   }
@@ -365,11 +393,11 @@ export class FeatureExtractor {
   private window(entity: Entity, windowStart: number, timestamp: number): WindowAccumulator {
     let state = this.entities.get(entity.key);
     if (state === undefined) {
-      if (this.entities.size >= this.options.maxEntities) this.evictLeastRecent();
-      state = { entity, windows: new Map(), lastSeen: timestamp };
-      this.entities.set(entity.key, state);
-    } else if (timestamp > state.lastSeen) {
-      state.lastSeen = timestamp;
+      state = { entity, windows: new Map(), lastSeen: timestamp, movedAt: timestamp, since: windowStart };
+      const evicted = this.entities.add(state);
+      if (evicted !== undefined) this.dropEvicted(evicted);
+    } else {
+      this.entities.touch(state, timestamp);
     }
     let acc = state.windows.get(windowStart);
     if (acc === undefined) {
@@ -382,16 +410,35 @@ export class FeatureExtractor {
     return acc;
   }
 
-  private evictLeastRecent(): void {
-    let oldestKey: string | undefined;
-    let oldest = Number.POSITIVE_INFINITY;
-    for (const [key, state] of this.entities) {
-      if (state.lastSeen < oldest) {
-        oldest = state.lastSeen;
-        oldestKey = key;
+  /**
+   * Forgets an entity evicted to make room: its open windows are dropped (closing skips an entity
+   * without an accumulator for the window) and, if a window of it has closed, so detectors may hold
+   * state for it, the next advance reports it evicted.
+   */
+  private dropEvicted(state: EntityState): void {
+    for (const start of state.windows.keys()) {
+      const open = this.openWindows.get(start);
+      if (open === undefined) continue;
+      const dead = (this.evictedFromWindow.get(open) ?? 0) + 1;
+      // A flood of one-line entities would otherwise keep every evicted one listed until the
+      // window closes: compact the list once half of it is gone (amortised O(1) per eviction).
+      if (dead * 2 > open.length && open.length >= 64) {
+        state.windows.clear();
+        const live = open.filter((s) => s.windows.has(start));
+        this.openWindows.set(start, live);
+        this.evictedFromWindow.set(live, 0);
+      } else {
+        this.evictedFromWindow.set(open, dead);
       }
     }
-    if (oldestKey !== undefined) this.entities.delete(oldestKey);
+    state.windows.clear();
+    if (state.since + this.options.windowMs <= this.closedUpTo) this.evictedForRoom.push(state.entity.key);
+  }
+
+  private takeEvictedForRoom(): string[] {
+    const evicted = this.evictedForRoom;
+    if (evicted.length > 0) this.evictedForRoom = [];
+    return evicted;
   }
 }
 
@@ -426,10 +473,10 @@ function served(acc: WindowAccumulator, r: AccessLogRecord, random: () => number
   }
 }
 
-function egress(acc: WindowAccumulator, r: AccessLogRecord, callee: string, newEdge: string | undefined): void {
+/** `bytes`: BYTES_RECEIVED of the outbound line (what the application sent upstream), or 0 if not its own. */
+function egress(acc: WindowAccumulator, r: AccessLogRecord, callee: string, newEdge: string | undefined, bytes: number): void {
   acc.outbound++;
-  // BYTES_RECEIVED on an outbound line is what the pod's application sent upstream.
-  acc.egressBytes += r.bytesReceived;
+  acc.egressBytes += bytes;
   acc.addPeer(callee);
   if (newEdge !== undefined) acc.addNewEdge(newEdge);
 }

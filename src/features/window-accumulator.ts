@@ -2,6 +2,11 @@
 const MAX_DURATIONS = 1024;
 /** Distinct peers/paths tracked per window; beyond this the count saturates (and says so). */
 const MAX_DISTINCT = 512;
+/** Distinct client-claimed X-Forwarded-For heads kept per window: a sample, not a log. */
+const MAX_CLAIMS = 4;
+
+/** Detail key of the X-Forwarded-For heads a principal's clients wrote: client-supplied, unverified. */
+export const CLIENT_CLAIMED_FORWARDED_FOR = 'clientClaimedForwardedFor';
 
 /**
  * Running sums of one entity over one window. Everything is a counter or a bounded sample, so a
@@ -23,6 +28,7 @@ export class WindowAccumulator {
   private peers: Set<string> | undefined;
   private paths: Set<string> | undefined;
   newEdges: string[] | undefined;
+  private claims: Set<string> | undefined;
 
   confidenceSum = 0;
   confidenceCount = 0;
@@ -61,6 +67,12 @@ export class WindowAccumulator {
     if (this.newEdges.length < MAX_DISTINCT) this.newEdges.push(edge);
   }
 
+  /** Keeps a client's claim about its own address (bounded by the caller) as evidence only. */
+  addClaimedForwardedFor(claim: string): void {
+    this.claims ??= new Set();
+    if (this.claims.size < MAX_CLAIMS) this.claims.add(claim);
+  }
+
   /** The feature values this window supports; a feature with no underlying data is left out. */
   features(windowMs: number): { features: Record<string, number>; details: Record<string, string[]> } {
     const f: Record<string, number> = {};
@@ -84,6 +96,7 @@ export class WindowAccumulator {
         f.latency_p99 = quantileSorted(sorted, 0.99);
       }
       if (this.paths) f.distinct_paths = this.paths.size;
+      if (this.claims) details[CLIENT_CLAIMED_FORWARDED_FOR] = [...this.claims];
     }
     if (this.outbound > 0) {
       f.egress_bytes = this.egressBytes;

@@ -193,7 +193,11 @@ export type DeadLetterCode =
   /** A telemetry or drift record that breaks its schema (unknown key, wrong type, missing key). */
   | 'schema-violation'
   /** A parser bug caught by the last-resort guard; never expected (the fuzz tests check it). */
-  | 'internal-error';
+  | 'internal-error'
+  /** (Pipeline) For a window already closed: older than event time minus the allowed lateness. */
+  | 'late'
+  /** (Pipeline) Too far ahead of the engine's clock or of its source's watermark. */
+  | 'future';
 
 /** A record the parsers could not accept, with the reason and the original bytes. */
 export interface DeadLetter {
@@ -212,6 +216,23 @@ export interface DeadLetter {
   readonly kubernetes?: KubernetesMeta;
   /** 0-based index of the log record inside an OTLP-JSON batch. */
   readonly recordIndex?: number;
+}
+
+/**
+ * A dead letter as it leaves the engine (dead-letter file, dead-letter topic): the original text
+ * is cut to a bounded prefix, with the full length and hash to find and verify it at its source.
+ * One message yields at most one copy of its text however many records it held: the other letters
+ * of the same message leave `raw` out and point at the copy through `rawSha256`.
+ */
+export interface StoredDeadLetter extends Omit<DeadLetter, 'raw'> {
+  /** The beginning of the original text (at most the sink's prefix size); absent when an earlier letter of the same message carries it. */
+  readonly raw?: string;
+  /** UTF-8 length of the original text. */
+  readonly rawBytes: number;
+  /** Hex SHA-256 of the original text (UTF-8). */
+  readonly rawSha256: string;
+  /** `raw` holds only the beginning of the original text. */
+  readonly rawTruncated: boolean;
 }
 
 /** What parsing one input message yields: a message may carry several records (OTLP batches). */

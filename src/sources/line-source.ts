@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { InputError } from './input-error.js';
 
 /** One input message from a file or stdin. */
 export interface SourceLine {
@@ -24,14 +25,17 @@ export interface LineSourceOptions {
  * over-long line's prefix in memory.
  */
 export async function* readLines(input: string, options: LineSourceOptions): AsyncGenerator<SourceLine> {
-  const stream = openInput(input);
+  const { raw, stream } = openInput(input);
+  let bytesRead = 0;
+  raw.on('data', (chunk: Buffer | string) => { bytesRead += chunk.length; });
   stream.setEncoding('utf8');
   let carry = '';
   let carryLength = 0;
   let truncated = false;
   let position = 0;
   const max = options.maxLineLength;
-  for await (const chunk of stream as AsyncIterable<string>) {
+  const chunks = readChunks(stream, input, () => bytesRead, () => position);
+  for await (const chunk of chunks) {
     let start = 0;
     for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', start)) {
       position++;
@@ -72,7 +76,42 @@ export async function* readLines(input: string, options: LineSourceOptions): Asy
   }
 }
 
-function openInput(input: string): Readable {
+/**
+ * The decoded chunks; any failure (corrupt or truncated gzip, a read error) becomes an
+ * `InputError` saying where reading stopped. A gzip file cut short ends without a zlib error, so
+ * its end is checked too.
+ */
+async function* readChunks(stream: Readable, input: string, bytesRead: () => number, lines: () => number): AsyncGenerator<string> {
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) yield chunk;
+  } catch (error) {
+    throw new InputError(input === '-' ? 'stdin' : input, bytesRead(), lines(), describeReadError(error), error);
+  }
+}
+
+function describeReadError(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  switch (e.code) {
+    case 'Z_DATA_ERROR':
+      return `not valid gzip data (${e.message})`;
+    case 'Z_BUF_ERROR':
+      return 'gzip data ends early (truncated file)';
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return 'is a directory, not a file';
+    case 'EACCES':
+      return 'permission denied';
+    default:
+      return `read failed (${e.code ?? 'error'}: ${e.message})`;
+  }
+}
+
+function openInput(input: string): { raw: Readable; stream: Readable } {
   const raw: Readable = input === '-' ? process.stdin : createReadStream(input, { highWaterMark: 1 << 20 });
-  return input.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  if (!input.endsWith('.gz')) return { raw, stream: raw };
+  const gunzip = createGunzip();
+  // pipe() does not forward the source's errors: a read error must still end the decoded stream.
+  raw.on('error', (error) => gunzip.destroy(error));
+  return { raw, stream: raw.pipe(gunzip) };
 }

@@ -40,7 +40,10 @@ beforeAll(async () => {
 });
 
 function pipeline(state: PipelineState = {}, replayBelow?: number): Pipeline {
-  return new Pipeline(detectors, [], { ...DEFAULT_PIPELINE_OPTIONS, collect: true }, {
+  // About feature state, not event-time robustness: the watermark follows the newest record (one
+  // confirmation), so the positions below are those of the windows the lines fall in.
+  const eventTime = { ...DEFAULT_PIPELINE_OPTIONS.eventTime, confirmations: 1 };
+  return new Pipeline(detectors, [], { ...DEFAULT_PIPELINE_OPTIONS, eventTime, collect: true }, {
     deadLetters: { add: () => undefined },
     ledger: { append: () => undefined, flush: () => Promise.resolve() },
   }, state, replayBelow === undefined ? {} : { replayBelow });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PIPELINE_OPTIONS, Pipeline, type PipelineState } from '../../../src/app.js';
-import type { DeadLetter } from '../../../src/parse/records.js';
+import type { StoredDeadLetter } from '../../../src/parse/records.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 2, 8, 0, 0);
@@ -11,7 +11,7 @@ function line(at: number, i: number): string {
 }
 
 function pipeline(state: PipelineState = {}, replayBelow?: number) {
-  const letters: DeadLetter[] = [];
+  const letters: StoredDeadLetter[] = [];
   const p = new Pipeline([], [], { ...DEFAULT_PIPELINE_OPTIONS, collect: false }, {
     deadLetters: { add: (l) => letters.push(l) },
     ledger: { append: () => undefined, flush: () => Promise.resolve() },

@@ -46,14 +46,18 @@ describe('FeatureExtractor', () => {
     expect(fx.ingest(inbound('a-abc12-xyz89', 'a', T0 + 10 * MIN + 1))).toBe('accepted');
   });
 
-  it('names an external caller at the gateway by the first X-Forwarded-For address', () => {
+  it('names an external caller at the gateway by the peer address the gateway saw, keeping the claimed X-Forwarded-For head as evidence', () => {
     const fx = new FeatureExtractor(DEFAULT_FEATURE_OPTIONS);
     const gw = { kubernetes: { namespace: 'istio-system', pod: 'istio-ingressgateway-5c9d-abcde', labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' } } };
     fx.ingest(outbound('istio-ingressgateway-5c9d-abcde', 'istio-ingressgateway', T0, 'frontend.ml-prod.svc.cluster.local', {
-      ...gw, xForwardedFor: '203.0.113.7, 10.0.0.1', responseCode: 401,
+      ...gw, xForwardedFor: '203.0.113.7, 198.51.100.9', downstreamRemoteAddress: '198.51.100.9:41000', responseCode: 401,
     }));
-    const principal = windowsOf(fx, 'principal:203.0.113.7')[0];
+    const closed = fx.flush().windows;
+    expect(closed.some((w) => w.entity.key === 'principal:203.0.113.7')).toBe(false);
+    const principal = closed.find((w) => w.entity.key === 'principal:198.51.100.9');
     expect(principal?.features).toMatchObject({ requests: 1, ratio_401_403: 1 });
+    expect(principal?.entity.identity).toBe('ip');
+    expect(principal?.details.clientClaimedForwardedFor).toEqual(['203.0.113.7']);
   });
 
   it('resolves a mesh caller to its workload through addresses learned from its own lines', () => {
@@ -138,6 +142,44 @@ describe('FeatureExtractor', () => {
     const fx = new FeatureExtractor({ ...DEFAULT_FEATURE_OPTIONS, maxEntities: 50 });
     for (let i = 0; i < 500; i++) fx.ingest(inbound(`p${i}-abc12-xyz89`, `w${i}`, T0 + i, { downstreamRemoteAddress: `10.9.${i % 250}.1:1` }));
     expect(fx.trackedEntities).toBeLessThanOrEqual(50);
+  });
+
+  it('counts what a gateway forwards into the mesh as its caller\'s egress, and its own calls outside the mesh as its own', () => {
+    const fx = new FeatureExtractor(DEFAULT_FEATURE_OPTIONS);
+    const gw = { kubernetes: { namespace: 'istio-system', pod: 'istio-ingressgateway-5c9d-abcde', labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' } } };
+    fx.ingest(outbound('istio-ingressgateway-5c9d-abcde', 'istio-ingressgateway', T0, 'frontend.ml-prod.svc.cluster.local', {
+      ...gw, bytesReceived: 5_000_000, xForwardedFor: '198.51.100.9', downstreamRemoteAddress: '198.51.100.9:41000', destinationNamespace: 'ml-prod',
+    }));
+    const { direction: _d, destinationService: _s, ...own } = outbound('istio-ingressgateway-5c9d-abcde', 'istio-ingressgateway', T0 + 1, 'x', {
+      ...gw, bytesReceived: 700, upstreamCluster: 'PassthroughCluster', requestedServerName: 'oidc.example.net', downstreamRemoteAddress: '198.51.100.9:41000',
+    });
+    fx.ingest(own);
+    const closed = fx.flush().windows;
+    const pod = closed.find((w) => w.entity.key === 'pod:istio-system/istio-ingressgateway-5c9d-abcde');
+    expect(pod?.features.egress_bytes).toBe(700);
+    expect(pod?.entity.role).toBe('gateway');
+    expect(closed.find((w) => w.entity.key === 'workload:istio-system/istio-ingressgateway')?.entity.role).toBe('gateway');
+    expect(closed.find((w) => w.entity.key === 'principal:198.51.100.9')?.features.egress_bytes).toBe(5_000_000);
+  });
+
+  it('evicts client principals before workloads when full, and reports an evicted entity a detector has seen', () => {
+    const fx = new FeatureExtractor({ ...DEFAULT_FEATURE_OPTIONS, maxEntities: 10, allowedLatenessMs: 0 });
+    const gw = { kubernetes: { namespace: 'istio-system', pod: 'istio-ingressgateway-5c9d-abcde', labels: { istio: 'ingressgateway' } } };
+    const line = (at: number, client: string) => outbound('istio-ingressgateway-5c9d-abcde', 'istio-ingressgateway', at, 'frontend.ml-prod.svc.cluster.local', {
+      ...gw, downstreamRemoteAddress: `${client}:4000`,
+    });
+    fx.ingest(line(T0, '198.51.100.1'));
+    fx.ingest(line(T0 + MIN, '198.51.100.2'));
+    expect(fx.advance().windows.map((w) => w.entity.key)).toContain('principal:198.51.100.1');
+    for (let i = 0; i < 100; i++) fx.ingest(line(T0 + MIN + i, `203.0.113.${i}`));
+    expect(fx.trackedEntities).toBe(10);
+    fx.ingest(line(T0 + 3 * MIN, '198.51.100.3'));
+    const { windows, evicted } = fx.advance();
+    expect(evicted).toContain('principal:198.51.100.1');
+    // Principals born and evicted within one open window were never scored: nothing to report.
+    expect(evicted).not.toContain('principal:203.0.113.0');
+    expect(windows.map((w) => w.entity.key)).toContain('pod:istio-system/istio-ingressgateway-5c9d-abcde');
+    expect(windows.some((w) => w.entity.key === 'principal:203.0.113.0')).toBe(false);
   });
 
   it('keeps learned callers within the same bound', () => {
