@@ -432,7 +432,7 @@ export class MeshwardenService {
     const { guard, executor, audit, policy } = this;
     if (!guard || !executor || !audit || !policy) throw new Error('service not started');
     // Live event time follows the wall clock: nothing more than the skew ahead of it is admitted.
-    const options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, dryRun: this.deps.config.dryRun, collect: false, safety: policy, eventTime: { ...DEFAULT_PIPELINE_OPTIONS.eventTime, wallClock: true } };
+    const options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, features: { ...DEFAULT_PIPELINE_OPTIONS.features, trustedProxyHops: this.deps.config.trustedProxyHops }, dryRun: this.deps.config.dryRun, collect: false, safety: policy, eventTime: { ...DEFAULT_PIPELINE_OPTIONS.eventTime, wallClock: true } };
     const build = (checkpoint: Checkpoint | undefined): Pipeline => new Pipeline(this.detectors, this.playbooks, options, {
       deadLetters: { add: (letter) => { this.deadLetter(letter); } },
       ledger: audit,

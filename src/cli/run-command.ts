@@ -21,13 +21,16 @@ export function runCommand(): Command {
     .option('--no-dry-run', 'execute actions for real (needs the cluster service)')
     .option('--report <file.json>', 'also write the full report as JSON')
     .option('--window <duration>', 'feature window length', '1m')
+    .option('--trusted-proxy-hops <n>', 'proxies in front of the ingress gateway that append the client address to X-Forwarded-For (as Envoy\'s xff_num_trusted_hops); 0 names external callers by the address the gateway saw', '0')
     .option('--quiet', 'print only the totals line')
     .option('--log-level <level>', 'pino log level on stderr', 'warn')
-    .action(async (opts: { input: string; detectors: string; playbooks: string; state: string; fresh?: boolean; dryRun: boolean; report?: string; window: string; quiet?: boolean; logLevel: string }, command: Command) => {
+    .action(async (opts: { input: string; detectors: string; playbooks: string; state: string; fresh?: boolean; dryRun: boolean; report?: string; window: string; trustedProxyHops: string; quiet?: boolean; logLevel: string }, command: Command) => {
       const logger = createLogger({ level: opts.logLevel });
       if (!opts.dryRun) command.error('error: live actions need the cluster service (Kafka, Kubernetes, Vault); on one machine the engine runs in dry-run only', { exitCode: 2 });
       const windowMs = parseDuration(opts.window);
       if (windowMs === undefined || windowMs < 1000) command.error(`error: --window ${JSON.stringify(opts.window)} is not a duration of at least 1s (e.g. "1m")`, { exitCode: 2 });
+      const trustedProxyHops = /^\d{1,2}$/.test(opts.trustedProxyHops) ? Number(opts.trustedProxyHops) : -1;
+      if (trustedProxyHops < 0 || trustedProxyHops > 16) command.error(`error: --trusted-proxy-hops ${JSON.stringify(opts.trustedProxyHops)} is not a number of hops from 0 to 16`, { exitCode: 2 });
       try {
         const report = await runEmbedded(
           {
@@ -35,7 +38,7 @@ export function runCommand(): Command {
             configPaths: [opts.detectors, opts.playbooks],
             stateDir: opts.state,
             fresh: opts.fresh === true,
-            pipeline: { features: { ...DEFAULT_FEATURE_OPTIONS, windowMs } },
+            pipeline: { features: { ...DEFAULT_FEATURE_OPTIONS, windowMs, trustedProxyHops } },
           },
           { clock: systemClock, logger, notice: (line) => { process.stderr.write(`warning: ${line}\n`); } },
         );

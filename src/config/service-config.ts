@@ -25,6 +25,12 @@ export const serviceConfigSchema = z
     /** The engine's own namespace, always protected. */
     namespace: z.string().default('meshwarden'),
     protectedNamespaces: z.array(z.string()).default(['kube-system', 'kube-public', 'kube-node-lease']),
+    /**
+     * Proxies in front of the ingress gateways that append the client address to X-Forwarded-For
+     * (Envoy's `xff_num_trusted_hops`): external callers are named by the entry this many from the
+     * right. 0: by the address the gateway itself saw. Never more than the proxies really there.
+     */
+    trustedProxyHops: z.number().int().min(0).max(16).default(0),
     kafka: z
       .object({
         brokers: z.array(z.string().min(1)).min(1),
@@ -119,6 +125,22 @@ export const serviceConfigSchema = z
         requestTimeout: durationSchema.default(30_000),
       })
       .strict()
+      .prefault({}),
+    /**
+     * Signs the audit ledger's checkpoints with a key outside the state directory, so rewriting the
+     * ledger needs the key: `keyFile` (an Ed25519 private key PEM or an HMAC secret, mounted from a
+     * Secret) or `transitKey` (`<mount>/<key>` of Vault's transit engine; the key never leaves
+     * Vault). Neither: the ledger is unsigned and detects accidents, not forgery.
+     */
+    ledger: z
+      .object({
+        keyFile: z.string().min(1).optional(),
+        transitKey: z.string().regex(/^[^/]+(\/[^/]+)*\/[^/]+$/, '<mount>/<key>, e.g. transit/meshwarden-ledger').optional(),
+        /** Least time between two signed checkpoints; 0 signs at every flush. */
+        checkpointEvery: durationSchema.default(0),
+      })
+      .strict()
+      .refine((l) => l.keyFile === undefined || l.transitKey === undefined, { message: 'give keyFile or transitKey, not both', path: ['transitKey'] })
       .prefault({}),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   })

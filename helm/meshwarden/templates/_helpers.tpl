@@ -78,6 +78,7 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
   "stateRetention" $c.stateRetention
   "namespace" .Release.Namespace
   "protectedNamespaces" $c.protectedNamespaces
+  "trustedProxyHops" (int (default 0 $c.trustedProxyHops))
   "kafka" $kafka
   "kubernetes" (dict "enabled" $c.kubernetes.enabled)
   "coordination" (dict "claims" $c.coordination.claims "holdAtLeast" $c.coordination.holdAtLeast)
