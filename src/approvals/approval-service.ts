@@ -4,7 +4,7 @@ import type { SlackMessage } from '../actions/slack/block-kit.js';
 import type { SlackIncidentThreads } from '../actions/slack/incident-threads.js';
 import { callSlack } from '../actions/slack/slack-call.js';
 import type { Clock } from '../shared/clock.js';
-import { ActionError, describeError, MeshwardenError } from '../shared/errors.js';
+import { ActionError, ConfigError, describeError, MeshwardenError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Secret } from '../shared/secret.js';
 import {
@@ -20,6 +20,8 @@ import {
   APPROVE_ACTION_ID, blockActionsSchema, DENY_ACTION_ID, parseButtonValue, payloadType, readFormPayload, type BlockActionsPayload,
 } from './interaction-payload.js';
 import { ReplayGuard } from './replay-guard.js';
+import { requestMessageProblem } from './request-message-check.js';
+import { unusableSecretProblems } from './usable-secret.js';
 import { SLACK_SIGNATURE_TOLERANCE_MS, verifySlackSignature, type HeaderBag } from './slack-signature.js';
 
 /** What the approval service needs. */
@@ -84,6 +86,8 @@ export class ApprovalService {
 
   /** Loads the approvals and the replay memory from the store. */
   static async open(options: ApprovalServiceOptions): Promise<ApprovalService> {
+    const problems = unusableSecretProblems({ 'binding secret': options.bindingSecret, 'Slack signing secret': options.signingSecret });
+    if (problems.length > 0) throw new ConfigError(problems);
     const [records, seen] = await Promise.all([options.store.loadApprovals(), options.store.loadSeen()]);
     return new ApprovalService(options, records, seen);
   }
@@ -379,9 +383,8 @@ export class ApprovalService {
     if (!tokensEqual(value.token, this.token(record))) {
       return this.reject(transport, 'binding-mismatch', 'the button does not carry the token of this approval\'s actions and targets', ids, record);
     }
-    if (!fromRequestMessage(body, record)) {
-      return this.reject(transport, 'wrong-message', 'the click did not come from the approval request message', ids, record);
-    }
+    const wrongMessage = requestMessageProblem(body, record.message);
+    if (wrongMessage !== undefined) return this.reject(transport, 'wrong-message', wrongMessage, ids, record);
     const allowed = await this.isApprover(record, user);
     if (allowed === 'unknown') return this.reject(transport, 'approver-check-failed', 'could not read the allow-listed user groups from Slack', ids, record);
     if (!allowed) return this.reject(transport, 'not-an-approver', 'the user is not on the approver allow-list', ids, record);
@@ -549,15 +552,6 @@ function copySubject(subject: ApprovalSubject): ApprovalSubject {
     target: { ...subject.target },
     ...(subject.description !== undefined ? { description: subject.description } : {}),
   };
-}
-
-/** True when the click came from the request message (when Slack says where it came from). */
-function fromRequestMessage(body: BlockActionsPayload, record: ApprovalRecord): boolean {
-  const message = record.message;
-  if (message === undefined) return false;
-  const ts = body.container?.message_ts;
-  const channel = body.container?.channel_id ?? body.channel?.id;
-  return (ts === undefined || ts === message.ts) && (channel === undefined || channel === message.channel);
 }
 
 /** Says what differs between what was approved and what is about to run. */

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Secret } from '../shared/secret.js';
+import { isUsableSecret } from './usable-secret.js';
 
 /** HTTP headers as Node and most frameworks give them: any case, possibly repeated. */
 export type HeaderBag = Readonly<Record<string, string | readonly string[] | undefined>>;
@@ -28,9 +29,14 @@ export type SignatureCheck =
  * `v0:<X-Slack-Request-Timestamp>:<raw body>` is signed with HMAC-SHA256 under the app's signing
  * secret and sent hex-encoded as `X-Slack-Signature: v0=<hex>`. The timestamp must lie within
  * five minutes of now, in either direction (a clock far ahead is as suspect as one far behind), and
- * the signatures are compared in constant time.
+ * the signatures are compared in constant time. An empty or whitespace-only signing secret verifies
+ * nothing.
  */
 export function verifySlackSignature(input: SignatureCheckInput): SignatureCheck {
+  // A blank key is one every sender knows: nothing signed with it proves anything.
+  if (!isUsableSecret(input.signingSecret)) {
+    return { ok: false, reason: 'unsigned', detail: 'the configured signing secret is empty or only whitespace, so no request can be verified' };
+  }
   const signature = header(input.headers, 'x-slack-signature');
   const timestamp = header(input.headers, 'x-slack-request-timestamp');
   if (signature === undefined || timestamp === undefined) {
