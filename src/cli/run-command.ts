@@ -7,6 +7,7 @@ import { ConfigError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { parseDuration } from '../shared/duration.js';
 import { formatReport } from './print-report.js';
+import { terminalText } from '../shared/terminal-text.js';
 
 /** `meshwarden run`: replays a recording through the engine on one machine, in dry-run. */
 export function runCommand(): Command {
@@ -55,7 +56,7 @@ export function runCommand(): Command {
         }
       } catch (error) {
         if (error instanceof ConfigError) {
-          process.stderr.write(`${error.problems.map((p) => `${p.file}:${p.line}:${p.col} ${p.message}`).join('\n')}\n`);
+          process.stderr.write(`${error.problems.map((p) => terminalText(`${p.file}:${p.line}:${p.col} ${p.message}`, 4096)).join('\n')}\n`);
           process.exitCode = 1;
           return;
         }
