@@ -8,7 +8,7 @@
  */
 import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Ledger } from './audit/ledger.js';
+import { Ledger, type LedgerSigning } from './audit/ledger.js';
 import { loadConfig } from './config/load-config.js';
 import type { Anomaly } from './detect/anomaly.js';
 import { AutoencoderDetector, autoencoderStateDir } from './detect/autoencoder/autoencoder-detector.js';
@@ -400,6 +400,8 @@ export interface EmbeddedRunOptions {
    * `superseded/<time>/` (kept, not deleted); the audit ledger stays and records the fresh start.
    */
   readonly fresh?: boolean;
+  /** Signs the audit ledger's checkpoints (`--ledger-key`); without it the ledger is unsigned. */
+  readonly ledgerSigning?: LedgerSigning;
 }
 
 /** What an embedded run reports (also written as JSON with `--report`). */
@@ -456,7 +458,7 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: EmbeddedRun
   if (config.problems.length > 0) throw new ConfigError(config.problems);
   const stateDir = resolve(options.stateDir);
   await mkdir(stateDir, { recursive: true });
-  const ledger = await Ledger.open(join(stateDir, 'audit'), deps.clock);
+  const ledger = await Ledger.open(join(stateDir, 'audit'), deps.clock, options.ledgerSigning);
   if (options.fresh === true) {
     const movedTo = await moveStateAside(stateDir, deps.clock);
     ledger.append('run', { event: 'fresh-start', input: options.input, ...(movedTo !== undefined ? { previousStateMovedTo: movedTo } : {}) });

@@ -3,10 +3,11 @@ import { Command, Option } from 'commander';
 import { runEmbedded } from '../app.js';
 import { DEFAULT_FEATURE_OPTIONS } from '../features/feature-extractor.js';
 import { systemClock } from '../shared/clock.js';
-import { ConfigError } from '../shared/errors.js';
+import { ConfigError, LedgerError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { parseDuration } from '../shared/duration.js';
 import { formatReport } from './print-report.js';
+import { LEDGER_KEY_ENV, ledgerErrorExitCode, ledgerSigningFromOption } from './ledger-key-option.js';
 import { terminalText } from '../shared/terminal-text.js';
 
 /** `meshwarden run`: replays a recording through the engine on one machine, in dry-run. */
@@ -20,12 +21,13 @@ export function runCommand(): Command {
     .option('--fresh', 'start with empty event time and baselines in the state directory (the old ones are moved to <state>/superseded/<time>/; the audit ledger is kept and records the fresh start)')
     .addOption(new Option('--dry-run', 'record what would be done without doing it (the only mode on one machine)').default(true))
     .option('--no-dry-run', 'execute actions for real (needs the cluster service)')
+    .addOption(new Option('--ledger-key <file>', 'signs the audit ledger\'s checkpoints: an Ed25519 private key PEM or an HMAC secret file, kept outside the state directory').env(LEDGER_KEY_ENV))
     .option('--report <file.json>', 'also write the full report as JSON')
     .option('--window <duration>', 'feature window length', '1m')
     .option('--trusted-proxy-hops <n>', 'proxies in front of the ingress gateway that append the client address to X-Forwarded-For (as Envoy\'s xff_num_trusted_hops); 0 names external callers by the address the gateway saw', '0')
     .option('--quiet', 'print only the totals line')
     .option('--log-level <level>', 'pino log level on stderr', 'warn')
-    .action(async (opts: { input: string; detectors: string; playbooks: string; state: string; fresh?: boolean; dryRun: boolean; report?: string; window: string; trustedProxyHops: string; quiet?: boolean; logLevel: string }, command: Command) => {
+    .action(async (opts: { input: string; detectors: string; playbooks: string; state: string; fresh?: boolean; dryRun: boolean; report?: string; window: string; trustedProxyHops: string; quiet?: boolean; logLevel: string; ledgerKey?: string }, command: Command) => {
       const logger = createLogger({ level: opts.logLevel });
       if (!opts.dryRun) command.error('error: live actions need the cluster service (Kafka, Kubernetes, Vault); on one machine the engine runs in dry-run only', { exitCode: 2 });
       const windowMs = parseDuration(opts.window);
@@ -33,11 +35,13 @@ export function runCommand(): Command {
       const trustedProxyHops = /^\d{1,2}$/.test(opts.trustedProxyHops) ? Number(opts.trustedProxyHops) : -1;
       if (trustedProxyHops < 0 || trustedProxyHops > 16) command.error(`error: --trusted-proxy-hops ${JSON.stringify(opts.trustedProxyHops)} is not a number of hops from 0 to 16`, { exitCode: 2 });
       try {
+        const ledgerSigning = await ledgerSigningFromOption(opts.ledgerKey, (line) => process.stderr.write(`warning: ${line}\n`));
         const report = await runEmbedded(
           {
             input: opts.input,
             configPaths: [opts.detectors, opts.playbooks],
             stateDir: opts.state,
+            ...(ledgerSigning ? { ledgerSigning } : {}),
             fresh: opts.fresh === true,
             pipeline: { features: { ...DEFAULT_FEATURE_OPTIONS, windowMs, trustedProxyHops } },
           },
@@ -55,6 +59,12 @@ export function runCommand(): Command {
           process.exitCode = 1;
         }
       } catch (error) {
+        if (error instanceof LedgerError) {
+          // One line naming the problem: a ledger that fails its checks is not extended.
+          process.stderr.write(`error: ${error.message} [${error.code}]\n`);
+          process.exitCode = ledgerErrorExitCode(error);
+          return;
+        }
         if (error instanceof ConfigError) {
           process.stderr.write(`${error.problems.map((p) => terminalText(`${p.file}:${p.line}:${p.col} ${p.message}`, 4096)).join('\n')}\n`);
           process.exitCode = 1;
