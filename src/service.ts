@@ -308,7 +308,7 @@ export class MeshwardenService {
 
   /**
    * Connects the admin client, the output topics, the producer and the consumer, as one attempt
-   * retried by the backend retry policy. A throwaway admin client without kafkajs's own retries
+   * retried by the backend retry policy. A throwaway client without kafkajs's own retries
    * probes the brokers first, so one attempt against a dead broker takes about a second, not ~11 s.
    */
   private async connectKafka(signal: AbortSignal | undefined): Promise<void> {
@@ -316,7 +316,8 @@ export class MeshwardenService {
     const list = Array.isArray(brokers) ? brokers : ['(discovered)'];
     await retryWithBackoff(async () => {
       try {
-        const probe = this.kafka.admin({ retry: { retries: 0 } });
+        // kafkajs applies the client's retry settings to connecting, whatever the admin client's say.
+        const probe = new Kafka({ ...this.deps.kafka, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
         try {
           await probe.connect();
         } finally {

@@ -39,7 +39,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = { headersTimeoutMs: 10_000, reque
  * How long a refused client's connection stays open after the answer was sent, so the answer
  * reaches it before the socket closes; whatever it streams meanwhile is discarded, not kept.
  */
-const REFUSAL_GRACE_MS = 200;
+const REFUSAL_GRACE_MS = 250;
 
 const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
@@ -154,10 +154,15 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
   });
 }
 
-/** Answers without reading the body, then closes the connection once the answer is out. */
+/**
+ * Answers without reading the body, then closes the connection once the answer has had time to
+ * reach the client. Not with `connection: close`: Node would then close the socket the moment the
+ * answer is written, and closing a socket with unread input resets it, so the client, still
+ * uploading, loses the answer. Meanwhile the unread body is discarded as it arrives (never kept),
+ * for at most {@link REFUSAL_GRACE_MS}.
+ */
 function refuse(req: IncomingMessage, res: ServerResponse, status: number, text: string, headers: Readonly<Record<string, string>> = {}): void {
-  res.shouldKeepAlive = false;
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', connection: 'close', ...headers });
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
   res.end(`${text}\n`, () => {
     const timer = setTimeout(() => { req.socket.destroy(); }, REFUSAL_GRACE_MS);
     timer.unref();
