@@ -22,8 +22,12 @@ export interface EventTimeOptions {
    * stream's own time is meaningful.
    */
   readonly wallClock: boolean;
-  /** A source whose watermark is this far behind the newest one is idle and holds nothing back (ms). */
-  readonly idleSourceMs: number;
+  /**
+   * A source that delivered nothing while this many records of other sources arrived is idle and
+   * holds nothing back. Idleness is by arrival, not by event time: a source that raced ahead must
+   * not make the honest ones look idle.
+   */
+  readonly idleAfterRecords: number;
   /** Upper bound on sources tracked; the one seen longest ago goes first. */
   readonly maxSources: number;
 }
@@ -34,7 +38,7 @@ export const DEFAULT_EVENT_TIME_OPTIONS: EventTimeOptions = {
   maxSourceLeadMs: 60 * 60_000,
   confirmations: 3,
   wallClock: false,
-  idleSourceMs: 60 * 60_000,
+  idleAfterRecords: 10_000,
   maxSources: 10_000,
 };
 
@@ -51,8 +55,10 @@ export type EventTimeVerdict = 'admitted' | 'future-of-clock' | 'future-of-strea
 interface SourceTime {
   /** The newest admitted timestamps, newest first, at most `confirmations` of them. */
   readonly top: number[];
-  /** Timestamps beyond the skew seen since the last confirmed jump, oldest first (bounded). */
+  /** Timestamps beyond the lead seen since the last confirmed jump, oldest first (bounded). */
   ahead: number[];
+  /** Arrival number of the source's last record. */
+  lastArrival: number;
 }
 
 /**
@@ -66,18 +72,22 @@ interface SourceTime {
  * restarted shipper) and the watermark jumps to them: a genuine gap longer than the lead costs at
  * most `confirmations - 1` dead letters, and an attacker must forge several agreeing records in the
  * same source to move it, by at most about the lead each time. With `wallClock` (the service),
- * nothing more than `maxFutureSkewMs` ahead of the engine's clock is ever admitted. The engine's event time is the slowest watermark among the sources
- * that are not idle, so a source that raced ahead cannot make the others' records late.
+ * nothing more than `maxFutureSkewMs` ahead of the engine's clock is ever admitted. The engine's
+ * event time is the slowest watermark among the sources that are not idle, so a source that raced
+ * ahead cannot make the others' records late.
  */
 export class EventTimeGuard {
   private readonly sources = new Map<string, SourceTime>();
+  private arrivals = 0;
+  /** With many sources the slowest one is looked for every few hundred records, not at each. */
+  private cached: { readonly at: number; readonly mark: number | undefined } | undefined;
 
   constructor(private readonly options: EventTimeOptions, private readonly clock: Clock, saved?: EventTimeSnapshot) {
     if (saved?.version !== 1) return;
     const bound = options.wallClock ? clock.now() + options.maxFutureSkewMs : Number.POSITIVE_INFINITY;
     for (const [source, mark] of Object.entries(saved.sources)) {
       // A watermark saved ahead of the clock was poisoned by an earlier version: forget it.
-      if (Number.isFinite(mark) && mark <= bound) this.sources.set(source, { top: new Array<number>(options.confirmations).fill(mark), ahead: [] });
+      if (Number.isFinite(mark) && mark <= bound) this.sources.set(source, { top: new Array<number>(options.confirmations).fill(mark), ahead: [], lastArrival: 0 });
     }
   }
 
@@ -86,10 +96,12 @@ export class EventTimeGuard {
     const { maxSourceLeadMs: lead, confirmations } = this.options;
     if (this.options.wallClock && timestamp > this.clock.now() + this.options.maxFutureSkewMs) return 'future-of-clock';
     let state = this.sources.get(source);
+    this.arrivals++;
     if (state === undefined) {
-      state = { top: [], ahead: [] };
+      state = { top: [], ahead: [], lastArrival: this.arrivals };
       this.track(source, state);
     } else {
+      state.lastArrival = this.arrivals;
       // Most recently used last, so the oldest source is the first key.
       this.sources.delete(source);
       this.sources.set(source, state);
@@ -108,15 +120,16 @@ export class EventTimeGuard {
    * while no source has one.
    */
   watermark(): number | undefined {
-    const marks: number[] = [];
+    if (this.sources.size > 64 && this.cached !== undefined && this.arrivals - this.cached.at < 256) return this.cached.mark;
+    let slowest: number | undefined;
+    const activeSince = this.arrivals - this.options.idleAfterRecords;
+    // Sources are kept least recently used first: the idle ones are at the front.
     for (const state of this.sources.values()) {
+      if (state.lastArrival < activeSince) continue;
       const mark = watermarkOf(state.top, this.options.confirmations);
-      if (mark !== undefined) marks.push(mark);
+      if (mark !== undefined && (slowest === undefined || mark < slowest)) slowest = mark;
     }
-    if (marks.length === 0) return undefined;
-    const newest = Math.max(...marks);
-    let slowest = newest;
-    for (const mark of marks) if (mark >= newest - this.options.idleSourceMs && mark < slowest) slowest = mark;
+    this.cached = { at: this.arrivals, mark: slowest };
     return slowest;
   }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { InputError } from '../../../src/sources/input-error.js';
 import { readLines, type SourceLine } from '../../../src/sources/line-source.js';
 
 async function collect(content: string | Buffer, name = 'in.ndjson', maxLineLength = 1000): Promise<SourceLine[]> {
@@ -25,6 +26,12 @@ describe('readLines', () => {
     expect(lines[0]).toMatchObject({ truncated: true, length: 5000, position: 1 });
     expect(lines[0]?.text.length).toBe(101);
     expect(lines[1]).toMatchObject({ text: 'ok', truncated: false, position: 2 });
+  });
+
+  it('turns a truncated gzip file into an InputError naming the file and how far it got', async () => {
+    const whole = gzipSync(Array.from({ length: 5000 }, (_, i) => `line-${i}`).join('\n'));
+    await expect(collect(whole.subarray(0, whole.length - 100), 'cut.ndjson.gz')).rejects.toThrow(/cut\.ndjson\.gz: gzip data ends early \(truncated file\) \(after \d+ byte\(s\), \d+ complete line\(s\)\)/);
+    await expect(collect('plain text\n', 'plain.gz')).rejects.toBeInstanceOf(InputError);
   });
 
   it('reads gzip-compressed recordings', async () => {
