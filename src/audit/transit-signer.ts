@@ -39,8 +39,10 @@ export function transitSigner(vault: NodeVault.client, transit: TransitKey): Led
     algorithm: 'vault-transit',
     keyId: `transit:${transit.mount}/${transit.key}`,
     sign: async (payload) => (await call(`signing a ledger checkpoint with ${sign}`, sign, { input: payload.toString('base64') }, signed)).data.signature,
+    // Anything but a transit signature is not one of ours; Vault would answer it with a 400.
     verify: async (payload, signature) =>
-      (await call(`verifying a ledger checkpoint with ${verify}`, verify, { input: payload.toString('base64'), signature }, verified)).data.valid,
+      /^vault:v\d+:/.test(signature)
+      && (await call(`verifying a ledger checkpoint with ${verify}`, verify, { input: payload.toString('base64'), signature }, verified)).data.valid,
   };
 }
 
