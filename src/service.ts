@@ -28,6 +28,8 @@ import { releaseOnRequest, sweepQuarantineBudgets, type QuarantineBudgetDeps } f
 import { readToEnd } from './kafka/read-to-end.js';
 import type { RunClaims } from './coordination/run-claims.js';
 import { Ledger } from './audit/ledger.js';
+import { serviceLedgerSigning } from './audit/service-ledger-signing.js';
+import { checkpointMessage } from './audit/topic-copy.js';
 import { loadConfig } from './config/load-config.js';
 import type { ServiceConfig } from './config/service-config.js';
 import type { Anomaly } from './detect/anomaly.js';
@@ -161,7 +163,13 @@ export class MeshwardenService {
     this.detectors = loaded.detectors.map((d) => d.value);
     this.playbooks = loaded.playbooks.map((p) => p.value);
     this.autoencoders = await loadAutoencoders(this.detectors, config.stateDir, { clock, logger });
-    this.ledger = await Ledger.open(join(config.stateDir, 'audit'), clock);
+    // Signed checkpoints go to the audit topic too (with the next batch): a second copy the state
+    // directory's writers cannot reach.
+    const signing = await serviceLedgerSigning(config.ledger, {
+      vault: this.deps.actionDeps.vault, logger,
+      onCheckpoint: (checkpoint) => { this.outbox.push({ topic: this.topics.audit, messages: [checkpointMessage(checkpoint)] }); },
+    });
+    this.ledger = await Ledger.open(join(config.stateDir, 'audit'), clock, signing);
     const policy: SafetyPolicy = { ...DEFAULT_SAFETY_POLICY, protectedNamespaces: [...config.protectedNamespaces, config.namespace] };
     this.policy = policy;
     this.guard = new SafetyGuard(policy, await this.readGuardState());
