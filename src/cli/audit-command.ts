@@ -8,6 +8,7 @@ import { parseTransitKey, transitSigner } from '../audit/transit-signer.js';
 import { verifyLedger, type VerifyResult } from '../audit/verify-ledger.js';
 import { LedgerError } from '../shared/errors.js';
 import { LEDGER_FILE } from '../audit/ledger-record.js';
+import { terminalText } from '../shared/terminal-text.js';
 
 interface VerifyOptions {
   key?: string;
@@ -34,7 +35,7 @@ export function auditCommand(): Command {
     .option('--topic-copy <file>', 'the audit topic copy (message values, one a line) to hold against the files')
     .action(async (stateDir: string, opts: VerifyOptions) => {
       const usage = (message: string): void => {
-        process.stderr.write(`error: ${message}\n`);
+        process.stderr.write(`error: ${terminalText(message, 1024)}\n`);
         process.exitCode = EXIT.usage;
       };
       const dir = await ledgerDir(stateDir);
@@ -107,7 +108,7 @@ async function verifierFrom(opts: VerifyOptions): Promise<LedgerVerifier | undef
 function describe(result: VerifyResult): string {
   if (!result.ok) {
     const where = result.line > 0 ? `record at line ${result.line}${result.seq !== undefined ? ` (seq ${result.seq})` : ''}: ` : '';
-    return `TAMPERED: ${where}${result.problem}\n`;
+    return `TAMPERED: ${where}${terminalText(result.problem, 1024)}\n`;
   }
   const lines = [`ok: ${result.records} record(s), chain intact`];
   if (result.signing === 'unsigned') {
