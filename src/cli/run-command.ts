@@ -35,7 +35,7 @@ export function runCommand(): Command {
       const trustedProxyHops = /^\d{1,2}$/.test(opts.trustedProxyHops) ? Number(opts.trustedProxyHops) : -1;
       if (trustedProxyHops < 0 || trustedProxyHops > 16) command.error(`error: --trusted-proxy-hops ${JSON.stringify(opts.trustedProxyHops)} is not a number of hops from 0 to 16`, { exitCode: 2 });
       try {
-        const ledgerSigning = await ledgerSigningFromOption(opts.ledgerKey, (line) => process.stderr.write(`warning: ${line}\n`));
+        const ledgerSigning = await ledgerSigningFromOption(opts.ledgerKey, (line) => process.stderr.write(`warning: ${terminalText(line, 1024)}\n`));
         const report = await runEmbedded(
           {
             input: opts.input,
@@ -45,7 +45,7 @@ export function runCommand(): Command {
             fresh: opts.fresh === true,
             pipeline: { features: { ...DEFAULT_FEATURE_OPTIONS, windowMs, trustedProxyHops } },
           },
-          { clock: systemClock, logger, notice: (line) => { process.stderr.write(`warning: ${line}\n`); } },
+          { clock: systemClock, logger, notice: (line) => { process.stderr.write(`warning: ${terminalText(line, 1024)}\n`); } },
         );
         if (report.inputError?.code === 'input-missing') {
           command.error(`error: cannot read ${opts.input}: no such file`, { exitCode: 2 });
@@ -55,13 +55,13 @@ export function runCommand(): Command {
         process.stdout.write(`${opts.quiet === true ? (text.split('\n')[0] ?? '') : text}\n`);
         if (report.inputError !== undefined) {
           // What was read is in the report, the state and the ledger; the cause in one line, no stack.
-          process.stderr.write(`error: input ended early: ${report.inputError.message}\n`);
+          process.stderr.write(`error: input ended early: ${terminalText(report.inputError.message, 1024)}\n`);
           process.exitCode = 1;
         }
       } catch (error) {
         if (error instanceof LedgerError) {
           // One line naming the problem: a ledger that fails its checks is not extended.
-          process.stderr.write(`error: ${error.message} [${error.code}]\n`);
+          process.stderr.write(`error: ${terminalText(error.message, 1024)} [${error.code}]\n`);
           process.exitCode = ledgerErrorExitCode(error);
           return;
         }
