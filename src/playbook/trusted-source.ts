@@ -24,6 +24,9 @@ export function trustedSource(entity: Entity): string {
 
 /** `203.0.113.0/24` for `203.0.113.7`, `2001:db8:0:1::/64` for `2001:db8:0:1::5`; undefined when not an address. */
 export function networkOf(address: string): string | undefined {
+  // An IPv4 client seen on a dual-stack listener (`::ffff:203.0.113.7`) is the IPv4 client.
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  if (mapped !== undefined) return networkOf(mapped);
   const version = isIP(address);
   if (version === 4) return `${address.split('.').slice(0, 3).join('.')}.0/24`;
   if (version !== 6) return undefined;
