@@ -9,7 +9,7 @@ import { schemaCommand } from './schema-command.js';
 import { serveCommand } from './serve-command.js';
 import { ConfigError, MeshwardenError } from '../shared/errors.js';
 import { describeSafely } from '../shared/safe-error.js';
-import { terminalLines } from '../shared/terminal-text.js';
+import { terminalLines, terminalText } from '../shared/terminal-text.js';
 
 const program = new Command('meshwarden')
   .description('runtime anomaly detection and response for AI workloads on Kubernetes')
@@ -30,7 +30,7 @@ const program = new Command('meshwarden')
  * HTTP client's request configuration, its headers and body: a Vault token, a ServiceAccount JWT).
  */
 function fatal(error: unknown): never {
-  process.stderr.write(`error: ${describeSafely(error)}\n`);
+  process.stderr.write(`error: ${terminalText(describeSafely(error), 1024)}\n`);
   process.exit(1);
 }
 process.on('uncaughtException', fatal);
