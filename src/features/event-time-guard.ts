@@ -106,7 +106,9 @@ export class EventTimeGuard {
       this.sources.delete(source);
       this.sources.set(source, state);
     }
-    const mark = watermarkOf(state.top, confirmations);
+    // A source without a watermark yet is held to the engine's: a stream of new sources must not
+    // each plant far-future windows that nothing would ever close.
+    const mark = watermarkOf(state.top, confirmations) ?? this.watermark();
     if (mark !== undefined && timestamp > mark + lead) {
       if (!this.confirmsJump(state, timestamp)) return 'future-of-stream';
       return 'admitted';
