@@ -35,6 +35,7 @@ import type { ServiceConfig } from './config/service-config.js';
 import type { Anomaly } from './detect/anomaly.js';
 import type { DetectorSpec } from './detect/detector-spec.js';
 import type { StoredDeadLetter } from './parse/records.js';
+import { DEFAULT_DEAD_LETTER_FLUSH_BYTES as DEAD_LETTER_FLUSH_BYTES } from './sources/dead-letter-file.js';
 import type { ApprovalService } from './approvals/approval-service.js';
 import type { ReleaseTarget } from './approvals/release-button.js';
 import { SlackApprovalGate } from './approvals/slack-approval-gate.js';
@@ -119,6 +120,8 @@ export class MeshwardenService {
   private readonly admin: Admin;
   private readonly partitions = new Map<string, PartitionState>();
   private readonly outbox: { topic: string; messages: Message[] }[] = [];
+  /** Approximate bytes of dead letters in the outbox: past a few MiB it is sent mid-batch. */
+  private deadLetterBytes = 0;
   private detectors: DetectorSpec[] = [];
   private playbooks: PlaybookSpec[] = [];
   private ledger: Ledger | undefined;
@@ -402,6 +405,7 @@ export class MeshwardenService {
           const origin = { source, position: offset };
           if (message.value === null) partition.pipeline.reject({ code: 'empty', reason: 'message without a value (tombstone)', raw: '', origin });
           else partition.pipeline.ingest(message.value.toString('utf8'), origin);
+          if (this.deadLetterBytes >= DEAD_LETTER_FLUSH_BYTES) await this.flushOutbox();
           partition.nextOffset = offset + 1;
           partition.dirty = true;
         }
@@ -649,6 +653,7 @@ export class MeshwardenService {
       'meshwarden-raw-bytes': String(letter.rawBytes), 'meshwarden-raw-sha256': letter.rawSha256,
     };
     this.outbox.push({ topic: this.topics.deadLetters, messages: [{ value: letter.raw ?? '', headers }] });
+    this.deadLetterBytes += (letter.raw?.length ?? 0) + letter.reason.length + 256;
   }
 
   private anomaly(anomaly: Anomaly): void {
@@ -677,6 +682,7 @@ export class MeshwardenService {
   }
 
   private async flushOutbox(): Promise<void> {
+    this.deadLetterBytes = 0;
     if (this.outbox.length === 0) return;
     const byTopic = new Map<string, Message[]>();
     for (const item of this.outbox.splice(0)) {
