@@ -2,6 +2,7 @@ import type { AccessLogRecord } from '../parse/records.js';
 import { trustedClientAddress, normalizeIp } from './client-address.js';
 import { workloadName, type Entity } from './entity.js';
 import { IpDirectory, type IpOwner } from './ip-directory.js';
+import { RecencyMap } from './recency-map.js';
 
 /**
  * What kind of caller a principal is, as a label detectors and playbooks can select on: an external
@@ -49,9 +50,9 @@ export class EntityResolver {
   /** Pod addresses learned from the mesh's own lines. */
   readonly ips = new IpDirectory();
   /** Per logging pod: who owns it and its entities, built once (lines arrive by the million). */
-  private readonly podOwners = new Map<string, LoggingPod>();
+  private readonly podOwners = new RecencyMap<string, LoggingPod>();
   /** Principal entities by name, built once each; oldest first, bounded (clients pick the names). */
-  private readonly principals = new Map<string, Entity>();
+  private readonly principals = new RecencyMap<string, Entity>();
   private unattributed = 0;
 
   constructor(private readonly options: EntityResolverOptions) {}
@@ -62,7 +63,7 @@ export class EntityResolver {
   }
 
   /** Logging pods seen with Kubernetes metadata, oldest first. */
-  loggingPods(): IterableIterator<LoggingPod> {
+  loggingPods(): Iterable<LoggingPod> {
     return this.podOwners.values();
   }
 
@@ -86,10 +87,7 @@ export class EntityResolver {
         const owner: IpOwner = { namespace: meta.namespace, pod: meta.pod, workload: workloadName(meta.pod, meta.labels) ?? meta.pod };
         logging = describePod(owner, meta.labels);
         this.podOwners.set(podKey, logging);
-        if (this.podOwners.size > this.options.maxEntities) {
-          const oldest = this.podOwners.keys().next();
-          if (oldest.done !== true) this.podOwners.delete(oldest.value);
-        }
+        if (this.podOwners.size > this.options.maxEntities) this.podOwners.shift();
       }
       const own = direction === 'inbound' ? r.downstreamLocalAddress : direction === 'outbound' ? r.upstreamLocalAddress : undefined;
       // Nothing changed in the directory since this pod taught it this address: nothing to learn.
@@ -152,10 +150,7 @@ export class EntityResolver {
     if (entity === undefined) {
       entity = build();
       // Clients choose these names: the oldest goes first, in O(1), and is rebuilt if it comes back.
-      if (this.principals.size >= this.options.maxEntities) {
-        const oldest = this.principals.keys().next();
-        if (oldest.done !== true) this.principals.delete(oldest.value);
-      }
+      if (this.principals.size >= this.options.maxEntities) this.principals.shift();
       this.principals.set(name, entity);
     }
     return entity;

@@ -1,4 +1,5 @@
 import type { Entity } from './entity.js';
+import { RecencyMap } from './recency-map.js';
 
 /** What the table needs of a tracked entity. */
 export interface TrackedEntity {
@@ -12,16 +13,16 @@ export interface TrackedEntity {
 /**
  * The tracked entities, bounded, with the least recently seen evicted in O(1). Each of its two
  * tables (principals, whose names clients choose, and everything else) is a Map kept in recency
- * order: an entry moves to the end when its event time has advanced by `moveAfterMs` since it last
- * moved, so touching an entity on every line costs a lookup and a comparison. When full, the oldest
+ * order (see RecencyMap): an entry moves to the end when its event time has advanced by
+ * `moveAfterMs` since it last moved, so touching an entity on every line costs a comparison. When full, the oldest
  * principal goes first: a flood of client addresses evicts other clients, never the workloads,
  * pods and models whose baselines detection rests on.
  *
  * Iterates like a Map (mesh entities, then principals), and allows deleting while iterating.
  */
 export class EntityTable<S extends TrackedEntity> implements Iterable<[string, S]> {
-  private readonly mesh = new Map<string, S>();
-  private readonly principals = new Map<string, S>();
+  private readonly mesh = new RecencyMap<string, S>();
+  private readonly principals = new RecencyMap<string, S>();
 
   constructor(private readonly capacity: number, private readonly moveAfterMs: number) {}
 
@@ -54,9 +55,7 @@ export class EntityTable<S extends TrackedEntity> implements Iterable<[string, S
     state.lastSeen = timestamp;
     if (timestamp - state.movedAt < this.moveAfterMs) return;
     state.movedAt = timestamp;
-    const table = this.tableOf(state.entity.key);
-    table.delete(state.entity.key);
-    table.set(state.entity.key, state);
+    this.tableOf(state.entity.key).touch(state.entity.key);
   }
 
   *[Symbol.iterator](): Iterator<[string, S]> {
@@ -65,14 +64,10 @@ export class EntityTable<S extends TrackedEntity> implements Iterable<[string, S
   }
 
   private evictOldest(): S | undefined {
-    const table = this.principals.size > 0 ? this.principals : this.mesh;
-    const oldest = table.entries().next();
-    if (oldest.done === true) return undefined;
-    table.delete(oldest.value[0]);
-    return oldest.value[1];
+    return (this.principals.size > 0 ? this.principals : this.mesh).shift()?.[1];
   }
 
-  private tableOf(key: string): Map<string, S> {
+  private tableOf(key: string): RecencyMap<string, S> {
     return key.startsWith('principal:') ? this.principals : this.mesh;
   }
 }

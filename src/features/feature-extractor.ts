@@ -3,6 +3,7 @@ import { seededRandom } from '../shared/random.js';
 import type { Entity } from './entity.js';
 import { EntityResolver } from './entity-resolver.js';
 import { EntityTable } from './entity-table.js';
+import { RecencyMap } from './recency-map.js';
 import type { FeatureWindow } from './feature-window.js';
 import { hostOf, type IpOwner } from './ip-directory.js';
 import { WindowAccumulator } from './window-accumulator.js';
@@ -109,7 +110,7 @@ export class FeatureExtractor {
   private evictedForRoom: string[] = [];
   /** Per open-window list: how many of its entities were evicted since (compacted when half). */
   private readonly evictedFromWindow = new WeakMap<EntityState[], number>();
-  private readonly callers = new Map<string, CallerEdges>();
+  private readonly callers = new RecencyMap<string, CallerEdges>();
   /** Names the entities of access-log lines; owns the address directory and the logging pods. */
   private readonly resolver: EntityResolver;
   private readonly random: () => number;
@@ -380,10 +381,7 @@ export class FeatureExtractor {
       this.callers.set(caller, known);
       // Bounded like the entities: the longest-known caller goes first and, should it come back,
       // learns its edges again (its learning period starts over, so nothing is flagged meanwhile).
-      if (this.callers.size > this.options.maxEntities) {
-        const oldest = this.callers.keys().next();
-        if (oldest.done !== true) this.callers.delete(oldest.value);
-      }
+      if (this.callers.size > this.options.maxEntities) this.callers.shift();
     }
     if (known.edges.has(callee)) return undefined;
     if (known.edges.size < MAX_EDGES_PER_CALLER) known.edges.set(callee, timestamp);

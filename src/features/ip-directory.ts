@@ -1,3 +1,5 @@
+import { RecencyMap } from './recency-map.js';
+
 /** Who owns an address, learned from the mesh's own logs. */
 export interface IpOwner {
   readonly namespace: string;
@@ -9,10 +11,10 @@ export interface IpOwner {
  * Maps pod IPs to workloads, learned from lines whose Kubernetes metadata names the logging pod:
  * an inbound line's downstream local address and an outbound line's upstream local address are the
  * pod's own IP. This resolves the caller of an inbound request without joining both sides.
- * Bounded: the oldest entries go first when it is full.
+ * Bounded: the oldest entries go first when it is full, in O(1).
  */
 export class IpDirectory {
-  private readonly owners = new Map<string, IpOwner>();
+  private readonly owners = new RecencyMap<string, IpOwner>();
   private changeCount = 0;
 
   constructor(private readonly capacity = 100_000) {}
@@ -37,11 +39,8 @@ export class IpDirectory {
     const known = this.owners.get(ip);
     if (known?.pod === owner.pod && known.namespace === owner.namespace) return;
     this.changeCount++;
-    if (known) this.owners.delete(ip);
-    else if (this.owners.size >= this.capacity) {
-      const oldest = this.owners.keys().next();
-      if (oldest.done !== true) this.owners.delete(oldest.value);
-    }
+    if (known === undefined && this.owners.size >= this.capacity) this.owners.shift();
+    // A moved address becomes the newest.
     this.owners.set(ip, owner);
   }
 
@@ -51,7 +50,7 @@ export class IpDirectory {
   }
 
   /** Addresses and their owners, oldest first. */
-  entries(): IterableIterator<[string, IpOwner]> {
+  entries(): Iterable<[string, IpOwner]> {
     return this.owners.entries();
   }
 
