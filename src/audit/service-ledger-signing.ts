@@ -8,8 +8,7 @@ import { parseTransitKey, transitSigner } from './transit-signer.js';
 
 /** The `ledger` section of the service configuration. */
 export interface LedgerKeyConfig {
-  readonly keyFile?: string | undefined;
-  readonly transitKey?: string | undefined;
+  readonly key?: { readonly file: string } | { readonly transit: string } | undefined;
   readonly checkpointEvery: number;
 }
 
@@ -23,17 +22,18 @@ export async function serviceLedgerSigning(
   deps: { readonly vault?: NodeVault.client | undefined; readonly logger: Logger; readonly onCheckpoint: (checkpoint: Checkpoint) => void },
 ): Promise<LedgerSigning | undefined> {
   let signer: LedgerSigner | undefined;
-  if (config.keyFile !== undefined) {
-    signer = (await loadLedgerKey(config.keyFile)).signer;
-    if (!signer) throw new LedgerError('ledger-key-invalid', `ledger.keyFile ${config.keyFile} holds a public key; signing needs the private key`);
-  } else if (config.transitKey !== undefined) {
-    const transit = parseTransitKey(config.transitKey);
-    if (!transit) throw new LedgerError('ledger-key-invalid', `ledger.transitKey ${JSON.stringify(config.transitKey)} is not <mount>/<key>`);
-    if (!deps.vault) throw new LedgerError('ledger-key-invalid', 'ledger.transitKey needs Vault (vault.enabled: true)');
+  const key = config.key;
+  if (key !== undefined && 'file' in key) {
+    signer = (await loadLedgerKey(key.file)).signer;
+    if (!signer) throw new LedgerError('ledger-key-invalid', `ledger.key.file ${key.file} holds a public key; signing needs the private key`);
+  } else if (key !== undefined) {
+    const transit = parseTransitKey(key.transit);
+    if (!transit) throw new LedgerError('ledger-key-invalid', `ledger.key.transit ${JSON.stringify(key.transit)} is not <mount>/<key>`);
+    if (!deps.vault) throw new LedgerError('ledger-key-invalid', 'ledger.key.transit needs Vault (vault.enabled: true)');
     signer = transitSigner(deps.vault, transit);
   }
   if (!signer) {
-    deps.logger.warn('the audit ledger is unsigned (no ledger.keyFile or ledger.transitKey): it detects accidents, not forgery');
+    deps.logger.warn('the audit ledger is unsigned (no ledger.key): it detects accidents, not forgery');
     return undefined;
   }
   deps.logger.info({ keyId: signer.keyId, checkpointEveryMs: config.checkpointEvery }, 'the audit ledger signs checkpoints');

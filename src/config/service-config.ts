@@ -24,7 +24,8 @@ export const serviceConfigSchema = z
     dryRun: z.boolean().default(false),
     /** The engine's own namespace, always protected. */
     namespace: z.string().default('meshwarden'),
-    protectedNamespaces: z.array(z.string()).default(['kube-system', 'kube-public', 'kube-node-lease']),
+    /** Never acted on: Kubernetes' own, the mesh control plane, and `default` (no workloads in a production mesh). */
+    protectedNamespaces: z.array(z.string()).default(['kube-system', 'kube-public', 'kube-node-lease', 'istio-system', 'default']),
     /**
      * Proxies in front of the ingress gateways that append the client address to X-Forwarded-For
      * (Envoy's `xff_num_trusted_hops`): external callers are named by the entry this many from the
@@ -128,19 +129,21 @@ export const serviceConfigSchema = z
       .prefault({}),
     /**
      * Signs the audit ledger's checkpoints with a key outside the state directory, so rewriting the
-     * ledger needs the key: `keyFile` (an Ed25519 private key PEM or an HMAC secret, mounted from a
-     * Secret) or `transitKey` (`<mount>/<key>` of Vault's transit engine; the key never leaves
-     * Vault). Neither: the ledger is unsigned and detects accidents, not forgery.
+     * ledger needs the key. `key`: `file:<path>` (an Ed25519 private key PEM or an HMAC secret,
+     * mounted from a Secret) or `transit:<mount>/<key>` (Vault's transit engine; the key never
+     * leaves Vault). No key: the ledger is unsigned and detects accidents, not forgery.
      */
     ledger: z
       .object({
-        keyFile: z.string().min(1).optional(),
-        transitKey: z.string().regex(/^[^/]+(\/[^/]+)*\/[^/]+$/, '<mount>/<key>, e.g. transit/meshwarden-ledger').optional(),
+        key: z
+          .string()
+          .regex(/^(file:.+|transit:[^/]+(\/[^/]+)*\/[^/]+)$/, 'file:<path> or transit:<mount>/<key>, e.g. file:/etc/meshwarden-ledger/ledger-key')
+          .transform((text): { file: string } | { transit: string } => (text.startsWith('file:') ? { file: text.slice('file:'.length) } : { transit: text.slice('transit:'.length) }))
+          .optional(),
         /** Least time between two signed checkpoints; 0 signs at every flush. */
         checkpointEvery: durationSchema.default(0),
       })
       .strict()
-      .refine((l) => l.keyFile === undefined || l.transitKey === undefined, { message: 'give keyFile or transitKey, not both', path: ['transitKey'] })
       .prefault({}),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   })

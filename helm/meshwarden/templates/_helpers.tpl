@@ -64,6 +64,17 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
 {{- if $c.vault.kubernetesRole -}}
 {{- $_ := set $vault "kubernetesRole" $c.vault.kubernetesRole -}}
 {{- end -}}
+{{- $ledger := dict "checkpointEvery" (default "0s" $c.ledger.checkpointEvery) -}}
+{{- if and .Values.secrets.ledger.existingSecret $c.ledger.transitKey -}}
+{{- fail "config.ledger.transitKey and secrets.ledger.existingSecret: sign the ledger with one key, not both" -}}
+{{- else if .Values.secrets.ledger.existingSecret -}}
+{{- $_ := set $ledger "key" (printf "file:/etc/meshwarden-ledger/%s" .Values.secrets.ledger.key) -}}
+{{- else if $c.ledger.transitKey -}}
+{{- if not $c.vault.enabled -}}
+{{- fail "config.ledger.transitKey: signing with Vault transit needs config.vault.enabled" -}}
+{{- end -}}
+{{- $_ := set $ledger "key" (printf "transit:%s" $c.ledger.transitKey) -}}
+{{- end -}}
 {{- $slack := dict "enabled" $c.slack.enabled "mode" $c.slack.mode "refusalsChannel" $c.slack.refusalsChannel "releasers" (dict "users" $c.slack.releasers.users "groups" $c.slack.releasers.groups) -}}
 {{- if $c.slack.apiUrl -}}
 {{- $_ := set $slack "apiUrl" $c.slack.apiUrl -}}
@@ -84,6 +95,7 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
   "coordination" (dict "claims" $c.coordination.claims "holdAtLeast" $c.coordination.holdAtLeast)
   "vault" $vault
   "slack" $slack
+  "ledger" $ledger
   "http" (dict "port" (int .Values.http.port) "host" "0.0.0.0")
   "logLevel" $c.logLevel
 -}}

@@ -144,6 +144,7 @@ export const EVERYTHING_ON: Values = {
     slack: { existingSecret: 'meshwarden-slack' },
     approval: { existingSecret: 'meshwarden-approval' },
     kafka: { existingSecret: 'meshwarden-kafka' },
+    ledger: { existingSecret: 'meshwarden-ledger' },
   },
   state: { persistence: { enabled: true, accessModes: ['ReadWriteMany'], storageClassName: 'nfs' } },
   rbac: { actions: 'all', scope: 'namespaces', namespaces: ['ml-prod', 'ml-staging'] },
