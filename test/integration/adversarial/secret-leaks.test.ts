@@ -45,7 +45,7 @@ function expectNoMarker(text: string, where: string): void {
 function printed(error: unknown): string {
   const lines: string[] = [];
   createLogger({ destination: { write: (line: string) => { lines.push(line); } } }).error({ err: error }, 'failed');
-  return [inspect(error, { depth: 20, showHidden: true }), String(error), error instanceof Error ? error.stack ?? '' : '', JSON.stringify(error) ?? '', ...lines].join('\n');
+  return [inspect(error, { depth: 20, showHidden: true }), String(error), error instanceof Error ? error.stack ?? '' : '', JSON.stringify(error), ...lines].join('\n');
 }
 
 const SECRET_ENV = {
