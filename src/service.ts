@@ -30,6 +30,7 @@ import type { RunClaims } from './coordination/run-claims.js';
 import { Ledger } from './audit/ledger.js';
 import { serviceLedgerSigning } from './audit/service-ledger-signing.js';
 import { checkpointMessage } from './audit/topic-copy.js';
+import { backendWarnings } from './config/backend-warnings.js';
 import { loadConfig } from './config/load-config.js';
 import type { ServiceConfig } from './config/service-config.js';
 import type { Anomaly } from './detect/anomaly.js';
@@ -165,6 +166,7 @@ export class MeshwardenService {
     if (loaded.problems.length > 0) throw new ConfigError(loaded.problems);
     this.detectors = loaded.detectors.map((d) => d.value);
     this.playbooks = loaded.playbooks.map((p) => p.value);
+    for (const w of backendWarnings(loaded.playbooks, { kubernetes: config.kubernetes.enabled, vault: config.vault.enabled, slack: config.slack.enabled })) logger.warn({ file: w.file, line: w.line }, w.message);
     this.autoencoders = await loadAutoencoders(this.detectors, config.stateDir, { clock, logger });
     // Signed checkpoints go to the audit topic too (with the next batch): a second copy the state
     // directory's writers cannot reach.

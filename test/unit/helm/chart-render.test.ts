@@ -99,8 +99,16 @@ describe('helm chart rendering', () => {
     ]);
   });
 
-  it('renders by default the Deployment, Service, ServiceAccount, RBAC (actions and run claims), ConfigMaps, NetworkPolicy and PDB, and no ServiceMonitor or PVC', async () => {
+  it('renders by default the Deployment, Service, ServiceAccount, RBAC for the actions, ConfigMaps, NetworkPolicy and PDB, and no ServiceMonitor, PVC or run-claims Role (it installs in dry-run)', async () => {
     const kinds = (await renderChart()).map((m) => m.kind).sort();
+    expect(kinds).toEqual([
+      'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'Deployment',
+      'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount',
+    ]);
+  });
+
+  it('adds the run-claims Role and RoleBinding once acting is switched on', async () => {
+    const kinds = (await renderChart({ config: { dryRun: false } })).map((m) => m.kind).sort();
     expect(kinds).toEqual([
       'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'Deployment',
       'NetworkPolicy', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount',

@@ -151,7 +151,7 @@ describe('chart RBAC derived from the action registry', () => {
     const slackOnly = shippedPlaybooks().filter((text) => !/action: (kubernetes|vault)\./.test(text));
     expect(slackOnly.length).toBeGreaterThan(0);
     const values: Values[] = [
-      { playbooks: { shipped: false, files: Object.fromEntries(slackOnly.map((text, i) => [`slack-${i}.yaml`, text])) } },
+      { config: { dryRun: false }, playbooks: { shipped: false, files: Object.fromEntries(slackOnly.map((text, i) => [`slack-${i}.yaml`, text])) } },
       { rbac: { create: false } },
       { config: { kubernetes: { enabled: false } } },
     ];
@@ -166,7 +166,7 @@ describe('chart RBAC derived from the action registry', () => {
   });
 
   it('grants the run-claims Role exactly the rules the claims code declares, in the release namespace, to the ServiceAccount only', async () => {
-    const manifests = await renderChart({}, 'security');
+    const manifests = await renderChart({ config: { dryRun: false } }, 'security');
     const role = manifests.find((m) => m.kind === 'Role' && m.metadata.name === 'mw-meshwarden-claims');
     if (role === undefined) throw new Error('no claims Role rendered');
     expect(role.metadata.namespace).toBe('security');
@@ -176,8 +176,8 @@ describe('chart RBAC derived from the action registry', () => {
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'mw-meshwarden', namespace: 'security' }]);
   });
 
-  it('renders no run-claims Role when claims are none or the engine only dry-runs', async () => {
-    for (const config of [{ coordination: { claims: 'none' } }, { dryRun: true }]) {
+  it('renders no run-claims Role when claims are none or the engine only dry-runs (the default)', async () => {
+    for (const config of [{ coordination: { claims: 'none' }, dryRun: false }, { dryRun: true }, {}]) {
       const names = (await renderChart({ config })).map((m) => m.metadata.name);
       expect(names).not.toContain('mw-meshwarden-claims');
     }
