@@ -137,8 +137,7 @@ export interface IncidentSummary {
  */
 export class Pipeline {
   readonly counters: PipelineCounters = { messages: 0, records: 0, parsed: 0, deadLettered: 0, late: 0, future: 0, unattributed: 0, windows: 0 };
-  /** Event time of the first record fed, to tell a replay older than the saved state. */
-  firstEventTime: number | undefined;
+  private firstSeen: number | undefined;
   readonly anomalies: Anomaly[] = [];
   readonly actions: ActionRecord[] = [];
   readonly incidents: IncidentSummary[] = [];
@@ -211,7 +210,7 @@ export class Pipeline {
     for (const letter of outcome.deadLetters) this.deadLetter(letter);
     const { maxFutureSkewMs, maxSourceLeadMs } = this.options.eventTime;
     for (const [index, record] of outcome.records.entries()) {
-      this.firstEventTime ??= record.timestamp;
+      this.firstSeen ??= record.timestamp;
       const verdict = this.eventTime.admit(origin.source, record.timestamp);
       if (verdict !== 'admitted') {
         c.future++;
@@ -301,6 +300,11 @@ export class Pipeline {
     let earliest = next;
     for (const position of this.openPositions.values()) if (position < earliest) earliest = position;
     return earliest;
+  }
+
+  /** Event time of the first record fed, to tell a replay older than the saved state. */
+  get firstEventTime(): number | undefined {
+    return this.firstSeen;
   }
 
   get trackedEntities(): number {
