@@ -55,7 +55,7 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
 {{- if $c.kafka.sasl -}}
 {{- $_ := set $kafka "sasl" $c.kafka.sasl -}}
 {{- end -}}
-{{- $vault := dict "enabled" $c.vault.enabled "kubernetesMount" $c.vault.kubernetesMount -}}
+{{- $vault := dict "enabled" $c.vault.enabled "kubernetesMount" $c.vault.kubernetesMount "serviceAccountTokenFile" "/var/run/secrets/kubernetes.io/serviceaccount/token" -}}
 {{- if $c.vault.address -}}
 {{- $_ := set $vault "address" $c.vault.address -}}
 {{- else if $c.vault.enabled -}}
@@ -96,7 +96,7 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
   "vault" $vault
   "slack" $slack
   "ledger" $ledger
-  "http" (dict "port" (int .Values.http.port) "host" "0.0.0.0")
+  "http" (dict "port" (int .Values.http.port) "host" "0.0.0.0" "headersTimeout" .Values.http.headersTimeout "requestTimeout" .Values.http.requestTimeout)
   "logLevel" $c.logLevel
 -}}
 {{- toYaml $config -}}
