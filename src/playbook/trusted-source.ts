@@ -2,23 +2,24 @@ import { isIP } from 'node:net';
 import type { Entity } from '../features/entity.js';
 
 /**
- * The bucket every principal whose name a client may have chosen falls into: a spoofed
- * `X-Forwarded-For` value, an address no log line claimed. However many such names an attacker
- * invents, together they are one source.
+ * The bucket every principal whose name a client may have chosen falls into (no identity the
+ * engine established, such as a name taken from the head of `X-Forwarded-For`). However many such
+ * names an attacker invents, together they are one source.
  */
 export const CLIENT_CLAIMED_SOURCE = 'principal:client-claimed';
 
 /**
  * The source an entity stands for when the breaker counts how widespread a detector's verdicts
  * are. Pods, workloads and models come from the Kubernetes API and the mesh, so each is its own
- * source. A principal counts by what Envoy established: a verified mesh identity by itself, a peer
- * address by its network (IPv4 /24, IPv6 /64, since one host easily holds many addresses of one
- * such network), and a name with no trusted identity by the one client-claimed bucket.
+ * source. A principal counts by what Envoy established: a mesh workload by itself, a peer address
+ * (`ip` at a gateway, `unresolved` inside the mesh: both measured by Envoy, not written by the
+ * client) by its network (IPv4 /24, IPv6 /64, since one host easily holds many addresses of one
+ * such network), and a name with no established identity by the one client-claimed bucket.
  */
 export function trustedSource(entity: Entity): string {
   if (entity.kind !== 'principal') return entity.key;
   if (entity.identity === 'mesh') return entity.key;
-  if (entity.identity === 'ip') return networkOf(entity.name) ?? CLIENT_CLAIMED_SOURCE;
+  if (entity.identity === 'ip' || entity.identity === 'unresolved') return networkOf(entity.name) ?? CLIENT_CLAIMED_SOURCE;
   return CLIENT_CLAIMED_SOURCE;
 }
 

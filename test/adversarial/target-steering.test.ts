@@ -29,9 +29,12 @@ async function shippedPlaybooks(): Promise<PlaybookSpec[]> {
   return config.playbooks.map((p) => p.value);
 }
 
-/** A principal the way the gateway names an external client from the forwarded-for value it was sent. */
+/**
+ * A principal named from the head of the X-Forwarded-For value the client sent (how a gateway named
+ * external callers before trusted hops): no identity the engine established.
+ */
 function spoofed(name: string): Entity {
-  return { key: `principal:${name}`, kind: 'principal', name, labels: { 'meshwarden.io/principal': 'external' }, identity: 'unresolved' };
+  return { key: `principal:${name}`, kind: 'principal', name, labels: { 'meshwarden.io/principal': 'external' } };
 }
 
 /** A principal named by the peer address Envoy itself saw. */

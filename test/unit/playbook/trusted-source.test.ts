@@ -14,11 +14,13 @@ describe('trustedSource', () => {
     expect(trustedSource(principal('ml-prod/frontend', 'mesh'))).toBe('principal:ml-prod/frontend');
     expect(trustedSource(principal('203.0.113.7', 'ip'))).toBe('203.0.113.0/24');
     expect(trustedSource(principal('2001:db8::5', 'ip'))).toBe('2001:db8:0:0::/64');
+    expect(trustedSource(principal('10.8.3.17', 'unresolved'))).toBe('10.8.3.0/24');
   });
 
   it('puts every principal without an established identity in one bucket', () => {
     expect(trustedSource(principal('203.0.113.7'))).toBe(CLIENT_CLAIMED_SOURCE);
     expect(trustedSource(principal('victim', 'unresolved'))).toBe(CLIENT_CLAIMED_SOURCE);
+    expect(trustedSource(principal('victim'))).toBe(CLIENT_CLAIMED_SOURCE);
     expect(trustedSource(principal('not-an-address', 'ip'))).toBe(CLIENT_CLAIMED_SOURCE);
   });
 });
