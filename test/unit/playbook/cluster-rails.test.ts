@@ -65,6 +65,17 @@ describe('safety rails counted across replicas', () => {
     expect(await b.outcome(run(isolate, 'i2', 'inference-abc12-bbbbb'))).toEqual(['refused', 'blast radius across replicas: 1 pod(s) of ml-prod/inference already quarantined (budget 1)']);
   });
 
+  it('keeps a target cooling down across replicas: another replica\'s incident on the same pod does not act on it again', async () => {
+    const { a, b, clock } = setup();
+    const start = clock.now();
+    expect((await a.outcome(run(isolate, 'i1', 'inference-abc12-aaaaa')))?.[0]).toBe('succeeded');
+    expect(await b.outcome(run(isolate, 'i2', 'inference-abc12-aaaaa'))).toEqual([
+      'refused', `cooldown across replicas: pod ml-prod/inference-abc12-aaaaa was acted on with kubernetes.quarantine-pod by isolate|i1/0; the same action may not touch it again before ${new Date(start + 30 * MIN).toISOString()}`,
+    ]);
+    clock.advance(31 * MIN);
+    expect((await b.outcome(run(isolate, 'i3', 'inference-abc12-aaaaa')))?.[0]).toBe('succeeded');
+  });
+
   it('frees the slot when the quarantined pod is released, so the budget can be used again', async () => {
     const { a, b } = setup();
     await a.outcome(run(isolate, 'i1', 'inference-abc12-aaaaa'));
