@@ -477,9 +477,11 @@ export class MeshwardenService {
     this.deps.metrics.breakerOpen.set({ detector: event.detector }, 1);
     const closes = setTimeout(() => { this.deps.metrics.breakerOpen.set({ detector: event.detector }, 0); }, Math.max(0, Date.parse(event.until) - this.deps.clock.now()));
     closes.unref();
+    // Logged too, so the SOC hears of it without Slack (the breaker is an incident of its own).
+    this.deps.logger.error({ breaker: event }, 'automatic action suspended: a detector breaker opened');
     const slack = this.deps.actionDeps.slack;
     if (!slack) return;
-    const text = `:rotating_light: Automatic action suspended: detector *${event.detector}* flagged ${(event.share * 100).toFixed(0)}% of ${event.scored} entities in the window ending ${event.windowEnd}. ` +
+    const text = `:rotating_light: Automatic action suspended: detector *${event.detector}* flagged ${(event.share * 100).toFixed(0)}% of ${event.scored} entities (${event.sources} distinct sources) in the window ending ${event.windowEnd}. ` +
       `Until ${event.until}, destructive steps on its anomalies are refused; check the detector and the platform.`;
     slack.chat.postMessage({ channel: this.deps.config.slack.refusalsChannel, text }).catch((error: unknown) => {
       this.deps.logger.warn({ err: describeError(error) }, 'could not announce a breaker in Slack');
