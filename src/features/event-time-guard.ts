@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Clock } from '../shared/clock.js';
 
 /** Tuning of {@link EventTimeGuard}. */
@@ -49,6 +50,9 @@ export interface EventTimeSnapshot {
   readonly sources: Readonly<Record<string, number>>;
 }
 
+/** What a saved snapshot must look like to be restored; anything else starts every source again. */
+const snapshotSchema = z.strictObject({ version: z.literal(1), sources: z.record(z.string(), z.number()) });
+
 /** What the guard decided about one record's timestamp. */
 export type EventTimeVerdict = 'admitted' | 'future-of-clock' | 'future-of-stream';
 
@@ -82,12 +86,14 @@ export class EventTimeGuard {
   /** With many sources the slowest one is looked for every few hundred records, not at each. */
   private cached: { readonly at: number; readonly mark: number | undefined } | undefined;
 
-  constructor(private readonly options: EventTimeOptions, private readonly clock: Clock, saved?: EventTimeSnapshot) {
-    if (saved?.version !== 1) return;
+  constructor(private readonly options: EventTimeOptions, private readonly clock: Clock, saved?: unknown) {
+    const parsed = snapshotSchema.safeParse(saved);
+    if (!parsed.success) return;
     const bound = options.wallClock ? clock.now() + options.maxFutureSkewMs : Number.POSITIVE_INFINITY;
-    for (const [source, mark] of Object.entries(saved.sources)) {
+    const entries = Object.entries(parsed.data.sources);
+    for (const [source, mark] of entries.slice(Math.max(0, entries.length - options.maxSources))) {
       // A watermark saved ahead of the clock was poisoned by an earlier version: forget it.
-      if (Number.isFinite(mark) && mark <= bound) this.sources.set(source, { top: new Array<number>(options.confirmations).fill(mark), ahead: [], lastArrival: 0 });
+      if (mark <= bound) this.sources.set(source, { top: new Array<number>(options.confirmations).fill(mark), ahead: [], lastArrival: 0 });
     }
   }
 

@@ -69,4 +69,10 @@ describe('EventTimeGuard', () => {
     expect(restored.sourceWatermark('a')).toBe(T0);
     expect(restored.sourceWatermark('poisoned')).toBeUndefined();
   });
+
+  it('restores nothing from a saved snapshot of the wrong shape', () => {
+    for (const saved of [null, { version: 1, sources: null }, { version: 1, sources: { a: 'soon' } }, { version: 2, sources: { a: T0 } }, { version: 1, sources: { a: T0 }, extra: 1 }]) {
+      expect(new EventTimeGuard(DEFAULT_EVENT_TIME_OPTIONS, new ManualClock(T0), saved).snapshot()).toEqual({ version: 1, sources: {} });
+    }
+  });
 });
