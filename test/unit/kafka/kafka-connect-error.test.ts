@@ -14,7 +14,7 @@ describe('kafkaConnectError', () => {
   });
 
   it('reads refused SASL credentials as final, and keeps nothing but names and messages', () => {
-    const sasl = Object.assign(new KafkaJSSASLAuthenticationError('SASL PLAIN authentication failed: Authentication failed'), { sasl: { password: 'MARKER' } });
+    const sasl = Object.assign(new KafkaJSSASLAuthenticationError(), { message: 'SASL PLAIN authentication failed: Authentication failed', sasl: { password: 'MARKER' } });
     const error = kafkaConnectError(['broker:9093'], sasl);
     expect(error).toMatchObject({ code: 'kafka-refused', retriable: false });
     expect(inspect(error, { depth: 20, showHidden: true })).not.toContain('MARKER');
