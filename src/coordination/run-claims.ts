@@ -45,7 +45,11 @@ export interface RunClaims {
   sweep(): Promise<number>;
 }
 
-/** The claim key of a run: the playbook and the entity it acts on, as the engine's cooldowns use. */
+/**
+ * The claim key of a run: the playbook and the entity it acts on, as the engine's cooldowns use.
+ * The entity is what triggered the run, which a client can rename; what a step touches is claimed
+ * separately, per action and target, by ClusterRails (`cooldown|<action>|<target>`).
+ */
 export function claimKey(playbook: string, entityKey: string): string {
   return `${playbook}|${entityKey}`;
 }
