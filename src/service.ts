@@ -29,7 +29,7 @@ import { readToEnd } from './kafka/read-to-end.js';
 import type { RunClaims } from './coordination/run-claims.js';
 import { Ledger } from './audit/ledger.js';
 import { serviceLedgerSigning } from './audit/service-ledger-signing.js';
-import { checkpointMessage } from './audit/topic-copy.js';
+import { checkpointMessage, ledgerRecordMessage } from './audit/topic-copy.js';
 import { backendWarnings } from './config/backend-warnings.js';
 import { loadConfig } from './config/load-config.js';
 import type { ServiceConfig } from './config/service-config.js';
@@ -675,7 +675,7 @@ export class MeshwardenService {
           const d = data as { action?: string; outcome?: string; reason?: string };
           this.deps.metrics.actions.inc({ action: d.action ?? '-', outcome: d.outcome ?? '-', reason: d.reason ?? '' });
         }
-        this.outbox.push({ topic: this.topics.audit, messages: [{ key: String(record.seq), value: JSON.stringify(record) }] });
+        this.outbox.push({ topic: this.topics.audit, messages: [ledgerRecordMessage(record, ledger.ledgerId)] });
         return record;
       },
       flush: async () => {

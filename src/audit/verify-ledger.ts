@@ -112,12 +112,15 @@ async function compareTopicCopy(
       if (bad !== undefined) return `topic copy: ${bad}`;
     }
     if (ledgerId !== checkpoint.ledgerId) {
-      return `the topic copy has checkpoints of ledger ${checkpoint.ledgerId} but the files are ${ledgerId === undefined ? 'unsigned' : `ledger ${ledgerId}`}: the ledger was deleted and recreated`;
+      return `the topic copy has checkpoints of ledger ${checkpoint.ledgerId} but the files are ${ledgerId === undefined ? 'unsigned' : `ledger ${ledgerId}`}: the ledger was deleted and recreated (or the copy holds another replica's ledger: keep only this one's)`;
     }
     const mismatch = copyMismatch(hashes, checkpoint);
     if (mismatch !== undefined) return mismatch;
   }
   for (const record of copy.records) {
+    if (record.ledgerId !== undefined && record.ledgerId !== ledgerId) {
+      return `the topic copy has records of ledger ${record.ledgerId} but the files are ${ledgerId === undefined ? 'unsigned' : `ledger ${ledgerId}`}: the ledger was deleted and recreated (or the copy holds another replica's ledger: keep only this one's)`;
+    }
     if (record.seq > hashes.length) return `the topic copy has record ${record.seq} but the ledger ends at record ${hashes.length}: records were removed from the end`;
     if (hashes[record.seq - 1] !== record.hash) return `record ${record.seq} differs from its published copy: it was rewritten, or records before it were removed or inserted`;
   }

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import NodeVault from 'node-vault';
 import { loadLedgerKey, type LedgerVerifier } from '../audit/ledger-signer.js';
 import { parseTopicCopy, type TopicCopy } from '../audit/topic-copy.js';
+import { readTopicCopyFromKafka } from '../audit/topic-copy-kafka.js';
 import { parseTransitKey, transitSigner } from '../audit/transit-signer.js';
 import { verifyLedger, type VerifyResult } from '../audit/verify-ledger.js';
 import { LedgerError } from '../shared/errors.js';
@@ -16,6 +17,8 @@ interface VerifyOptions {
   vaultAddress?: string;
   expectLedgerId?: string;
   topicCopy?: string;
+  brokers?: string;
+  auditTopic: string;
 }
 
 /** Exit codes of `audit verify`: intact, tampered, could not check. */
@@ -33,6 +36,8 @@ export function auditCommand(): Command {
     .option('--vault-address <url>', 'Vault address for --transit')
     .option('--expect-ledger-id <id>', 'fail unless the ledger has this id (printed by verify and published with every checkpoint)')
     .option('--topic-copy <file>', 'the audit topic copy (message values, one a line) to hold against the files')
+    .option('--brokers <host:port,...>', 'read the audit topic copy from Kafka instead of a file')
+    .option('--audit-topic <name>', 'the audit topic, with --brokers', 'meshwarden-audit')
     .action(async (stateDir: string, opts: VerifyOptions) => {
       const usage = (message: string): void => {
         process.stderr.write(`error: ${terminalText(message, 1024)}\n`);
@@ -44,7 +49,9 @@ export function auditCommand(): Command {
       let topicCopy: TopicCopy | undefined;
       try {
         verifier = await verifierFrom(opts);
+        if (opts.topicCopy !== undefined && opts.brokers !== undefined) throw new LedgerError('topic-copy-invalid', 'give --topic-copy or --brokers, not both');
         if (opts.topicCopy !== undefined) topicCopy = parseTopicCopy(await readText(opts.topicCopy), opts.topicCopy);
+        if (opts.brokers !== undefined) topicCopy = await readTopicCopyFromKafka(opts.brokers.split(',').filter((b) => b !== ''), opts.auditTopic);
       } catch (error) {
         if (error instanceof LedgerError) { usage(error.message); return; }
         throw error;
