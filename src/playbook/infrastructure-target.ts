@@ -29,6 +29,10 @@ export function infrastructureReason(target: ActionTarget, entity: Entity | unde
   if (entity !== undefined && isGatewayEntity(entity) && refersTo(target, entity)) {
     return `${entity.key} is a gateway: its anomalies are its callers' traffic`;
   }
+  // The chart labels the engine's pods with its name, whatever the release is called.
+  if (entity?.labels?.['app.kubernetes.io/name'] === 'meshwarden' && refersTo(target, entity)) {
+    return `${entity.key} is the engine itself`;
+  }
   const workload = target.kind === 'Pod' ? workloadName(target.name, undefined) : target.name;
   if (target.kind === 'Pod' || target.kind === 'Deployment') {
     if (workload !== undefined && policy.workloads.includes(workload)) return `${workload} is infrastructure (a gateway or the engine itself)`;

@@ -15,6 +15,11 @@ describe('infrastructureReason', () => {
     expect(infrastructureReason({ kind: 'Deployment', namespace: 'ml-prod', name: 'frontend' }, entity, DEFAULT_INFRASTRUCTURE)).toBeUndefined();
   });
 
+  it('recognises the engine by the label the chart gives its pods, whatever the release is called', () => {
+    const entity = { key: 'pod:security/mw-meshwarden-7d9c8b6f4-abcde', kind: 'pod' as const, namespace: 'security', name: 'mw-meshwarden-7d9c8b6f4-abcde', pod: 'mw-meshwarden-7d9c8b6f4-abcde', labels: { 'app.kubernetes.io/name': 'meshwarden' } };
+    expect(infrastructureReason({ kind: 'Pod', namespace: 'security', name: 'mw-meshwarden-7d9c8b6f4-abcde' }, entity, DEFAULT_INFRASTRUCTURE)).toBe('pod:security/mw-meshwarden-7d9c8b6f4-abcde is the engine itself');
+  });
+
   it('recognises gateways and the engine by workload name wherever they run', () => {
     expect(infrastructureReason({ kind: 'Pod', namespace: 'edge', name: 'istio-ingressgateway-7f6d5c4b3-fghij' }, undefined, DEFAULT_INFRASTRUCTURE)).toMatch(/istio-ingressgateway is infrastructure/);
     expect(infrastructureReason({ kind: 'Deployment', namespace: 'edge', name: 'corp-egress-gateway' }, undefined, DEFAULT_INFRASTRUCTURE)).toBe('corp-egress-gateway is a gateway');
