@@ -160,7 +160,6 @@ export class MeshwardenService {
    * Kafka is retried with backoff (readiness says why meanwhile) until `signal` aborts.
    */
   async start(signal?: AbortSignal): Promise<void> {
-
     const { config, logger, clock } = this.deps;
     const loaded = await loadConfig([config.detectors, config.playbooks]);
     if (loaded.problems.length > 0) throw new ConfigError(loaded.problems);
