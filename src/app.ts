@@ -21,7 +21,7 @@ import type { FeatureWindow } from './features/feature-window.js';
 import { DeadLetterCompactor } from './parse/compact-dead-letter.js';
 import { parseMessage } from './parse/parse-message.js';
 import type { DeadLetter, RecordOrigin, StoredDeadLetter } from './parse/records.js';
-import { breakerIncident } from './playbook/breaker-incident.js';
+import { breakerIncident, type BreakerIncident, type OpenedBreaker } from './playbook/breaker-incident.js';
 import { PlaybookEngine, type ActionRecord, type PlaybookEngineSnapshot } from './playbook/playbook-engine.js';
 import type { PlaybookSpec } from './playbook/playbook-spec.js';
 import { RunExecutor } from './playbook/run-executor.js';
@@ -110,26 +110,10 @@ export interface PipelineState {
 }
 
 /** A detector breaker that opened: automatic action on its anomalies is suspended. */
-export interface BreakerEvent {
-  readonly detector: string;
-  readonly share: number;
-  readonly scored: number;
-  /** Distinct trusted sources among the flagged entities. */
-  readonly sources: number;
-  readonly windowEnd: string;
-  readonly until: string;
-}
+export type BreakerEvent = OpenedBreaker;
 
-/** A resolved or still-open incident as reported. */
-export interface IncidentSummary {
-  readonly id: string;
-  readonly entity: string;
-  readonly openedAt: string;
-  readonly lastSeen: string;
-  readonly detectors: string[];
-  readonly anomalies: number;
-  readonly maxScore: number;
-}
+/** A resolved or still-open incident as reported (a breaker's incident has the same shape). */
+export type IncidentSummary = BreakerIncident;
 
 /**
  * One engine instance's stream processing: messages in, anomalies, ledger records and (dry-run)

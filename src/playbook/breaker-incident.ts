@@ -10,7 +10,7 @@ export interface OpenedBreaker {
   readonly until: string;
 }
 
-/** A breaker's incident, in the shape of the report's incidents. */
+/** An incident as the report lists it; a breaker's incident takes the same shape. */
 export interface BreakerIncident {
   readonly id: string;
   readonly entity: string;

@@ -1,20 +1,11 @@
-import { createServer } from 'node:net';
 import { inspect } from 'node:util';
 import NodeVault from 'node-vault';
 import { describe, expect, it } from 'vitest';
 import { describeSafely, safeError, SafeError, scrubMessage } from '../../../src/shared/safe-error.js';
+import { closedPort } from '../../adversarial/serve-process.js';
 
 const TOKEN = 'hvs.MARKER-vault-token-5b1e';
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.MARKER-service-account-jwt.c2ln';
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** What node-vault (axios) throws for a login against a closed port: the request, token and JWT included. */
 async function failedVaultLogin(): Promise<unknown> {
