@@ -320,13 +320,15 @@ describe('the engine killed with SIGKILL mid-stream and restarted twenty times',
       expect(run.results.filter((r) => r.action === QUARANTINE).map((r) => r.outcome)).toEqual([expect.stringMatching(/^(succeeded|already-done|refused)$/)]);
     }
     // Each run claimed its playbook and pod once, and every restart found its own claim; its step
-    // booked one slot per rate limit (target, namespace, global) and its pod one blast-radius slot
-    // per group (workload, namespace), however often it was replayed.
+    // booked one slot per rate limit (target, namespace, global), claimed its target's cooldown, and
+    // its pod one blast-radius slot per group (workload, namespace), however often it was replayed.
     const leases = await admin.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: engineNamespace });
     const held = leases.items.map((l) => [l.metadata?.annotations?.[CLAIM_KEY_ANNOTATION] ?? '', l.spec?.holderIdentity ?? ''] as const);
     expect(held.filter(([key]) => key.startsWith(`${PLAYBOOK}|`)).map(([, holder]) => holder).sort()).toEqual(runs.map((r) => r.id).sort());
     for (const run of runs) expect(held.filter(([key, holder]) => key.startsWith('rate|') && holder === `${run.id}/0`)).toHaveLength(3);
+    for (const run of runs) expect(held.filter(([key, holder]) => key.startsWith(`cooldown|${QUARANTINE}|`) && holder === `${run.id}/0`)).toHaveLength(1);
+    for (const t of targets) expect(held.filter(([key]) => key === `cooldown|${QUARANTINE}|Pod/${t.namespace}/${t.pod}`)).toHaveLength(1);
     for (const t of targets) expect(held.filter(([key, holder]) => key.startsWith('blast|') && holder === `pod|${t.namespace}/${t.pod}`)).toHaveLength(2);
-    expect(held).toHaveLength(runs.length * 4 + targets.length * 2);
+    expect(held).toHaveLength(runs.length * 5 + targets.length * 2);
   }, 420_000);
 });

@@ -15,9 +15,10 @@
  * sends normal requests only. The fixture detector (`egress-burst-e2e`, fixed levels, no warm-up)
  * flags a pod that sends more than ~4.4 MB upstream in a minute; the fixture playbook quarantines it.
  *
- * Event time is Envoy's START_TIME, i.e. the wall clock. A 1-minute window closes only when a later
- * record moves the watermark (newest event time minus the allowed lateness, 30 s) past its end, so
- * the burst's window W closes only when a line stamped at least W + 60 s + 30 s arrives. Nothing but
+ * Event time is Envoy's START_TIME, i.e. the wall clock. A 1-minute window closes only when later
+ * records move the watermark (the partition's third-newest event time, so that one or two outliers
+ * move nothing, minus the allowed lateness, 30 s) past its end, so the burst's window W closes only
+ * when three lines stamped at least W + 60 s + 30 s arrive. Nothing but
  * waiting for the wall clock can produce such a line, so the test waits for it deliberately: it
  * sends the burst at once (or, when setup ends too late in a minute for the burst to fit in one
  * window, at the next minute) and sends the next requests through the sidecars once W + 90 s has
@@ -259,12 +260,12 @@ describe('Envoy access logs through Kafka to a quarantine on the API server', ()
     expect(anomalyTail.seen).toEqual([]);
     expect((await networking.listNamespacedNetworkPolicy({ namespace })).items).toEqual([]);
 
-    // Phase 2: the next requests once the wall clock has passed W + 60 s + 30 s; their lines close W.
+    // Phase 2: the next requests once the wall clock has passed W + 60 s + 30 s; their three lines close W.
     const closesAt = windowStart + WINDOW_MS + LATENESS_MS + 1_000;
     const waitedMs = Math.max(0, closesAt - Date.now());
     await sleep(waitedMs);
     const [exfiltratingLater, neighbourLater] = await Promise.all([
-      throughSidecar(exfiltrating, [small('/v1/features', 4)]),
+      throughSidecar(exfiltrating, [small('/v1/features', 4), small('/v1/features', 5)]),
       throughSidecar(neighbour, [small('/v1/features', 200)]),
     ]);
     const laterLines = [...exfiltratingLater.accessLogLines, ...neighbourLater.accessLogLines];
