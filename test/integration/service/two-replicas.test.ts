@@ -147,6 +147,9 @@ const drift = (namespace: string, at: number, psi: number): string => JSON.strin
   statistic: psi, threshold: 0.2, threshold_kind: 'distance_above', drift_detected: psi > 0.2,
 });
 
+/** Three quiet records a second apart from `at`: enough to move a partition's watermark (its third-newest time) there. */
+const closing = (record: (at: number) => string, at: number): { value: string }[] => [0, 1, 2].map((i) => ({ value: record(at + i * 1_000) }));
+
 function readRuns(dir: string): PlaybookRun[] {
   try {
     return readdirSync(join(dir, 'runs')).filter((n) => n.endsWith('.json')).map((n) => JSON.parse(readFileSync(join(dir, 'runs', n), 'utf8')) as PlaybookRun);
@@ -164,15 +167,16 @@ async function scenario(claims: 'auto' | 'none'): Promise<Outcome> {
   const { metrics, stateDirs, topics, kafka, kafkaAdmin, modelNamespace, apps } = await replicas({ claims, playbooks: 'playbooks' });
   // Latency trouble in minute 0, drift reported in minute 3 (drift monitors report less often):
   // two windows, so two incidents with their own ids. (Anomalies of one window on one entity share
-  // an incident id, and with it the run's idempotency keys, whichever replica sees them.) A record
-  // two minutes later closes each window (30 s lateness).
+  // an incident id, and with it the run's idempotency keys, whichever replica sees them.) Records
+  // two minutes later close each window (30 s lateness): three of them, because a partition's
+  // watermark is its third-newest event time, which one or two outliers cannot move.
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   await producer.sendBatch({
     acks: -1,
     topicMessages: [
-      { topic: topics.modelTelemetry, messages: [{ value: telemetry(modelNamespace, T0 + 30_000, 450) }, { value: telemetry(modelNamespace, T0 + 2 * MIN, 40) }] },
-      { topic: topics.driftMetrics, messages: [{ value: drift(modelNamespace, T0 + 3 * MIN + 30_000, 0.4) }, { value: drift(modelNamespace, T0 + 5 * MIN, 0.02) }] },
+      { topic: topics.modelTelemetry, messages: [{ value: telemetry(modelNamespace, T0 + 30_000, 450) }, ...closing((at) => telemetry(modelNamespace, at, 40), T0 + 2 * MIN)] },
+      { topic: topics.driftMetrics, messages: [{ value: drift(modelNamespace, T0 + 3 * MIN + 30_000, 0.4) }, ...closing((at) => drift(modelNamespace, at, 0.02), T0 + 5 * MIN)] },
     ],
   });
   await producer.disconnect();
@@ -239,7 +243,7 @@ describe('two replicas in one consumer group', () => {
       const { approvals, stateDirs, topics, kafka, kafkaAdmin, modelNamespace, apps } = await replicas({ claims: 'auto', playbooks: 'playbooks-approval', slack: slackServer });
       const producer = kafka.producer({ allowAutoTopicCreation: false });
       await producer.connect();
-      await producer.send({ topic: topics.modelTelemetry, acks: -1, messages: [{ value: telemetry(modelNamespace, T0 + 30_000, 450) }, { value: telemetry(modelNamespace, T0 + 2 * MIN, 40) }] });
+      await producer.send({ topic: topics.modelTelemetry, acks: -1, messages: [{ value: telemetry(modelNamespace, T0 + 30_000, 450) }, ...closing((at) => telemetry(modelNamespace, at, 40), T0 + 2 * MIN)] });
       await producer.disconnect();
       await kafkaAdmin.disconnect();
 
