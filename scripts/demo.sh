@@ -14,9 +14,24 @@ if [ ! -s "$recording" ] || [ -n "$(find scripts/generate-recording.ts scripts/r
   node --import tsx scripts/generate-recording.ts --out "$recording"
 fi
 
+# The ledger's signing key lives outside the state directory, as it would in a Secret: whoever can
+# rewrite the state cannot forge the signed checkpoints. The demo makes its own Ed25519 key once;
+# verifying needs only the public half.
+keydir=.meshwarden-demo-key
+if [ ! -s "$keydir/ledger.pem" ]; then
+  mkdir -p "$keydir"
+  node -e '
+    const { generateKeyPairSync } = require("node:crypto");
+    const { writeFileSync } = require("node:fs");
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    writeFileSync(process.argv[1] + "/ledger.pem", privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
+    writeFileSync(process.argv[1] + "/ledger.pub.pem", publicKey.export({ type: "spki", format: "pem" }));
+  ' "$keydir"
+fi
+
 rm -rf "$state"
 node bin/meshwarden.js run --input "$recording" --detectors detectors --playbooks playbooks \
-  --state "$state" --dry-run --report "$state/report.json"
+  --state "$state" --dry-run --report "$state/report.json" --ledger-key "$keydir/ledger.pem"
 echo
 echo "full report: $state/report.json   audit ledger: $state/audit/ledger.jsonl   dead letters: $state/dead-letters.ndjson"
-node bin/meshwarden.js audit verify "$state"
+node bin/meshwarden.js audit verify "$state" --key "$keydir/ledger.pub.pem"
