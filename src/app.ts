@@ -291,6 +291,11 @@ export class Pipeline {
     return this.firstSeen;
   }
 
+  /** Access-log lines whose caller had no valid address to name a principal by. */
+  get unnamedCallers(): number {
+    return this.features.unattributedCallers;
+  }
+
   get trackedEntities(): number {
     return this.features.trackedEntities;
   }
@@ -403,6 +408,8 @@ export interface RunReport {
   readonly late: number;
   readonly future: number;
   readonly unattributed: number;
+  /** Access-log lines whose caller's address was missing or invalid: counted, never named. */
+  readonly unnamedCallers: number;
   readonly windows: number;
   /** Set when reading stopped on an input error (corrupt gzip, read error); the rest was processed. */
   readonly inputError?: { readonly code: string; readonly message: string };
@@ -519,6 +526,7 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: EmbeddedRun
     ...c,
     ...(inputError !== undefined ? { inputError: { code: inputError.code, message: inputError.message } } : {}),
     deadLettersByCode: deadLetters.counts(),
+    unnamedCallers: pipeline.unnamedCallers,
     anomalies: pipeline.anomalies.map((a) => ({
       ...a, entity: a.entity.key, windowStart: new Date(a.windowStart).toISOString(), windowEnd: new Date(a.windowEnd).toISOString(),
     })),

@@ -108,5 +108,7 @@ describe('identity at the gateway under a spoofed X-Forwarded-For', () => {
     const p = replay(1, (claimed, client) => ({ xff: claimed === '' ? `${client}, ${LOAD_BALANCER}` : `users/victim-user/creds, ${LOAD_BALANCER}`, peer: LOAD_BALANCER }));
     expect(p.anomalies).toEqual([]);
     expect(reported(p)).not.toContain('victim-user');
+    // The refused lines are counted for the report, not silently dropped.
+    expect(p.unnamedCallers).toBeGreaterThan(0);
   });
 });
