@@ -6,13 +6,8 @@
  * No stage imports another; each is a small class with a narrow interface, and this file moves
  * values between them.
  */
-import { mkdir, readFile, rename, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { Ledger, type LedgerSigning } from './audit/ledger.js';
-import { loadConfig } from './config/load-config.js';
 import type { Anomaly } from './detect/anomaly.js';
-import { AutoencoderDetector, autoencoderStateDir } from './detect/autoencoder/autoencoder-detector.js';
-import { loadTensorflow } from './detect/autoencoder/tensorflow-runtime.js';
+import type { AutoencoderDetector } from './detect/autoencoder/autoencoder-detector.js';
 import { DetectorRuntime, type DetectorStateSnapshot } from './detect/detector-runtime.js';
 import type { DetectorSpec } from './detect/detector-spec.js';
 import { DEFAULT_EVENT_TIME_OPTIONS, EventTimeGuard, type EventTimeOptions, type EventTimeSnapshot } from './features/event-time-guard.js';
@@ -28,12 +23,7 @@ import { RunExecutor } from './playbook/run-executor.js';
 import { MemoryRunStore, type PlaybookRun } from './playbook/run-store.js';
 import { DEFAULT_SAFETY_POLICY, SafetyGuard, type SafetyGuardSnapshot, type SafetyPolicy } from './playbook/safety-guard.js';
 import { systemClock, type Clock } from './shared/clock.js';
-import { ConfigError } from './shared/errors.js';
-import { silentLogger, type Logger } from './shared/logger.js';
-import { writeFileAtomic } from './shared/write-file-atomic.js';
-import { DeadLetterFile } from './sources/dead-letter-file.js';
-import { InputError } from './sources/input-error.js';
-import { readLines } from './sources/line-source.js';
+import { silentLogger } from './shared/logger.js';
 import { IncidentTracker, type Incident } from './triage/incident-tracker.js';
 
 /**
@@ -382,186 +372,8 @@ export class Pipeline {
   }
 }
 
-/** Options of an embedded (single machine, file replay) run. */
-export interface EmbeddedRunOptions {
-  readonly input: string;
-  readonly configPaths: readonly string[];
-  readonly stateDir: string;
-  readonly pipeline?: Partial<PipelineOptions>;
-  /**
-   * Start with empty state in `stateDir`: the saved event time and baselines are moved aside to
-   * `superseded/<time>/` (kept, not deleted); the audit ledger stays and records the fresh start.
-   */
-  readonly fresh?: boolean;
-  /** Signs the audit ledger's checkpoints (`--ledger-key`); without it the ledger is unsigned. */
-  readonly ledgerSigning?: LedgerSigning;
-}
-
-/** What an embedded run reports (also written as JSON with `--report`). */
-export interface RunReport {
-  readonly input: string;
-  readonly messages: number;
-  readonly records: number;
-  readonly parsed: number;
-  readonly deadLettered: number;
-  readonly deadLettersByCode: Record<string, number>;
-  readonly late: number;
-  readonly future: number;
-  readonly unattributed: number;
-  /** Access-log lines whose caller's address was missing or invalid: counted, never named. */
-  readonly unnamedCallers: number;
-  readonly windows: number;
-  /** Set when reading stopped on an input error (corrupt gzip, read error); the rest was processed. */
-  readonly inputError?: { readonly code: string; readonly message: string };
-  readonly anomalies: ReportAnomaly[];
-  readonly incidents: IncidentSummary[];
-  readonly actions: ReportAction[];
-  readonly breakers: BreakerEvent[];
-  readonly ledger: { readonly path: string; readonly lastSeq: number };
-  readonly deadLetterFile: string;
-}
-
-/** An anomaly as reported: times as ISO strings. */
-export interface ReportAnomaly extends Omit<Anomaly, 'windowStart' | 'windowEnd' | 'entity'> {
-  readonly entity: string;
-  readonly windowStart: string;
-  readonly windowEnd: string;
-}
-
-/** An action as reported. */
-export interface ReportAction extends Omit<ActionRecord, 'at'> {
-  readonly at: string;
-}
-
-const STATE_FILE = 'engine-state.json';
-
-/** What the embedded run needs from its caller. */
-export interface EmbeddedRunDeps {
-  readonly clock: Clock;
-  readonly logger: Logger;
-  /** One-line notices for the user (the CLI writes them to stderr). */
-  readonly notice?: (line: string) => void;
-}
-
-/**
- * Replays a file (or stdin) through the pipeline in dry-run, keeping state (ledger, dead letters,
- * detector baselines) in `stateDir`. An input that cannot be read on (corrupt gzip, read error)
- * does not throw: what was read is processed and flushed, and the report says where it stopped.
- */
-export async function runEmbedded(options: EmbeddedRunOptions, deps: EmbeddedRunDeps): Promise<RunReport> {
-  const config = await loadConfig(options.configPaths);
-  if (config.problems.length > 0) throw new ConfigError(config.problems);
-  const stateDir = resolve(options.stateDir);
-  await mkdir(stateDir, { recursive: true });
-  const ledger = await Ledger.open(join(stateDir, 'audit'), deps.clock, options.ledgerSigning);
-  if (options.fresh === true) {
-    const movedTo = await moveStateAside(stateDir, deps.clock);
-    ledger.append('run', { event: 'fresh-start', input: options.input, ...(movedTo !== undefined ? { previousStateMovedTo: movedTo } : {}) });
-  }
-  const deadLetterPath = join(stateDir, 'dead-letters.ndjson');
-  const deadLetters = new DeadLetterFile(deadLetterPath, () => deps.clock.now());
-  const pipelineOptions: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, ...options.pipeline, dryRun: true };
-  const detectorSpecs = config.detectors.map((d) => d.value);
-  const autoencoders = await loadAutoencoders(detectorSpecs, stateDir, deps);
-  const pipeline = new Pipeline(
-    detectorSpecs,
-    config.playbooks.map((p) => p.value),
-    pipelineOptions,
-    { deadLetters, ledger },
-    await readState(stateDir, deps.logger),
-    { autoencoders, clock: deps.clock },
-  );
-  ledger.append('run', {
-    event: 'started', input: options.input, dryRun: true,
-    detectors: config.detectors.map((d) => d.value.metadata.name), playbooks: config.playbooks.map((p) => p.value.metadata.name),
-  });
-  const source = options.input === '-' ? 'stdin' : options.input;
-  const maxLineLength = pipelineOptions.maxMessageBytes;
-  let sinceFlush = 0;
-  let checkedAge = false;
-  let inputError: InputError | undefined;
-  try {
-    for await (const line of readLines(options.input, { maxLineLength })) {
-      if (line.truncated) {
-        pipeline.reject({
-          code: 'oversized', raw: line.text, origin: { source, position: line.position },
-          reason: `line of ${line.length} characters is over the ${maxLineLength}-byte limit; only its beginning is kept`,
-        });
-      } else {
-        pipeline.ingest(line.text, { source, position: line.position });
-      }
-      if (!checkedAge && pipeline.firstEventTime !== undefined) {
-        checkedAge = true;
-        const first = pipeline.firstEventTime;
-        if (first < pipeline.restoredClosedUpTo) {
-          deps.notice?.(
-            `input starts at ${isoOrNumber(first)}, the state in ${stateDir} has already closed windows up to ${isoOrNumber(pipeline.restoredClosedUpTo)}: ` +
-            'its records would be late; use --fresh to start with empty state there (the old state is moved aside, the ledger kept), or --state <new dir> to backtest into its own state',
-          );
-        }
-      }
-      // Dead letters are flushed by size as well as by count: a stream of huge bad lines cannot pile up.
-      if (++sinceFlush >= 50_000 || deadLetters.full) {
-        sinceFlush = 0;
-        await Promise.all([ledger.flush(), deadLetters.flush()]);
-      }
-      // A replay awaits each retraining where it falls due, so the same input gives the same models.
-      for (const model of autoencoders.values()) if (model.retrainDue) await model.maybeRetrain();
-    }
-  } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    inputError = error;
-  }
-  pipeline.finish();
-  const c = pipeline.counters;
-  ledger.append('run', {
-    event: 'finished', ...c, anomalies: pipeline.anomalies.length, actions: pipeline.actions.length,
-    ...(inputError !== undefined ? { endedOn: 'input-error', error: inputError.message } : {}),
-  });
-  await Promise.all([ledger.flush(), deadLetters.flush(), writeState(stateDir, pipeline.state()), ...[...autoencoders.values()].map((m) => m.save())]);
-  for (const model of autoencoders.values()) await model.close();
-  deps.logger.debug({ counters: c, entities: pipeline.trackedEntities }, 'run finished');
-  return {
-    input: options.input,
-    ...c,
-    ...(inputError !== undefined ? { inputError: { code: inputError.code, message: inputError.message } } : {}),
-    deadLettersByCode: deadLetters.counts(),
-    unnamedCallers: pipeline.unnamedCallers,
-    anomalies: pipeline.anomalies.map((a) => ({
-      ...a, entity: a.entity.key, windowStart: new Date(a.windowStart).toISOString(), windowEnd: new Date(a.windowEnd).toISOString(),
-    })),
-    incidents: [...pipeline.incidents].sort((a, b) => (a.openedAt < b.openedAt ? -1 : 1)),
-    actions: pipeline.actions.map((a) => ({ ...a, at: new Date(a.at).toISOString() })),
-    breakers: pipeline.breakers,
-    ledger: { path: join(stateDir, 'audit'), lastSeq: ledger.lastSeq },
-    deadLetterFile: deadLetterPath,
-  };
-}
-
-/**
- * Moves the saved event time and baselines (engine state, autoencoder models) to
- * `superseded/<time>/` in the state directory; returns where, or undefined when there was none.
- * Nothing is deleted, and the ledger and dead letters stay where they are.
- */
-async function moveStateAside(stateDir: string, clock: Clock): Promise<string | undefined> {
-  const present: string[] = [];
-  for (const name of [STATE_FILE, 'autoencoder']) {
-    try {
-      await stat(join(stateDir, name));
-      present.push(name);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-  }
-  if (present.length === 0) return undefined;
-  const target = join(stateDir, 'superseded', new Date(clock.now()).toISOString().replace(/[:.]/g, '-'));
-  await mkdir(target, { recursive: true });
-  for (const name of present) await rename(join(stateDir, name), join(target, name));
-  return target;
-}
-
 /** An ISO time, or the number itself when it is outside what a Date can show. */
-function isoOrNumber(ms: number): string {
+export function isoOrNumber(ms: number): string {
   return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
 }
 
@@ -578,41 +390,4 @@ function trustedClosedUpTo(state: PipelineState, options: PipelineOptions, clock
   if (saved === null || saved === undefined || !Number.isFinite(saved)) return Number.NEGATIVE_INFINITY;
   if (state.eventTime === undefined && saved > clock.now() + options.eventTime.maxFutureSkewMs) return Number.NEGATIVE_INFINITY;
   return saved;
-}
-
-/**
- * Loads (or creates) the model of every autoencoder detector from the state directory. TensorFlow
- * is loaded only when a detector needs it. Models train on a worker thread (same weights as an
- * in-process training), so a retraining in the service does not share the event loop with the stream.
- */
-export async function loadAutoencoders(
-  detectors: readonly DetectorSpec[],
-  stateDir: string,
-  deps: { readonly clock: Clock; readonly logger: Logger },
-): Promise<Map<string, AutoencoderDetector>> {
-  const models = new Map<string, AutoencoderDetector>();
-  const wanted = detectors.filter((d) => d.spec.autoencoder !== undefined);
-  if (wanted.length === 0) return models;
-  const tensorflow = await loadTensorflow({ logger: deps.logger });
-  for (const detector of wanted) {
-    const config = detector.spec.autoencoder;
-    if (config === undefined) continue;
-    const name = detector.metadata.name;
-    models.set(name, await AutoencoderDetector.load(config, { stateDir: autoencoderStateDir(stateDir, name), logger: deps.logger, clock: deps.clock, tensorflow, trainInThread: true }));
-  }
-  return models;
-}
-
-async function readState(stateDir: string, logger: Logger): Promise<PipelineState> {
-  try {
-    return JSON.parse(await readFile(join(stateDir, STATE_FILE), 'utf8')) as PipelineState;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ err: error }, 'engine state unreadable; starting with fresh baselines');
-    return {};
-  }
-}
-
-async function writeState(stateDir: string, state: PipelineState): Promise<void> {
-  const path = join(stateDir, STATE_FILE);
-  await writeFileAtomic(path, JSON.stringify(state));
 }

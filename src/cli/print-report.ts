@@ -1,4 +1,4 @@
-import type { RunReport } from '../app.js';
+import type { RunReport } from '../embedded/run-embedded.js';
 import { formatScore } from '../shared/format-score.js';
 import { terminalText } from '../shared/terminal-text.js';
 

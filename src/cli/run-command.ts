@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { runEmbedded } from '../app.js';
+import { runEmbedded } from '../embedded/run-embedded.js';
 import { DEFAULT_FEATURE_OPTIONS } from '../features/feature-extractor.js';
 import { systemClock } from '../shared/clock.js';
 import { ConfigError, LedgerError } from '../shared/errors.js';

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runEmbedded } from '../../src/app.js';
+import { runEmbedded } from '../../src/embedded/run-embedded.js';
 import { CHECKPOINT_FILE, signCheckpoint, type Checkpoint } from '../../src/audit/checkpoint.js';
 import { GENESIS, HEAD_FILE, LEDGER_FILE, Ledger, hashRecord, type LedgerRecord } from '../../src/audit/ledger.js';
 import { parseLedgerKey, type LedgerSigner, type LedgerVerifier } from '../../src/audit/ledger-signer.js';

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runEmbedded } from '../../src/app.js';
+import { runEmbedded } from '../../src/embedded/run-embedded.js';
 import { checkCommand } from '../../src/cli/check-command.js';
 import { formatReport } from '../../src/cli/print-report.js';
 import { ManualClock } from '../../src/shared/clock.js';

@@ -2,7 +2,7 @@ import { closeSync, mkdtempSync, openSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runEmbedded, type RunReport } from '../../src/app.js';
+import { runEmbedded, type RunReport } from '../../src/embedded/run-embedded.js';
 import { verifyLedger } from '../../src/audit/verify-ledger.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';

@@ -1,0 +1,28 @@
+import type { Clock } from '../../shared/clock.js';
+import type { Logger } from '../../shared/logger.js';
+import type { DetectorSpec } from '../detector-spec.js';
+import { AutoencoderDetector, autoencoderStateDir } from './autoencoder-detector.js';
+import { loadTensorflow } from './tensorflow-runtime.js';
+
+/**
+ * Loads (or creates) the model of every autoencoder detector from the state directory. TensorFlow
+ * is loaded only when a detector needs it. Models train on a worker thread (same weights as an
+ * in-process training), so a retraining in the service does not share the event loop with the stream.
+ */
+export async function loadAutoencoders(
+  detectors: readonly DetectorSpec[],
+  stateDir: string,
+  deps: { readonly clock: Clock; readonly logger: Logger },
+): Promise<Map<string, AutoencoderDetector>> {
+  const models = new Map<string, AutoencoderDetector>();
+  const wanted = detectors.filter((d) => d.spec.autoencoder !== undefined);
+  if (wanted.length === 0) return models;
+  const tensorflow = await loadTensorflow({ logger: deps.logger });
+  for (const detector of wanted) {
+    const config = detector.spec.autoencoder;
+    if (config === undefined) continue;
+    const name = detector.metadata.name;
+    models.set(name, await AutoencoderDetector.load(config, { stateDir: autoencoderStateDir(stateDir, name), logger: deps.logger, clock: deps.clock, tensorflow, trainInThread: true }));
+  }
+  return models;
+}
