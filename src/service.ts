@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { CompressionTypes, Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaConfig, type Message, type Producer } from 'kafkajs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { DEFAULT_PIPELINE_OPTIONS, Pipeline, loadAutoencoders, type BreakerEvent, type PipelineOptions, type PipelineState } from './app.js';
+import { DEFAULT_PIPELINE_OPTIONS, Pipeline, type BreakerEvent, type PipelineOptions, type PipelineState } from './app.js';
+import { loadAutoencoders } from './detect/autoencoder/load-autoencoders.js';
 import type { AutoencoderDetector } from './detect/autoencoder/autoencoder-detector.js';
 import type { ActionDeps, ActionResult } from './actions/action-context.js';
 import type { ActionsBlock } from './actions/slack/block-kit.js';
@@ -446,7 +447,7 @@ export class MeshwardenService {
     const { guard, executor, audit, policy } = this;
     if (!guard || !executor || !audit || !policy) throw new Error('service not started');
     // Live event time follows the wall clock: nothing more than the skew ahead of it is admitted.
-    const options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, features: { ...DEFAULT_PIPELINE_OPTIONS.features, trustedProxyHops: this.deps.config.trustedProxyHops }, dryRun: this.deps.config.dryRun, collect: false, safety: policy, eventTime: { ...DEFAULT_PIPELINE_OPTIONS.eventTime, wallClock: true } };
+    const options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, features: { ...DEFAULT_PIPELINE_OPTIONS.features, trustedProxyHops: this.deps.config.trustedProxyHops, maxEntities: this.deps.config.maxEntities }, dryRun: this.deps.config.dryRun, collect: false, safety: policy, eventTime: { ...DEFAULT_PIPELINE_OPTIONS.eventTime, wallClock: true } };
     const build = (checkpoint: Checkpoint | undefined): Pipeline => new Pipeline(this.detectors, this.playbooks, options, {
       deadLetters: { add: (letter) => { this.deadLetter(letter); } },
       ledger: audit,

@@ -32,6 +32,13 @@ export const serviceConfigSchema = z
      * right. 0: by the address the gateway itself saw. Never more than the proxies really there.
      */
     trustedProxyHops: z.number().int().min(0).max(16).default(0),
+    /**
+     * Entities (pods, workloads, principals, models) tracked per assigned partition, and the bound of
+     * each table keyed by a client-chosen value. Past it the least recently seen principal is
+     * forgotten in O(1), so a flood of distinct sources costs memory up to this bound and no more
+     * (about 3.5 kB per tracked principal with its open windows): size it to the pod's memory.
+     */
+    maxEntities: z.number().int().min(1_000).max(5_000_000).default(200_000),
     kafka: z
       .object({
         brokers: z.array(z.string().min(1)).min(1),

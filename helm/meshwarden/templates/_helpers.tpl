@@ -90,6 +90,7 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
   "namespace" .Release.Namespace
   "protectedNamespaces" $c.protectedNamespaces
   "trustedProxyHops" (int (default 0 $c.trustedProxyHops))
+  "maxEntities" (int (default 200000 $c.maxEntities))
   "kafka" $kafka
   "kubernetes" (dict "enabled" $c.kubernetes.enabled)
   "coordination" (dict "claims" $c.coordination.claims "holdAtLeast" $c.coordination.holdAtLeast)
