@@ -8,7 +8,9 @@
  * truncated Fluent Bit envelopes, far-future and far-past timestamps, OTLP batches of hundreds of
  * late records, terminal escapes in client-written fields, spoofed X-Forwarded-For, thousands of
  * distinct sources and client addresses, and ordinary traffic between them so windows close and
- * detectors score. Autoencoder detectors are left out: their training is measured by `npm run bench`.
+ * detectors score. Then a flood of 1,000,000 distinct client addresses (FUZZ_SOURCES) through the
+ * ingress gateway, each a principal the bounded entity tables must evict in O(1). Autoencoder
+ * detectors are left out: their training is measured by `npm run bench`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +24,8 @@ import { DeadLetterFile } from '../src/sources/dead-letter-file.js';
 
 const TARGET = Number(process.env.FUZZ_RECORDS ?? 1_000_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 11);
+/** Distinct client addresses of the flood that follows the hostile mix (at most 4,194,304: 100.64.0.0/10). */
+const SOURCES = Math.min(Number(process.env.FUZZ_SOURCES ?? 1_000_000), 1 << 22);
 const T0 = Date.UTC(2026, 10, 2, 8, 0, 0);
 const random = seededRandom(SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
@@ -104,6 +108,29 @@ async function main(): Promise<void> {
     fed++;
     if (deadLetters.full || i % 50_000 === 0) await Promise.all([deadLetters.flush(), ledger.flush()]);
   }
+  const hostileSeconds = (performance.now() - started) / 1000;
+  const hostileRecords = pipeline.counters.records;
+
+  // Then a flood of distinct client addresses through the ingress gateway: each one a principal the
+  // engine must track, evict in O(1) and forget, at the cap, never past it.
+  const floodStarted = performance.now();
+  let mostTracked = 0;
+  for (let j = 0; j < SOURCES; j++) {
+    const client = `100.${64 + (j >>> 16)}.${(j >>> 8) & 255}.${j & 255}`;
+    now += 10;
+    try {
+      pipeline.ingest(shipped(accessLog(now, { client, xff: client }), true), { source: 'mesh', position: fed });
+    } catch (error) {
+      crashes++;
+      if (crashes <= 3) process.stderr.write(`crash at flood line ${j}: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+    fed++;
+    if (j % 10_000 === 0) {
+      mostTracked = Math.max(mostTracked, pipeline.trackedEntities);
+      if (deadLetters.full || j % 100_000 === 0) await Promise.all([deadLetters.flush(), ledger.flush()]);
+    }
+  }
+  const floodSeconds = (performance.now() - floodStarted) / 1000;
   pipeline.finish();
   await Promise.all([deadLetters.flush(), ledger.flush()]);
   const seconds = (performance.now() - started) / 1000;
@@ -111,7 +138,9 @@ async function main(): Promise<void> {
   const accounted = c.parsed + c.deadLettered;
   const peakRss = process.resourceUsage().maxRSS / 1024;
   const out = [
-    `fuzz seed ${SEED}: ${fed.toLocaleString('en-US')} hostile messages fed, ${c.records.toLocaleString('en-US')} records read in ${seconds.toFixed(1)} s`,
+    `fuzz seed ${SEED}: ${fed.toLocaleString('en-US')} messages fed, ${c.records.toLocaleString('en-US')} records read in ${seconds.toFixed(1)} s`,
+    `  hostile mix: ${hostileRecords.toLocaleString('en-US')} records in ${hostileSeconds.toFixed(1)} s`,
+    `  address flood: ${SOURCES.toLocaleString('en-US')} distinct client addresses in ${floodSeconds.toFixed(1)} s, entities tracked at most ${mostTracked.toLocaleString('en-US')} (cap ${DEFAULT_PIPELINE_OPTIONS.features.maxEntities.toLocaleString('en-US')})`,
     `crashes: ${crashes}`,
     `records accounted: ${((accounted / c.records) * 100).toFixed(2)}% (${c.parsed.toLocaleString('en-US')} parsed + ${c.deadLettered.toLocaleString('en-US')} dead-lettered == ${c.records.toLocaleString('en-US')} read)`,
     `dead letters by code: ${Object.entries(deadLetters.counts()).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}`,
