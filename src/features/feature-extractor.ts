@@ -4,6 +4,7 @@ import type { Entity } from './entity.js';
 import { EntityResolver } from './entity-resolver.js';
 import { EntityTable } from './entity-table.js';
 import { RecencyMap } from './recency-map.js';
+import { DEFAULT_SOURCE_HISTORY_OPTIONS, SourceHistory } from './source-history.js';
 import type { FeatureWindow } from './feature-window.js';
 import { hostOf, type IpOwner } from './ip-directory.js';
 import { WindowAccumulator } from './window-accumulator.js';
@@ -113,6 +114,8 @@ export class FeatureExtractor {
   private readonly callers = new RecencyMap<string, CallerEdges>();
   /** Names the entities of access-log lines; owns the address directory and the logging pods. */
   private readonly resolver: EntityResolver;
+  /** Per workload, the callers it served before: what makes a source new (bounded, not saved). */
+  private readonly sourceHistory: SourceHistory;
   private readonly random: () => number;
   private maxTimestamp = Number.NEGATIVE_INFINITY;
   /** Every window ending at or before this is closed. */
@@ -126,6 +129,11 @@ export class FeatureExtractor {
     this.random = seededRandom(options.seed ?? 1);
     this.resolver = new EntityResolver({ maxEntities: options.maxEntities, trustedProxyHops: options.trustedProxyHops ?? 0 });
     this.entities = new EntityTable(options.maxEntities, options.windowMs);
+    this.sourceHistory = new SourceHistory({
+      ...DEFAULT_SOURCE_HISTORY_OPTIONS,
+      maxTargets: Math.min(DEFAULT_SOURCE_HISTORY_OPTIONS.maxTargets, options.maxEntities),
+      learningMs: options.edgeLearningMs,
+    });
     if (clock) {
       this.closedUpTo = clock.closedUpTo;
       this.maxTimestamp = clock.maxTimestamp;
@@ -329,6 +337,9 @@ export class FeatureExtractor {
       principalAcc = caller ? this.window(caller.principal, windowStart, r.timestamp) : undefined;
       served(workload, r, this.random);
       served(pod, r, this.random);
+      // Across principals, on the workload that answered (at a gateway, the entry point): the only
+      // place the callers are named from what the mesh saw, not from headers a client wrote.
+      if (caller) this.observeSource(workload, logging.workload.key, caller.principal.key, r);
       if (principalAcc) {
         served(principalAcc, r, this.random);
         if (caller?.claimedForwardedFor !== undefined) principalAcc.addClaimedForwardedFor(caller.claimedForwardedFor);
@@ -370,6 +381,12 @@ export class FeatureExtractor {
     if (!(r.statistic <= acc.driftStatMax)) acc.driftStatMax = r.statistic;
     if (r.method === 'psi' && !(r.statistic <= acc.psiMax)) acc.psiMax = r.statistic;
     acc.driftFeatures.set(r.feature, (acc.driftFeatures.get(r.feature) ?? false) || r.driftDetected);
+  }
+
+  /** Counts the line's caller among the sources of the workload that served it. */
+  private observeSource(target: WindowAccumulator, targetKey: string, source: string, r: AccessLogRecord): void {
+    const refused = r.protocol !== undefined && (r.responseCode === 401 || r.responseCode === 403);
+    target.addSource(source, refused, () => this.sourceHistory.observe(targetKey, source, r.timestamp));
   }
 
   /** Returns the edge label when this caller -> callee edge is new and the caller is past learning. */

@@ -41,6 +41,11 @@ export const FEATURE_CATALOG = {
   drift_stat_max: 'largest drift statistic over the features of a model',
   drift_psi_max: 'largest PSI over the features of a model',
   drift_share: 'share of a model\'s features flagged as drifted',
+  auth_failures: 'responses with status 401 or 403',
+  distinct_failing_sources: 'distinct callers a workload refused with 401/403 at least once, across all principals (estimated beyond 1024)',
+  refused_sources: 'callers of a workload every one of whose requests in the window was refused with 401/403',
+  new_sources: 'callers a workload never served before (after the learning period; bounded memory of 1024 callers per workload)',
+  new_failing_sources: 'callers a workload never served before that it refused with 401/403',
 } as const;
 
 export type FeatureName = keyof typeof FEATURE_CATALOG;

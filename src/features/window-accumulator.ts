@@ -1,3 +1,5 @@
+import { SourceTally } from './source-tally.js';
+
 /** Latency samples kept per entity window; enough for a stable p99 without unbounded memory. */
 const MAX_DURATIONS = 1024;
 /** Distinct peers/paths tracked per window; beyond this the count saturates (and says so). */
@@ -29,6 +31,8 @@ export class WindowAccumulator {
   private paths: Set<string> | undefined;
   newEdges: string[] | undefined;
   private claims: Set<string> | undefined;
+  /** Set on a target (workload) window only: what its sources did, across principals. */
+  private sources: SourceTally | undefined;
 
   confidenceSum = 0;
   confidenceCount = 0;
@@ -73,6 +77,15 @@ export class WindowAccumulator {
     if (this.claims.size < MAX_CLAIMS) this.claims.add(claim);
   }
 
+  /**
+   * Counts one request a target served to `source` (a principal's key) for the cross-principal
+   * features; `isNew` tells whether the target never served the source before.
+   */
+  addSource(source: string, refused: boolean, isNew: () => boolean): void {
+    this.sources ??= new SourceTally();
+    this.sources.add(source, refused, isNew);
+  }
+
   /** The feature values this window supports; a feature with no underlying data is left out. */
   features(windowMs: number): { features: Record<string, number>; details: Record<string, string[]> } {
     const f: Record<string, number> = {};
@@ -88,6 +101,14 @@ export class WindowAccumulator {
         f.ratio_4xx = this.c4xx / this.http;
         f.ratio_5xx = this.c5xx / this.http;
         f.ratio_401_403 = this.c401403 / this.http;
+        f.auth_failures = this.c401403;
+      }
+      if (this.sources) {
+        const sources = this.sources.features();
+        f.distinct_failing_sources = sources.distinctFailingSources;
+        f.refused_sources = sources.refusedSources;
+        f.new_sources = sources.newSources;
+        f.new_failing_sources = sources.newFailingSources;
       }
       if (this.durations.length > 0) {
         const sorted = Float64Array.from(this.durations).sort();
