@@ -7,6 +7,7 @@ import { RecencyMap } from './recency-map.js';
 import { DEFAULT_SOURCE_HISTORY_OPTIONS, SourceHistory } from './source-history.js';
 import type { FeatureWindow } from './feature-window.js';
 import { hostOf, type IpOwner } from './ip-directory.js';
+import { addDatasetDrift, completeModelFeatures, isDatasetLevel, type DatasetDrift } from './model-window-evidence.js';
 import { WindowAccumulator } from './window-accumulator.js';
 
 /** Tuning of the feature stage. */
@@ -117,6 +118,8 @@ export class FeatureExtractor {
   /** Per workload, the callers it served before: what makes a source new (bounded, not saved). */
   private readonly sourceHistory: SourceHistory;
   private readonly random: () => number;
+  /** Dataset-level drift summaries of the open model windows, kept apart from the column statistics. */
+  private readonly datasetDrift = new WeakMap<WindowAccumulator, DatasetDrift>();
   private maxTimestamp = Number.NEGATIVE_INFINITY;
   /** Every window ending at or before this is closed. */
   private closedUpTo = Number.NEGATIVE_INFINITY;
@@ -279,6 +282,7 @@ export class FeatureExtractor {
         const acc = state.windows.get(start);
         if (acc === undefined) continue;
         const { features, details } = acc.features(w);
+        completeModelFeatures(acc, this.datasetDrift.get(acc), features);
         windows.push({ entity: state.entity, windowStart: start, windowEnd: start + w, features, details });
         state.windows.delete(start);
       }
@@ -378,6 +382,15 @@ export class FeatureExtractor {
 
   private ingestDrift(r: DriftMetricRecord, windowStart: number): void {
     const acc = this.window(modelEntity(r.model), windowStart, r.timestamp);
+    if (isDatasetLevel(r)) {
+      let summary = this.datasetDrift.get(acc);
+      if (summary === undefined) {
+        summary = {};
+        this.datasetDrift.set(acc, summary);
+      }
+      addDatasetDrift(summary, r);
+      return;
+    }
     if (!(r.statistic <= acc.driftStatMax)) acc.driftStatMax = r.statistic;
     if (r.method === 'psi' && !(r.statistic <= acc.psiMax)) acc.psiMax = r.statistic;
     acc.driftFeatures.set(r.feature, (acc.driftFeatures.get(r.feature) ?? false) || r.driftDetected);
