@@ -7,6 +7,8 @@ import type { Anomaly, Evidence } from './anomaly.js';
 import type { AutoencoderDetector, VectorVerdict } from './autoencoder/autoencoder-detector.js';
 import { autoencoderEvidence } from './autoencoder/autoencoder-evidence.js';
 import type { DetectorSpec } from './detector-spec.js';
+import { hasEvidence } from './feature-evidence.js';
+import { PersistenceStreaks, type StreakSnapshot } from './persistence-streaks.js';
 
 interface CompiledFeature {
   readonly name: string;
@@ -26,6 +28,8 @@ interface CompiledDetector {
 export interface DetectorStateSnapshot {
   readonly version: 1;
   readonly scorers: Record<string, ScorerSnapshot>;
+  /** Running streaks of detectors with `persistence` (absent in snapshots from before it existed). */
+  readonly streaks?: StreakSnapshot;
 }
 
 /**
@@ -36,6 +40,7 @@ export class DetectorRuntime {
   private readonly detectors: CompiledDetector[];
   private readonly scorers = new Map<string, StreamScorer>();
   private readonly restored: Map<string, ScorerSnapshot>;
+  private readonly streaks: PersistenceStreaks;
   /** Entities scored and flagged per detector since the last `takeTally` (feeds the breaker). */
   private tally = new Map<string, { scored: number; flagged: number }>();
 
@@ -50,6 +55,7 @@ export class DetectorRuntime {
   ) {
     this.detectors = specs.map(compile);
     this.restored = new Map(Object.entries(snapshot?.scorers ?? {}));
+    this.streaks = new PersistenceStreaks(snapshot?.streaks);
   }
 
   /** Scores one window with every detector that watches its entity kind. */
@@ -82,6 +88,9 @@ export class DetectorRuntime {
     if (spec.entity !== window.entity.kind) return false;
     if (detector.namespaces && !detector.namespaces.has(window.entity.namespace ?? '')) return false;
     if (spec.matchLabels && !hasLabels(window.entity.labels, spec.matchLabels)) return false;
+    // A model window has no access-log requests: its features are held to their own counts instead
+    // (hasEvidence, per feature), so a drift report in a window without telemetry is still judged.
+    if (window.entity.kind === 'model') return true;
     return !(spec.minRequests > 0 && (window.features.requests ?? 0) < spec.minRequests);
   }
 
@@ -110,10 +119,18 @@ export class DetectorRuntime {
       for (const feature of detector.features) {
         const observed = window.features[feature.name];
         if (observed === undefined || !Number.isFinite(observed)) continue;
+        // Too few observations behind the value: neither judged nor learned from, as a window
+        // under minRequests is not.
+        if (!hasEvidence(window, feature.name, spec.minRequests)) continue;
         const result = this.scorer(detector.name, owner, feature).update(observed, window.windowEnd);
-        if (!result.ready || result.score < spec.threshold) continue;
-        if (feature.min !== undefined && observed < feature.min) continue;
-        if (feature.max !== undefined && observed > feature.max) continue;
+        const anomalous = result.ready && result.score >= spec.threshold &&
+          !(feature.min !== undefined && observed < feature.min) && !(feature.max !== undefined && observed > feature.max);
+        if (spec.persistence > 1) {
+          // Consecutive evaluations of this entity's feature, however far apart its reports come.
+          if (this.streaks.record(window.entity.key, `${detector.name}|${feature.name}`, anomalous) < spec.persistence) continue;
+        } else if (!anomalous) {
+          continue;
+        }
         const details = evidenceDetails(window, feature.name);
         evidence.push({
           feature: feature.name, observed, expected: result.expected, spread: result.spread, score: result.score,
@@ -152,6 +169,12 @@ export class DetectorRuntime {
       const entity = key.split('|')[1];
       if (entity !== undefined && gone.has(entity)) this.scorers.delete(key);
     }
+    this.streaks.forget(gone);
+  }
+
+  /** Number of running persistence streaks (memory is proportional to it). */
+  get streakCount(): number {
+    return this.streaks.size;
   }
 
   /** Number of live scorers (memory is proportional to it). */
@@ -162,7 +185,7 @@ export class DetectorRuntime {
   snapshot(): DetectorStateSnapshot {
     const scorers: Record<string, ScorerSnapshot> = Object.fromEntries(this.restored);
     for (const [key, scorer] of this.scorers) scorers[key] = scorer.snapshot();
-    return { version: 1, scorers };
+    return { version: 1, scorers, streaks: this.streaks.snapshot() };
   }
 
   private scorer(detector: string, owner: string, feature: CompiledFeature): StreamScorer {

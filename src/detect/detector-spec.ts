@@ -48,8 +48,18 @@ export const detectorSchema = z
         features: z.array(featureSpecSchema).min(1).optional(),
         /** ...or together, by an autoencoder over the entity's feature vector (one model per detector). */
         autoencoder: autoencoderConfigSchema.optional(),
-        /** Windows with fewer requests than this are not scored (ratios over few requests are noise). */
+        /**
+         * Windows with fewer requests than this are not scored (ratios over few requests are noise).
+         * Model features are held to the model's own count instead: inferences in the window, or for
+         * `confidence_mean` the predictions that reported a confidence (see `feature-evidence.ts`).
+         */
         minRequests: z.number().int().min(0).default(0),
+        /**
+         * A feature raises an anomaly only once it has been anomalous in this many consecutive
+         * evaluations of the same entity (windows in which the feature was observed), so a single
+         * blip of a sparse signal, such as a drift monitor's 10-minute report, does not alarm.
+         */
+        persistence: z.number().int().min(1).max(60).default(1),
         /** Score at or above which the detector raises an anomaly, in [0, 1). */
         threshold: z.number().gt(0).lt(1),
         severity: z.enum(['info', 'low', 'medium', 'high', 'critical']).default('medium'),
