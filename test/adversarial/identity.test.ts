@@ -30,7 +30,7 @@ function gatewayLine(r: GatewayRequest): string {
 let detectors: DetectorSpec[] = [];
 let playbooks: PlaybookSpec[] = [];
 beforeAll(async () => {
-  const config = await loadConfig(['detectors/auth-failure-storm.yaml', 'playbooks/rotate-credentials-on-stuffing.yaml']);
+  const config = await loadConfig(['detectors/auth-failure-storm.yaml', 'detectors/distributed-auth-failures.yaml', 'playbooks/rotate-credentials-on-stuffing.yaml']);
   expect(config.problems).toEqual([]);
   detectors = config.detectors.map((d) => d.value);
   playbooks = config.playbooks.map((p) => p.value);
