@@ -43,6 +43,7 @@ export const FEATURE_CATALOG = {
   drift_psi_max: 'largest PSI over the features of a model',
   drift_share: 'share of a model\'s features flagged as drifted',
   drift_statistics: 'per-feature drift statistics in the window (dataset-level summaries not counted)',
+  drift_dataset_detected: '1 when a dataset-level drift verdict in the window said drift (Evidently dataset_drift, Alibi Detect MMD/LSDD), else 0',
   auth_failures: 'responses with status 401 or 403',
   distinct_failing_sources: 'distinct callers a workload refused with 401/403 at least once, across all principals (estimated beyond 1024)',
   refused_sources: 'callers of a workload every one of whose requests in the window was refused with 401/403',

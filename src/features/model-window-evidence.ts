@@ -8,6 +8,8 @@ export const DATASET_FEATURE = '__dataset__';
 export interface DatasetDrift {
   /** Largest share of drifted columns a summary reported, if any said how many. */
   share?: number;
+  /** Whether any summary of the window said the dataset drifted. */
+  detected?: boolean;
 }
 
 /**
@@ -28,17 +30,20 @@ export function addDatasetDrift(summary: DatasetDrift, r: DriftMetricRecord): vo
     ? d.numberOfDriftedColumns / d.numberOfColumns
     : undefined;
   const share = d?.shareOfDriftedColumns ?? r.shareOfDriftedColumns ?? counted;
+  summary.detected = (summary.detected ?? false) || r.driftDetected;
   if (share !== undefined && !(share <= (summary.share ?? -1))) summary.share = share;
 }
 
 /**
  * Adds to a closed model window's features the counts its model features stand on
- * (`model_predictions`, `drift_statistics`), which detectors hold to their `minRequests`, and,
- * when no column reported in the window, the drifted share of a dataset-level summary that says
- * how many columns drifted (a bare yes/no says nothing about a share and is left out).
+ * (`model_predictions`, `drift_statistics`), which detectors hold to their `minRequests`; the
+ * dataset-level verdict as its own feature (`drift_dataset_detected`, 1 or 0); and, when no column
+ * reported in the window, the drifted share of a dataset-level summary that says how many columns
+ * drifted (a bare yes/no says nothing about a share and is left out of it).
  */
 export function completeModelFeatures(acc: WindowAccumulator, dataset: DatasetDrift | undefined, features: Record<string, number>): void {
   if (acc.confidenceCount > 0) features.model_predictions = acc.confidenceCount;
+  if (dataset?.detected !== undefined) features.drift_dataset_detected = dataset.detected ? 1 : 0;
   if (acc.driftFeatures.size > 0) features.drift_statistics = acc.driftFeatures.size;
   else if (dataset?.share !== undefined) features.drift_share = dataset.share;
 }

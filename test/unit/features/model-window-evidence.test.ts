@@ -31,8 +31,8 @@ describe('addDatasetDrift', () => {
   it('takes no share from a bare yes/no', () => {
     const summary: DatasetDrift = {};
     addDatasetDrift(summary, dataset({}));
-    addDatasetDrift(summary, dataset({ dataset: { numberOfColumns: 0, numberOfDriftedColumns: 0 } }));
-    expect(summary.share).toBeUndefined();
+    addDatasetDrift(summary, dataset({ driftDetected: false, dataset: { numberOfColumns: 0, numberOfDriftedColumns: 0 } }));
+    expect(summary).toEqual({ detected: true });
   });
 });
 
@@ -42,14 +42,14 @@ describe('completeModelFeatures', () => {
     acc.confidenceCount = 7;
     acc.driftFeatures.set('amount', true);
     const features: Record<string, number> = { drift_share: 1 };
-    completeModelFeatures(acc, { share: 0.9 }, features);
-    expect(features).toEqual({ model_predictions: 7, drift_statistics: 1, drift_share: 1 });
+    completeModelFeatures(acc, { share: 0.9, detected: false }, features);
+    expect(features).toEqual({ model_predictions: 7, drift_statistics: 1, drift_share: 1, drift_dataset_detected: 0 });
   });
 
   it('uses a dataset-level share only when no column reported', () => {
     const features: Record<string, number> = {};
-    completeModelFeatures(new WindowAccumulator(), { share: 0.6 }, features);
-    expect(features).toEqual({ drift_share: 0.6 });
+    completeModelFeatures(new WindowAccumulator(), { share: 0.6, detected: true }, features);
+    expect(features).toEqual({ drift_share: 0.6, drift_dataset_detected: 1 });
     const none: Record<string, number> = {};
     completeModelFeatures(new WindowAccumulator(), {}, none);
     expect(none).toEqual({});
