@@ -265,3 +265,73 @@ export function scoreNabCorpus(
     reward_low_FN_rate: profile(NAB_PROFILES.reward_low_FN_rate),
   };
 }
+
+/** A corpus scored at a threshold fixed in advance (no optimisation on the scored files). */
+export interface NabFixedThresholdResult {
+  readonly threshold: number;
+  readonly windows: number;
+  readonly raw: number;
+  /** `null` when the files hold no window: NAB's normalisation divides by the window count. */
+  readonly normalised: number | null;
+  readonly tp: number;
+  readonly fp: number;
+  readonly fn: number;
+  readonly tn: number;
+}
+
+/**
+ * Scores files at a given threshold with NAB's rules (same sweep scores, same window and
+ * false-positive accounting as {@link scoreNabCorpus}) but without searching for the threshold.
+ * This is how a threshold learnt on some files is applied honestly to files it never saw.
+ */
+export function scoreAtThreshold(
+  files: readonly NabScoredFile[],
+  costs: NabCostMatrix,
+  threshold: number,
+  probationPercent = NAB_PROBATION_PERCENT,
+): NabFixedThresholdResult {
+  const windows = files.reduce((n, f) => n + f.windows.length, 0);
+  const windowParts = new Map<string, number>();
+  let fpPart = 0;
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  let tn = 0;
+  for (const file of files) {
+    for (const p of sweepFile(file, costs, probationPercent)) {
+      if (p.windowName === PROBATIONARY) continue;
+      const detected = p.anomalyScore >= threshold;
+      if (p.windowName === null) {
+        if (detected) {
+          fp += 1;
+          fpPart += p.sweepScore;
+        } else {
+          tn += 1;
+        }
+        continue;
+      }
+      const before = windowParts.get(p.windowName) ?? -costs.fnWeight;
+      if (detected) {
+        tp += 1;
+        windowParts.set(p.windowName, Math.max(before, p.sweepScore));
+      } else {
+        fn += 1;
+        windowParts.set(p.windowName, before);
+      }
+    }
+  }
+  let raw = fpPart;
+  for (const part of windowParts.values()) raw += part;
+  const nullScore = -costs.fnWeight * windows;
+  const span = costs.tpWeight * windows - nullScore;
+  return {
+    threshold,
+    windows,
+    raw,
+    normalised: span > 0 ? (100 * (raw - nullScore)) / span : null,
+    tp,
+    fp,
+    fn,
+    tn,
+  };
+}
