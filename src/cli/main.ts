@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { actionsCommand } from './actions-command.js';
 import { auditCommand } from './audit-command.js';
 import { benchNabCommand } from './bench-nab-command.js';
+import { benchNabCvCommand } from './bench-nab-cv-command.js';
 import { checkCommand } from './check-command.js';
 import { releaseCommand } from './release-command.js';
 import { runCommand } from './run-command.js';
@@ -22,7 +23,7 @@ const program = new Command('meshwarden')
   .addCommand(schemaCommand())
   .addCommand(actionsCommand())
   .addCommand(releaseCommand())
-  .addCommand(new Command('bench').description('detection benchmarks').addCommand(benchNabCommand()));
+  .addCommand(new Command('bench').description('detection benchmarks').addCommand(benchNabCommand()).addCommand(benchNabCvCommand()));
 
 /**
  * Anything not a MeshwardenError, thrown by a command or rejected later by a client's own timers:
