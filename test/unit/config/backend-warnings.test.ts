@@ -18,6 +18,7 @@ describe('backendWarnings', () => {
       'playbooks/isolate-on-lateral-movement.yaml:21 slack.approval',
       'playbooks/model-rollback.yaml:16 slack.notify',
       'playbooks/model-rollback.yaml:22 slack.approval',
+      'playbooks/notify-on-multivariate-anomaly.yaml:17 slack.notify',
       'playbooks/notify-on-service-degradation.yaml:15 slack.notify',
       'playbooks/quarantine-on-exfiltration.yaml:22 slack.notify',
       'playbooks/rotate-credentials-on-stuffing.yaml:16 slack.notify',
