@@ -33,6 +33,7 @@ import { serviceLedgerSigning } from './audit/service-ledger-signing.js';
 import { checkpointMessage, ledgerRecordMessage } from './audit/topic-copy.js';
 import { backendWarnings } from './config/backend-warnings.js';
 import { loadConfig } from './config/load-config.js';
+import { applyVarOverrides } from './playbook/playbook-vars.js';
 import type { ServiceConfig } from './config/service-config.js';
 import type { Anomaly } from './detect/anomaly.js';
 import type { DetectorSpec } from './detect/detector-spec.js';
@@ -165,7 +166,9 @@ export class MeshwardenService {
     const loaded = await loadConfig([config.detectors, config.playbooks]);
     if (loaded.problems.length > 0) throw new ConfigError(loaded.problems);
     this.detectors = loaded.detectors.map((d) => d.value);
-    this.playbooks = loaded.playbooks.map((p) => p.value);
+    const withVars = applyVarOverrides(loaded.playbooks.map((p) => p.value), config.playbookVars);
+    if (withVars.problems.length > 0) throw new ConfigError(withVars.problems.map((message) => ({ file: 'service config', line: 0, col: 0, path: '', message })));
+    this.playbooks = withVars.playbooks;
     for (const w of backendWarnings(loaded.playbooks, { kubernetes: config.kubernetes.enabled, vault: config.vault.enabled, slack: config.slack.enabled })) logger.warn({ file: w.file, line: w.line }, w.message);
     this.autoencoders = await loadAutoencoders(this.detectors, config.stateDir, { clock, logger });
     // Signed checkpoints go to the audit topic too (with the next batch): a second copy the state

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { playbookVarOverridesSchema } from '../playbook/playbook-vars.js';
 import { durationSchema } from '../shared/duration.js';
 
 /**
@@ -13,6 +14,8 @@ export const serviceConfigSchema = z
     /** Directories of detector and playbook YAML (ConfigMaps mounted as volumes). */
     detectors: z.string().default('/etc/meshwarden/detectors'),
     playbooks: z.string().default('/etc/meshwarden/playbooks'),
+    /** Per playbook, values for its `spec.vars` in place of their defaults (this site's namespaces, paths). */
+    playbookVars: playbookVarOverridesSchema.default({}),
     /** Writable directory for the ledger, run store and thread store (an emptyDir or a PVC). */
     stateDir: z.string().default('/var/lib/meshwarden'),
     /**

@@ -3,8 +3,9 @@ import { ACTIONS, findAction } from '../actions/action-registry.js';
 import { ENTITY_KINDS, type EntityKind } from '../features/entity.js';
 import { FEATURE_NAMES } from '../features/feature-window.js';
 import { durationSchema } from '../shared/duration.js';
+import { varsSchema } from './playbook-vars.js';
 import { targetParams } from './target-params.js';
-import { ENTITY_FIELDS, TEMPLATE_VARIABLES, templateVariables } from './templates.js';
+import { ENTITY_FIELDS, TEMPLATE_VARIABLES, VARS_SCOPE, templateVariables } from './templates.js';
 
 const stepOptions = ACTIONS.map((action) =>
   z
@@ -69,11 +70,16 @@ export const playbookSchema = z
         conditions: z.array(conditionSchema).optional(),
         /** After running against a target, the playbook leaves that target alone this long. */
         cooldown: durationSchema.default(30 * 60_000),
+        /**
+         * Site-specific values (a namespace, a Deployment, a secret path) with their defaults, used in
+         * step parameters as `{{ vars.<name> }}`; an install overrides them in its service config.
+         */
+        vars: varsSchema.optional(),
         steps: z.array(stepSchema).min(1),
       })
       .strict()
       .superRefine((spec, ctx) => {
-        checkTemplates(spec.steps, spec.trigger.entityKinds, ctx);
+        checkTemplates(spec.steps, spec.trigger.entityKinds, new Set(Object.keys(spec.vars ?? {})), ctx);
         checkClientPickedTargets(spec.steps, spec.trigger.entityKinds, ctx);
       }),
   })
@@ -85,6 +91,7 @@ export type PlaybookStep = z.infer<typeof stepSchema>;
 function checkTemplates(
   steps: readonly { params: unknown }[],
   kinds: readonly EntityKind[] | undefined,
+  vars: ReadonlySet<string>,
   ctx: z.RefinementCtx,
 ): void {
   const known = new Set<string>(TEMPLATE_VARIABLES);
@@ -92,6 +99,14 @@ function checkTemplates(
   steps.forEach((step, i) => {
     forEachString(step.params, ['steps', i, 'params'], (text, path) => {
       for (const variable of templateVariables(text)) {
+        if (variable.startsWith(`${VARS_SCOPE}.`)) {
+          const name = variable.slice(VARS_SCOPE.length + 1);
+          if (!vars.has(name)) {
+            const declared = [...vars].map((v) => `"${v}"`).join(', ');
+            ctx.addIssue({ code: 'custom', path, message: `"{{ ${variable} }}" is not declared; add "${name}" with its default under spec.vars${declared ? ` (declared: ${declared})` : ''}` });
+          }
+          continue;
+        }
         if (!known.has(variable)) {
           ctx.addIssue({ code: 'custom', path, message: `unknown template variable "{{ ${variable} }}"; use one of ${TEMPLATE_VARIABLES.join(', ')}` });
           continue;

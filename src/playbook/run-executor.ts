@@ -10,7 +10,7 @@ import type { PlaybookSpec, PlaybookStep } from './playbook-spec.js';
 import type { PlaybookRun, RunStore, StepResult } from './run-store.js';
 import type { GuardRequest, SafetyGuard } from './safety-guard.js';
 import { targetParams } from './target-params.js';
-import { renderTemplates, templateVariables } from './templates.js';
+import { VARS_SCOPE, renderTemplates, templateVariables } from './templates.js';
 
 /** Where step results are recorded; `flush` makes them durable. */
 export interface RunLedger {
@@ -391,7 +391,8 @@ export class RunExecutor {
     const action = this.lookup(step.action);
     if (!action) return { ok: false, problem: `unknown action ${step.action}` };
     const targetKeys = targetParams(action);
-    const rendered = renderTemplates(step.params, { anomaly: run.anomaly, incidentId: run.incidentId, playbook: run.playbook }, targetKeys);
+    const vars = this.deps.playbooks.get(run.playbook)?.spec.vars;
+    const rendered = renderTemplates(step.params, { anomaly: run.anomaly, incidentId: run.incidentId, playbook: run.playbook, ...(vars ? { vars } : {}) }, targetKeys);
     if (rendered.missing.length > 0) {
       return { ok: false, problem: `no value for ${rendered.missing.map((m) => `{{ ${m} }}`).join(', ')} on ${run.anomaly.entity.key}` };
     }
@@ -402,7 +403,9 @@ export class RunExecutor {
     }
     const params = parsed.data as Record<string, unknown>;
     const raw = step.params as Readonly<Record<string, unknown>>;
-    const literalTarget = [...targetKeys].every((key) => { const v = raw[key]; return typeof v !== 'string' || templateVariables(v).length === 0; });
+    // A variable is the SOC's own text, written in the playbook or the install's values: a target
+    // it names is as literal as one spelled out in the step.
+    const literalTarget = [...targetKeys].every((key) => { const v = raw[key]; return typeof v !== 'string' || templateVariables(v).every((name) => name.startsWith(`${VARS_SCOPE}.`)); });
     return { ok: true, action, params, target: action.target(params), description: action.describe(params), literalTarget };
   }
 

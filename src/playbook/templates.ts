@@ -20,6 +20,9 @@ export const ENTITY_FIELDS: Record<EntityKind, readonly string[]> = {
   model: ['key', 'kind', 'namespace', 'name', 'model', 'version'],
 };
 
+/** Prefix of a playbook's own variables (`{{ vars.authNamespace }}`), declared under `spec.vars`. */
+export const VARS_SCOPE = 'vars';
+
 /** The variables used in a string. */
 export function templateVariables(text: string): string[] {
   return [...text.matchAll(TEMPLATE)].map((m) => m[1] ?? '');
@@ -30,6 +33,11 @@ export interface TemplateContext {
   readonly anomaly: Anomaly;
   readonly incidentId: string;
   readonly playbook: string;
+  /**
+   * The playbook's `spec.vars` with this install's overrides applied: site-specific values the SOC
+   * wrote (a namespace, a secret path, a channel), trusted like the playbook's literal text.
+   */
+  readonly vars?: Readonly<Record<string, string>>;
 }
 
 /** What rendering produced: the filled value, variables with no value, and target values refused. */
@@ -66,6 +74,10 @@ export function renderTemplates(value: unknown, context: TemplateContext, target
         case 'severity': return context.anomaly.severity;
         default: return undefined;
       }
+    }
+    if (scope === VARS_SCOPE) {
+      const declared = name.slice(VARS_SCOPE.length + 1);
+      return context.vars !== undefined && Object.hasOwn(context.vars, declared) ? context.vars[declared] : undefined;
     }
     if (name === 'incident.id') return context.incidentId;
     if (name === 'playbook.name') return context.playbook;

@@ -84,6 +84,7 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
   "kind" "ServiceConfig"
   "detectors" "/etc/meshwarden/detectors"
   "playbooks" "/etc/meshwarden/playbooks"
+  "playbookVars" (default (dict) $c.playbookVars)
   "stateDir" .Values.state.path
   "dryRun" $c.dryRun
   "stateRetention" $c.stateRetention

@@ -21,7 +21,7 @@ describe('backendWarnings', () => {
       'playbooks/notify-on-multivariate-anomaly.yaml:17 slack.notify',
       'playbooks/notify-on-service-degradation.yaml:15 slack.notify',
       'playbooks/quarantine-on-exfiltration.yaml:22 slack.notify',
-      'playbooks/rotate-credentials-on-stuffing.yaml:16 slack.notify',
+      'playbooks/rotate-credentials-on-stuffing.yaml:26 slack.notify',
     ]);
     expect(warnings.find((w) => w.playbook === 'quarantine-on-exfiltration')?.message).toBe(
       'playbook quarantine-on-exfiltration, step "tell the SOC" (slack.notify) needs slack, which is disabled (slack.enabled: false): it fails on every run and the run goes on without it',

@@ -42,3 +42,21 @@ describe('targetValueProblem', () => {
     expect(targetValueProblem('entity.name', value, pod)).toContain(why);
   });
 });
+
+describe('renderTemplates with playbook variables', () => {
+  const workload: Entity = { key: 'workload:ml-prod/auth', kind: 'workload', namespace: 'ml-prod', name: 'auth', workload: 'auth' };
+
+  it('fills a declared variable in target and other parameters alike, never refusing it', () => {
+    const result = renderTemplates(
+      { path: '{{ vars.secretPath }}', text: 'rotating {{ vars.secretPath }}' },
+      { anomaly: anomaly(workload), incidentId: 'i', playbook: 'p', vars: { secretPath: 'identity/login/session' } },
+      new Set(['path']),
+    );
+    expect(result).toEqual({ value: { path: 'identity/login/session', text: 'rotating identity/login/session' }, missing: [], refused: [] });
+  });
+
+  it('reports a variable with no value as missing', () => {
+    const result = renderTemplates({ path: '{{ vars.secretPath }}' }, { anomaly: anomaly(workload), incidentId: 'i', playbook: 'p' }, new Set(['path']));
+    expect(result.missing).toEqual(['vars.secretPath']);
+  });
+});
