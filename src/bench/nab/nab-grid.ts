@@ -48,9 +48,11 @@ export const builtInGrids: Readonly<Record<string, NabGridInput>> = {
     base: 'meshwarden',
     grid: { 'calibration.minSpread': [0.03, 0.05, 0.08], 'holdoff.halfLife': [50, 200, 800] },
   },
+  // Only `halfLife` matters on NAB: `tolerance` rescales the score monotonically (the threshold
+  // sweep absorbs it) and any `warmup` up to a few hundred rows ends inside NAB's probation.
   range: {
     base: 'range',
-    grid: { halfLife: [1000, 5000, 20000], tolerance: [0.05, 0.1, 0.2] },
+    grid: { halfLife: [1000, 5000, 20000, 80000, 320000] },
   },
 };
 
