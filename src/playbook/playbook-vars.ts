@@ -9,11 +9,11 @@ export const varNameSchema = z.string().regex(/^[a-zA-Z]{1,63}$/, 'use letters o
 /**
  * A variable's value: written by the SOC (in the playbook or the install's overrides), so trusted
  * as a target, but never a template itself: filling is one pass, and a value that held `{{` would
- * read as a template to anyone who renders the result again.
+ * read as a template to anyone who renders the result again. It may be empty (a name suffix a
+ * site does not use); a target left empty or malformed is refused by the action's own schema.
  */
 export const varValueSchema = z
   .string()
-  .min(1)
   .max(1024)
   .refine((v) => !/\{\{|\}\}/.test(v), 'a variable\'s value must not contain "{{" or "}}"');
 

@@ -26,6 +26,10 @@ describe('spec.vars', () => {
     ]);
   });
 
+  it('accepts an empty value (a suffix a site does not use)', () => {
+    expect(playbookSchema.safeParse(playbook({ authNamespace: '' })).success).toBe(true);
+  });
+
   it('refuses a value that is itself a template, and a name templates could not reach', () => {
     const result = playbookSchema.safeParse(playbook({ authNamespace: '{{ entity.namespace }}', 'auth-ns': 'x' }));
     expect(result.error?.issues.map((i) => i.message)).toEqual(expect.arrayContaining([
