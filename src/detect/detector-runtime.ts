@@ -9,12 +9,18 @@ import { autoencoderEvidence } from './autoencoder/autoencoder-evidence.js';
 import type { DetectorSpec } from './detector-spec.js';
 import { hasEvidence } from './feature-evidence.js';
 import { PersistenceStreaks, type StreakSnapshot } from './persistence-streaks.js';
+import { formatDuration } from '../shared/duration.js';
+import { HORIZON_AGGREGATES, HorizonRing, horizonRingStateSchema, windowWeight, type HorizonAggregate, type HorizonRingState } from './horizon-ring.js';
 
 interface CompiledFeature {
   readonly name: string;
   readonly algorithm: AlgorithmConfig;
   readonly min?: number;
   readonly max?: number;
+  /** How the feature is aggregated over the detector's horizons (set when it has horizons). */
+  readonly aggregate?: HorizonAggregate;
+  /** The algorithm of the horizon baselines. */
+  readonly horizonAlgorithm: AlgorithmConfig;
 }
 
 interface CompiledDetector {
@@ -22,6 +28,8 @@ interface CompiledDetector {
   readonly name: string;
   readonly features: readonly CompiledFeature[];
   readonly namespaces?: ReadonlySet<string>;
+  /** Longer time scales in ms, shortest first (empty: per window only). */
+  readonly horizons: readonly number[];
 }
 
 /** Saved scorer state of every detector, keyed by `detector|entity|feature`. */
@@ -30,6 +38,8 @@ export interface DetectorStateSnapshot {
   readonly scorers: Record<string, ScorerSnapshot>;
   /** Running streaks of detectors with `persistence` (absent in snapshots from before it existed). */
   readonly streaks?: StreakSnapshot;
+  /** Recent per-window values behind detectors with `horizons`, keyed by `detector|entity|feature`. */
+  readonly horizons?: Record<string, HorizonRingState>;
 }
 
 /**
@@ -41,6 +51,8 @@ export class DetectorRuntime {
   private readonly scorers = new Map<string, StreamScorer>();
   private readonly restored: Map<string, ScorerSnapshot>;
   private readonly streaks: PersistenceStreaks;
+  private readonly rings = new Map<string, HorizonRing>();
+  private readonly restoredRings: Map<string, unknown>;
   /** Entities scored and flagged per detector since the last `takeTally` (feeds the breaker). */
   private tally = new Map<string, { scored: number; flagged: number }>();
 
@@ -56,6 +68,7 @@ export class DetectorRuntime {
     this.detectors = specs.map(compile);
     this.restored = new Map(Object.entries(snapshot?.scorers ?? {}));
     this.streaks = new PersistenceStreaks(snapshot?.streaks);
+    this.restoredRings = new Map(Object.entries(snapshot?.horizons ?? {}));
   }
 
   /** Scores one window with every detector that watches its entity kind. */
@@ -84,22 +97,78 @@ export class DetectorRuntime {
   }
 
   private applies(detector: CompiledDetector, window: FeatureWindow): boolean {
+    return this.watches(detector, window) && enoughRequests(detector, window);
+  }
+
+  /** Whether the detector watches this entity at all, however few requests its window holds. */
+  private watches(detector: CompiledDetector, window: FeatureWindow): boolean {
     const spec = detector.spec.spec;
     if (spec.entity !== window.entity.kind) return false;
     if (detector.namespaces && !detector.namespaces.has(window.entity.namespace ?? '')) return false;
-    if (spec.matchLabels && !hasLabels(window.entity.labels, spec.matchLabels)) return false;
-    // A model window has no access-log requests: its features are held to their own counts instead
-    // (hasEvidence, per feature), so a drift report in a window without telemetry is still judged.
-    if (window.entity.kind === 'model') return true;
-    return !(spec.minRequests > 0 && (window.features.requests ?? 0) < spec.minRequests);
+    return !(spec.matchLabels && !hasLabels(window.entity.labels, spec.matchLabels));
+  }
+
+  /**
+   * Scores the detector's features over its horizons. Every window of a watched entity feeds the
+   * rings, including windows under `minRequests`: at a few requests a minute, an hour of them is
+   * the evidence. `scored` says whether any horizon had enough observations to be judged.
+   */
+  private scoreHorizons(detector: CompiledDetector, owner: string, window: FeatureWindow): { scored: boolean; evidence: Evidence[] } {
+    const evidence: Evidence[] = [];
+    let scored = false;
+    const longest = detector.horizons.at(-1);
+    if (longest === undefined) return { scored, evidence };
+    const spec = detector.spec.spec;
+    const windowMs = Math.max(1, window.windowEnd - window.windowStart);
+    for (const feature of detector.features) {
+      const observed = window.features[feature.name];
+      if (feature.aggregate === undefined || observed === undefined || !Number.isFinite(observed)) continue;
+      const ring = this.ring(`${detector.name}|${window.entity.key}|${feature.name}`, longest / windowMs, window.windowStart);
+      ring.push(window.windowEnd, observed, windowWeight(window, feature.name));
+      for (const horizon of detector.horizons) {
+        const total = ring.aggregate(feature.aggregate, window.windowEnd, horizon);
+        if (total === undefined || (spec.minRequests > 0 && total.weight < spec.minRequests)) continue;
+        scored = true;
+        const label = formatDuration(horizon);
+        const result = this.scorer(detector.name, owner, { ...feature, algorithm: feature.horizonAlgorithm }, `@${label}`).update(total.value, window.windowEnd);
+        // min and max are per window: a summed feature's bounds grow with the windows it spans.
+        const scale = feature.aggregate === 'sum' ? horizon / windowMs : 1;
+        const anomalous = result.ready && result.score >= spec.threshold && stillCarries(observed, total.value / scale, result.expected / scale) &&
+          !(feature.min !== undefined && total.value < feature.min * scale) && !(feature.max !== undefined && total.value > feature.max * scale);
+        if (spec.persistence > 1) {
+          if (this.streaks.record(window.entity.key, `${detector.name}|${feature.name}@${label}`, anomalous) < spec.persistence) continue;
+        } else if (!anomalous) {
+          continue;
+        }
+        evidence.push({
+          feature: feature.name, observed: total.value, expected: result.expected, spread: result.spread, score: result.score,
+          details: [`over the last ${label}: ${feature.aggregate} of ${total.windows} windows`],
+        });
+      }
+    }
+    return { scored, evidence };
+  }
+
+  private ring(key: string, windows: number, since: number): HorizonRing {
+    let ring = this.rings.get(key);
+    if (ring === undefined) {
+      const saved = horizonRingStateSchema.safeParse(this.restoredRings.get(key));
+      this.restoredRings.delete(key);
+      ring = new HorizonRing(windows, since, saved.success ? saved.data : undefined);
+      this.rings.set(key, ring);
+    }
+    return ring;
   }
 
   private scoreOne(window: FeatureWindow, verdicts: ReadonlyMap<string, ReadonlyMap<FeatureWindow, VectorVerdict | undefined>>): Anomaly[] {
     const anomalies: Anomaly[] = [];
     for (const detector of this.detectors) {
       const spec = detector.spec.spec;
-      if (!this.applies(detector, window)) continue;
+      if (!this.watches(detector, window)) continue;
       const owner = spec.baseline === 'cohort' ? `cohort:${spec.entity}` : window.entity.key;
+      const enough = enoughRequests(detector, window);
+      const horizons = this.scoreHorizons(detector, owner, window);
+      if (!enough && !horizons.scored) continue;
       let counts = this.tally.get(detector.name);
       if (counts === undefined) {
         counts = { scored: 0, flagged: 0 };
@@ -116,7 +185,7 @@ export class DetectorRuntime {
           best = verdict.score;
         }
       }
-      for (const feature of detector.features) {
+      for (const feature of enough ? detector.features : []) {
         const observed = window.features[feature.name];
         if (observed === undefined || !Number.isFinite(observed)) continue;
         // Too few observations behind the value: neither judged nor learned from, as a window
@@ -137,6 +206,10 @@ export class DetectorRuntime {
           ...(details ? { details } : {}),
         });
         if (result.score > best) best = result.score;
+      }
+      for (const found of horizons.evidence) {
+        evidence.push(found);
+        if (found.score > best) best = found.score;
       }
       if (evidence.length === 0) continue;
       counts.flagged++;
@@ -169,6 +242,10 @@ export class DetectorRuntime {
       const entity = key.split('|')[1];
       if (entity !== undefined && gone.has(entity)) this.scorers.delete(key);
     }
+    for (const key of this.rings.keys()) {
+      const entity = key.split('|')[1];
+      if (entity !== undefined && gone.has(entity)) this.rings.delete(key);
+    }
     this.streaks.forget(gone);
   }
 
@@ -185,11 +262,18 @@ export class DetectorRuntime {
   snapshot(): DetectorStateSnapshot {
     const scorers: Record<string, ScorerSnapshot> = Object.fromEntries(this.restored);
     for (const [key, scorer] of this.scorers) scorers[key] = scorer.snapshot();
-    return { version: 1, scorers, streaks: this.streaks.snapshot() };
+    const horizons: Record<string, HorizonRingState> = {};
+    for (const [key, saved] of this.restoredRings) {
+      const parsed = horizonRingStateSchema.safeParse(saved);
+      if (parsed.success) horizons[key] = parsed.data;
+    }
+    for (const [key, ring] of this.rings) horizons[key] = ring.state();
+    return { version: 1, scorers, streaks: this.streaks.snapshot(), horizons };
   }
 
-  private scorer(detector: string, owner: string, feature: CompiledFeature): StreamScorer {
-    const key = `${detector}|${owner}|${feature.name}`;
+  /** @param suffix names the horizon (`@15m`): each time scale has a baseline of its own. */
+  private scorer(detector: string, owner: string, feature: CompiledFeature, suffix = ''): StreamScorer {
+    const key = `${detector}|${owner}|${feature.name}${suffix}`;
     let scorer = this.scorers.get(key);
     if (scorer === undefined) {
       const saved = this.restored.get(key);
@@ -216,15 +300,40 @@ function compile(spec: DetectorSpec): CompiledDetector {
     // The schema guarantees one of them is set; this guards against a caller bypassing it.
     if (algorithm === undefined) throw new Error(`detector ${spec.metadata.name}: feature ${feature.name} has no algorithm`);
     return {
-      name: feature.name, algorithm,
+      name: feature.name, algorithm, horizonAlgorithm: feature.horizonAlgorithm ?? algorithm,
       ...(feature.min !== undefined ? { min: feature.min } : {}),
       ...(feature.max !== undefined ? { max: feature.max } : {}),
+      ...(spec.spec.horizons !== undefined ? { aggregate: HORIZON_AGGREGATES[feature.name] } : {}),
     };
   });
   return {
     spec, name: spec.metadata.name, features,
+    horizons: [...new Set(spec.spec.horizons ?? [])].sort((a, b) => a - b),
     ...(spec.spec.namespaces ? { namespaces: new Set(spec.spec.namespaces) } : {}),
   };
+}
+
+/**
+ * Whether the newest window still carries at least half of the horizon's departure from its
+ * baseline (all per window). A burst already over keeps an hour's sum high for an hour; without
+ * this, the horizon would go on alarming on an incident that has ended. A ramp or a sustained
+ * regression is in the newest window too, so it still counts.
+ */
+function stillCarries(latest: number, level: number, expected: number): boolean {
+  const excess = level - expected;
+  if (excess === 0) return true;
+  return (latest - expected) / excess >= 0.5;
+}
+
+/**
+ * Whether the window holds enough requests to be scored on its own. A model window has no
+ * access-log requests: its features are held to their own counts instead (hasEvidence, per
+ * feature), so a drift report in a window without telemetry is still judged.
+ */
+function enoughRequests(detector: CompiledDetector, window: FeatureWindow): boolean {
+  const spec = detector.spec.spec;
+  if (window.entity.kind === 'model') return true;
+  return !(spec.minRequests > 0 && (window.features.requests ?? 0) < spec.minRequests);
 }
 
 function hasLabels(labels: Readonly<Record<string, string>> | undefined, wanted: Readonly<Record<string, string>>): boolean {

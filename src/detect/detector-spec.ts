@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { ENTITY_KINDS } from '../features/entity.js';
 import { FEATURE_NAMES } from '../features/feature-window.js';
+import { durationSchema } from '../shared/duration.js';
 import { autoencoderConfigSchema } from './autoencoder/autoencoder-config.js';
 import { algorithmSchema } from './stats/algorithm-registry.js';
+import { HORIZON_AGGREGATES } from './horizon-ring.js';
 
 const nameSchema = z
   .string()
@@ -14,6 +16,11 @@ const featureSpecSchema = z
     name: z.enum(FEATURE_NAMES),
     /** Overrides the detector's algorithm for this feature. */
     algorithm: algorithmSchema.optional(),
+    /**
+     * Algorithm of the feature over the detector's `horizons` (default: the feature's own). An
+     * aggregate is far smoother than one window, so it can afford a tighter spread floor.
+     */
+    horizonAlgorithm: algorithmSchema.optional(),
     /** The observed value must be at least this for the feature to count as anomalous. */
     min: z.number().optional(),
     /** The observed value must be at most this for the feature to count as anomalous. */
@@ -60,6 +67,15 @@ export const detectorSchema = z
          * blip of a sparse signal, such as a drift monitor's 10-minute report, does not alarm.
          */
         persistence: z.number().int().min(1).max(60).default(1),
+        /**
+         * Longer time scales (`["5m", "15m", "1h"]`) at which each feature is also scored, each
+         * against its own baseline: counts and bytes summed, ratios averaged and quantiles taken as
+         * the request-weighted median of the per-window values (see `horizon-ring.ts`), so a slow
+         * ramp or a regression at a few requests a minute accumulates evidence. Windows under
+         * `minRequests` still count towards a horizon, which is held to `minRequests` as a whole;
+         * `min`/`max` of a summed feature are per window and scale with the horizon.
+         */
+        horizons: z.array(durationSchema.pipe(z.number().min(60_000).max(3_600_000))).max(4).optional(),
         /** Score at or above which the detector raises an anomaly, in [0, 1). */
         threshold: z.number().gt(0).lt(1),
         severity: z.enum(['info', 'low', 'medium', 'high', 'critical']).default('medium'),
@@ -76,7 +92,17 @@ export const detectorSchema = z
         if (spec.autoencoder !== undefined && spec.baseline === 'entity' && spec.algorithm !== undefined) {
           ctx.addIssue({ code: 'custom', path: ['algorithm'], message: 'spec.algorithm applies to spec.features; an autoencoder detector does not use it' });
         }
+        if (spec.horizons !== undefined && spec.autoencoder !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['horizons'], message: 'spec.horizons applies to spec.features; an autoencoder detector does not use it' });
+        }
         (spec.features ?? []).forEach((feature, i) => {
+          if (spec.horizons !== undefined && HORIZON_AGGREGATES[feature.name] === undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['features', i, 'name'],
+              message: `feature "${feature.name}" has no aggregate over several windows; spec.horizons applies to counts, bytes, ratios and latencies`,
+            });
+          }
           if (feature.algorithm === undefined && spec.algorithm === undefined) {
             ctx.addIssue({
               code: 'custom',
