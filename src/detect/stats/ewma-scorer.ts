@@ -69,7 +69,9 @@ export class EwmaScorer implements StreamScorer {
   private absorb(value: number): void {
     if (this.count === 0) {
       this.count = 1;
-      this.mean = value;
+      // + 0 turns -0 into 0: a snapshot's JSON cannot tell them apart, and a restored scorer must
+      // report exactly what the original would.
+      this.mean = value + 0;
       return;
     }
     // 1 / count for the first samples gives the exact running mean and (population) variance,

@@ -111,7 +111,7 @@ export class PageHinkleyScorer implements StreamScorer {
     // The new regime starts at the observation that revealed it; the warm-up then lets the mean
     // settle before the test runs again.
     this.count = 1;
-    this.mean = value;
+    this.mean = value + 0;
     this.up = 0;
     this.upMin = 0;
     this.down = 0;

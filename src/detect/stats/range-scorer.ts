@@ -69,9 +69,9 @@ export class RangeScorer implements StreamScorer {
   private absorb(value: number): void {
     if (this.count === 0) {
       this.count = 1;
-      this.mean = value;
-      this.low = value;
-      this.high = value;
+      this.mean = value + 0;
+      this.low = value + 0;
+      this.high = value + 0;
       return;
     }
     const mean = this.mean + Math.max(this.alpha, 1 / (this.count + 1)) * (value - this.mean);

@@ -87,7 +87,7 @@ export class RobustBaseline {
   absorb(value: number): void {
     if (this.count === 0) {
       this.count = 1;
-      this.location = value;
+      this.location = value + 0;
       this.deviation = 0;
       return;
     }
@@ -108,7 +108,7 @@ export class RobustBaseline {
 
   /** Moves the location to `value` without touching the scale (used after a detected change). */
   reanchor(value: number): void {
-    this.location = value;
+    this.location = value + 0;
   }
 
   /** Serialisable state. */

@@ -74,6 +74,13 @@ describe.each(ALGORITHMS)('%s honours the StreamScorer contract', (_name, input)
     );
   });
 
+  it('resumes exactly after a first observation of -0, which a snapshot carries as 0', () => {
+    const original = createScorer(config);
+    original.update(-0, 1_700_000_000_000);
+    const restored = restoreScorer(config, JSON.parse(JSON.stringify(original.snapshot())) as ScorerSnapshot);
+    for (let i = 1; i <= 5; i++) expect(restored.update(i % 2, 1_700_000_000_000 + i * 60_000)).toEqual(original.update(i % 2, 1_700_000_000_000 + i * 60_000));
+  });
+
   it('is not disturbed by a non-finite observation', () => {
     const a = createScorer(config);
     const b = createScorer(config);
