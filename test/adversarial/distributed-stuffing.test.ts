@@ -4,30 +4,15 @@ import { loadConfig } from '../../src/config/load-config.js';
 import type { DetectorSpec } from '../../src/detect/detector-spec.js';
 import type { PlaybookSpec } from '../../src/playbook/playbook-spec.js';
 import { seededRandom } from '../../src/shared/random.js';
+import { gatewayLine } from './attack-harness.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 2, 8, 0, 0);
-const GATEWAY_POD = 'istio-ingressgateway-5c9d8f7b6-abcde';
+const AUTH = { host: '10.42.3.7:8080', service: 'auth.ml-prod.svc.cluster.local' };
 const GATEWAY = 'workload:istio-system/istio-ingressgateway';
 /** Warm-up before the attack: longer than the detector's 30-window baseline warm-up. */
 const ATTACK_AT = T0 + 40 * MIN;
 const ATTACK_MINUTES = 5;
-
-interface GatewayRequest {
-  readonly at: number;
-  readonly i: number;
-  readonly client: string;
-  readonly code: number;
-  readonly path: string;
-  /** X-Forwarded-For as the gateway logged it; defaults to the client address alone. */
-  readonly xff?: string;
-}
-
-/** One request through the ingress gateway to auth, as the gateway's sidecar logs it. */
-function gatewayLine(r: GatewayRequest): string {
-  const text = `[${new Date(r.at).toISOString()}] "POST ${r.path} HTTP/1.1" ${r.code} - via_upstream - "-" 120 40 5 4 "${r.xff ?? r.client}" "Mozilla/5.0" "r-${r.i}" "shop.example.com" "10.42.3.7:8080" outbound|8080||auth.ml-prod.svc.cluster.local 10.42.0.9:52000 10.42.0.9:8443 ${r.client}:${40_000 + (r.i % 20_000)} - -`;
-  return JSON.stringify({ log: text, kubernetes: { namespace_name: 'istio-system', pod_name: GATEWAY_POD, labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' } } });
-}
 
 let detectors: DetectorSpec[] = [];
 let playbooks: PlaybookSpec[] = [];
@@ -38,7 +23,17 @@ beforeAll(async () => {
   playbooks = config.playbooks.map((p) => p.value);
 });
 
-type Attacker = (minute: number, start: number, emit: (r: Omit<GatewayRequest, 'i'>) => void) => void;
+/** A login attempt through the gateway to auth. */
+interface AuthAttempt {
+  readonly at: number;
+  readonly client: string;
+  readonly code: number;
+  readonly path: string;
+  /** X-Forwarded-For as the gateway logged it; defaults to the client address alone. */
+  readonly xff?: string;
+}
+
+type Attacker = (minute: number, start: number, emit: (r: AuthAttempt) => void) => void;
 
 /**
  * Fifty ordinary clients use the login API for `minutes`, 3-5 requests a minute each, each refused
@@ -55,7 +50,7 @@ function replay(minutes: number, attacker?: Attacker): Pipeline {
   let i = 0;
   for (let minute = 0; minute < minutes; minute++) {
     const start = T0 + minute * MIN;
-    const batch: Omit<GatewayRequest, 'i'>[] = [];
+    const batch: AuthAttempt[] = [];
     failShare.forEach((share, c) => {
       for (let k = 3 + Math.floor(random() * 3); k > 0; k--) {
         const refused = random() < share;
@@ -64,7 +59,7 @@ function replay(minutes: number, attacker?: Attacker): Pipeline {
     });
     attacker?.(minute, start, (r) => batch.push(r));
     batch.sort((a, b) => a.at - b.at);
-    for (const r of batch) p.ingest(gatewayLine({ ...r, i: i++ }), { source: 'gw', position: i });
+    for (const r of batch) p.ingest(gatewayLine({ ...r, i: i++, peer: r.client, xff: r.xff ?? r.client, upstream: AUTH, userAgent: 'Mozilla/5.0' }), { source: 'gw', position: i });
   }
   p.finish();
   return p;

@@ -3,29 +3,13 @@ import { DEFAULT_PIPELINE_OPTIONS, Pipeline } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { DetectorSpec } from '../../src/detect/detector-spec.js';
 import type { PlaybookSpec } from '../../src/playbook/playbook-spec.js';
+import { gatewayLine } from './attack-harness.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 2, 8, 0, 0);
-const GATEWAY_POD = 'istio-ingressgateway-5c9d8f7b6-abcde';
 const ATTACKER = '198.51.100.66';
 const LOAD_BALANCER = '10.0.5.5';
-
-interface GatewayRequest {
-  readonly at: number;
-  readonly i: number;
-  /** The X-Forwarded-For header as the gateway logged it (after appending its own peer). */
-  readonly xff: string;
-  /** The peer the gateway accepted the connection from. */
-  readonly peer: string;
-  readonly code: number;
-  readonly path?: string;
-}
-
-/** One request through the ingress gateway to the frontend, as the gateway's sidecar logs it. */
-function gatewayLine(r: GatewayRequest): string {
-  const text = `[${new Date(r.at).toISOString()}] "POST ${r.path ?? '/api/v1/login'} HTTP/1.1" ${r.code} - via_upstream - "-" 120 40 5 4 "${r.xff}" "curl/8.5" "r-${r.i}" "shop.example.com" "10.42.2.7:8080" outbound|8080||frontend.ml-prod.svc.cluster.local 10.42.0.9:52000 10.42.0.9:8443 ${r.peer}:${40_000 + (r.i % 20_000)} - -`;
-  return JSON.stringify({ log: text, kubernetes: { namespace_name: 'istio-system', pod_name: GATEWAY_POD, labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' } } });
-}
+const FRONTEND = { host: '10.42.2.7:8080', service: 'frontend.ml-prod.svc.cluster.local' };
 
 let detectors: DetectorSpec[] = [];
 let playbooks: PlaybookSpec[] = [];
@@ -56,12 +40,12 @@ function replay(trustedProxyHops: number, wrap: (claimed: string, client: string
       for (let c = 1; c <= 10; c++) {
         if ((s + c) % 3 !== 0) continue;
         const client = `198.51.100.${c}`;
-        p.ingest(gatewayLine({ at, i: i++, ...wrap('', client), code: 200, path: '/api/v1/score' }), { source: 'gw', position: i });
+        p.ingest(gatewayLine({ at, i: i++, ...wrap('', client), code: 200, path: '/api/v1/score', upstream: FRONTEND }), { source: 'gw', position: i });
       }
       if (minute < 2) continue;
       for (let k = 0; k < 3; k++) {
         const spoofed = `203.0.113.${50 + (i % 8)}`;
-        p.ingest(gatewayLine({ at: at + k * 300, i: i++, ...wrap(spoofed, ATTACKER), code: 401 }), { source: 'gw', position: i });
+        p.ingest(gatewayLine({ at: at + k * 300, i: i++, ...wrap(spoofed, ATTACKER), code: 401, path: '/api/v1/login', upstream: FRONTEND }), { source: 'gw', position: i });
       }
     }
   }

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Anomaly } from '../../src/detect/anomaly.js';
-import { DetectorRuntime } from '../../src/detect/detector-runtime.js';
 import type { DetectorSpec } from '../../src/detect/detector-spec.js';
-import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor } from '../../src/features/feature-extractor.js';
 import type { DriftMetricRecord, ModelTelemetryRecord, ParsedRecord } from '../../src/parse/records.js';
+import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor } from '../../src/features/feature-extractor.js';
+import { scoreRecords } from './attack-harness.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 2, 8, 0, 0);
@@ -60,15 +60,7 @@ beforeAll(async () => {
 
 /** Feeds records in time order through the feature stage and the shipped model detectors. */
 function run(records: readonly ParsedRecord[]): Anomaly[] {
-  const features = new FeatureExtractor(DEFAULT_FEATURE_OPTIONS);
-  const runtime = new DetectorRuntime(detectors);
-  const anomalies: Anomaly[] = [];
-  for (const record of [...records].sort((a, b) => a.timestamp - b.timestamp)) {
-    features.ingest(record);
-    anomalies.push(...runtime.scoreGroup(features.advance().windows));
-  }
-  anomalies.push(...runtime.scoreGroup(features.flush().windows));
-  return anomalies.filter((a) => a.entity.key === MODEL_KEY);
+  return scoreRecords(detectors, records).filter((a) => a.entity.key === MODEL_KEY);
 }
 
 /** Two hours of a model serving 30 predictions a minute at its usual confidence. */
