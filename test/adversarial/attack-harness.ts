@@ -2,11 +2,13 @@
  * What the attack tests share: lines as an ingress gateway's sidecar logs them, and a feed of parsed
  * records through the feature stage and the shipped detectors.
  */
+import { loadConfig } from '../../src/config/load-config.js';
 import type { Anomaly } from '../../src/detect/anomaly.js';
 import { DetectorRuntime } from '../../src/detect/detector-runtime.js';
 import type { DetectorSpec } from '../../src/detect/detector-spec.js';
 import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor } from '../../src/features/feature-extractor.js';
 import type { ParsedRecord } from '../../src/parse/records.js';
+import type { PlaybookSpec } from '../../src/playbook/playbook-spec.js';
 
 export const GATEWAY_POD = 'istio-ingressgateway-5c9d8f7b6-abcde';
 
@@ -21,13 +23,22 @@ export interface GatewayRequest {
   readonly xff: string;
   readonly code: number;
   readonly path: string;
-  /** The upstream the gateway routed to: its pod address and its service. */
-  readonly upstream: { readonly host: string; readonly service: string };
+  /** The upstream the gateway routed to: its address and its cluster (see {@link meshUpstream}). */
+  readonly upstream: { readonly host: string; readonly cluster: string };
   readonly userAgent?: string;
+  /** BYTES_RECEIVED: what the client uploaded (120 unless given). */
+  readonly bytesReceived?: number;
+  /** The SNI the gateway sent upstream (none unless given). */
+  readonly requestedServerName?: string;
+}
+
+/** An in-mesh upstream: a pod address of `service` behind its outbound cluster. */
+export function meshUpstream(host: string, service: string): { host: string; cluster: string } {
+  return { host, cluster: `outbound|8080||${service}` };
 }
 
 export function gatewayLine(r: GatewayRequest): string {
-  const text = `[${new Date(r.at).toISOString()}] "POST ${r.path} HTTP/1.1" ${r.code} - via_upstream - "-" 120 40 5 4 "${r.xff}" "${r.userAgent ?? 'curl/8.5'}" "r-${r.i}" "shop.example.com" "${r.upstream.host}" outbound|8080||${r.upstream.service} 10.42.0.9:52000 10.42.0.9:8443 ${r.peer}:${40_000 + (r.i % 20_000)} - -`;
+  const text = `[${new Date(r.at).toISOString()}] "POST ${r.path} HTTP/1.1" ${r.code} - via_upstream - "-" ${r.bytesReceived ?? 120} 40 5 4 "${r.xff}" "${r.userAgent ?? 'curl/8.5'}" "r-${r.i}" "shop.example.com" "${r.upstream.host}" ${r.upstream.cluster} 10.42.0.9:52000 10.42.0.9:8443 ${r.peer}:${40_000 + (r.i % 20_000)} ${r.requestedServerName ?? '-'} -`;
   return JSON.stringify({ log: text, kubernetes: { namespace_name: 'istio-system', pod_name: GATEWAY_POD, labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' } } });
 }
 
@@ -42,4 +53,11 @@ export function scoreRecords(detectors: readonly DetectorSpec[], records: readon
   }
   anomalies.push(...runtime.scoreGroup(features.flush().windows));
   return anomalies;
+}
+
+/** Loads shipped detector and playbook files; any config problem fails the test that loads them. */
+export async function loadShipped(paths: readonly string[]): Promise<{ detectors: DetectorSpec[]; playbooks: PlaybookSpec[] }> {
+  const config = await loadConfig(paths);
+  if (config.problems.length > 0) throw new Error(`shipped config has problems: ${JSON.stringify(config.problems)}`);
+  return { detectors: config.detectors.map((d) => d.value), playbooks: config.playbooks.map((p) => p.value) };
 }

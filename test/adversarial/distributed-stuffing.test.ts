@@ -1,14 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PIPELINE_OPTIONS, Pipeline } from '../../src/app.js';
-import { loadConfig } from '../../src/config/load-config.js';
 import type { DetectorSpec } from '../../src/detect/detector-spec.js';
 import type { PlaybookSpec } from '../../src/playbook/playbook-spec.js';
 import { seededRandom } from '../../src/shared/random.js';
-import { gatewayLine } from './attack-harness.js';
+import { gatewayLine, loadShipped, meshUpstream } from './attack-harness.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 2, 8, 0, 0);
-const AUTH = { host: '10.42.3.7:8080', service: 'auth.ml-prod.svc.cluster.local' };
+const AUTH = meshUpstream('10.42.3.7:8080', 'auth.ml-prod.svc.cluster.local');
 const GATEWAY = 'workload:istio-system/istio-ingressgateway';
 /** Warm-up before the attack: longer than the detector's 30-window baseline warm-up. */
 const ATTACK_AT = T0 + 40 * MIN;
@@ -17,10 +16,7 @@ const ATTACK_MINUTES = 5;
 let detectors: DetectorSpec[] = [];
 let playbooks: PlaybookSpec[] = [];
 beforeAll(async () => {
-  const config = await loadConfig(['detectors/auth-failure-storm.yaml', 'detectors/distributed-auth-failures.yaml', 'playbooks/rotate-credentials-on-stuffing.yaml']);
-  expect(config.problems).toEqual([]);
-  detectors = config.detectors.map((d) => d.value);
-  playbooks = config.playbooks.map((p) => p.value);
+  ({ detectors, playbooks } = await loadShipped(['detectors/auth-failure-storm.yaml', 'detectors/distributed-auth-failures.yaml', 'playbooks/rotate-credentials-on-stuffing.yaml']));
 });
 
 /** A login attempt through the gateway to auth. */

@@ -1,23 +1,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PIPELINE_OPTIONS, Pipeline } from '../../src/app.js';
-import { loadConfig } from '../../src/config/load-config.js';
 import type { DetectorSpec } from '../../src/detect/detector-spec.js';
 import type { PlaybookSpec } from '../../src/playbook/playbook-spec.js';
-import { gatewayLine } from './attack-harness.js';
+import { gatewayLine, loadShipped, meshUpstream } from './attack-harness.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 2, 8, 0, 0);
 const ATTACKER = '198.51.100.66';
 const LOAD_BALANCER = '10.0.5.5';
-const FRONTEND = { host: '10.42.2.7:8080', service: 'frontend.ml-prod.svc.cluster.local' };
+const FRONTEND = meshUpstream('10.42.2.7:8080', 'frontend.ml-prod.svc.cluster.local');
 
 let detectors: DetectorSpec[] = [];
 let playbooks: PlaybookSpec[] = [];
 beforeAll(async () => {
-  const config = await loadConfig(['detectors/auth-failure-storm.yaml', 'detectors/distributed-auth-failures.yaml', 'playbooks/rotate-credentials-on-stuffing.yaml']);
-  expect(config.problems).toEqual([]);
-  detectors = config.detectors.map((d) => d.value);
-  playbooks = config.playbooks.map((p) => p.value);
+  ({ detectors, playbooks } = await loadShipped(['detectors/auth-failure-storm.yaml', 'detectors/distributed-auth-failures.yaml', 'playbooks/rotate-credentials-on-stuffing.yaml']));
 });
 
 /**

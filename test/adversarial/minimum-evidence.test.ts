@@ -1,10 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load-config.js';
 import type { Anomaly } from '../../src/detect/anomaly.js';
 import type { DetectorSpec } from '../../src/detect/detector-spec.js';
 import type { DriftMetricRecord, ModelTelemetryRecord, ParsedRecord } from '../../src/parse/records.js';
 import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor } from '../../src/features/feature-extractor.js';
-import { scoreRecords } from './attack-harness.js';
+import { loadShipped, scoreRecords } from './attack-harness.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 2, 8, 0, 0);
@@ -53,9 +52,7 @@ function report(at: number, drifted: readonly string[] = []): DriftMetricRecord[
 let detectors: DetectorSpec[] = [];
 
 beforeAll(async () => {
-  const config = await loadConfig(['detectors/model-confidence-collapse.yaml', 'detectors/model-latency.yaml', 'detectors/feature-drift.yaml']);
-  expect(config.problems).toEqual([]);
-  detectors = config.detectors.map((d) => d.value);
+  ({ detectors } = await loadShipped(['detectors/model-confidence-collapse.yaml', 'detectors/model-latency.yaml', 'detectors/feature-drift.yaml']));
 });
 
 /** Feeds records in time order through the feature stage and the shipped model detectors. */

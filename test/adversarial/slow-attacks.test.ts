@@ -1,10 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load-config.js';
 import type { Anomaly } from '../../src/detect/anomaly.js';
 import type { DetectorSpec } from '../../src/detect/detector-spec.js';
 import type { AccessLogRecord } from '../../src/parse/records.js';
 import { inbound, outbound } from '../unit/helpers/records.js';
-import { scoreRecords } from './attack-harness.js';
+import { loadShipped, scoreRecords } from './attack-harness.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 2, 6, 0, 0);
@@ -22,9 +21,7 @@ function random(seed: number): () => number {
 
 let detectors: DetectorSpec[] = [];
 beforeAll(async () => {
-  const config = await loadConfig(['detectors/latency-storm.yaml', 'detectors/egress-spike.yaml']);
-  expect(config.problems).toEqual([]);
-  detectors = config.detectors.map((d) => d.value);
+  ({ detectors } = await loadShipped(['detectors/latency-storm.yaml', 'detectors/egress-spike.yaml']));
 });
 
 /** Feeds records in time order through the feature stage and the shipped detectors. */
