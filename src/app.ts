@@ -13,7 +13,7 @@ import type { DetectorSpec } from './detect/detector-spec.js';
 import { DEFAULT_EVENT_TIME_OPTIONS, EventTimeGuard, type EventTimeOptions, type EventTimeSnapshot } from './features/event-time-guard.js';
 import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, type AdvanceResult, type FeatureExtractorOptions, type FeatureSnapshot } from './features/feature-extractor.js';
 import type { FeatureWindow } from './features/feature-window.js';
-import { DeadLetterCompactor } from './parse/compact-dead-letter.js';
+import { DEFAULT_DEAD_LETTER_PREFIX_BYTES, DeadLetterCompactor } from './parse/compact-dead-letter.js';
 import { parseMessage } from './parse/parse-message.js';
 import type { DeadLetter, RecordOrigin, StoredDeadLetter } from './parse/records.js';
 import { breakerIncident, type BreakerIncident, type OpenedBreaker } from './playbook/breaker-incident.js';
@@ -63,7 +63,7 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   resolveAfterMs: 10 * 60_000,
   maxMessageBytes: 1024 * 1024,
   eventTime: DEFAULT_EVENT_TIME_OPTIONS,
-  deadLetterPrefixBytes: 4096,
+  deadLetterPrefixBytes: DEFAULT_DEAD_LETTER_PREFIX_BYTES,
   collect: true,
 };
 

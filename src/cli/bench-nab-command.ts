@@ -6,14 +6,14 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { loadNabCorpus } from '../bench/nab/nab-corpus.js';
 import { nabDetectorName, runNab } from '../bench/nab/nab-runner.js';
-import type { NabCorpusResult, NabProfileName } from '../bench/nab/nab-scorer.js';
+import type { NabCorpusResult } from '../bench/nab/nab-scorer.js';
+import { NAB_PROFILE_NAMES } from '../bench/nab/nab-cross-validation.js';
 import type { AlgorithmConfig } from '../detect/stats/algorithm-registry.js';
 import { algorithmSchema } from '../detect/stats/algorithm-registry.js';
 import { builtInAlgorithm, builtInAlgorithms } from '../detect/stats/built-in-algorithms.js';
 import { MeshwardenError } from '../shared/errors.js';
 import { terminalText } from '../shared/terminal-text.js';
 
-const PROFILES: readonly NabProfileName[] = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate'];
 
 interface BenchNabOptions {
   readonly data: string;
@@ -113,7 +113,7 @@ export function formatNabSummary(
   seconds: number,
 ): string {
   const lines = [`NAB: detector ${terminalText(detector)}, ${files} files, ${rows} rows, ${result.windows} windows, ${seconds.toFixed(1)} s`];
-  for (const profile of PROFILES) {
+  for (const profile of NAB_PROFILE_NAMES) {
     const r = result[profile];
     lines.push(
       `  ${profile.padEnd(20)} ${r.normalised.toFixed(1).padStart(6)}   (raw ${r.raw.toFixed(2)}, threshold ${r.threshold}, TP ${r.tp} rows, FP ${r.fp} rows)`,
@@ -133,7 +133,7 @@ async function mergeFinalResults(outDir: string, detector: string, result: NabCo
     // file never blocks a run.
     if (parsed.success) existing = parsed.data;
   }
-  existing[detector] = Object.fromEntries(PROFILES.map((p) => [p, result[p].normalised]));
+  existing[detector] = Object.fromEntries(NAB_PROFILE_NAMES.map((p) => [p, result[p].normalised]));
   await mkdir(outDir, { recursive: true });
   await writeFile(file, `${JSON.stringify(existing, null, 2)}\n`);
 }

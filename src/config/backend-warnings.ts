@@ -20,10 +20,6 @@ export interface BackendWarning {
   readonly message: string;
 }
 
-const SETTING: Readonly<Record<ActionDefinition['provider'], string>> = {
-  kubernetes: 'kubernetes.enabled', vault: 'vault.enabled', slack: 'slack.enabled',
-};
-
 /**
  * The steps of the loaded playbooks whose action needs a backend that is disabled. Such a step
  * fails on every live run, and with `onError: continue` nobody notices: a `slack.notify` with Slack
@@ -47,7 +43,7 @@ export function backendWarnings(
         : step.onError === 'continue' ? 'it fails on every run and the run goes on without it' : 'it fails on every run and stops the run';
       warnings.push({
         file: doc.file, line: doc.locate(['spec', 'steps', i]).line, playbook: doc.value.metadata.name, step: name, action: step.action, backend,
-        message: `playbook ${doc.value.metadata.name}, step "${name}" (${step.action}) needs ${backend}, which is disabled (${SETTING[backend]}: false): ${effect}`,
+        message: `playbook ${doc.value.metadata.name}, step "${name}" (${step.action}) needs ${backend}, which is disabled (${backend}.enabled: false): ${effect}`,
       });
     });
   }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { DEFAULT_FEATURE_OPTIONS } from '../features/feature-extractor.js';
 import { playbookVarOverridesSchema } from '../playbook/playbook-vars.js';
+import { CLUSTER_PROTECTED_NAMESPACES } from '../playbook/safety-guard.js';
 import { durationSchema } from '../shared/duration.js';
 
 /**
@@ -28,7 +30,7 @@ export const serviceConfigSchema = z
     /** The engine's own namespace, always protected. */
     namespace: z.string().default('meshwarden'),
     /** Never acted on: Kubernetes' own, the mesh control plane, and `default` (no workloads in a production mesh). */
-    protectedNamespaces: z.array(z.string()).default(['kube-system', 'kube-public', 'kube-node-lease', 'istio-system', 'default']),
+    protectedNamespaces: z.array(z.string()).default([...CLUSTER_PROTECTED_NAMESPACES]),
     /**
      * Proxies in front of the ingress gateways that append the client address to X-Forwarded-For
      * (Envoy's `xff_num_trusted_hops`): external callers are named by the entry this many from the
@@ -41,7 +43,7 @@ export const serviceConfigSchema = z
      * forgotten in O(1), so a flood of distinct sources costs memory up to this bound and no more
      * (about 3.5 kB per tracked principal with its open windows): size it to the pod's memory.
      */
-    maxEntities: z.number().int().min(1_000).max(5_000_000).default(200_000),
+    maxEntities: z.number().int().min(1_000).max(5_000_000).default(DEFAULT_FEATURE_OPTIONS.maxEntities),
     kafka: z
       .object({
         brokers: z.array(z.string().min(1)).min(1),

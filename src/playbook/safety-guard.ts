@@ -40,8 +40,15 @@ export interface SafetyPolicy {
  * or one network) can never open it, and a detector or platform gone wrong (what the breaker is
  * for) shows across many sources at once, since it also needs 10 entities scored and 30% flagged.
  */
+/**
+ * Namespaces no action may touch by default, besides the engine's own: the cluster's system
+ * namespaces, the mesh control plane, and `default` (no production workload runs there, so an
+ * entity resolved into it is more likely misattributed).
+ */
+export const CLUSTER_PROTECTED_NAMESPACES: readonly string[] = ['kube-system', 'kube-public', 'kube-node-lease', 'istio-system', 'default'];
+
 export const DEFAULT_SAFETY_POLICY: SafetyPolicy = {
-  protectedNamespaces: ['kube-system', 'kube-public', 'kube-node-lease', 'istio-system', 'default', 'meshwarden'],
+  protectedNamespaces: [...CLUSTER_PROTECTED_NAMESPACES, 'meshwarden'],
   infrastructure: DEFAULT_INFRASTRUCTURE,
   rateLimits: {
     perTarget: { count: 3, windowMs: 3_600_000 },
