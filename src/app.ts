@@ -311,8 +311,7 @@ export class Pipeline {
       this.counters.windows += group.length;
       const end = group[0]?.windowEnd ?? 0;
       const anomalies = this.detectors.scoreGroup(group);
-      for (const [detector, { scored }] of this.detectors.takeTally()) {
-        const flagged = anomalies.filter((a) => a.detector === detector).map((a) => a.entity);
+      for (const [detector, { scored, flagged }] of this.detectors.takeTally()) {
         const opened = this.guard.observeWindow(detector, flagged, scored, end);
         if (opened) {
           const event: BreakerEvent = {

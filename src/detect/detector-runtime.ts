@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { evidenceDetails } from '../features/evidence-details.js';
+import type { Entity } from '../features/entity.js';
 import type { FeatureWindow } from '../features/feature-window.js';
 import type { ScorerSnapshot, StreamScorer } from './stream-scorer.js';
 import { createScorer, restoreScorer, type AlgorithmConfig } from './stats/algorithm-registry.js';
@@ -54,7 +55,7 @@ export class DetectorRuntime {
   private readonly rings = new Map<string, HorizonRing>();
   private readonly restoredRings: Map<string, unknown>;
   /** Entities scored and flagged per detector since the last `takeTally` (feeds the breaker). */
-  private tally = new Map<string, { scored: number; flagged: number }>();
+  private tally = new Map<string, { scored: number; flagged: Entity[] }>();
 
   /**
    * @param autoencoders the loaded model of every autoencoder detector, by detector name (models
@@ -171,7 +172,7 @@ export class DetectorRuntime {
       if (!enough && !horizons.scored) continue;
       let counts = this.tally.get(detector.name);
       if (counts === undefined) {
-        counts = { scored: 0, flagged: 0 };
+        counts = { scored: 0, flagged: [] };
         this.tally.set(detector.name, counts);
       }
       counts.scored++;
@@ -212,7 +213,7 @@ export class DetectorRuntime {
         if (found.score > best) best = found.score;
       }
       if (evidence.length === 0) continue;
-      counts.flagged++;
+      counts.flagged.push(window.entity);
       anomalies.push({
         id: anomalyId(detector.name, window.entity.key, window.windowStart),
         detector: detector.name,
@@ -227,8 +228,8 @@ export class DetectorRuntime {
     return anomalies;
   }
 
-  /** How many entities each detector scored and flagged since the last call. */
-  takeTally(): Map<string, { scored: number; flagged: number }> {
+  /** How many entities each detector scored, and the ones it flagged, since the last call. */
+  takeTally(): Map<string, { scored: number; flagged: Entity[] }> {
     const tally = this.tally;
     this.tally = new Map();
     return tally;
