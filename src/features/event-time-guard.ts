@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Clock } from '../shared/clock.js';
+import { RecencyMap } from './recency-map.js';
 
 /** Tuning of {@link EventTimeGuard}. */
 export interface EventTimeOptions {
@@ -81,7 +82,7 @@ interface SourceTime {
  * ahead cannot make the others' records late.
  */
 export class EventTimeGuard {
-  private readonly sources = new Map<string, SourceTime>();
+  private readonly sources = new RecencyMap<string, SourceTime>();
   private arrivals = 0;
   /** With many sources the slowest one is looked for every few hundred records, not at each. */
   private cached: { readonly at: number; readonly mark: number | undefined } | undefined;
@@ -108,9 +109,8 @@ export class EventTimeGuard {
       this.track(source, state);
     } else {
       state.lastArrival = this.arrivals;
-      // Most recently used last, so the oldest source is the first key.
-      this.sources.delete(source);
-      this.sources.set(source, state);
+      // Most recently used last, so the oldest source is the first.
+      this.sources.touch(source);
     }
     // A source without a watermark yet is held to the engine's: a stream of new sources must not
     // each plant far-future windows that nothing would ever close.
@@ -173,10 +173,7 @@ export class EventTimeGuard {
 
   private track(source: string, state: SourceTime): void {
     this.sources.set(source, state);
-    if (this.sources.size > this.options.maxSources) {
-      const oldest = this.sources.keys().next();
-      if (oldest.done !== true) this.sources.delete(oldest.value);
-    }
+    if (this.sources.size > this.options.maxSources) this.sources.shift();
   }
 }
 
