@@ -46,6 +46,17 @@ export async function loadLedgerKey(path: string): Promise<LedgerKey> {
   return parseLedgerKey(bytes, path);
 }
 
+/**
+ * The signer of a key file, for the engine that writes the ledger. A public key can only verify, so
+ * it is refused here rather than when the first checkpoint is due; `named` says where the path came
+ * from (`--ledger-key`, `ledger.key.file`).
+ */
+export async function loadLedgerSigner(path: string, named: string): Promise<LedgerSigner> {
+  const { signer } = await loadLedgerKey(path);
+  if (!signer) throw new LedgerError('ledger-key-invalid', `${named} ${path} holds a public key; signing needs the private key (verify takes the public one)`);
+  return signer;
+}
+
 /** `loadLedgerKey` for bytes already read; `source` names them in errors. */
 export function parseLedgerKey(bytes: Buffer, source: string): LedgerKey {
   const text = bytes.toString('utf8');

@@ -3,7 +3,7 @@ import { LedgerError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { LedgerSigning } from './ledger.js';
-import { loadLedgerKey, type LedgerSigner } from './ledger-signer.js';
+import { loadLedgerSigner, type LedgerSigner } from './ledger-signer.js';
 import { parseTransitKey, transitSigner } from './transit-signer.js';
 
 /** The `ledger` section of the service configuration. */
@@ -24,8 +24,7 @@ export async function serviceLedgerSigning(
   let signer: LedgerSigner | undefined;
   const key = config.key;
   if (key !== undefined && 'file' in key) {
-    signer = (await loadLedgerKey(key.file)).signer;
-    if (!signer) throw new LedgerError('ledger-key-invalid', `ledger.key.file ${key.file} holds a public key; signing needs the private key`);
+    signer = await loadLedgerSigner(key.file, 'ledger.key.file');
   } else if (key !== undefined) {
     const transit = parseTransitKey(key.transit);
     if (!transit) throw new LedgerError('ledger-key-invalid', `ledger.key.transit ${JSON.stringify(key.transit)} is not <mount>/<key>`);

@@ -1,5 +1,5 @@
 import type { LedgerSigning } from '../audit/ledger.js';
-import { loadLedgerKey } from '../audit/ledger-signer.js';
+import { loadLedgerSigner } from '../audit/ledger-signer.js';
 import { LedgerError } from '../shared/errors.js';
 
 /** The environment variable `--ledger-key` defaults to (the chart sets it to the mounted Secret). */
@@ -18,9 +18,7 @@ export async function ledgerSigningFromOption(keyFile: string | undefined, warn:
     warn(UNSIGNED_LEDGER_WARNING);
     return undefined;
   }
-  const { signer } = await loadLedgerKey(keyFile);
-  if (!signer) throw new LedgerError('ledger-key-invalid', `the ledger key file ${keyFile} holds a public key; signing needs the private key (verify takes the public one)`);
-  return { signer };
+  return { signer: await loadLedgerSigner(keyFile, 'the ledger key file') };
 }
 
 /** Key problems are usage errors (exit 2); a ledger that fails its checks is evidence (exit 1). */
