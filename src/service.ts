@@ -52,7 +52,7 @@ import { describeZodIssues } from './shared/describe-issues.js';
 import type { Logger } from './shared/logger.js';
 import type { EngineMetrics } from './server/metrics.js';
 import { writeFileAtomic } from './shared/write-file-atomic.js';
-import { retryWithBackoff } from './shared/retry.js';
+import { describeFailedAttempt, retryWithBackoff } from './shared/retry.js';
 import { describeSafely, safeError } from './shared/safe-error.js';
 import { kafkaConnectError } from './kafka/kafka-connect-error.js';
 
@@ -349,7 +349,7 @@ export class MeshwardenService {
     }, {
       what: 'connecting to Kafka', logger: this.deps.logger, ...(signal ? { signal } : {}),
       onFailure: (failure) => {
-        this.kafkaState = `unreachable (attempt ${failure.attempt}${failure.retryInMs === undefined ? ', giving up' : ''}): ${failure.reason}`;
+        this.kafkaState = `unreachable ${describeFailedAttempt(failure)}`;
       },
     });
     this.kafkaState = 'connected';

@@ -22,7 +22,7 @@ import { MeshwardenService } from '../service.js';
 import { createMetrics } from '../server/metrics.js';
 import { systemClock } from '../shared/clock.js';
 import { ConfigError, MeshwardenError } from '../shared/errors.js';
-import { retryWithBackoff } from '../shared/retry.js';
+import { describeFailedAttempt, retryWithBackoff } from '../shared/retry.js';
 import { safeError } from '../shared/safe-error.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { Secret } from '../shared/secret.js';
@@ -187,7 +187,7 @@ async function loginToVault(client: NodeVault.client, role: string, config: Serv
     }
   }, {
     what: 'logging in to Vault', logger, signal,
-    onFailure: (failure) => { startup.vault = `login failed (attempt ${failure.attempt}${failure.retryInMs === undefined ? ', giving up' : ''}): ${failure.reason}`; },
+    onFailure: (failure) => { startup.vault = `login failed ${describeFailedAttempt(failure)}`; },
   });
   startup.vault = 'ok';
   logger.info({ role }, 'logged in to Vault with the Kubernetes auth method');

@@ -60,21 +60,28 @@ export async function retryWithBackoff<T>(attempt: (n: number) => Promise<T>, op
       return await attempt(n);
     } catch (error) {
       if (isAborted(options.signal)) throw new RetryAbortedError(options.what);
-      const retriable = isRetriable(error);
+      // Rebuilt once, without the request it may carry: the flag, the reason and the logs read it.
+      const safe = safeError(error);
+      const retriable = error instanceof MeshwardenError ? error.retriable : safe.retriable;
       const last = !retriable || n >= policy.maxAttempts;
       const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.min(n - 1, 30));
       // Half fixed, half random: replicas that lost the same broker do not come back in step.
       const delay = Math.round(base / 2 + (base / 2) * random());
-      const reason = describeSafely(error);
+      const reason = describeSafely(safe);
       options.onFailure?.({ attempt: n, reason, retryInMs: last ? undefined : delay });
       if (last) {
-        options.logger.error({ attempt: n, retriable, err: safeError(error) }, `${options.what} failed: ${reason}`);
-        throw error instanceof MeshwardenError ? error : safeError(error);
+        options.logger.error({ attempt: n, retriable, err: safe }, `${options.what} failed: ${reason}`);
+        throw error instanceof MeshwardenError ? error : safe;
       }
-      options.logger.warn({ attempt: n, retryInMs: delay, err: safeError(error) }, `${options.what} failed (attempt ${n}), retrying in ${(delay / 1000).toFixed(1)} s: ${reason}`);
+      options.logger.warn({ attempt: n, retryInMs: delay, err: safe }, `${options.what} failed (attempt ${n}), retrying in ${(delay / 1000).toFixed(1)} s: ${reason}`);
       await sleep(delay, options.signal);
     }
   }
+}
+
+/** A failed attempt as readiness reports it: `(attempt 2): reason`, or `(attempt 5, giving up): reason`. */
+export function describeFailedAttempt(failure: FailedAttempt): string {
+  return `(attempt ${failure.attempt}${failure.retryInMs === undefined ? ', giving up' : ''}): ${failure.reason}`;
 }
 
 /** Whether an error says trying again may help: its own `retriable` flag, else what its code says. */
