@@ -1,12 +1,9 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { benchNabCommand, resolveDetector } from '../../../src/cli/bench-nab-command.js';
-
-function stamp(i: number): string {
-  return new Date(Date.UTC(2014, 3, 1, 0, i * 5)).toISOString().replace('T', ' ').slice(0, 19);
-}
+import { captureStdout, writeNabCorpus } from './nab-fixture.js';
 
 describe('meshwarden bench nab', () => {
   let root: string;
@@ -14,20 +11,8 @@ describe('meshwarden bench nab', () => {
 
   beforeEach(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'bench-nab-'));
-    await mkdir(path.join(root, 'data', 'cat'), { recursive: true });
-    await mkdir(path.join(root, 'labels'));
-    const lines = ['timestamp,value'];
-    for (let i = 0; i < 200; i++) lines.push(`${stamp(i)},${i === 120 ? 90 : 10 + Math.sin(i)}`);
-    await writeFile(path.join(root, 'data', 'cat', 'spike.csv'), `${lines.join('\n')}\n`);
-    await writeFile(
-      path.join(root, 'labels', 'combined_windows.json'),
-      JSON.stringify({ 'cat/spike.csv': [[`${stamp(120)}.000000`, `${stamp(139)}.000000`]] }),
-    );
-    output = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      output.push(String(chunk));
-      return true;
-    });
+    await writeNabCorpus(root, [{ file: 'cat/spike.csv' }]);
+    output = captureStdout();
   });
 
   afterEach(async () => {

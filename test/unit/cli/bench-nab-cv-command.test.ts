@@ -1,12 +1,9 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { benchNabCvCommand } from '../../../src/cli/bench-nab-cv-command.js';
-
-function stamp(i: number): string {
-  return new Date(Date.UTC(2014, 3, 1, 0, i * 5)).toISOString().replace('T', ' ').slice(0, 19);
-}
+import { captureStdout, writeNabCorpus } from './nab-fixture.js';
 
 describe('meshwarden bench nab-cv', () => {
   let root: string;
@@ -14,22 +11,8 @@ describe('meshwarden bench nab-cv', () => {
 
   beforeEach(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'bench-nab-cv-'));
-    const labels: Record<string, string[][]> = {};
-    for (const category of ['one', 'two', 'quiet']) {
-      await mkdir(path.join(root, 'data', category), { recursive: true });
-      const lines = ['timestamp,value'];
-      const spike = category === 'quiet' ? -1 : 120;
-      for (let i = 0; i < 200; i++) lines.push(`${stamp(i)},${i === spike ? 90 : 10 + Math.sin(i)}`);
-      await writeFile(path.join(root, 'data', category, 'series.csv'), `${lines.join('\n')}\n`);
-      labels[`${category}/series.csv`] = spike < 0 ? [] : [[`${stamp(120)}.000000`, `${stamp(139)}.000000`]];
-    }
-    await mkdir(path.join(root, 'labels'));
-    await writeFile(path.join(root, 'labels', 'combined_windows.json'), JSON.stringify(labels));
-    output = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      output.push(String(chunk));
-      return true;
-    });
+    await writeNabCorpus(root, [{ file: 'one/series.csv' }, { file: 'two/series.csv' }, { file: 'quiet/series.csv', quiet: true }]);
+    output = captureStdout();
   });
 
   afterEach(async () => {
