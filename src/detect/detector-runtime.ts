@@ -53,7 +53,7 @@ export class DetectorRuntime {
   private readonly restored: Map<string, ScorerSnapshot>;
   private readonly streaks: PersistenceStreaks;
   private readonly rings = new Map<string, HorizonRing>();
-  private readonly restoredRings: Map<string, unknown>;
+  private readonly restoredRings: Map<string, HorizonRingState>;
   /** Entities scored and flagged per detector since the last `takeTally` (feeds the breaker). */
   private tally = new Map<string, { scored: number; flagged: Entity[] }>();
 
@@ -69,7 +69,12 @@ export class DetectorRuntime {
     this.detectors = specs.map(compile);
     this.restored = new Map(Object.entries(snapshot?.scorers ?? {}));
     this.streaks = new PersistenceStreaks(snapshot?.streaks);
-    this.restoredRings = new Map(Object.entries(snapshot?.horizons ?? {}));
+    // Checked once, here: a saved ring that does not parse starts afresh, and is not saved again.
+    this.restoredRings = new Map();
+    for (const [key, saved] of Object.entries(snapshot?.horizons ?? {})) {
+      const parsed = horizonRingStateSchema.safeParse(saved);
+      if (parsed.success) this.restoredRings.set(key, parsed.data);
+    }
   }
 
   /** Scores one window with every detector that watches its entity kind. */
@@ -153,9 +158,9 @@ export class DetectorRuntime {
   private ring(key: string, windows: number, since: number): HorizonRing {
     let ring = this.rings.get(key);
     if (ring === undefined) {
-      const saved = horizonRingStateSchema.safeParse(this.restoredRings.get(key));
+      const saved = this.restoredRings.get(key);
       this.restoredRings.delete(key);
-      ring = new HorizonRing(windows, since, saved.success ? saved.data : undefined);
+      ring = new HorizonRing(windows, since, saved);
       this.rings.set(key, ring);
     }
     return ring;
@@ -263,11 +268,7 @@ export class DetectorRuntime {
   snapshot(): DetectorStateSnapshot {
     const scorers: Record<string, ScorerSnapshot> = Object.fromEntries(this.restored);
     for (const [key, scorer] of this.scorers) scorers[key] = scorer.snapshot();
-    const horizons: Record<string, HorizonRingState> = {};
-    for (const [key, saved] of this.restoredRings) {
-      const parsed = horizonRingStateSchema.safeParse(saved);
-      if (parsed.success) horizons[key] = parsed.data;
-    }
+    const horizons: Record<string, HorizonRingState> = Object.fromEntries(this.restoredRings);
     for (const [key, ring] of this.rings) horizons[key] = ring.state();
     return { version: 1, scorers, streaks: this.streaks.snapshot(), horizons };
   }
