@@ -22,6 +22,9 @@ export default defineConfig({
           include: ['test/adversarial/**/*.test.ts'],
           sequence: { groupOrder: 1 },
           testTimeout: 120_000,
+          // One file at a time (~40 s in all): some attacks measure how soon the engine answers or
+          // how its memory moves, which a CPU-heavy attack on the other core would blur.
+          fileParallelism: false,
         },
       },
       {

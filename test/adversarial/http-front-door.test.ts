@@ -46,14 +46,30 @@ interface StreamedAttack {
 }
 
 /**
+ * The server's RSS once it has stopped moving (two readings 100 ms apart within 256 KiB, for at
+ * most 3 s): the baseline must not catch the server mid-way through a garbage collection or a
+ * start-up task that has nothing to do with the request under test.
+ */
+async function steadyRss(): Promise<number> {
+  let previous = serve.rssBytes();
+  for (let i = 0; i < 30; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const current = serve.rssBytes();
+    if (Math.abs(current - previous) < 256 * 1024) return current;
+    previous = current;
+  }
+  return previous;
+}
+
+/**
  * POSTs a 200 MiB body generated lazily (64 KiB at a time, only as fast as the socket takes it)
  * over a raw socket, and records how much had been sent when the first byte of the answer came.
  * A raw socket, because the server closing mid-upload makes an HTTP client report the broken pipe
  * and drop the answer it already received.
  */
-function streamAttack(path: string, options: { readonly declareLength: boolean; readonly bytes?: number }): Promise<StreamedAttack> {
+async function streamAttack(path: string, options: { readonly declareLength: boolean; readonly bytes?: number }): Promise<StreamedAttack> {
   const total = options.bytes ?? ATTACK_BYTES;
-  const baseline = serve.rssBytes();
+  const baseline = await steadyRss();
   const chunk = Buffer.alloc(64 * 1024, 'A');
   return new Promise((resolve, reject) => {
     const socket = connect(serve.port, '127.0.0.1');
