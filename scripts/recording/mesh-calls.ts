@@ -11,7 +11,7 @@ import type { PodInfo, ServiceInfo, Topology } from './topology.js';
 /** What the generators of one minute share. */
 export interface CallContext {
   readonly rng: Prng;
-  readonly topology: Topology;
+  readonly topology: Pick<Topology, 'publicHost'>;
   readonly buffer: MessageBuffer;
 }
 

@@ -25,7 +25,7 @@ export type AppName = 'istio-ingressgateway' | 'frontend' | 'inference' | 'featu
 export interface PodInfo {
   readonly name: string;
   readonly namespace: string;
-  readonly app: AppName;
+  readonly app: string;
   readonly templateHash: string;
   readonly replicaSet: string;
   readonly ip: string;
@@ -109,7 +109,7 @@ const RESTART_STEP_MS = 45_000;
 
 // Deployments, in the order their pods are created, and the nodes they land on (round robin).
 const DEPLOYMENTS: readonly {
-  readonly app: AppName;
+  readonly app: string;
   readonly namespace: string;
   readonly replicas: number;
   readonly nodes: readonly number[];

@@ -28,11 +28,13 @@ import {
   EXFIL_IP,
   EXFIL_SNI,
   type PodInfo,
+  type Topology,
   activePods,
 } from './topology.js';
 
 /** Everything the traffic of one minute needs. */
 export interface TrafficContext extends CallContext {
+  readonly topology: Topology;
   readonly plan: IncidentPlan;
   readonly stats: ModelStats;
   readonly clients: ClientPicker;

@@ -1,0 +1,127 @@
+/**
+ * The second scenario: the assistant mesh (scripts/scenarios/assistant-mesh), built apart from
+ * the bundled recording and never used to choose a detector setting. It holds the shipped
+ * detectors and playbooks to incidents of other shapes on another topology.
+ *
+ * `it.fails` marks what the engine does not do yet, each with what it does instead: such a test
+ * passes while the gap is there and fails the day it closes, so the gap cannot close unnoticed and
+ * the marker must then go.
+ */
+import { closeSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runEmbedded, type RunReport } from '../../src/embedded/run-embedded.js';
+import { ManualClock } from '../../src/shared/clock.js';
+import { silentLogger } from '../../src/shared/logger.js';
+import { DEFAULT_ASSISTANT_OPTIONS, generateAssistantMesh, type AssistantTruth } from '../../scripts/scenarios/assistant-mesh/assistant-generator.js';
+import type { ScenarioIncident } from '../../scripts/scenarios/assistant-mesh/assistant-schedule.js';
+
+const WINDOW = 60_000;
+/** An incident's aftermath (the last anomalous window, straggling effects) still belongs to it. */
+const AFTERMATH = 10 * WINDOW;
+
+let report: RunReport;
+let truth: AssistantTruth;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshwarden-assistant-'));
+  const input = join(dir, 'mesh.ndjson');
+  const fd = openSync(input, 'w');
+  try {
+    truth = generateAssistantMesh(DEFAULT_ASSISTANT_OPTIONS, (chunk) => { writeSync(fd, chunk); }).truth;
+  } finally {
+    closeSync(fd);
+  }
+  report = await runEmbedded(
+    { input, configPaths: ['detectors', 'playbooks'], stateDir: join(dir, 'state') },
+    { clock: new ManualClock(Date.UTC(2026, 10, 9)), logger: silentLogger() },
+  );
+}, 600_000);
+
+function incident(kind: string): ScenarioIncident {
+  const found = truth.incidents.find((i) => i.kind === kind);
+  if (found === undefined) throw new Error(`no ${kind} incident in the ground truth`);
+  return found;
+}
+
+/** Milliseconds from the incident's start to the first anomalous window on one of its entities. */
+function detectionDelay(x: ScenarioIncident): number {
+  const start = Date.parse(x.start);
+  const first = report.anomalies
+    .filter((a) => x.flagOneOf.includes(a.entity) && Date.parse(a.windowEnd) > start && Date.parse(a.windowStart) < Date.parse(x.end))
+    .map((a) => Date.parse(a.windowStart))
+    .sort((a, b) => a - b)[0];
+  return first === undefined ? Number.POSITIVE_INFINITY : first - start;
+}
+
+/** Playbooks that acted (dry-run) on anomalies of the incident's span. */
+function respondingPlaybooks(x: ScenarioIncident): string[] {
+  const from = Date.parse(x.start);
+  const to = Date.parse(x.end) + AFTERMATH;
+  return [...new Set(report.actions.filter((a) => a.outcome === 'dry-run' && Date.parse(a.at) >= from && Date.parse(a.at) <= to).map((a) => a.playbook))];
+}
+
+/** Anomalies outside every injected incident's span and cascade. */
+function strays(): string[] {
+  return report.anomalies
+    .filter((a) => {
+      const at = Date.parse(a.windowStart);
+      return !truth.incidents.some((x) =>
+        at >= Date.parse(x.start) - WINDOW && at <= Date.parse(x.end) + AFTERMATH && (x.flagOneOf.includes(a.entity) || x.related.includes(a.entity)));
+    })
+    .map((a) => `${a.windowStart} ${a.detector} ${a.entity}`);
+}
+
+describe('the engine on the assistant mesh (a second, independent scenario)', () => {
+  it('matches the ground truth shipped in examples/assistant-mesh', () => {
+    const shipped = JSON.parse(readFileSync('examples/assistant-mesh/incidents.json', 'utf8')) as unknown;
+    expect(shipped).toEqual(JSON.parse(JSON.stringify(truth)));
+  });
+
+  it('reads every record of four shippers\' envelopes without a dead letter', () => {
+    expect(report.records).toBe(report.parsed + report.deadLettered);
+    expect(report.deadLettered).toBe(0);
+    expect(report.parsed).toBeGreaterThan(150_000);
+  });
+
+  it('sees the slow exfiltration on the pod at its first upload and would quarantine it', () => {
+    const x = incident('slow-exfiltration');
+    expect(detectionDelay(x)).toBeLessThanOrEqual(2 * WINDOW);
+    expect(respondingPlaybooks(x)).toEqual(expect.arrayContaining(['isolate-on-lateral-movement']));
+    const pod = x.flagOneOf[0]?.slice('pod:'.length) ?? '?';
+    expect(report.actions).toContainEqual(expect.objectContaining({ action: 'kubernetes.quarantine-pod', target: `Pod ${pod}`, outcome: 'dry-run' }));
+  });
+
+  it('sees the credential stuffing spread over twenty low-rate sources within two windows and starts the rotation playbook', () => {
+    const x = incident('distributed-credential-stuffing');
+    expect(detectionDelay(x)).toBeLessThanOrEqual(2 * WINDOW);
+    expect(respondingPlaybooks(x)).toEqual(expect.arrayContaining([...x.playbooks]));
+  });
+
+  it.fails('rotates this mesh\'s credential, not the bundled demo\'s (today the playbook\'s defaults name ml-prod/auth)', () => {
+    const rotations = report.actions.filter((a) => a.playbook === 'rotate-credentials-on-stuffing' && a.action !== 'slack.notify');
+    expect(rotations.length).toBeGreaterThan(0);
+    for (const step of rotations) expect(step.target).not.toContain('ml-prod');
+  });
+
+  it.fails('sees the vector-db outage at weekend-evening volume (today: missed, below every detector\'s minimum evidence per minute)', () => {
+    expect(detectionDelay(incident('dependency-outage'))).toBeLessThanOrEqual(2 * WINDOW);
+  });
+
+  it('sees the latency regression after the embedder rollout, late (today: about 45 minutes in)', () => {
+    expect(detectionDelay(incident('latency-regression'))).toBeLessThan(60 * WINDOW);
+  });
+
+  it.fails('sees the latency regression within two windows of the rollout', () => {
+    expect(detectionDelay(incident('latency-regression'))).toBeLessThanOrEqual(2 * WINDOW);
+  });
+
+  it('raises nothing on the benign days but the llm-router rollout\'s new edge', () => {
+    expect(strays().filter((s) => !/new-callee-edges pod:assist\/llm-router-/.test(s))).toEqual([]);
+  });
+
+  it.fails('reports the llm-router rollout\'s new edge as a change, not an intrusion (today: an approval-gated quarantine request)', () => {
+    expect(strays()).toEqual([]);
+  });
+});
