@@ -1,6 +1,7 @@
 import type { LayersModel, ModelFitArgs, Optimizer, Tensor } from '@tensorflow/tfjs';
 import { seededRandom } from '../../shared/random.js';
 import { AutoencoderStateError } from './autoencoder-state-error.js';
+import { DenseForward, type DenseLayerWeights } from './dense-forward.js';
 import type { FileModelHandler } from './file-model-handler.js';
 import type { Tensorflow } from './tensorflow-runtime.js';
 
@@ -70,6 +71,11 @@ function dimOf(shape: readonly (number | null)[] | undefined): number | null | u
  */
 export class AutoencoderNetwork {
   private optimizer: Optimizer | undefined;
+  /**
+   * The weights as plain arrays for scoring, copied from the model on first use after it changed;
+   * null when the model holds a layer the plain forward pass does not know (tfjs scores it then).
+   */
+  private forward: DenseForward | null | undefined;
 
   private constructor(
     private readonly tf: Tensorflow,
@@ -125,6 +131,7 @@ export class AutoencoderNetwork {
   async train(inputs: Float32Array, targets: Float32Array, rows: number, options: TrainOptions): Promise<number> {
     const { tf } = this;
     const n = this.features;
+    this.forward = undefined;
     this.optimizer?.dispose();
     this.optimizer = tf.train.adam(options.learningRate);
     this.model.compile({ optimizer: this.optimizer, loss: 'meanSquaredError' });
@@ -158,13 +165,26 @@ export class AutoencoderNetwork {
       } finally {
         xs.dispose();
         ys.dispose();
+        // Weights read while an epoch ran (scoring goes on between batches) are stale now.
+        this.forward = undefined;
       }
     }
     return loss;
   }
 
-  /** Reconstructs `rows` encoded vectors in one call; returns `rows * features` scaled values. */
+  /**
+   * Reconstructs `rows` encoded vectors in one call; returns `rows * features` scaled values.
+   * Computed on the plain-array copy of the weights (see {@link DenseForward}), or by tfjs for a
+   * model of another make.
+   */
   reconstruct(inputs: Float32Array, rows: number): Float32Array {
+    if (this.forward === undefined) this.forward = denseForwardOf(this.model);
+    if (this.forward !== null) return this.forward.apply(inputs, rows);
+    return this.predict(inputs, rows);
+  }
+
+  /** {@link reconstruct} through TensorFlow.js `model.predict`. */
+  predict(inputs: Float32Array, rows: number): Float32Array {
     const { tf } = this;
     const x = tf.tensor2d(inputs, [rows, 2 * this.features]);
     let y: Tensor | Tensor[] | undefined;
@@ -190,6 +210,7 @@ export class AutoencoderNetwork {
     const current = this.model.getWeights();
     if (values.length !== current.length) throw new AutoencoderStateError('autoencoder-state-invalid', `expected ${current.length} weight arrays, got ${values.length}`);
     const tensors = current.map((w, i) => tf.tensor(values[i] ?? new Float32Array(0), w.shape, 'float32'));
+    this.forward = undefined;
     try {
       this.model.setWeights(tensors);
     } finally {
@@ -203,9 +224,32 @@ export class AutoencoderNetwork {
   }
 
   dispose(): void {
+    this.forward = undefined;
     // The model does not own an optimizer it was given, so it is released here.
     this.optimizer?.dispose();
     this.optimizer = undefined;
     this.model.dispose();
   }
+}
+
+/**
+ * The model's layers as {@link DenseLayerWeights}, or null when one is not a Dense layer with a
+ * bias and a tanh or linear activation (the only layers {@link AutoencoderNetwork.build} makes).
+ */
+function denseForwardOf(model: LayersModel): DenseForward | null {
+  const layers: DenseLayerWeights[] = [];
+  for (const layer of model.layers) {
+    const config = layer.getConfig();
+    const activation = config.activation;
+    const weights = layer.getWeights();
+    const kernel = weights[0];
+    const bias = weights[1];
+    if (layer.getClassName() !== 'Dense' || (activation !== 'tanh' && activation !== 'linear') || weights.length !== 2 || kernel === undefined || bias === undefined) return null;
+    const shape: readonly number[] = kernel.shape;
+    const inputs = shape[0];
+    const units = shape[1];
+    if (shape.length !== 2 || inputs === undefined || units === undefined || bias.size !== units) return null;
+    layers.push({ kernel: Float32Array.from(kernel.dataSync()), bias: Float32Array.from(bias.dataSync()), inputs, units, activation });
+  }
+  return layers.length === 0 ? null : new DenseForward(layers);
 }
