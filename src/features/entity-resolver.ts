@@ -53,6 +53,18 @@ export class EntityResolver {
   private readonly podOwners = new RecencyMap<string, LoggingPod>();
   /** Principal entities by name, built once each; oldest first, bounded (clients pick the names). */
   private readonly principals = new RecencyMap<string, Entity>();
+  /**
+   * The workload entity last built per workload key: the pods of a workload share it (and its
+   * name strings) while their stable labels agree, instead of each holding a copy. Bounded like the
+   * logging pods.
+   */
+  private readonly workloads = new RecencyMap<string, Entity>();
+  /**
+   * Pod label sets seen, by their JSON: the pods of one ReplicaSet carry equal labels, and hold one
+   * object between them. Bounded; forgotten all at once when full (equal sets are then simply
+   * no longer shared).
+   */
+  private readonly labelSets = new Map<string, Readonly<Record<string, string>>>();
   private unattributed = 0;
 
   constructor(private readonly options: EntityResolverOptions) {}
@@ -69,7 +81,8 @@ export class EntityResolver {
 
   /** Puts back a logging pod saved with a snapshot. */
   restorePod(owner: IpOwner, labels: Readonly<Record<string, string>> | undefined): void {
-    this.podOwners.set(`${owner.namespace}/${owner.pod}`, describePod(owner, labels));
+    const key = podKey(owner.namespace, owner.pod);
+    this.podOwners.set(key, this.describePod(key, owner, labels));
   }
 
   /** Drops the principals whose entity is no longer tracked. */
@@ -81,12 +94,12 @@ export class EntityResolver {
   loggingPod(r: AccessLogRecord, direction: 'inbound' | 'outbound' | undefined): LoggingPod | undefined {
     const meta = r.kubernetes;
     if (meta?.pod !== undefined && meta.namespace !== undefined) {
-      const podKey = `${meta.namespace}/${meta.pod}`;
-      let logging = this.podOwners.get(podKey);
+      const key = podKey(meta.namespace, meta.pod);
+      let logging = this.podOwners.get(key);
       if (logging === undefined) {
         const owner: IpOwner = { namespace: meta.namespace, pod: meta.pod, workload: workloadName(meta.pod, meta.labels) ?? meta.pod };
-        logging = describePod(owner, meta.labels);
-        this.podOwners.set(podKey, logging);
+        logging = this.describePod(key, owner, meta.labels);
+        this.podOwners.set(key, logging);
         if (this.podOwners.size > this.options.maxEntities) this.podOwners.shift();
       }
       const own = direction === 'inbound' ? r.downstreamLocalAddress : direction === 'outbound' ? r.upstreamLocalAddress : undefined;
@@ -101,7 +114,8 @@ export class EntityResolver {
     }
     const owner = direction === 'inbound' ? this.ips.lookup(r.downstreamLocalAddress) : direction === 'outbound' ? this.ips.lookup(r.upstreamLocalAddress) : undefined;
     if (owner === undefined) return undefined;
-    return this.podOwners.get(`${owner.namespace}/${owner.pod}`) ?? describePod(owner, undefined);
+    const key = podKey(owner.namespace, owner.pod);
+    return this.podOwners.get(key) ?? this.describePod(key, owner, undefined);
   }
 
   /**
@@ -145,6 +159,43 @@ export class EntityResolver {
     return this.ips.lookup(r.upstreamHost) !== undefined;
   }
 
+  /**
+   * Builds the entities of a logging pod. The pod entity's key is `key` (the key of `podOwners`,
+   * one string for both); the workload entity is shared with the workload's other pods when it
+   * would be equal to theirs.
+   */
+  private describePod(key: string, owner: IpOwner, podLabels: Readonly<Record<string, string>> | undefined): LoggingPod {
+    const labels = podLabels === undefined ? undefined : this.sharedLabels(podLabels);
+    const gateway = isGateway(owner.workload, labels);
+    const built = workloadEntity(owner, labels, gateway);
+    const known = this.workloads.get(built.key);
+    let workload: Entity;
+    if (known !== undefined && sameEntity(known, built)) {
+      workload = known;
+      this.workloads.touch(built.key);
+    } else {
+      workload = built;
+      this.workloads.set(built.key, built);
+      if (this.workloads.size > this.options.maxEntities) this.workloads.shift();
+    }
+    // The owner's names come from the shared workload entity where they are equal: one string
+    // per workload and namespace, not one per pod.
+    const shared: IpOwner = workload.namespace === owner.namespace && workload.name === owner.workload
+      ? { namespace: workload.namespace, pod: owner.pod, workload: workload.name }
+      : owner;
+    return { owner: shared, workload, pod: podEntity(key, shared, labels, gateway), gateway };
+  }
+
+  /** One object per distinct label set (see `labelSets`). */
+  private sharedLabels(labels: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+    const json = JSON.stringify(labels);
+    const known = this.labelSets.get(json);
+    if (known !== undefined) return known;
+    if (this.labelSets.size >= MAX_LABEL_SETS) this.labelSets.clear();
+    this.labelSets.set(json, labels);
+    return labels;
+  }
+
   private principal(name: string, build: () => Entity): Entity {
     let entity = this.principals.get(name);
     if (entity === undefined) {
@@ -157,9 +208,23 @@ export class EntityResolver {
   }
 }
 
-function describePod(owner: IpOwner, labels: Readonly<Record<string, string>> | undefined): LoggingPod {
-  const gateway = isGateway(owner.workload, labels);
-  return { owner, workload: workloadEntity(owner, labels, gateway), pod: podEntity(owner, labels, gateway), gateway };
+/** Distinct pod label sets shared at most (see `EntityResolver.labelSets`). */
+const MAX_LABEL_SETS = 4096;
+
+/** The key of a pod entity, also the key of its logging pod. */
+function podKey(namespace: string, pod: string): string {
+  return `pod:${namespace}/${pod}`;
+}
+
+/** Whether two workload entities of the same key say the same (labels and role). */
+function sameEntity(a: Entity, b: Entity): boolean {
+  if (a.key !== b.key || a.role !== b.role || a.namespace !== b.namespace || a.name !== b.name) return false;
+  const la = a.labels;
+  const lb = b.labels;
+  if (la === undefined || lb === undefined) return la === lb;
+  const ka = Object.keys(la);
+  const kb = Object.keys(lb);
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && la[k] === lb[k]);
 }
 
 function isGateway(workload: string, labels: Readonly<Record<string, string>> | undefined): boolean {
@@ -174,9 +239,9 @@ function workloadEntity(self: IpOwner, labels: Readonly<Record<string, string>> 
   };
 }
 
-function podEntity(self: IpOwner, labels: Readonly<Record<string, string>> | undefined, gateway: boolean): Entity {
+function podEntity(key: string, self: IpOwner, labels: Readonly<Record<string, string>> | undefined, gateway: boolean): Entity {
   return {
-    key: `pod:${self.namespace}/${self.pod}`, kind: 'pod', namespace: self.namespace, name: self.pod,
+    key, kind: 'pod', namespace: self.namespace, name: self.pod,
     workload: self.workload, pod: self.pod, ...(labels ? { labels } : {}), ...(gateway ? { role: 'gateway' as const } : {}),
   };
 }

@@ -3,6 +3,7 @@ import { seededRandom } from '../shared/random.js';
 import type { Entity } from './entity.js';
 import { EntityResolver } from './entity-resolver.js';
 import { EntityTable } from './entity-table.js';
+import { EntityWindows } from './entity-windows.js';
 import { RecencyMap } from './recency-map.js';
 import { DEFAULT_SOURCE_HISTORY_OPTIONS, SourceHistory } from './source-history.js';
 import type { FeatureWindow } from './feature-window.js';
@@ -59,7 +60,7 @@ export interface AdvanceResult {
 
 interface EntityState {
   readonly entity: Entity;
-  readonly windows: Map<number, WindowAccumulator>;
+  readonly windows: EntityWindows;
   lastSeen: number;
   movedAt: number;
   /** Start of the first window it was tracked in: until that closes, no detector has seen it. */
@@ -377,7 +378,7 @@ export class FeatureExtractor {
       acc.confidenceCount += weight;
     }
     const p95 = r.latencyMs?.p95 ?? r.latencyMs?.total;
-    if (p95 !== undefined && !(p95 <= acc.modelLatencyP95)) acc.modelLatencyP95 = p95;
+    if (p95 !== undefined && (acc.modelLatencyP95 === undefined || !(p95 <= acc.modelLatencyP95))) acc.modelLatencyP95 = p95;
   }
 
   private ingestDrift(r: DriftMetricRecord, windowStart: number): void {
@@ -391,8 +392,8 @@ export class FeatureExtractor {
       addDatasetDrift(summary, r);
       return;
     }
-    if (!(r.statistic <= acc.driftStatMax)) acc.driftStatMax = r.statistic;
-    if (r.method === 'psi' && !(r.statistic <= acc.psiMax)) acc.psiMax = r.statistic;
+    if (acc.driftStatMax === undefined || !(r.statistic <= acc.driftStatMax)) acc.driftStatMax = r.statistic;
+    if (r.method === 'psi' && (acc.psiMax === undefined || !(r.statistic <= acc.psiMax))) acc.psiMax = r.statistic;
     acc.driftFeatures.set(r.feature, (acc.driftFeatures.get(r.feature) ?? false) || r.driftDetected);
   }
 
@@ -421,7 +422,7 @@ export class FeatureExtractor {
   private window(entity: Entity, windowStart: number, timestamp: number): WindowAccumulator {
     let state = this.entities.get(entity.key);
     if (state === undefined) {
-      state = { entity, windows: new Map(), lastSeen: timestamp, movedAt: timestamp, since: windowStart };
+      state = { entity, windows: new EntityWindows(), lastSeen: timestamp, movedAt: timestamp, since: windowStart };
       const evicted = this.entities.add(state);
       if (evicted !== undefined) this.dropEvicted(evicted);
     } else {
@@ -455,6 +456,9 @@ export class FeatureExtractor {
         const live = open.filter((s) => s.windows.has(start));
         this.openWindows.set(start, live);
         this.evictedFromWindow.set(live, 0);
+        // The entity's windows are cleared: its other windows are not counted (as when this
+        // walked a Map, whose iteration ends once it is cleared).
+        break;
       } else {
         this.evictedFromWindow.set(open, dead);
       }

@@ -44,6 +44,6 @@ export function addDatasetDrift(summary: DatasetDrift, r: DriftMetricRecord): vo
 export function completeModelFeatures(acc: WindowAccumulator, dataset: DatasetDrift | undefined, features: Record<string, number>): void {
   if (acc.confidenceCount > 0) features.model_predictions = acc.confidenceCount;
   if (dataset?.detected !== undefined) features.drift_dataset_detected = dataset.detected ? 1 : 0;
-  if (acc.driftFeatures.size > 0) features.drift_statistics = acc.driftFeatures.size;
+  if (acc.driftFeatureCount > 0) features.drift_statistics = acc.driftFeatureCount;
   else if (dataset?.share !== undefined) features.drift_share = dataset.share;
 }

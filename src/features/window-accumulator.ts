@@ -25,45 +25,105 @@ export class WindowAccumulator {
   bytesOut = 0;
   egressBytes = 0;
   outbound = 0;
-  private durations: number[] = [];
+  /**
+   * The latency sample; `seenDurations` of them were offered, the first `min(seen, MAX_DURATIONS)`
+   * slots are filled. Grown by doubling from 4: a push-grown array reserves 17 slots for the first
+   * value, and most windows of most entities hold a handful of requests.
+   */
+  private durations: number[] | undefined;
   private seenDurations = 0;
+  // A window's first peer and path are kept in a field; a Set is made for the second distinct one.
+  private firstPeer: string | undefined;
   private peers: Set<string> | undefined;
+  private firstPath: string | undefined;
   private paths: Set<string> | undefined;
   newEdges: string[] | undefined;
   private claims: Set<string> | undefined;
   /** Set on a target (workload) window only: what its sources did, across principals. */
   private sources: SourceTally | undefined;
 
-  confidenceSum = 0;
-  confidenceCount = 0;
-  modelLatencyP95 = Number.NaN;
-  modelRequests = 0;
-  modelFailures = 0;
-  modelIntervals = 0;
+  /** Model telemetry and drift sums, made by the first write: most windows are not a model's. */
+  private model: ModelSums | undefined;
 
-  driftStatMax = Number.NaN;
-  psiMax = Number.NaN;
-  driftFeatures = new Map<string, boolean>();
+  private get sums(): ModelSums {
+    return (this.model ??= new ModelSums());
+  }
+
+  get confidenceSum(): number { return this.model?.confidenceSum ?? 0; }
+  set confidenceSum(value: number) { this.sums.confidenceSum = value; }
+  get confidenceCount(): number { return this.model?.confidenceCount ?? 0; }
+  set confidenceCount(value: number) { this.sums.confidenceCount = value; }
+  /** Highest model latency p95 (or total) reported; undefined until one is. */
+  get modelLatencyP95(): number | undefined { return this.model?.modelLatencyP95; }
+  set modelLatencyP95(value: number | undefined) { this.sums.modelLatencyP95 = value; }
+  get modelRequests(): number { return this.model?.modelRequests ?? 0; }
+  set modelRequests(value: number) { this.sums.modelRequests = value; }
+  get modelFailures(): number { return this.model?.modelFailures ?? 0; }
+  set modelFailures(value: number) { this.sums.modelFailures = value; }
+  get modelIntervals(): number { return this.model?.modelIntervals ?? 0; }
+  set modelIntervals(value: number) { this.sums.modelIntervals = value; }
+  /** Highest drift statistic of the window's column records; undefined until one arrives. */
+  get driftStatMax(): number | undefined { return this.model?.driftStatMax; }
+  set driftStatMax(value: number | undefined) { this.sums.driftStatMax = value; }
+  /** Highest PSI statistic; undefined until one arrives. */
+  get psiMax(): number | undefined { return this.model?.psiMax; }
+  set psiMax(value: number | undefined) { this.sums.psiMax = value; }
+
+  /** Per drifting column of a model window: whether any record said it drifted. */
+  get driftFeatures(): Map<string, boolean> {
+    return (this.sums.drifts ??= new Map());
+  }
+
+  /** Number of columns with a drift record in the window (without creating the map). */
+  get driftFeatureCount(): number {
+    return this.model?.drifts?.size ?? 0;
+  }
 
   /** Reservoir sampling keeps the latency sample uniform over the whole window. */
   addDuration(ms: number, random: () => number): void {
+    const filled = Math.min(this.seenDurations, MAX_DURATIONS);
     this.seenDurations++;
-    if (this.durations.length < MAX_DURATIONS) {
-      this.durations.push(ms);
+    if (filled < MAX_DURATIONS) {
+      let durations = this.durations;
+      if (durations === undefined) {
+        durations = this.durations = [ms, 0, 0, 0];
+        return;
+      }
+      if (filled === durations.length) {
+        const grown: number[] = new Array<number>(Math.min(filled * 2, MAX_DURATIONS)).fill(0);
+        for (let i = 0; i < filled; i++) grown[i] = durations[i] ?? 0;
+        durations = this.durations = grown;
+      }
+      durations[filled] = ms;
       return;
     }
     const slot = Math.floor(random() * this.seenDurations);
-    if (slot < MAX_DURATIONS) this.durations[slot] = ms;
+    if (slot < MAX_DURATIONS && this.durations !== undefined) this.durations[slot] = ms;
   }
 
   addPeer(peer: string): void {
-    this.peers ??= new Set();
-    if (this.peers.size < MAX_DISTINCT) this.peers.add(peer);
+    if (this.peers !== undefined) {
+      if (this.peers.size < MAX_DISTINCT) this.peers.add(peer);
+    } else if (this.firstPeer === undefined) {
+      this.firstPeer = peer;
+    } else if (peer !== this.firstPeer) {
+      this.peers = new Set([this.firstPeer, peer]);
+    }
   }
 
   addPath(path: string): void {
-    this.paths ??= new Set();
-    if (this.paths.size < MAX_DISTINCT) this.paths.add(path);
+    if (this.paths !== undefined) {
+      if (this.paths.size < MAX_DISTINCT) this.paths.add(path);
+    } else if (this.firstPath === undefined) {
+      this.firstPath = path;
+    } else if (path !== this.firstPath) {
+      this.paths = new Set([this.firstPath, path]);
+    }
+  }
+
+  /** Distinct paths (or peers) seen: the Set's size, or 1 for the one kept in a field. */
+  private static distinct(first: string | undefined, set: Set<string> | undefined): number {
+    return set?.size ?? (first === undefined ? 0 : 1);
   }
 
   addNewEdge(edge: string): void {
@@ -110,18 +170,19 @@ export class WindowAccumulator {
         f.new_sources = sources.newSources;
         f.new_failing_sources = sources.newFailingSources;
       }
-      if (this.durations.length > 0) {
-        const sorted = Float64Array.from(this.durations).sort();
+      const sampled = Math.min(this.seenDurations, MAX_DURATIONS);
+      if (this.durations !== undefined && sampled > 0) {
+        const sorted = Float64Array.from(this.durations.slice(0, sampled)).sort();
         f.latency_p50 = quantileSorted(sorted, 0.5);
         f.latency_p95 = quantileSorted(sorted, 0.95);
         f.latency_p99 = quantileSorted(sorted, 0.99);
       }
-      if (this.paths) f.distinct_paths = this.paths.size;
+      if (this.firstPath !== undefined) f.distinct_paths = WindowAccumulator.distinct(this.firstPath, this.paths);
       if (this.claims) details[CLIENT_CLAIMED_FORWARDED_FOR] = [...this.claims];
     }
     if (this.outbound > 0) {
       f.egress_bytes = this.egressBytes;
-      f.distinct_peers = this.peers?.size ?? 0;
+      f.distinct_peers = WindowAccumulator.distinct(this.firstPeer, this.peers);
       f.new_edges = this.newEdges?.length ?? 0;
       if (this.newEdges) details.new_edges = this.newEdges;
     }
@@ -129,20 +190,21 @@ export class WindowAccumulator {
     if (this.modelIntervals > 0) {
       f.model_requests = this.modelRequests;
       if (this.modelRequests > 0) f.model_failure_ratio = this.modelFailures / this.modelRequests;
-      if (!Number.isNaN(this.modelLatencyP95)) f.model_latency_p95 = this.modelLatencyP95;
+      if (this.modelLatencyP95 !== undefined && !Number.isNaN(this.modelLatencyP95)) f.model_latency_p95 = this.modelLatencyP95;
     }
-    if (this.driftFeatures.size > 0) {
-      f.drift_stat_max = this.driftStatMax;
-      if (!Number.isNaN(this.psiMax)) f.drift_psi_max = this.psiMax;
+    const drifts = this.model?.drifts;
+    if (drifts !== undefined && drifts.size > 0) {
+      f.drift_stat_max = this.driftStatMax ?? Number.NaN;
+      if (this.psiMax !== undefined && !Number.isNaN(this.psiMax)) f.drift_psi_max = this.psiMax;
       let drifted = 0;
       const names: string[] = [];
-      for (const [feature, detected] of this.driftFeatures) {
+      for (const [feature, detected] of drifts) {
         if (detected) {
           drifted++;
           names.push(feature);
         }
       }
-      f.drift_share = drifted / this.driftFeatures.size;
+      f.drift_share = drifted / drifts.size;
       if (names.length > 0) details.drift_share = names;
     }
     return { features: f, details };
@@ -158,4 +220,17 @@ export function quantileSorted(sorted: Float64Array, p: number): number {
   const a = sorted[lo] ?? 0;
   const b = sorted[Math.min(lo + 1, n - 1)] ?? a;
   return a + (h - lo) * (b - a);
+}
+
+/** The model telemetry and drift part of a window (see `WindowAccumulator.model`). */
+class ModelSums {
+  confidenceSum = 0;
+  confidenceCount = 0;
+  modelLatencyP95: number | undefined;
+  modelRequests = 0;
+  modelFailures = 0;
+  modelIntervals = 0;
+  driftStatMax: number | undefined;
+  psiMax: number | undefined;
+  drifts: Map<string, boolean> | undefined;
 }
