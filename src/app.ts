@@ -228,6 +228,16 @@ export class Pipeline {
     this.deadLetter(letter);
   }
 
+  /**
+   * Hands an anomaly to triage and the playbooks as if a detector had raised it in a window that
+   * just closed (`meshwarden test` feeds anomalies this way): incidents quiet for longer than
+   * `resolveAfterMs` before its window resolve first, as the window's close would resolve them.
+   */
+  inject(anomaly: Anomaly): void {
+    for (const incident of this.triage.resolve(anomaly.windowStart)) this.resolved(incident);
+    this.anomaly(anomaly);
+  }
+
   /** End of input: closes every window and resolves every incident. */
   finish(): void {
     this.process(this.features.flush());

@@ -8,6 +8,7 @@ import { releaseCommand } from './release-command.js';
 import { runCommand } from './run-command.js';
 import { schemaCommand } from './schema-command.js';
 import { serveCommand } from './serve-command.js';
+import { testCommand } from './test-command.js';
 import { ConfigError, MeshwardenError } from '../shared/errors.js';
 import { describeSafely } from '../shared/safe-error.js';
 import { terminalLines, terminalText } from '../shared/terminal-text.js';
@@ -19,6 +20,7 @@ const program = new Command('meshwarden')
   .addCommand(runCommand())
   .addCommand(serveCommand())
   .addCommand(checkCommand())
+  .addCommand(testCommand())
   .addCommand(auditCommand())
   .addCommand(schemaCommand())
   .addCommand(actionsCommand())

@@ -3,18 +3,24 @@ import { join, relative } from 'node:path';
 import { z } from 'zod';
 import { detectorSchema, type DetectorSpec } from '../detect/detector-spec.js';
 import { playbookSchema, type PlaybookSpec } from '../playbook/playbook-spec.js';
+import { playbookTestSchema, type PlaybookTestSpec } from '../playbook-test/playbook-test-spec.js';
 import type { ConfigProblem } from '../shared/errors.js';
 import { closest } from './describe-issue.js';
 import { loadYamlDocuments, tooLarge, type LoadedDocument } from './yaml-document.js';
 import { DEFAULT_YAML_LIMITS, type YamlLimits } from './yaml-limits.js';
 
-/** Any document a user may put under detectors/ or playbooks/, told apart by `kind`. */
-export const configDocumentSchema = z.discriminatedUnion('kind', [detectorSchema, playbookSchema]);
+/**
+ * Any document a user may put under detectors/ or playbooks/, told apart by `kind`. A
+ * `PlaybookTest` (`meshwarden test`) is validated with the rest but never loaded into the engine.
+ */
+export const configDocumentSchema = z.discriminatedUnion('kind', [detectorSchema, playbookSchema, playbookTestSchema]);
 
 /** Detectors and playbooks loaded from files, each with where it came from. */
 export interface LoadedConfig {
   readonly detectors: LoadedDocument<DetectorSpec>[];
   readonly playbooks: LoadedDocument<PlaybookSpec>[];
+  /** Playbook tests found among the files: checked, never run by the engine. */
+  readonly tests: LoadedDocument<PlaybookTestSpec>[];
   readonly problems: ConfigProblem[];
   readonly files: string[];
 }
@@ -37,6 +43,7 @@ export async function loadConfig(paths: readonly string[], options: { cwd?: stri
   }
   const detectors: LoadedDocument<DetectorSpec>[] = [];
   const playbooks: LoadedDocument<PlaybookSpec>[] = [];
+  const tests: LoadedDocument<PlaybookTestSpec>[] = [];
   for (const file of files) {
     const shown = relative(cwd, file) || file;
     // Sized before it is read, so an oversized file costs nothing but its stat.
@@ -49,13 +56,14 @@ export async function loadConfig(paths: readonly string[], options: { cwd?: stri
     problems.push(...result.problems);
     for (const doc of result.documents) {
       if (doc.value.kind === 'Detector') detectors.push({ ...doc, value: doc.value });
-      else playbooks.push({ ...doc, value: doc.value });
+      else if (doc.value.kind === 'Playbook') playbooks.push({ ...doc, value: doc.value });
+      else tests.push({ ...doc, value: doc.value });
     }
   }
   problems.push(...duplicateNames(detectors, 'detector'), ...duplicateNames(playbooks, 'playbook'));
   if (detectors.length > 0) problems.push(...unknownDetectors(playbooks, new Set(detectors.map((d) => d.value.metadata.name))));
   problems.sort((a, b) => (a.file === b.file ? a.line - b.line || a.col - b.col : a.file < b.file ? -1 : 1));
-  return { detectors, playbooks, problems, files };
+  return { detectors, playbooks, tests, problems, files };
 }
 
 async function yamlFiles(path: string): Promise<string[]> {

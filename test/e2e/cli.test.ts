@@ -28,6 +28,22 @@ describe('meshwarden CLI', () => {
     expect(stdout.trim()).toBe(readFileSync('test/fixtures/config/bad/expected-output.txt', 'utf8').trim());
   });
 
+  it('test passes the shipped playbook tests and exits 0', () => {
+    const { code, stdout } = meshwarden(['test', 'playbooks/tests']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/\n\d+ case\(s\) in 6 file\(s\): \d+ passed, 0 failed\n$/);
+  });
+
+  it('test exits 1 with a diff when a case fails, and 2 when no test file is given', () => {
+    const failing = meshwarden(['test', 'test/fixtures/playbook-tests/failing.yaml']);
+    expect(failing.code).toBe(1);
+    expect(failing.stdout).toContain('  FAIL expects the wrong pod and no Slack message (test/fixtures/playbook-tests/failing.yaml:9)\n');
+    expect(failing.stdout).toContain('2 case(s) in 1 file(s): 1 passed, 1 failed\n');
+    const none = meshwarden(['test', 'detectors/egress-spike.yaml']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no PlaybookTest document in detectors/egress-spike.yaml');
+  });
+
   it('run reads stdin, dead-letters what it cannot parse with the reason, and writes the JSON report', () => {
     const state = mkdtempSync(join(tmpdir(), 'meshwarden-cli-'));
     const report = join(state, 'report.json');

@@ -59,7 +59,7 @@ const tracker = new IncidentTracker(10 * MIN);
 /** The example playbooks as shipped, pointed at this test's namespace instead of `ml-prod`. */
 async function examplePlaybooks(ns: string) {
   const dir = mkdtempSync(join(tmpdir(), 'meshwarden-playbooks-'));
-  for (const file of readdirSync('playbooks')) writeFileSync(join(dir, file), readFileSync(join('playbooks', file), 'utf8').replaceAll('ml-prod', ns));
+  for (const file of readdirSync('playbooks').filter((name) => /\.ya?ml$/.test(name))) writeFileSync(join(dir, file), readFileSync(join('playbooks', file), 'utf8').replaceAll('ml-prod', ns));
   const config = await loadConfig(['detectors', dir]);
   expect(config.problems).toEqual([]);
   return config.playbooks.map((p) => p.value);
