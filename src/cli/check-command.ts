@@ -1,21 +1,23 @@
 import { Command } from 'commander';
-import { loadConfig } from '../config/load-config.js';
-import { formatProblem } from '../shared/errors.js';
-import { terminalText } from '../shared/terminal-text.js';
+import { checkConfig } from '../config/check-config.js';
+import { CHECK_FORMATS, checkJson, checkSarif, checkText, type CheckFormat } from './check-output.js';
 
-/** `meshwarden check`: validates detector and playbook files, printing every problem. */
+const VERSION = '0.1.0';
+
+/** `meshwarden check`: validates detector, playbook, playbook test and service config files, printing every problem. */
 export function checkCommand(): Command {
   return new Command('check')
-    .description('validate detector and playbook files; prints every problem as file:line:col message')
+    .description('validate detector, playbook, playbook test and service config files; prints every problem as file:line:col message (exit 1 on any)')
     .argument('<paths...>', 'files or directories (YAML)')
-    .action(async (paths: string[]) => {
-      const config = await loadConfig(paths);
-      if (config.problems.length > 0) {
-        process.stdout.write(`${config.problems.map((p) => terminalText(formatProblem(p), 4096)).join('\n')}\n`);
-        process.stdout.write(`${config.problems.length} problem(s) in ${new Set(config.problems.map((p) => p.file)).size} file(s)\n`);
-        process.exitCode = 1;
-        return;
+    .option('--detectors <dir>', 'detectors to check playbooks against when the files hold none (default: ./detectors, else the shipped ones)')
+    .option('-o, --output <format>', `output format: ${CHECK_FORMATS.join(', ')}`, 'text')
+    .action(async (paths: string[], opts: { detectors?: string; output: string }, command: Command) => {
+      if (!(CHECK_FORMATS as readonly string[]).includes(opts.output)) {
+        command.error(`error: -o ${JSON.stringify(opts.output)} is not a format; use one of ${CHECK_FORMATS.join(', ')}`, { exitCode: 2 });
       }
-      process.stdout.write(`ok: ${config.detectors.length} detector(s), ${config.playbooks.length} playbook(s) in ${config.files.length} file(s)\n`);
+      const format = opts.output as CheckFormat;
+      const result = await checkConfig(paths, opts.detectors);
+      process.stdout.write(format === 'json' ? checkJson(result) : format === 'sarif' ? checkSarif(result, VERSION) : checkText(result));
+      if (result.problems.length > 0) process.exitCode = 1;
     });
 }

@@ -1,14 +1,13 @@
 import { Command } from 'commander';
-import { configJsonSchemas } from '../config/config-json-schemas.js';
+import { SCHEMA_KINDS, configJsonSchemas, type SchemaKind } from '../config/config-json-schemas.js';
 
-/** `meshwarden schema playbook|detector` prints the JSON Schema. */
+/** `meshwarden schema <kind>` prints the JSON Schema of a kind of file. */
 export function schemaCommand(): Command {
   return new Command('schema')
-    .description('print the JSON Schema of playbook or detector files')
-    .argument('<kind>', 'playbook | detector')
+    .description(`print the JSON Schema (draft-07) of ${SCHEMA_KINDS.join(', ')} files`)
+    .argument('<kind>', SCHEMA_KINDS.join(' | '))
     .action((kind: string, _opts: unknown, command: Command) => {
-      const schemas = configJsonSchemas();
-      if (kind !== 'playbook' && kind !== 'detector') command.error(`error: unknown schema "${kind}"; use playbook or detector`, { exitCode: 2 });
-      process.stdout.write(`${JSON.stringify(kind === 'playbook' ? schemas.playbook : schemas.detector, null, 2)}\n`);
+      if (!(SCHEMA_KINDS as readonly string[]).includes(kind)) command.error(`error: unknown schema "${kind}"; use one of ${SCHEMA_KINDS.join(', ')}`, { exitCode: 2 });
+      process.stdout.write(`${JSON.stringify(configJsonSchemas()[kind as SchemaKind], null, 2)}\n`);
     });
 }

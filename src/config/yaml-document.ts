@@ -17,6 +17,12 @@ export interface LoadedDocument<T> {
 export interface LoadResult<T> {
   readonly documents: LoadedDocument<T>[];
   readonly problems: ConfigProblem[];
+  /**
+   * Documents that parsed as YAML but failed their schema, as plain data: checks across files
+   * still read what they can of them (a name, the detectors a trigger names), so a schema problem
+   * never hides a cross-file one.
+   */
+  readonly rejected: LoadedDocument<unknown>[];
 }
 
 /** A step in a path into a document: a mapping key or a sequence index. */
@@ -37,18 +43,19 @@ export function loadYamlDocuments<S extends z.ZodType>(
   limits: YamlLimits = DEFAULT_YAML_LIMITS,
 ): LoadResult<z.output<S>> {
   if (Buffer.byteLength(text, 'utf8') > limits.maxBytes) {
-    return { documents: [], problems: [tooLarge(file, Buffer.byteLength(text, 'utf8'), limits)] };
+    return { documents: [], problems: [tooLarge(file, Buffer.byteLength(text, 'utf8'), limits)], rejected: [] };
   }
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const problems: ConfigProblem[] = [];
   const documents: LoadedDocument<z.output<S>>[] = [];
+  const rejected: LoadedDocument<unknown>[] = [];
   const at = (offset: number): { line: number; col: number } => lineCounter.linePos(offset);
 
   if (!Array.isArray(docs)) {
     // parseAllDocuments returns an EmptyStream for a file with no document at all.
     problems.push({ file, line: 1, col: 1, path: '', message: 'the file holds no YAML document; add one or delete the file' });
-    return { documents, problems };
+    return { documents, problems, rejected };
   }
   docs.forEach((doc, index) => {
     const syntax = [...doc.errors, ...doc.warnings];
@@ -81,13 +88,17 @@ export function loadYamlDocuments<S extends z.ZodType>(
       documents.push({ file, index, value: parsed.data, locate: (path) => positionOf(doc, path, undefined, at) });
       return;
     }
+    rejected.push({ file, index, value: data, locate: (path) => positionOf(doc, path, undefined, at) });
     for (const issue of parsed.error.issues) {
       const path = issue.path.filter((k): k is PathKey => typeof k !== 'symbol');
       const pos = positionOf(doc, path, issue.code === 'unrecognized_keys' ? issue.keys : undefined, at);
       problems.push({ file, ...pos, path: formatPath(path), message: describeIssue(issue, path, valueAt(data, path), schema, data) });
     }
   });
-  return { documents, problems };
+  // A file of comments or `---` alone is as empty as a file of nothing: it configures nothing,
+  // which is never what its author meant (a truncated ConfigMap key, a file emptied by a merge).
+  if (documents.length === 0 && rejected.length === 0 && problems.length === 0) problems.push({ file, line: 1, col: 1, path: '', message: 'the file holds no YAML document; add one or delete the file' });
+  return { documents, problems, rejected };
 }
 
 /** The problem reported for a file over the size limit, before it is parsed. */

@@ -12,19 +12,15 @@ const nameSchema = z
 
 const featureSpecSchema = z
   .object({
-    /** A feature from the catalogue (see `meshwarden features`). */
-    name: z.enum(FEATURE_NAMES),
-    /** Overrides the detector's algorithm for this feature. */
-    algorithm: algorithmSchema.optional(),
+    name: z.enum(FEATURE_NAMES).describe('A feature from the catalogue (see `meshwarden features`).'),
+    algorithm: algorithmSchema.optional().describe('Overrides the detector\'s algorithm for this feature.'),
     /**
      * Algorithm of the feature over the detector's `horizons` (default: the feature's own). An
      * aggregate is far smoother than one window, so it can afford a tighter spread floor.
      */
     horizonAlgorithm: algorithmSchema.optional(),
-    /** The observed value must be at least this for the feature to count as anomalous. */
-    min: z.number().optional(),
-    /** The observed value must be at most this for the feature to count as anomalous. */
-    max: z.number().optional(),
+    min: z.number().optional().describe('The observed value must be at least this for the feature to count as anomalous.'),
+    max: z.number().optional().describe('The observed value must be at most this for the feature to count as anomalous.'),
   })
   .strict();
 
@@ -42,19 +38,15 @@ export const detectorSchema = z
       .strict(),
     spec: z
       .object({
-        /** Which entities this detector watches. */
-        entity: z.enum(ENTITY_KINDS),
+        entity: z.enum(ENTITY_KINDS).describe('Which entities this detector watches.'),
         /**
          * `entity`: one baseline per entity (a pod against its own history). `cohort`: one baseline
          * shared by all entities of the kind, so a principal never seen before is still judged.
          */
         baseline: z.enum(['entity', 'cohort']).default('entity'),
-        /** Default algorithm of the features that do not set one. */
-        algorithm: algorithmSchema.optional(),
-        /** Features scored one by one with statistical algorithms... */
-        features: z.array(featureSpecSchema).min(1).optional(),
-        /** ...or together, by an autoencoder over the entity's feature vector (one model per detector). */
-        autoencoder: autoencoderConfigSchema.optional(),
+        algorithm: algorithmSchema.optional().describe('Default algorithm of the features that do not set one.'),
+        features: z.array(featureSpecSchema).min(1).optional().describe('Features scored one by one with statistical algorithms...'),
+        autoencoder: autoencoderConfigSchema.optional().describe('...or together, by an autoencoder over the entity\'s feature vector (one model per detector).'),
         /**
          * Windows with fewer requests than this are not scored (ratios over few requests are noise).
          * Model features are held to the model's own count instead: inferences in the window, or for
@@ -76,13 +68,10 @@ export const detectorSchema = z
          * `min`/`max` of a summed feature are per window and scale with the horizon.
          */
         horizons: z.array(durationSchema.pipe(z.number().min(60_000).max(3_600_000))).max(4).optional(),
-        /** Score at or above which the detector raises an anomaly, in [0, 1). */
-        threshold: z.number().gt(0).lt(1),
+        threshold: z.number().gt(0).lt(1).describe('Score at or above which the detector raises an anomaly, in [0, 1).'),
         severity: z.enum(['info', 'low', 'medium', 'high', 'critical']).default('medium'),
-        /** Restrict to entities in these namespaces. */
-        namespaces: z.array(z.string()).optional(),
-        /** Restrict to entities carrying all these labels (e.g. `meshwarden.io/principal: external`). */
-        matchLabels: z.record(z.string(), z.string()).optional(),
+        namespaces: z.array(z.string()).optional().describe('Restrict to entities in these namespaces.'),
+        matchLabels: z.record(z.string(), z.string()).optional().describe('Restrict to entities carrying all these labels (e.g. `meshwarden.io/principal: external`).'),
       })
       .strict()
       .superRefine((spec, ctx) => {

@@ -45,7 +45,7 @@ export function runPlaybookTests(
         if (known.has(name)) return;
         const suggestion = closest(name, [...known.keys()]);
         problems.push({
-          file: doc.file, ...doc.locate(['spec', list, i]), path: `spec.${list}[${i}]`,
+          rule: 'unknown-reference', file: doc.file, ...doc.locate(['spec', list, i]), path: `spec.${list}[${i}]`,
           message: `no ${list.slice(0, -1)} is named "${name}"; ${suggestion !== undefined ? `did you mean "${suggestion}"?` : `known: ${[...known.keys()].join(', ') || 'none'}`}`,
         });
       });

@@ -5,17 +5,15 @@ import { FEATURE_NAMES } from '../features/feature-window.js';
 import { durationSchema } from '../shared/duration.js';
 import { varsSchema } from './playbook-vars.js';
 import { targetParams } from './target-params.js';
-import { ENTITY_FIELDS, TEMPLATE_VARIABLES, VARS_SCOPE, templateVariables } from './templates.js';
+import { ENTITY_FIELDS, TEMPLATE_VARIABLES, VARS_SCOPE, templateVariables, tokenizeTemplate } from './templates.js';
 
 const stepOptions = ACTIONS.map((action) =>
   z
     .object({
-      /** Shown in the audit trail and Slack; defaults to the action id. */
-      name: z.string().min(1).optional(),
+      name: z.string().min(1).optional().describe('Shown in the audit trail and Slack; defaults to the action id.'),
       action: z.literal(action.id),
       params: action.params,
-      /** `abort` stops the playbook when this step fails; `continue` goes on to the next step. */
-      onError: z.enum(['abort', 'continue']).default('abort'),
+      onError: z.enum(['abort', 'continue']).default('abort').describe('`abort` stops the playbook when this step fails; `continue` goes on to the next step.'),
     })
     .strict(),
 );
@@ -28,23 +26,19 @@ export const stepSchema = z.discriminatedUnion(
 
 const triggerSchema = z
   .object({
-    /** Detector names (metadata.name of files under detectors/). */
-    detectors: z.array(z.string().min(1)).min(1),
+    detectors: z.array(z.string().min(1)).min(1).describe('Detector names (metadata.name of files under detectors/).'),
     entityKinds: z.array(z.enum(ENTITY_KINDS)).min(1).optional(),
     namespaces: z.array(z.string().min(1)).min(1).optional(),
-    /** Every label here must be on the entity with this value. */
-    labels: z.record(z.string(), z.string()).optional(),
+    labels: z.record(z.string(), z.string()).optional().describe('Every label here must be on the entity with this value.'),
     minScore: z.number().min(0).lt(1).default(0),
     severities: z.array(z.enum(['info', 'low', 'medium', 'high', 'critical'])).min(1).optional(),
-    /** The incident must have lasted this long before the playbook runs (hysteresis). */
-    for: durationSchema.default(0),
+    for: durationSchema.default(0).describe('The incident must have lasted this long before the playbook runs (hysteresis).'),
   })
   .strict();
 
 const conditionSchema = z
   .object({
-    /** A feature that must be in the anomaly's evidence. */
-    feature: z.enum(FEATURE_NAMES),
+    feature: z.enum(FEATURE_NAMES).describe('A feature that must be in the anomaly\'s evidence.'),
     above: z.number().optional(),
     below: z.number().optional(),
   })
@@ -64,12 +58,10 @@ export const playbookSchema = z
       .strict(),
     spec: z
       .object({
-        /** Record what would be done without doing it, whatever the engine's global mode. */
-        dryRun: z.boolean().default(false),
+        dryRun: z.boolean().default(false).describe('Record what would be done without doing it, whatever the engine\'s global mode.'),
         trigger: triggerSchema,
         conditions: z.array(conditionSchema).optional(),
-        /** After running against a target, the playbook leaves that target alone this long. */
-        cooldown: durationSchema.default(30 * 60_000),
+        cooldown: durationSchema.default(30 * 60_000).describe('After running against a target, the playbook leaves that target alone this long.'),
         /**
          * Site-specific values (a namespace, a Deployment, a secret path) with their defaults, used in
          * step parameters as `{{ vars.<name> }}`; an install overrides them in its service config.
@@ -98,6 +90,7 @@ function checkTemplates(
   const allowedKinds = kinds ?? ENTITY_KINDS;
   steps.forEach((step, i) => {
     forEachString(step.params, ['steps', i, 'params'], (text, path) => {
+      for (const problem of tokenizeTemplate(text).problems) ctx.addIssue({ code: 'custom', path, message: problem.message });
       for (const variable of templateVariables(text)) {
         if (variable.startsWith(`${VARS_SCOPE}.`)) {
           const name = variable.slice(VARS_SCOPE.length + 1);

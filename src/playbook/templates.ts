@@ -3,7 +3,75 @@ import type { Anomaly } from '../detect/anomaly.js';
 import type { Entity, EntityKind } from '../features/entity.js';
 import { formatScore } from '../shared/format-score.js';
 
-const TEMPLATE = /\{\{\s*([a-zA-Z.]+)\s*\}\}/g;
+/** A variable's name inside `{{ }}`: dotted words of letters and digits (`entity.pod`, `vars.authNamespace`). */
+const VARIABLE_NAME = /^[a-zA-Z][a-zA-Z0-9]*(\.[a-zA-Z][a-zA-Z0-9]*)*$/;
+/** How much of a bad template a problem quotes. */
+const QUOTED = 60;
+
+/** A piece of a template: literal text, or a variable to fill. */
+export type TemplatePart =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'variable'; readonly name: string; readonly raw: string };
+
+/** A `{{` that does not open a variable, with where it starts in the text and the fix. */
+export interface TemplateProblem {
+  readonly offset: number;
+  readonly message: string;
+}
+
+/**
+ * Splits a parameter string into literal text and `{{ name }}` variables. Anything else that opens
+ * with `{{` is a problem, never silently literal text: a filter (`{{ entity.pod | upper }}`), a
+ * template not closed (`{{ entity.pod`), a name that is not one (`{{entity_pod}}`). A bad template
+ * stays literal text in `parts`, so rendering is defined, but a playbook holding one is refused
+ * when it loads.
+ */
+export function tokenizeTemplate(text: string): { parts: TemplatePart[]; problems: TemplateProblem[] } {
+  const parts: TemplatePart[] = [];
+  const problems: TemplateProblem[] = [];
+  let literal = '';
+  let i = 0;
+  while (i < text.length) {
+    const open = text.indexOf('{{', i);
+    if (open < 0) break;
+    literal += text.slice(i, open);
+    const close = text.indexOf('}}', open + 2);
+    const reopen = text.indexOf('{{', open + 2);
+    if (close < 0 || (reopen >= 0 && reopen < close)) {
+      const end = close < 0 ? text.length : reopen;
+      problems.push({ offset: open, message: `"${quote(text.slice(open, end))}" is not closed; write "{{ name }}" with both braces` });
+      literal += text.slice(open, end);
+      i = end;
+      continue;
+    }
+    const raw = text.slice(open, close + 2);
+    const inner = text.slice(open + 2, close).trim();
+    i = close + 2;
+    if (VARIABLE_NAME.test(inner)) {
+      if (literal !== '') parts.push({ kind: 'text', text: literal });
+      literal = '';
+      parts.push({ kind: 'variable', name: inner, raw });
+      continue;
+    }
+    literal += raw;
+    const bare = inner.split('|')[0]?.trim() ?? '';
+    const dotted = inner.replace(/[_-]/g, '.');
+    if (inner.includes('|')) {
+      problems.push({ offset: open, message: `"${quote(raw)}" uses a filter; templates have none, write "{{ ${quote(bare)} }}"` });
+    } else if (VARIABLE_NAME.test(dotted)) {
+      problems.push({ offset: open, message: `"${quote(raw)}" is not a variable name (words are joined by dots); write "{{ ${dotted} }}"` });
+    } else {
+      problems.push({ offset: open, message: `"${quote(raw)}" is not a variable; write "{{ name }}" with a name such as entity.pod` });
+    }
+  }
+  literal += text.slice(i);
+  if (literal !== '') parts.push({ kind: 'text', text: literal });
+  return { parts, problems };
+}
+
+function quote(text: string): string {
+  return text.length > QUOTED ? `${text.slice(0, QUOTED)}...` : text;
+}
 
 /** Template variables a playbook may use in step parameters. */
 export const TEMPLATE_VARIABLES = [
@@ -25,7 +93,7 @@ export const VARS_SCOPE = 'vars';
 
 /** The variables used in a string. */
 export function templateVariables(text: string): string[] {
-  return [...text.matchAll(TEMPLATE)].map((m) => m[1] ?? '');
+  return tokenizeTemplate(text).parts.flatMap((p) => (p.kind === 'variable' ? [p.name] : []));
 }
 
 /** Everything a template can refer to at execution time. */
@@ -84,7 +152,9 @@ export function renderTemplates(value: unknown, context: TemplateContext, target
     return undefined;
   };
   const fill = (text: string, target: string | undefined): string =>
-    text.replace(TEMPLATE, (_, name: string) => {
+    tokenizeTemplate(text).parts.map((part) => {
+      if (part.kind === 'text') return part.text;
+      const name = part.name;
       const filled = lookup(name);
       if (filled === undefined) {
         missing.push(name);
@@ -94,7 +164,7 @@ export function renderTemplates(value: unknown, context: TemplateContext, target
       const problem = targetValueProblem(name, filled, context.anomaly.entity);
       if (problem !== undefined) refused.push(`"{{ ${name} }}" may not pick the target (parameter ${target}): ${problem}`);
       return filled;
-    });
+    }).join('');
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') return fill(v, undefined);
     if (Array.isArray(v)) return v.map(walk);

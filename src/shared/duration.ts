@@ -14,9 +14,15 @@ export function parseDuration(text: string): number | undefined {
   return consumed === text.length && consumed > 0 ? total : undefined;
 }
 
+/** What a duration looks like, for JSON Schema (editors flag `5 minutes` as you type). */
+export const DURATION_PATTERN = /^(\d+(\.\d+)?(ms|s|m|h|d))+$/;
+const DURATION_MESSAGE = 'not a duration; write a number and a unit, e.g. "30s", "5m", "2h", "1d"';
+
 /** A duration in YAML (`30s`, `5m`, `2h`), parsed to milliseconds. */
 export const durationSchema = z
   .string()
+  .regex(DURATION_PATTERN, DURATION_MESSAGE)
+  .describe('a duration: a number and a unit (ms, s, m, h, d), e.g. "30s", "5m", "1h30m"')
   .transform((text, ctx) => {
     const ms = parseDuration(text);
     if (ms === undefined) {
@@ -32,6 +38,8 @@ export const durationSchema = z
  */
 export const durationTextSchema = z
   .string()
+  .regex(DURATION_PATTERN, DURATION_MESSAGE)
+  .describe('a duration: a number and a unit (ms, s, m, h, d), e.g. "30s", "5m", "1h30m"')
   .refine((text) => parseDuration(text) !== undefined, 'not a duration; write a number and a unit, e.g. "30s", "5m", "2h", "1d"');
 
 /** Renders milliseconds the way users write them. */

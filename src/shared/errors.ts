@@ -31,7 +31,12 @@ export interface ConfigProblem {
   /** Dotted path to the offending value, e.g. `spec.steps[1].action`. */
   readonly path: string;
   readonly message: string;
+  /** The check that found it, stable for CI annotations (a SARIF ruleId); absent: the file's schema. */
+  readonly rule?: ConfigRule;
 }
+
+/** The checks `meshwarden check` runs, each a stable id. */
+export type ConfigRule = 'schema' | 'unknown-reference' | 'duplicate-name' | 'never-fires' | 'protected-target';
 
 /** Raised when detector or playbook files are invalid; carries every problem, not only the first. */
 export class ConfigError extends MeshwardenError {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { checkConfig } from '../../../src/config/check-config.js';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { formatProblem } from '../../../src/shared/errors.js';
 
@@ -7,7 +8,7 @@ const BAD = 'test/fixtures/config/bad';
 
 describe('configuration problems', () => {
   it('reports every problem of every bad fixture with file, line, column, the quoted value and the fix', async () => {
-    const config = await loadConfig(['detectors', BAD]);
+    const config = await checkConfig(['detectors', BAD]);
     const expected = (await readFile(`${BAD}/expected-output.txt`, 'utf8')).trim().split('\n');
     const lines = config.problems.map(formatProblem);
     expect([...lines, `${lines.length} problem(s) in ${new Set(config.problems.map((p) => p.file)).size} file(s)`]).toEqual(expected);
@@ -24,8 +25,18 @@ describe('configuration problems', () => {
     ['alias-bomb.yaml', '9:16 the document expands to more than 20,000 values through aliases'],
     ['cyclic-alias.yaml', '6:11 alias *meta refers to a node that contains it (a cycle)'],
     ['too-deep.yaml', '5:70 YAML nesting is deeper than 64 levels; flatten the document'],
+    ['bad-templates.yaml', '13:40 text: "{{ entity.pod | upper }}": "{{ entity.pod | upper }}" uses a filter; templates have none, write "{{ entity.pod }}"'],
+    ['bad-templates.yaml', '15:40 text: "pod {{ entity.pod": "{{ entity.pod" is not closed; write "{{ name }}" with both braces'],
+    ['bad-templates.yaml', '17:40 text: "{{entity_pod}}": "{{entity_pod}}" is not a variable name (words are joined by dots); write "{{ entity.pod }}"'],
+    ['bad-templates.yaml', '9:17 no detector is named "egress-spikes"; did you mean "egress-spike"?'],
+    ['empty.yaml', '1:1 the file holds no YAML document; add one or delete the file'],
+    ['never-fires.yaml', '8:17 playbook "never-fires" never runs on egress-spike: the detector watches pod entities and trigger.entityKinds is [workload]; add pod or name another detector'],
+    ['never-fires.yaml', '8:17 playbook "never-fires" never runs on egress-spike: the detector raises only critical anomalies and trigger.severities is [low, medium]; add critical or drop trigger.severities'],
+    ['never-fires.yaml', '8:17 playbook "never-fires" never runs on egress-spike: a condition needs feature ratio_5xx, which the detector never reports (it reports egress_bytes)'],
+    ['protected-target.yaml', '12:20 namespace: "kube-system" is a protected namespace'],
+    ['service.yaml', '3:17 stateRetention: "a week": not a duration'],
   ])('explains %s', async (file, message) => {
-    const config = await loadConfig(['detectors', `${BAD}/${file}`]);
+    const config = await checkConfig(['detectors', `${BAD}/${file}`]);
     expect(config.problems.map(formatProblem).some((line) => line.startsWith(`${BAD}/${file}:`) && line.includes(message))).toBe(true);
   });
 
