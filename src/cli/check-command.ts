@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { checkConfig } from '../config/check-config.js';
-import { CHECK_FORMATS, checkJson, checkSarif, checkText, type CheckFormat } from './check-output.js';
+import { CHECK_FORMATS, checkJson, checkNote, checkSarif, checkText, type CheckFormat } from './check-output.js';
 
 const VERSION = '0.1.0';
 
@@ -17,6 +17,8 @@ export function checkCommand(): Command {
       }
       const format = opts.output as CheckFormat;
       const result = await checkConfig(paths, opts.detectors);
+      const note = checkNote(result);
+      if (format === 'text' && note !== undefined) process.stderr.write(note);
       process.stdout.write(format === 'json' ? checkJson(result) : format === 'sarif' ? checkSarif(result, VERSION) : checkText(result));
       if (result.problems.length > 0) process.exitCode = 1;
     });

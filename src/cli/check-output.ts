@@ -17,13 +17,19 @@ const RULES: Record<ConfigRule, string> = {
 /** The result as text for a terminal: one `file:line:col message` per problem, then a summary. */
 export function checkText(result: CheckResult): string {
   const out = result.problems.map((p) => terminalText(formatProblem(p), 4096));
-  if (result.reference !== undefined) {
-    out.push(`note: no detector among the files; playbooks checked against the ${result.reference.detectors.length} detector(s) in ${terminalText(result.reference.dir, 1024)}`);
-  }
   out.push(result.problems.length > 0
     ? `${result.problems.length} problem(s) in ${new Set(result.problems.map((p) => p.file)).size} file(s)`
     : `ok: ${result.detectors} detector(s), ${result.playbooks} playbook(s)${result.tests > 0 ? `, ${result.tests} playbook test(s)` : ''}${result.services > 0 ? `, ${result.services} service config(s)` : ''} in ${result.files} file(s)`);
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * Which detectors playbooks were checked against when the files held none (for stderr: stdout
+ * keeps only `file:line:col` lines and the summary), or undefined.
+ */
+export function checkNote(result: CheckResult): string | undefined {
+  if (result.reference === undefined) return undefined;
+  return `note: no detector among the files; playbooks checked against the ${result.reference.detectors.length} detector(s) in ${terminalText(result.reference.dir, 1024)}\n`;
 }
 
 /** The result as JSON, for scripts: every problem with its rule, and what was checked. */

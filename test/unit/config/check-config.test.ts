@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkConfig } from '../../../src/config/check-config.js';
 import { loadConfig } from '../../../src/config/load-config.js';
-import { checkJson, checkSarif, checkText } from '../../../src/cli/check-output.js';
+import { checkJson, checkNote, checkSarif, checkText } from '../../../src/cli/check-output.js';
 import { formatProblem } from '../../../src/shared/errors.js';
 
 const BAD = 'test/fixtures/config/bad';
@@ -11,7 +11,8 @@ describe('meshwarden check', () => {
     const result = await checkConfig([`${BAD}/unknown-detector.yaml`]);
     expect(result.reference).toEqual({ dir: 'detectors', detectors: expect.arrayContaining(['egress-spike', 'auth-failure-storm']) as string[] });
     expect(result.problems.map(formatProblem)).toEqual([`${BAD}/unknown-detector.yaml:7:17 no detector is named "egres-spike"; did you mean "egress-spike"?`]);
-    expect(checkText(result)).toContain('note: no detector among the files; playbooks checked against the 10 detector(s) in detectors\n');
+    expect(checkNote(result)).toBe('note: no detector among the files; playbooks checked against the 10 detector(s) in detectors\n');
+    expect(checkText(result)).toBe(`${BAD}/unknown-detector.yaml:7:17 no detector is named "egres-spike"; did you mean "egress-spike"?\n1 problem(s) in 1 file(s)\n`);
   });
 
   it('checks against the detectors given with --detectors instead', async () => {
