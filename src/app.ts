@@ -20,8 +20,9 @@ import { breakerIncident, type BreakerIncident, type OpenedBreaker } from './pla
 import { PlaybookEngine, type ActionRecord, type PlaybookEngineSnapshot } from './playbook/playbook-engine.js';
 import type { PlaybookSpec } from './playbook/playbook-spec.js';
 import { RunExecutor } from './playbook/run-executor.js';
-import { MemoryRunStore, type PlaybookRun } from './playbook/run-store.js';
+import { MemoryRunStore, type PlaybookRun, type StepResult } from './playbook/run-store.js';
 import { DEFAULT_SAFETY_POLICY, SafetyGuard, type SafetyGuardSnapshot, type SafetyPolicy } from './playbook/safety-guard.js';
+import type { StepPolicy } from './playbook/step-policy.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { silentLogger } from './shared/logger.js';
 import { IncidentTracker, type Incident } from './triage/incident-tracker.js';
@@ -151,6 +152,8 @@ export class Pipeline {
       readonly replayBelow?: number;
       /** The engine's clock, which bounds event time when `eventTime.wallClock` is on. */
       readonly clock?: Clock;
+      /** The policy gate of the pipeline's own executor (embedded runs), given the pipeline's guard. */
+      readonly policy?: (guard: SafetyGuard) => StepPolicy;
     } = {},
   ) {
     const wall = shared.clock ?? systemClock;
@@ -171,6 +174,7 @@ export class Pipeline {
     this.executor = shared.executor ?? new RunExecutor({
       playbooks: new Map(playbooks.map((p) => [p.metadata.name, p])), guard: this.guard, store: new MemoryRunStore(), ledger: sinks.ledger,
       actionDeps: { clock: { now: () => Date.now() }, logger: silentLogger() },
+      ...(shared.policy ? { policy: shared.policy(this.guard) } : {}),
     });
   }
 
@@ -244,11 +248,15 @@ export class Pipeline {
     for (const incident of this.triage.resolveAll()) this.resolved(incident);
   }
 
-  /** Executes the live runs queued since the last call (at-least-once: call before committing input). */
+  /**
+   * Executes the live runs queued since the last call (at-least-once: call before committing
+   * input), and the dry runs that wait for the policy gate's answers.
+   */
   async drain(): Promise<void> {
     while (this.pendingRuns.length > 0) {
       const run = this.pendingRuns.shift();
-      if (run) await this.executor.start(run);
+      if (run?.dryRun === true) this.recordDryRun(run, await this.executor.dryRunAsked(run));
+      else if (run) await this.executor.start(run);
     }
   }
 
@@ -353,15 +361,17 @@ export class Pipeline {
     const { decisions, runs } = this.playbooks.handle(anomaly, incident);
     for (const decision of decisions) ledger.append('decision', decision);
     for (const run of runs) {
-      if (!run.dryRun) {
-        this.pendingRuns.push(run);
-        continue;
-      }
-      for (const result of this.executor.dryRun(run)) {
-        const record: ActionRecord = { ...result, playbook: run.playbook, anomalyId: anomaly.id, incidentId: incident.id };
-        ledger.append(result.outcome === 'refused' ? 'refusal' : 'action', record);
-        if (this.options.collect) this.actions.push(record);
-      }
+      // A dry run that asks a policy waits for its answers in `drain`, like a live run.
+      if (!run.dryRun || this.executor.asksPolicy) this.pendingRuns.push(run);
+      else this.recordDryRun(run, this.executor.dryRun(run));
+    }
+  }
+
+  private recordDryRun(run: PlaybookRun, results: readonly StepResult[]): void {
+    for (const result of results) {
+      const record: ActionRecord = { ...result, playbook: run.playbook, anomalyId: run.anomaly.id, incidentId: run.incidentId };
+      this.sinks.ledger.append(result.outcome === 'refused' ? 'refusal' : 'action', record);
+      if (this.options.collect) this.actions.push(record);
     }
   }
 

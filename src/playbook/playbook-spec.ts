@@ -67,6 +67,13 @@ export const playbookSchema = z
          * step parameters as `{{ vars.<name> }}`; an install overrides them in its service config.
          */
         vars: varsSchema.optional(),
+        /**
+         * How the policy gate (when the engine has one, see docs/policy.md) treats this playbook:
+         * `failOpen` lets a step run when the policy cannot be reached or does not answer in time
+         * (default: refused); `everyStep` asks before every step, Slack and approval steps too
+         * (default: only before steps that change something).
+         */
+        policy: z.object({ failOpen: z.boolean().default(false), everyStep: z.boolean().default(false) }).strict().optional(),
         steps: z.array(stepSchema).min(1),
       })
       .strict()

@@ -9,6 +9,7 @@ import type { ApprovalDecision, ApprovalGate, GatedAction } from './approval-gat
 import type { PlaybookSpec, PlaybookStep } from './playbook-spec.js';
 import type { PlaybookRun, RunStore, StepResult } from './run-store.js';
 import type { GuardRequest, SafetyGuard } from './safety-guard.js';
+import type { StepPolicy, StepPolicyQuestion, StepPolicyVerdict } from './step-policy.js';
 import { targetParams } from './target-params.js';
 import { VARS_SCOPE, renderTemplates, templateVariables } from './templates.js';
 
@@ -48,6 +49,8 @@ export interface RunExecutorDeps {
   readonly claims?: { readonly store: RunClaims; readonly holdAtLeastMs: number };
   /** The rate limits and blast-radius budgets counted across replicas (after the local guard). */
   readonly clusterRails?: ClusterRails;
+  /** Asked after the local guard, before the cluster rails (see src/policy/policy-gate.ts); a no refuses the step. */
+  readonly policy?: StepPolicy;
 }
 
 const APPROVAL = 'slack.approval';
@@ -77,29 +80,47 @@ export class RunExecutor {
     this.lookup = deps.findAction ?? registryLookup;
   }
 
+  /** True when dry runs must go through {@link dryRunAsked}: a policy gate is configured. */
+  get asksPolicy(): boolean {
+    return this.deps.policy !== undefined;
+  }
+
   /** Describes what a run would do, booking it against the rails at the anomaly's event time. */
   dryRun(run: PlaybookRun): StepResult[] {
+    if (this.deps.policy) throw new Error('a policy gate is configured: dry runs ask it, through dryRunAsked');
+    const steps = this.dryRunSteps(run);
+    for (let next = steps.next(); ; next = steps.next(undefined)) if (next.done === true) return next.value;
+  }
+
+  /** {@link dryRun}, asking the policy gate about each step as a live run would (with event time). */
+  async dryRunAsked(run: PlaybookRun): Promise<StepResult[]> {
+    const steps = this.dryRunSteps(run);
+    for (let next = steps.next(); ; next = steps.next(await this.deps.policy?.ask(next.value))) if (next.done === true) return next.value;
+  }
+
+  /** The dry run, one step at a time: yields each policy question (with a gate) and takes its verdict. */
+  private *dryRunSteps(run: PlaybookRun): Generator<StepPolicyQuestion, StepResult[], StepPolicyVerdict | undefined> {
     const playbook = this.deps.playbooks.get(run.playbook);
     if (!playbook) return [];
     const at = run.anomaly.windowEnd;
     const results: StepResult[] = [];
     let aborted: string | undefined;
-    playbook.spec.steps.forEach((step, index) => {
+    for (const [index, step] of playbook.spec.steps.entries()) {
       const name = step.name ?? step.action;
       if (aborted !== undefined) {
         results.push({ index, step: name, action: step.action, target: '-', outcome: 'skipped', description: `not run: ${aborted}`, at });
-        return;
+        continue;
       }
       const prepared = this.prepare(step, run);
       if (!prepared.ok) {
         if (prepared.refused === true) {
           results.push({ index, step: name, action: step.action, target: '-', outcome: 'refused', description: prepared.problem, reason: 'refused', at });
           if (step.onError === 'abort') aborted = `step "${name}" was refused`;
-          return;
+          continue;
         }
         results.push({ index, step: name, action: step.action, target: '-', outcome: 'failed', description: prepared.problem, at });
         if (step.onError === 'abort') aborted = `step "${name}" failed`;
-        return;
+        continue;
       }
       const request = this.guardRequest(prepared, run, playbook);
       const verdict = this.deps.guard.check(request, at);
@@ -107,11 +128,17 @@ export class RunExecutor {
       if (!verdict.allowed) {
         results.push({ index, step: name, action: step.action, target, outcome: 'refused', description: verdict.reason, reason: 'refused', at });
         if (step.onError === 'abort') aborted = `step "${name}" was refused`;
-        return;
+        continue;
+      }
+      const ruling = this.deps.policy ? yield this.policyQuestion(run, playbook, index, name, prepared, request, at) : undefined;
+      if (ruling?.allowed === false) {
+        results.push({ index, step: name, action: step.action, target, outcome: 'refused', description: ruling.reason, reason: 'refused', at, policy: ruling.record });
+        if (step.onError === 'abort') aborted = `step "${name}" was refused`;
+        continue;
       }
       this.deps.guard.record(request, at);
-      results.push({ index, step: name, action: step.action, target, outcome: 'dry-run', description: `would ${prepared.description}`, at });
-    });
+      results.push({ index, step: name, action: step.action, target, outcome: 'dry-run', description: `would ${prepared.description}`, at, ...(ruling ? { policy: ruling.record } : {}) });
+    }
     run.results = results;
     run.next = playbook.spec.steps.length;
     run.state = 'done';
@@ -244,16 +271,19 @@ export class RunExecutor {
         continue;
       }
       const target = formatTarget(prepared.target);
+      const request = this.guardRequest(prepared, run, playbook);
+      const verdict = step.action === APPROVAL ? { allowed: true as const } : this.deps.guard.check(request, now());
+      const ruling = verdict.allowed ? await this.deps.policy?.ask(this.policyQuestion(run, playbook, index, name, prepared, request, now())) : undefined;
+      const policy = ruling ? { policy: ruling.record } : {};
+      const refusal = !verdict.allowed ? verdict.reason : ruling?.allowed === false ? ruling.reason : undefined;
+      if (refusal !== undefined) {
+        this.record(run, { index, step: name, action: step.action, target, outcome: 'refused', description: refusal, reason: 'refused', at: now(), ...policy });
+        if (await this.stopOrContinue(run, step, index, `step "${name}" was refused`)) return;
+        continue;
+      }
       if (step.action === APPROVAL) {
         await this.park(run, index, prepared, steps);
         return;
-      }
-      const request = this.guardRequest(prepared, run, playbook);
-      const verdict = this.deps.guard.check(request, now());
-      if (!verdict.allowed) {
-        this.record(run, { index, step: name, action: step.action, target, outcome: 'refused', description: verdict.reason, reason: 'refused', at: now() });
-        if (await this.stopOrContinue(run, step, index, `step "${name}" was refused`)) return;
-        continue;
       }
       const rails = this.deps.clusterRails;
       if (rails && !run.dryRun) {
@@ -295,7 +325,7 @@ export class RunExecutor {
         }
         this.record(run, {
           index, step: name, action: step.action, target, outcome: result.outcome, description: result.summary,
-          at: now(), durationMs: now() - started, details: result.details,
+          at: now(), durationMs: now() - started, details: result.details, ...policy,
         });
         delete run.inFlight;
         run.next = index + 1;
@@ -303,7 +333,7 @@ export class RunExecutor {
         await this.deps.store.save(run);
       } catch (error) {
         const reason = error instanceof ActionError ? error.reason : 'server';
-        this.record(run, { index, step: name, action: step.action, target, outcome: 'failed', description: describeError(error), reason, at: now(), durationMs: now() - started });
+        this.record(run, { index, step: name, action: step.action, target, outcome: 'failed', description: describeError(error), reason, at: now(), durationMs: now() - started, ...policy });
         delete run.inFlight;
         if (await this.stopOrContinue(run, step, index, `step "${name}" failed (${reason})`)) return;
       }
@@ -407,6 +437,10 @@ export class RunExecutor {
     // it names is as literal as one spelled out in the step.
     const literalTarget = [...targetKeys].every((key) => { const v = raw[key]; return typeof v !== 'string' || templateVariables(v).every((name) => name.startsWith(`${VARS_SCOPE}.`)); });
     return { ok: true, action, params, target: action.target(params), description: action.describe(params), literalTarget };
+  }
+
+  private policyQuestion(run: PlaybookRun, playbook: PlaybookSpec, index: number, stepName: string, prepared: Prepared & { ok: true }, request: GuardRequest, now: number): StepPolicyQuestion {
+    return { run, playbook, index, stepName, action: prepared.action, params: prepared.params, target: prepared.target, request, now };
   }
 
   private guardRequest(prepared: Prepared & { ok: true }, run: PlaybookRun, playbook: PlaybookSpec): GuardRequest {

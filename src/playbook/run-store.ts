@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Anomaly } from '../detect/anomaly.js';
 import { listJsonFiles, pruneJsonFiles, readJsonFile } from '../shared/state-file.js';
 import { writeFileAtomic } from '../shared/write-file-atomic.js';
+import type { StepPolicyRecord } from './step-policy.js';
 
 /** What one step of a run produced. */
 export interface StepResult {
@@ -17,6 +18,8 @@ export interface StepResult {
   readonly at: number;
   readonly durationMs?: number;
   readonly details?: Readonly<Record<string, string | number | boolean>>;
+  /** What the policy gate said about the step, when it was asked. */
+  readonly policy?: StepPolicyRecord;
 }
 
 /** A pending human decision that gates the rest of a run. */

@@ -98,6 +98,13 @@ export function rateScopes(target: ActionTarget, policy: SafetyPolicy): RateScop
   ];
 }
 
+/** The rails as the guard sees them for one step (see {@link SafetyGuard.railsState}). */
+export interface RailsState {
+  readonly rateLimits: readonly { readonly scope: string; readonly used: number; readonly limit: number; readonly windowMs: number }[];
+  readonly blastRadius: readonly { readonly scope: string; readonly quarantined: number; readonly budget: number; readonly includesTarget: boolean }[];
+  readonly breaker: { readonly open: false } | { readonly open: true; readonly until: string; readonly share: number; readonly scored: number };
+}
+
 /** A blast-radius budget a quarantined pod counts against. */
 export interface BlastScope {
   readonly key: string;
@@ -228,6 +235,24 @@ export class SafetyGuard {
       else if (action.id === RELEASE) set.delete(pod);
       this.quarantined.set(key, set);
     }
+  }
+
+  /**
+   * The rails as this guard sees them for one request, without booking anything: the rate limits
+   * it counts against (used and limit), the blast-radius budgets of a quarantine, and the
+   * detector's breaker. The policy gate hands this to the policy (see src/policy/policy-input.ts).
+   */
+  railsState(request: GuardRequest, now: number): RailsState {
+    const { target } = request;
+    const breaker = this.breakers.get(request.detector);
+    const pod = target.namespace !== undefined ? `${target.namespace}/${target.name}` : undefined;
+    return {
+      rateLimits: rateScopes(target, this.policy).map(({ key, limit }) => ({ scope: key, used: this.recent(key, limit, now), limit: limit.count, windowMs: limit.windowMs })),
+      blastRadius: request.action.id === QUARANTINE && target.namespace !== undefined
+        ? blastScopes(target.namespace, request.workload, this.policy).map(({ key, budget }) => ({ scope: key, quarantined: this.quarantined.get(key)?.size ?? 0, budget, includesTarget: pod !== undefined && this.quarantined.get(key)?.has(pod) === true }))
+        : [],
+      breaker: breaker && now < breaker.until ? { open: true, until: new Date(breaker.until).toISOString(), share: breaker.share, scored: breaker.scored } : { open: false },
+    };
   }
 
   /** Every pod (`namespace/name`) counted against a blast-radius budget. */

@@ -1,4 +1,4 @@
-import type { V1LabelSelector, V1NetworkPolicy, V1OwnerReference, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1LabelSelector, V1NetworkPolicy, V1OwnerReference, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import { kubeObject } from './kube-object.js';
 import { labelSelectorKeys, labelSelectorMatches, serviceSelectorMatches, type Labels } from './kube-selectors.js';
 
@@ -42,6 +42,21 @@ export interface PodController {
   readonly kind: string;
   readonly name: string;
   readonly selector: V1LabelSelector | undefined;
+  /** Pods the controller wants, and those of them ready now (the policy gate shows them to the policy). */
+  readonly replicas?: number;
+  readonly readyReplicas?: number;
+  /** The Deployment that owns the ReplicaSet, where one does. */
+  readonly deployment?: string;
+}
+
+/** A pod's ReplicaSet as a {@link PodController}: its selector, its replica counts and its Deployment. */
+export function replicaSetController(replicaSet: V1ReplicaSet): PodController {
+  const deployment = replicaSet.metadata?.ownerReferences?.find((owner) => owner.controller === true && owner.kind === 'Deployment')?.name;
+  return {
+    kind: 'ReplicaSet', name: replicaSet.metadata?.name ?? '', selector: replicaSet.spec?.selector,
+    replicas: replicaSet.spec?.replicas ?? 1, readyReplicas: replicaSet.status?.readyReplicas ?? 0,
+    ...(deployment !== undefined ? { deployment } : {}),
+  };
 }
 
 /** What {@link planQuarantine} decides from. */

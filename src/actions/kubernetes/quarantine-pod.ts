@@ -12,6 +12,7 @@ import {
   QUARANTINE_LABEL,
   quarantinePolicy,
   quarantinePolicyName,
+  replicaSetController,
   type PodController,
 } from './quarantine-plan.js';
 
@@ -169,7 +170,7 @@ async function podController(kube: KubeClients, pod: V1Pod): Promise<PodControll
   const replicaSet = await kube.call(`read replica set ${namespace}/${ref.name}`, () =>
     kube.apps.readNamespacedReplicaSet({ name: ref.name, namespace }, kube.options()),
   );
-  return { kind: 'ReplicaSet', name: ref.name, selector: replicaSet.spec?.selector };
+  return { ...replicaSetController(replicaSet), name: ref.name };
 }
 
 /**
