@@ -41,6 +41,7 @@ import type { ReleaseTarget } from './approvals/release-button.js';
 import { SlackApprovalGate } from './approvals/slack-approval-gate.js';
 import type { PlaybookSpec } from './playbook/playbook-spec.js';
 import { RunExecutor } from './playbook/run-executor.js';
+import { policyGate } from './policy/policy-gate.js';
 import { FileRunStore } from './playbook/run-store.js';
 import { DEFAULT_SAFETY_POLICY, SafetyGuard, type SafetyPolicy } from './playbook/safety-guard.js';
 import type { Clock } from './shared/clock.js';
@@ -327,6 +328,7 @@ export class MeshwardenService {
       ...(inspectTarget ? { inspectTarget } : {}),
       ...(claims ? { claims: { store: claims, holdAtLeastMs: config.coordination.holdAtLeast } } : {}),
       ...(rails ? { clusterRails: rails } : {}),
+      ...(config.policy.enabled ? { policy: policyGate(config.policy, { guard, clock: this.deps.clock, ...(kube ? { kube } : {}) }) } : {}),
     });
     return { executor, store, gate };
   }

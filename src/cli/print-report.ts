@@ -38,6 +38,8 @@ export function formatReport(report: RunReport): string {
     }
     for (const action of report.actions.filter((x) => x.incidentId === incident.id)) {
       out.push(`  -> ${t(action.playbook)} / ${t(action.step)}: ${t(action.outcome)}: ${t(action.description, 1024)}`);
+      // A deny's reasons are already in the description; an allow or a fail-open is said here.
+      if (action.policy && action.outcome !== 'refused') out.push(`     policy: ${t(action.policy.decision)}${action.policy.reasons.length > 0 ? ` (${t(action.policy.reasons.join('; '), 1024)})` : ''}`);
     }
   }
   return out.join('\n');

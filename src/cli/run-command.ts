@@ -7,6 +7,7 @@ import { ConfigError, LedgerError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { parseDuration } from '../shared/duration.js';
 import { formatReport } from './print-report.js';
+import { POLICY_PATH } from '../policy/opa-client.js';
 import { LEDGER_KEY_ENV, ledgerErrorExitCode, ledgerSigningFromOption } from './ledger-key-option.js';
 import { terminalText } from '../shared/terminal-text.js';
 
@@ -25,15 +26,19 @@ export function runCommand(): Command {
     .option('--report <file.json>', 'also write the full report as JSON')
     .option('--window <duration>', 'feature window length', '1m')
     .option('--trusted-proxy-hops <n>', 'proxies in front of the ingress gateway that append the client address to X-Forwarded-For (as Envoy\'s xff_num_trusted_hops); 0 names external callers by the address the gateway saw', '0')
+    .option('--policy-url <url>', 'ask the Open Policy Agent at this URL (its Data API, decision at meshwarden/decision) about each step, as the service does; the report shows what it said')
+    .option('--policy-path <path>', 'package path of the policy decision', 'meshwarden/decision')
     .option('--quiet', 'print only the totals line')
     .option('--log-level <level>', 'pino log level on stderr', 'warn')
-    .action(async (opts: { input: string; detectors: string; playbooks: string; state: string; fresh?: boolean; dryRun: boolean; report?: string; window: string; trustedProxyHops: string; quiet?: boolean; logLevel: string; ledgerKey?: string }, command: Command) => {
+    .action(async (opts: { input: string; detectors: string; playbooks: string; state: string; fresh?: boolean; dryRun: boolean; report?: string; window: string; trustedProxyHops: string; quiet?: boolean; logLevel: string; ledgerKey?: string; policyUrl?: string; policyPath: string }, command: Command) => {
       const logger = createLogger({ level: opts.logLevel });
       if (!opts.dryRun) command.error('error: live actions need the cluster service (Kafka, Kubernetes, Vault); on one machine the engine runs in dry-run only', { exitCode: 2 });
       const windowMs = parseDuration(opts.window);
       if (windowMs === undefined || windowMs < 1000) command.error(`error: --window ${JSON.stringify(opts.window)} is not a duration of at least 1s (e.g. "1m")`, { exitCode: 2 });
       const trustedProxyHops = /^\d{1,2}$/.test(opts.trustedProxyHops) ? Number(opts.trustedProxyHops) : -1;
       if (trustedProxyHops < 0 || trustedProxyHops > 16) command.error(`error: --trusted-proxy-hops ${JSON.stringify(opts.trustedProxyHops)} is not a number of hops from 0 to 16`, { exitCode: 2 });
+      if (opts.policyUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(opts.policyUrl)) command.error(`error: --policy-url ${JSON.stringify(opts.policyUrl)} is not an http(s) URL`, { exitCode: 2 });
+      if (!POLICY_PATH.test(opts.policyPath)) command.error(`error: --policy-path ${JSON.stringify(opts.policyPath)} is not a package path such as "meshwarden/decision"`, { exitCode: 2 });
       try {
         const ledgerSigning = await ledgerSigningFromOption(opts.ledgerKey, (line) => process.stderr.write(`warning: ${terminalText(line, 1024)}\n`));
         const report = await runEmbedded(
@@ -43,6 +48,7 @@ export function runCommand(): Command {
             stateDir: opts.state,
             ...(ledgerSigning ? { ledgerSigning } : {}),
             fresh: opts.fresh === true,
+            ...(opts.policyUrl !== undefined ? { policy: { url: opts.policyUrl, path: opts.policyPath, timeout: 500, cacheSize: 1_000, cacheTtl: 60_000 } } : {}),
             pipeline: { features: { ...DEFAULT_FEATURE_OPTIONS, windowMs, trustedProxyHops } },
           },
           { clock: systemClock, logger, notice: (line) => { process.stderr.write(`warning: ${terminalText(line, 1024)}\n`); } },

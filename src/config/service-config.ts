@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_FEATURE_OPTIONS } from '../features/feature-extractor.js';
 import { playbookVarOverridesSchema } from '../playbook/playbook-vars.js';
+import { POLICY_PATH } from '../policy/opa-client.js';
 import { CLUSTER_PROTECTED_NAMESPACES } from '../playbook/safety-guard.js';
 import { durationSchema } from '../shared/duration.js';
 
@@ -154,6 +155,26 @@ export const serviceConfigSchema = z
           .optional(),
         /** Least time between two signed checkpoints; 0 signs at every flush. */
         checkpointEvery: durationSchema.default(0),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * The policy gate (docs/policy.md): before every step that changes something, the engine asks
+     * Open Policy Agent at `url` (`POST /v1/data/<path>`) and refuses the step unless it allows.
+     * OPA is operator-run (the chart's sidecar); an unreachable or slow OPA refuses the step
+     * unless the playbook says `spec.policy.failOpen`.
+     */
+    policy: z
+      .object({
+        enabled: z.boolean().default(false),
+        url: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8181'),
+        /** Package path of the decision document `{"allow": bool, "reasons": [string]}`. */
+        path: z.string().regex(POLICY_PATH, 'a package path such as "meshwarden/decision"').default('meshwarden/decision'),
+        /** Past this, OPA counts as unreachable. */
+        timeout: durationSchema.default(500),
+        /** Decisions kept for identical inputs (the hash of the whole input), and for how long. */
+        cacheSize: z.number().int().min(0).max(100_000).default(1_000),
+        cacheTtl: durationSchema.default(60_000),
       })
       .strict()
       .prefault({}),

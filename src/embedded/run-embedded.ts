@@ -17,6 +17,12 @@ import { DeadLetterFile } from '../sources/dead-letter-file.js';
 import { InputError } from '../sources/input-error.js';
 import { readLines } from '../sources/line-source.js';
 import { moveStateAside, readState, writeState } from './engine-state-file.js';
+import type { SafetyGuard } from '../playbook/safety-guard.js';
+import { policyGate, type PolicyGateConfig } from '../policy/policy-gate.js';
+
+function policyFor(config: PolicyGateConfig, clock: Clock): (guard: SafetyGuard) => ReturnType<typeof policyGate> {
+  return (guard) => policyGate(config, { guard, clock });
+}
 
 /** Options of an embedded (single machine, file replay) run. */
 export interface EmbeddedRunOptions {
@@ -31,6 +37,8 @@ export interface EmbeddedRunOptions {
   readonly fresh?: boolean;
   /** Signs the audit ledger's checkpoints (`--ledger-key`); without it the ledger is unsigned. */
   readonly ledgerSigning?: LedgerSigning;
+  /** Asks this policy about each step (`--policy-url`); the report shows what it said. */
+  readonly policy?: PolicyGateConfig;
 }
 
 /** What an embedded run reports (also written as JSON with `--report`). */
@@ -103,7 +111,7 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: EmbeddedRun
     pipelineOptions,
     { deadLetters, ledger },
     await readState(stateDir, deps.logger),
-    { autoencoders, clock: deps.clock },
+    { autoencoders, clock: deps.clock, ...(options.policy ? { policy: policyFor(options.policy, deps.clock) } : {}) },
   );
   ledger.append('run', {
     event: 'started', input: options.input, dryRun: true,
@@ -124,6 +132,8 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: EmbeddedRun
       } else {
         pipeline.ingest(line.text, { source, position: line.position });
       }
+      // Dry runs that ask a policy wait for its answers here (without one nothing is queued).
+      await pipeline.drain();
       if (!checkedAge && pipeline.firstEventTime !== undefined) {
         checkedAge = true;
         const first = pipeline.firstEventTime;
@@ -147,6 +157,7 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: EmbeddedRun
     inputError = error;
   }
   pipeline.finish();
+  await pipeline.drain();
   const c = pipeline.counters;
   ledger.append('run', {
     event: 'finished', ...c, anomalies: pipeline.anomalies.length, actions: pipeline.actions.length,

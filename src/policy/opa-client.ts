@@ -37,13 +37,7 @@ export type PolicyErrorCode = 'policy-unreachable' | 'policy-timeout' | 'policy-
  * reaching OPA (unreachable, timeout, a 5xx), which a playbook may choose to fail open on; an
  * answer that arrived but is not a decision is never retriable, and always a deny.
  */
-export class PolicyError extends MeshwardenError {
-  declare readonly code: PolicyErrorCode;
-
-  constructor(code: PolicyErrorCode, message: string, options: { readonly retriable: boolean; readonly cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class PolicyError extends MeshwardenError {}
 
 /** Where OPA is and how long to wait for it. */
 export interface OpaClientOptions {
@@ -132,13 +126,16 @@ export function parsePolicyAnswer(text: string, endpoint: string): PolicyDecisio
 
 /** At most {@link MAX_REASONS} reasons of at most {@link MAX_REASON_CHARS} characters each. */
 export function capReasons(reasons: readonly string[]): string[] {
-  const kept = reasons.slice(0, MAX_REASONS).map((r) => ([...r].length > MAX_REASON_CHARS ? `${[...r].slice(0, MAX_REASON_CHARS - 1).join('')}…` : r));
+  const kept = reasons.slice(0, MAX_REASONS).map((reason) => {
+    const chars = Array.from(reason);
+    return chars.length > MAX_REASON_CHARS ? `${chars.slice(0, MAX_REASON_CHARS - 1).join('')}…` : reason;
+  });
   if (reasons.length > MAX_REASONS) kept.push(`(${reasons.length - MAX_REASONS} more reason(s) not shown)`);
   return kept;
 }
 
 async function readCapped(response: Response): Promise<string> {
-  const reader = response.body?.getReader();
+  const reader = (response.body as ReadableStream<Uint8Array> | null)?.getReader();
   if (reader === undefined) return '';
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -1,4 +1,5 @@
 import type { ActionDefinition, ActionTarget } from '../actions/action-definition.js';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { ObservedTarget } from '../actions/kubernetes/inspect-target.js';
 import { canonicalJson } from '../audit/canonical-json.js';
 import type { PlaybookSpec } from '../playbook/playbook-spec.js';
@@ -7,7 +8,7 @@ import type { StepPolicy, StepPolicyQuestion, StepPolicyVerdict } from '../playb
 import type { Clock } from '../shared/clock.js';
 import { describeError } from '../shared/errors.js';
 import { DecisionCache, type DecisionCacheOptions } from './decision-cache.js';
-import { PolicyError, type PolicyClient, type PolicyDecision } from './opa-client.js';
+import { OpaClient, PolicyError, type PolicyClient, type PolicyDecision } from './opa-client.js';
 import { policyInput } from './policy-input.js';
 
 /** An input larger than this is not sent: the step is refused, whatever the playbook's failOpen. */
@@ -107,4 +108,26 @@ function verdict(decision: PolicyDecision, cached: boolean): StepPolicyVerdict {
   if (decision.allow) return { allowed: true, record };
   const reason = decision.reasons.length > 0 ? `policy denied: ${decision.reasons.join('; ')}` : 'policy denied (it gave no reason)';
   return { allowed: false, reason, record };
+}
+
+/** The service config's `policy` section (and `run --policy-url`'s equivalent). */
+export interface PolicyGateConfig {
+  readonly url: string;
+  readonly path: string;
+  /** Milliseconds. */
+  readonly timeout: number;
+  readonly cacheSize: number;
+  /** Milliseconds. */
+  readonly cacheTtl: number;
+}
+
+/** A gate asking OPA's Data API, reading targets through `kube` when the engine has a cluster. */
+export function policyGate(config: PolicyGateConfig, deps: { readonly guard: SafetyGuard; readonly clock: Clock; readonly kube?: KubeConfig }): PolicyGate {
+  const kube = deps.kube;
+  return new PolicyGate({
+    client: new OpaClient({ url: config.url, path: config.path, timeoutMs: config.timeout }),
+    guard: deps.guard, clock: deps.clock, cache: { maxEntries: config.cacheSize, ttlMs: config.cacheTtl },
+    // Imported on first use: the embedded mode and the CLI never load the Kubernetes client.
+    ...(kube ? { readTarget: async (target: ActionTarget, action: ActionDefinition, params: Readonly<Record<string, unknown>>) => (await import('../actions/kubernetes/inspect-target.js')).observeKubeTarget(kube, target, action.id, params) } : {}),
+  });
 }

@@ -5,7 +5,7 @@
 # machine, and running them side by side only adds memory pressure.
 #
 # Usage: test/env/prepare.sh [component...]   (default: all)
-#   components: kafka openbao envoy postgres etcd kubernetes kwok helm
+#   components: kafka openbao envoy postgres etcd kubernetes kwok helm opa
 # Env: MESHWARDEN_TESTENV_CACHE (cache root), MESHWARDEN_TESTENV_SKIP=1 (do nothing).
 set -euo pipefail
 
@@ -25,12 +25,12 @@ need() {
 
 declare -A script=(
   [kafka]=fetch-kafka.sh [openbao]=fetch-openbao.sh [envoy]=fetch-envoy.sh
-  [etcd]=build-etcd.sh [kubernetes]=build-kubernetes.sh [kwok]=build-kwok.sh [helm]=build-helm.sh
+  [etcd]=build-etcd.sh [kubernetes]=build-kubernetes.sh [kwok]=build-kwok.sh [helm]=build-helm.sh [opa]=build-opa.sh
   [postgres]=ensure-postgres.sh
 )
 # Downloads first so a fresh machine gets a usable Kafka/OpenBao/Envoy tier
 # quickly; Kubernetes, the longest build, before the smaller Go tools.
-order=(kafka openbao envoy postgres etcd kubernetes kwok helm)
+order=(kafka openbao envoy postgres etcd kubernetes kwok helm opa)
 if [[ $# -gt 0 ]]; then
   order=("$@")
 fi

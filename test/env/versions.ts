@@ -12,6 +12,7 @@ export interface TestEnvVersions {
   readonly KAFKA_VERSION: string;
   readonly OPENBAO_VERSION: string;
   readonly ENVOY_VERSION: string;
+  readonly OPA_VERSION: string;
 }
 
 const REQUIRED_KEYS = [
@@ -22,6 +23,7 @@ const REQUIRED_KEYS = [
   'KAFKA_VERSION',
   'OPENBAO_VERSION',
   'ENVOY_VERSION',
+  'OPA_VERSION',
 ] as const satisfies readonly (keyof TestEnvVersions)[];
 
 /** Reads and validates `test/env/versions.env`. */
@@ -43,6 +45,7 @@ export function testEnvVersions(): TestEnvVersions {
     KAFKA_VERSION: get('KAFKA_VERSION'),
     OPENBAO_VERSION: get('OPENBAO_VERSION'),
     ENVOY_VERSION: get('ENVOY_VERSION'),
+    OPA_VERSION: get('OPA_VERSION'),
   };
 }
 
@@ -52,7 +55,7 @@ export function testEnvCacheRoot(): string {
 }
 
 /** Names of the cached components, as `prepare.sh` knows them. */
-export type TestEnvComponent = 'kafka' | 'openbao' | 'envoy' | 'etcd' | 'kubernetes' | 'kwok' | 'helm';
+export type TestEnvComponent = 'kafka' | 'openbao' | 'envoy' | 'etcd' | 'kubernetes' | 'kwok' | 'helm' | 'opa';
 
 /** Directory of one cached component, e.g. `<cache>/kafka-3.9.1`. */
 export function componentDir(component: TestEnvComponent, versions: TestEnvVersions = testEnvVersions()): string {
@@ -64,6 +67,7 @@ export function componentDir(component: TestEnvComponent, versions: TestEnvVersi
     kubernetes: versions.K8S_VERSION,
     kwok: versions.KWOK_VERSION,
     helm: versions.HELM_VERSION,
+    opa: versions.OPA_VERSION,
   };
   return join(testEnvCacheRoot(), `${component}-${version[component]}`);
 }
