@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecisionCache } from '../../../src/policy/decision-cache.js';
 import { capReasons, MAX_REASON_CHARS, MAX_REASONS, OpaClient, parsePolicyAnswer, PolicyError } from '../../../src/policy/opa-client.js';
@@ -49,12 +49,13 @@ describe('parsing the decision', () => {
 
 describe('reaching OPA', () => {
   let silent: Server;
+  const sockets: Socket[] = [];
   let silentPort = 0;
   let closedPort = 0;
 
   beforeAll(async () => {
     // A listener that accepts and never answers: what a hung OPA looks like from here.
-    silent = createServer(() => undefined);
+    silent = createServer((socket) => { sockets.push(socket); });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     silentPort = (silent.address() as { port: number }).port;
     const closed = createServer();
@@ -64,7 +65,7 @@ describe('reaching OPA', () => {
   });
 
   afterAll(async () => {
-    silent.closeAllConnections?.();
+    for (const socket of sockets) socket.destroy();
     await new Promise((resolve) => silent.close(resolve));
   });
 
