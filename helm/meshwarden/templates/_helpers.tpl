@@ -79,6 +79,16 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
 {{- if $c.slack.apiUrl -}}
 {{- $_ := set $slack "apiUrl" $c.slack.apiUrl -}}
 {{- end -}}
+{{- $p := .Values.policy -}}
+{{- $sidecar := $p.opa.sidecar -}}
+{{- $policy := dict "enabled" (or $p.enabled $sidecar.enabled) "path" $p.path "timeout" $p.timeout "cacheSize" (int $p.cacheSize) "cacheTtl" $p.cacheTtl -}}
+{{- if $sidecar.enabled -}}
+{{- $_ := set $policy "url" (printf "http://127.0.0.1:%d" (int $sidecar.port)) -}}
+{{- else if $p.url -}}
+{{- $_ := set $policy "url" $p.url -}}
+{{- else if $p.enabled -}}
+{{- fail "policy.url: set the URL of your OPA (e.g. http://opa.opa.svc:8181) when policy.enabled is true, or enable policy.opa.sidecar" -}}
+{{- end -}}
 {{- $config := dict
   "apiVersion" "meshwarden.io/v1"
   "kind" "ServiceConfig"
@@ -98,6 +108,7 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
   "vault" $vault
   "slack" $slack
   "ledger" $ledger
+  "policy" $policy
   "http" (dict "port" (int .Values.http.port) "host" "0.0.0.0" "headersTimeout" .Values.http.headersTimeout "requestTimeout" .Values.http.requestTimeout)
   "logLevel" $c.logLevel
 -}}
@@ -287,4 +298,12 @@ needs, each from an existing Secret. A needed Secret that is not named fails the
     - port: {{ $port.port }}
       protocol: {{ $port.protocol | default "TCP" }}
   {{- end }}
+{{- end -}}
+
+{{/*
+The name of the ConfigMap the OPA sidecar loads its policies from: the operator's, or the chart's
+own (its shipped policies).
+*/}}
+{{- define "meshwarden.policyConfigMap" -}}
+{{- default (printf "%s-policies" (include "meshwarden.fullname" .)) .Values.policy.opa.sidecar.existingConfigMap -}}
 {{- end -}}
