@@ -88,6 +88,8 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
 {{- $_ := set $policy "url" $p.url -}}
 {{- else if $p.enabled -}}
 {{- fail "policy.url: set the URL of your OPA (e.g. http://opa.opa.svc:8181) when policy.enabled is true, or enable policy.opa.sidecar" -}}
+{{- else -}}
+{{- $_ := set $policy "url" "http://127.0.0.1:8181" -}}
 {{- end -}}
 {{- $config := dict
   "apiVersion" "meshwarden.io/v1"
