@@ -26,6 +26,8 @@ import type { StepPolicy } from './playbook/step-policy.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { silentLogger } from './shared/logger.js';
 import { IncidentTracker, type Incident } from './triage/incident-tracker.js';
+import { IncidentReporter } from './outputs/incident-reporter.js';
+import type { IncidentSink } from './outputs/incident-sink.js';
 
 /**
  * Where dead letters go; the embedded mode writes a file, the cluster service a Kafka topic. Letters
@@ -132,12 +134,14 @@ export class Pipeline {
   private readonly playbooks: PlaybookEngine;
   readonly guard: SafetyGuard;
   private readonly executor: RunExecutor;
+  /** Tells the incident outputs (Alertmanager, webhook) what triage did; absent without them. */
+  private readonly reporter: IncidentReporter | undefined;
 
   constructor(
     detectors: readonly DetectorSpec[],
     playbooks: readonly PlaybookSpec[],
     private readonly options: PipelineOptions,
-    private readonly sinks: { readonly deadLetters: DeadLetterSink; readonly ledger: LedgerSink; readonly anomalies?: AnomalySink },
+    private readonly sinks: { readonly deadLetters: DeadLetterSink; readonly ledger: LedgerSink; readonly anomalies?: AnomalySink; readonly incidents?: IncidentSink },
     state: PipelineState = {},
     /**
      * The safety rails and executor shared by every pipeline of a process (the service runs one
@@ -169,6 +173,7 @@ export class Pipeline {
     this.replayBelow = shared.replayBelow ?? Number.NEGATIVE_INFINITY;
     this.detectors = new DetectorRuntime(detectors, state.detectors, shared.autoencoders);
     this.triage = new IncidentTracker(options.resolveAfterMs);
+    this.reporter = sinks.incidents ? new IncidentReporter(sinks.incidents) : undefined;
     this.playbooks = new PlaybookEngine(playbooks, { dryRun: options.dryRun }, state.playbooks);
     this.guard = shared.guard ?? new SafetyGuard(options.safety, state.safety);
     this.executor = shared.executor ?? new RunExecutor({
@@ -360,6 +365,7 @@ export class Pipeline {
     if (opened) ledger.append('incident', { event: 'opened', id: incident.id, entity: incident.entity.key, openedAt: incident.openedAt });
     const { decisions, runs } = this.playbooks.handle(anomaly, incident);
     for (const decision of decisions) ledger.append('decision', decision);
+    this.reporter?.observed(incident, anomaly, opened, runs.map((run) => run.playbook));
     for (const run of runs) {
       // A dry run that asks a policy waits for its answers in `drain`, like a live run.
       if (!run.dryRun || this.executor.asksPolicy) this.pendingRuns.push(run);
@@ -387,6 +393,7 @@ export class Pipeline {
     };
     if (this.options.collect) this.incidents.push(summary);
     this.sinks.ledger.append('incident', { event: 'resolved', ...summary });
+    this.reporter?.resolved(incident);
     this.playbooks.forgetIncident(incident.id, incident.lastSeen);
   }
 }

@@ -13,6 +13,7 @@
  * consumer, checkpoints, the outbox and its audit tee, approval forwarding, housekeeping, the
  * step reporter and the rails' state file.
  */
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer, type KafkaConfig } from 'kafkajs';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -51,6 +52,7 @@ import type { EngineMetrics } from './server/metrics.js';
 import { describeSafely, safeError } from './shared/safe-error.js';
 import { startApprovalForwarding } from './service/approval-forwarding.js';
 import { teeLedger, type AuditTee } from './service/audit-tee.js';
+import { buildOutputs, type Outputs } from './outputs/build-outputs.js';
 import { CheckpointStore, STATE_MAX_MESSAGE_BYTES } from './service/checkpoints.js';
 import { readGuardState, writeGuardState } from './service/guard-state-file.js';
 import { Housekeeping } from './service/housekeeping.js';
@@ -99,6 +101,8 @@ export class MeshwardenService {
   private readonly outbox: ServiceOutbox;
   private readonly checkpoints: CheckpointStore;
   private readonly partitions: PartitionConsumer;
+  /** Alertmanager, the webhook and Kubernetes Events: fed from the stream, delivered beside it. */
+  private outputs: Outputs | undefined;
   private readonly reporter: StepReporter;
   private readonly topics: ServiceConfig['kafka']['topics'];
   /** The clients actions run with, with the service's clock and logger. */
@@ -163,6 +167,11 @@ export class MeshwardenService {
     const policy: SafetyPolicy = { ...DEFAULT_SAFETY_POLICY, protectedNamespaces: [...config.protectedNamespaces, config.namespace] };
     const guard = new SafetyGuard(policy, await readGuardState(config.stateDir));
     const audit = teeLedger(ledger, { outbox: this.outbox, auditTopic: this.topics.audit, metrics: this.deps.metrics, onBreaker: (event) => { this.reporter.announceBreaker(event); } });
+    this.outputs = await buildOutputs(config.outputs, {
+      clock, logger, metrics: this.deps.metrics, stateDir: config.stateDir, resolveAfterMs: DEFAULT_PIPELINE_OPTIONS.resolveAfterMs,
+      kube: this.deps.actionDeps.kube, instance: hostname(),
+    });
+    this.outputs.start();
     const claims = this.claimStore();
     const rails = claims ? new ClusterRails(claims, policy, QUARANTINE_SLOT_HOLD_MS) : undefined;
     const { executor, store, gate } = this.createExecutor(playbooks, guard, audit, claims, rails);
@@ -219,6 +228,7 @@ export class MeshwardenService {
     const steps: [string, () => Promise<unknown>][] = [
       ['stop consuming', () => consumer.stop()],
       ['checkpoint partitions', () => this.started ? this.partitions.checkpointAll(false) : Promise.resolve()],
+      ['stop the outputs', async () => this.outputs?.stop()],
       ['save safety state', () => writeGuardState(this.deps.config.stateDir, this.started?.guard)],
       ['flush the ledger', async () => this.started?.ledger.flush()],
       ['save autoencoders', async () => {
@@ -299,6 +309,7 @@ export class MeshwardenService {
       deadLetters: { add: (letter) => { this.outbox.deadLetter(letter); } },
       ledger: audit,
       anomalies: { add: (anomaly) => { this.outbox.anomaly(anomaly); } },
+      ...(this.outputs?.incidents ? { incidents: this.outputs.incidents } : {}),
     }, state, {
       guard, executor, autoencoders: this.autoencoders, clock: this.deps.clock,
       ...(replayBelow !== undefined ? { replayBelow } : {}),
@@ -324,7 +335,10 @@ export class MeshwardenService {
       playbooks: new Map(playbooks.map((p) => [p.metadata.name, p])), guard, store, ledger,
       actionDeps: this.actionDeps,
       ...(gate ? { approvals: gate } : {}),
-      onStep: (run, result) => this.reporter.reportStep(run, result),
+      onStep: (run, result) => {
+        this.outputs?.events?.stepResult(run, result);
+        return this.reporter.reportStep(run, result);
+      },
       ...(inspectTarget ? { inspectTarget } : {}),
       ...(claims ? { claims: { store: claims, holdAtLeastMs: config.coordination.holdAtLeast } } : {}),
       ...(rails ? { clusterRails: rails } : {}),

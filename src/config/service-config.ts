@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_FEATURE_OPTIONS } from '../features/feature-extractor.js';
+import { outputsConfigSchema } from '../outputs/outputs-config.js';
 import { playbookVarOverridesSchema } from '../playbook/playbook-vars.js';
 import { POLICY_PATH } from '../policy/opa-client.js';
 import { CLUSTER_PROTECTED_NAMESPACES } from '../playbook/safety-guard.js';
@@ -178,6 +179,8 @@ export const serviceConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Where incidents and action results go besides Slack: Alertmanager, a signed webhook, Kubernetes Events (docs/outputs.md). */
+    outputs: outputsConfigSchema.prefault({}),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   })
   .strict()

@@ -277,7 +277,7 @@ export class RunExecutor {
       const policy = ruling ? { policy: ruling.record } : {};
       const refusal = !verdict.allowed ? verdict.reason : ruling?.allowed === false ? ruling.reason : undefined;
       if (refusal !== undefined) {
-        this.record(run, { index, step: name, action: step.action, target, outcome: 'refused', description: refusal, reason: 'refused', at: now(), ...policy });
+        this.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'refused', description: refusal, reason: 'refused', at: now(), ...policy });
         if (await this.stopOrContinue(run, step, index, `step "${name}" was refused`)) return;
         continue;
       }
@@ -291,19 +291,19 @@ export class RunExecutor {
         try {
           booked = await rails.book(request, `${run.id}/${index}`, playbook.spec.cooldown);
         } catch (error) {
-          this.record(run, { index, step: name, action: step.action, target, outcome: 'failed', description: `could not count this step against the limits across replicas, so it does not run: ${describeError(error)}`, reason: 'server', at: now() });
+          this.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'failed', description: `could not count this step against the limits across replicas, so it does not run: ${describeError(error)}`, reason: 'server', at: now() });
           if (await this.stopOrContinue(run, step, index, `step "${name}" failed`)) return;
           continue;
         }
         if (!booked.allowed) {
-          this.record(run, { index, step: name, action: step.action, target, outcome: 'refused', description: booked.reason, reason: 'refused', at: now() });
+          this.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'refused', description: booked.reason, reason: 'refused', at: now() });
           if (await this.stopOrContinue(run, step, index, `step "${name}" was refused`)) return;
           continue;
         }
       }
       const execute = prepared.action.execute?.bind(prepared.action);
       if (execute === undefined) {
-        this.record(run, { index, step: name, action: step.action, target, outcome: 'refused', description: `${step.action} has no live implementation; it can only run in dry-run`, reason: 'refused', at: now() });
+        this.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'refused', description: `${step.action} has no live implementation; it can only run in dry-run`, reason: 'refused', at: now() });
         if (await this.stopOrContinue(run, step, index, `step "${name}" was refused`)) return;
         continue;
       }
@@ -324,7 +324,7 @@ export class RunExecutor {
           });
         }
         this.record(run, {
-          index, step: name, action: step.action, target, outcome: result.outcome, description: result.summary,
+          index, step: name, action: step.action, target, targetRef: prepared.target, outcome: result.outcome, description: result.summary,
           at: now(), durationMs: now() - started, details: result.details, ...policy,
         });
         delete run.inFlight;
@@ -333,7 +333,7 @@ export class RunExecutor {
         await this.deps.store.save(run);
       } catch (error) {
         const reason = error instanceof ActionError ? error.reason : 'server';
-        this.record(run, { index, step: name, action: step.action, target, outcome: 'failed', description: describeError(error), reason, at: now(), durationMs: now() - started, ...policy });
+        this.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'failed', description: describeError(error), reason, at: now(), durationMs: now() - started, ...policy });
         delete run.inFlight;
         if (await this.stopOrContinue(run, step, index, `step "${name}" failed (${reason})`)) return;
       }
@@ -412,8 +412,9 @@ export class RunExecutor {
         this.deps.actionDeps.logger.warn({ runId: run.id, step: result.step, err: describeError(error) }, 'could not report a step');
       });
     }
+    const { targetRef: _structured, ...recorded } = result;
     this.deps.ledger.append(result.outcome === 'refused' ? 'refusal' : 'action', {
-      runId: run.id, playbook: run.playbook, incidentId: run.incidentId, anomalyId: run.anomaly.id, ...result,
+      runId: run.id, playbook: run.playbook, incidentId: run.incidentId, anomalyId: run.anomaly.id, ...recorded,
     });
   }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ActionTarget } from '../actions/action-definition.js';
 import type { Anomaly } from '../detect/anomaly.js';
 import { listJsonFiles, pruneJsonFiles, readJsonFile } from '../shared/state-file.js';
 import { writeFileAtomic } from '../shared/write-file-atomic.js';
@@ -12,6 +13,8 @@ export interface StepResult {
   readonly step: string;
   readonly action: string;
   readonly target: string;
+  /** The object acted on, when the step got as far as naming one (live runs; the ledger keeps `target`). */
+  readonly targetRef?: ActionTarget;
   readonly outcome: 'succeeded' | 'already-done' | 'dry-run' | 'refused' | 'failed' | 'skipped' | 'approved' | 'denied';
   readonly description: string;
   readonly reason?: string;

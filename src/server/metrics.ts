@@ -21,6 +21,10 @@ export interface EngineMetrics {
   readonly anomalyToActionSeconds: Histogram<'action'>;
   readonly trackedEntities: Gauge;
   readonly breakerOpen: Gauge<'detector'>;
+  /** Incident and event deliveries by output (alertmanager, webhook, kubernetes-events) and outcome. */
+  readonly outputDeliveries: Counter<'output' | 'outcome'>;
+  /** Deliveries waiting in each output's queue. */
+  readonly outputQueue: Gauge<'output'>;
 }
 
 /** Creates the metrics in a fresh registry, with Node's process metrics. */
@@ -39,5 +43,7 @@ export function createMetrics(): EngineMetrics {
     anomalyToActionSeconds: new Histogram({ name: 'meshwarden_anomaly_to_action_seconds', help: 'Time from the end of the anomalous window to the action taking effect', labelNames: ['action'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers }),
     trackedEntities: new Gauge({ name: 'meshwarden_tracked_entities', help: 'Entities with feature state in memory', registers }),
     breakerOpen: new Gauge({ name: 'meshwarden_breaker_open', help: '1 while automatic action is suspended for a detector', labelNames: ['detector'], registers }),
+    outputDeliveries: new Counter({ name: 'meshwarden_output_deliveries_total', help: 'Output deliveries by output and outcome (delivered, retried, failed, dropped, dead-lettered)', labelNames: ['output', 'outcome'], registers }),
+    outputQueue: new Gauge({ name: 'meshwarden_output_queue', help: 'Deliveries waiting in each output queue', labelNames: ['output'], registers }),
   };
 }
