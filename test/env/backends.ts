@@ -44,6 +44,11 @@ export function helmBinary(): string {
   return testEnv().binaries.helm;
 }
 
+/** Absolute path of the cached Alertmanager binary (start one with `startAlertmanager`). */
+export function alertmanagerBinary(): string {
+  return testEnv().binaries.alertmanager;
+}
+
 /** Pinned versions, e.g. to assert what `helm version` or `/version` report. */
 export function pinnedVersions(): TestEnvEndpoints['versions'] {
   return testEnv().versions;

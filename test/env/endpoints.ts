@@ -19,8 +19,8 @@ export interface TestEnvEndpoints {
   };
   readonly vault?: { readonly endpoint: string; readonly rootToken: string };
   /** Absolute paths of the cached CLI binaries (whether or not they exist yet). */
-  readonly binaries: { readonly helm: string; readonly envoy: string };
-  readonly versions: { readonly kubernetes: string; readonly helm: string; readonly envoy: string };
+  readonly binaries: { readonly helm: string; readonly envoy: string; readonly alertmanager: string };
+  readonly versions: { readonly kubernetes: string; readonly helm: string; readonly envoy: string; readonly alertmanager: string };
 }
 
 declare module 'vitest' {

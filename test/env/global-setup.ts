@@ -70,8 +70,8 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
       ...(kafka === undefined ? {} : { kafka }),
       ...(kubernetes === undefined ? {} : { kubernetes }),
       ...(vault === undefined ? {} : { vault }),
-      binaries: { helm: bin('helm', 'helm'), envoy: bin('envoy', 'envoy') },
-      versions: { kubernetes: versions.K8S_VERSION, helm: versions.HELM_VERSION, envoy: versions.ENVOY_VERSION },
+      binaries: { helm: bin('helm', 'helm'), envoy: bin('envoy', 'envoy'), alertmanager: bin('alertmanager', 'alertmanager') },
+      versions: { kubernetes: versions.K8S_VERSION, helm: versions.HELM_VERSION, envoy: versions.ENVOY_VERSION, alertmanager: versions.ALERTMANAGER_VERSION },
     };
     project.provide('meshwardenTestEnv', endpoints);
     console.info(`testenv: ${selected.length === 0 ? 'no backends' : selected.join(', ')} ready in ${Date.now() - started} ms (logs in ${runDir})`);
@@ -84,7 +84,7 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
 
 function selectedBackends(raw: string | undefined): BackendName[] {
   if (raw === undefined || raw.trim() === '') return [...ALL_BACKENDS];
-  // helm and Envoy need no server, so their tests can run with nothing started.
+  // helm, Envoy and Alertmanager need no server started here, so their tests can run with nothing started.
   if (raw.trim() === 'none') return [];
   const names = raw.split(',').map((name) => name.trim()).filter((name) => name !== '');
   const unknown = names.filter((name) => !ALL_BACKENDS.some((backend) => backend === name));

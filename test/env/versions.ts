@@ -13,6 +13,7 @@ export interface TestEnvVersions {
   readonly OPENBAO_VERSION: string;
   readonly ENVOY_VERSION: string;
   readonly OPA_VERSION: string;
+  readonly ALERTMANAGER_VERSION: string;
 }
 
 const REQUIRED_KEYS = [
@@ -24,6 +25,7 @@ const REQUIRED_KEYS = [
   'OPENBAO_VERSION',
   'ENVOY_VERSION',
   'OPA_VERSION',
+  'ALERTMANAGER_VERSION',
 ] as const satisfies readonly (keyof TestEnvVersions)[];
 
 /** Reads and validates `test/env/versions.env`. */
@@ -46,6 +48,7 @@ export function testEnvVersions(): TestEnvVersions {
     OPENBAO_VERSION: get('OPENBAO_VERSION'),
     ENVOY_VERSION: get('ENVOY_VERSION'),
     OPA_VERSION: get('OPA_VERSION'),
+    ALERTMANAGER_VERSION: get('ALERTMANAGER_VERSION'),
   };
 }
 
@@ -55,7 +58,7 @@ export function testEnvCacheRoot(): string {
 }
 
 /** Names of the cached components, as `prepare.sh` knows them. */
-export type TestEnvComponent = 'kafka' | 'openbao' | 'envoy' | 'etcd' | 'kubernetes' | 'kwok' | 'helm' | 'opa';
+export type TestEnvComponent = 'kafka' | 'openbao' | 'envoy' | 'etcd' | 'kubernetes' | 'kwok' | 'helm' | 'opa' | 'alertmanager';
 
 /** Directory of one cached component, e.g. `<cache>/kafka-3.9.1`. */
 export function componentDir(component: TestEnvComponent, versions: TestEnvVersions = testEnvVersions()): string {
@@ -68,6 +71,7 @@ export function componentDir(component: TestEnvComponent, versions: TestEnvVersi
     kwok: versions.KWOK_VERSION,
     helm: versions.HELM_VERSION,
     opa: versions.OPA_VERSION,
+    alertmanager: versions.ALERTMANAGER_VERSION,
   };
   return join(testEnvCacheRoot(), `${component}-${version[component]}`);
 }
