@@ -20,6 +20,9 @@ export interface KubeEventRecorderDeps {
   readonly retry?: RetryPolicy;
 }
 
+/** What the recorder needs on the API server: create Events (the chart grants it, `helm/meshwarden/templates/rbac.yaml`). */
+export const EVENT_RBAC_RULES = [{ apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] }] as const;
+
 const EVENT_RETRY: RetryPolicy = { initialDelayMs: 500, maxDelayMs: 10_000, maxAttempts: 4 };
 
 /**

@@ -91,6 +91,26 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
 {{- else -}}
 {{- $_ := set $policy "url" "http://127.0.0.1:8181" -}}
 {{- end -}}
+{{- $o := $c.outputs -}}
+{{- $am := dict "enabled" $o.alertmanager.enabled "resendInterval" $o.alertmanager.resendInterval "timeout" $o.alertmanager.timeout "labels" (default (dict) $o.alertmanager.labels) "maxQueue" (int $o.alertmanager.maxQueue) "maxOpen" (int $o.alertmanager.maxOpen) -}}
+{{- if $o.alertmanager.url -}}
+{{- $_ := set $am "url" $o.alertmanager.url -}}
+{{- else if $o.alertmanager.enabled -}}
+{{- fail "config.outputs.alertmanager.url: set Alertmanager's URL (e.g. http://alertmanager-operated.monitoring.svc:9093) when the Alertmanager output is enabled" -}}
+{{- end -}}
+{{- if $o.alertmanager.externalUrl -}}
+{{- $_ := set $am "externalUrl" $o.alertmanager.externalUrl -}}
+{{- end -}}
+{{- $hook := dict "enabled" $o.webhook.enabled "timeout" $o.webhook.timeout "maxAttempts" (int $o.webhook.maxAttempts) "maxQueue" (int $o.webhook.maxQueue) "deadLetterMaxBytes" (int64 $o.webhook.deadLetterMaxBytes) -}}
+{{- if $o.webhook.url -}}
+{{- $_ := set $hook "url" $o.webhook.url -}}
+{{- else if $o.webhook.enabled -}}
+{{- fail "config.outputs.webhook.url: set the receiver's URL when the webhook output is enabled" -}}
+{{- end -}}
+{{- if $o.webhook.enabled -}}
+{{- $_ := set $hook "secretFile" (printf "/etc/meshwarden-webhook/%s" .Values.secrets.webhook.key) -}}
+{{- end -}}
+{{- $outputs := dict "alertmanager" $am "webhook" $hook "kubernetesEvents" (dict "enabled" $o.kubernetesEvents.enabled "maxQueue" (int $o.kubernetesEvents.maxQueue)) -}}
 {{- $config := dict
   "apiVersion" "meshwarden.io/v1"
   "kind" "ServiceConfig"
@@ -111,6 +131,7 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
   "slack" $slack
   "ledger" $ledger
   "policy" $policy
+  "outputs" $outputs
   "http" (dict "port" (int .Values.http.port) "host" "0.0.0.0" "headersTimeout" .Values.http.headersTimeout "requestTimeout" .Values.http.requestTimeout)
   "logLevel" $c.logLevel
 -}}

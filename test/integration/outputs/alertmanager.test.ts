@@ -6,7 +6,8 @@ import { ManualClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { startAlertmanager, type AlertmanagerListedAlert, type RunningAlertmanager } from '../../env/alertmanager-server.js';
 import { waitFor } from '../../env/wait-for.js';
-import { burst, incidentPipeline, startReceiver, type Receiver } from './outputs-harness.js';
+import { startReceiver, type Receiver } from '../../env/http-receiver.js';
+import { burst, incidentPipeline } from './outputs-harness.js';
 
 /** What Alertmanager's webhook receiver posts (the fields the tests read). */
 interface Notification {

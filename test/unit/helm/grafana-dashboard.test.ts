@@ -98,7 +98,7 @@ describe('Grafana dashboard', () => {
         return parsed.success ? [parsed.data.name] : [];
       })
       .sort();
-    expect(own).toHaveLength(9);
+    expect(own).toHaveLength(11);
     const used = new Set(expressions.flatMap(({ expr }) => seriesIn(expr)).map((name) => name.replace(/_(bucket|sum|count)$/, '')));
     expect(own.filter((name) => !used.has(name))).toEqual([]);
   });

@@ -139,8 +139,14 @@ export const EVERYTHING_ON: Values = {
     kafka: { brokers: ['kafka-0.kafka:9093', 'kafka-1.kafka:9093'], ssl: true, sasl: 'scram-sha-512', checkpointEvery: '30s' },
     vault: { enabled: true, address: 'https://vault.vault.svc:8200', kubernetesRole: 'meshwarden' },
     slack: { enabled: true, mode: 'http', apiUrl: 'https://slack.example.com/api/', refusalsChannel: '#soc-refusals', releasers: { users: ['U0SOCLEAD'], groups: ['S0SOCTEAM'] } },
+    outputs: {
+      alertmanager: { enabled: true, url: 'http://alertmanager-operated.monitoring.svc:9093', externalUrl: 'https://soc.example.com/meshwarden' },
+      webhook: { enabled: true, url: 'https://hooks.example.com/meshwarden' },
+      kubernetesEvents: { enabled: true },
+    },
   },
   secrets: {
+    webhook: { existingSecret: 'meshwarden-webhook' },
     slack: { existingSecret: 'meshwarden-slack' },
     approval: { existingSecret: 'meshwarden-approval' },
     kafka: { existingSecret: 'meshwarden-kafka' },

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ACTIONS, findAction } from '../../../src/actions/action-registry.js';
 import { rbacRulesFor } from '../../../src/actions/rbac-role.js';
 import { CLAIM_RBAC_RULES } from '../../../src/coordination/kube-lease-claims.js';
+import { EVENT_RBAC_RULES } from '../../../src/outputs/kube-event-recorder.js';
 import {
   defaultExpectedGrants,
   expectedActionIds,
@@ -180,6 +181,28 @@ describe('chart RBAC derived from the action registry', () => {
     for (const config of [{ coordination: { claims: 'none' }, dryRun: false }, { dryRun: true }, {}]) {
       const names = (await renderChart({ config })).map((m) => m.metadata.name);
       expect(names).not.toContain('mw-meshwarden-claims');
+    }
+  });
+
+  it('grants Kubernetes Events exactly the rules the recorder declares, cluster-wide or per acted-on namespace, only when they are on and live', async () => {
+    const events = EVENT_RBAC_RULES.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] }));
+    const on = { dryRun: false, outputs: { kubernetesEvents: { enabled: true } } };
+    const cluster = await renderChart({ config: on }, 'security');
+    expect(rulesOf(only(cluster, 'ClusterRole', '-events'))).toEqual(events);
+    const binding = bindingSchema.parse(only(cluster, 'ClusterRoleBinding', '-events'));
+    expect(binding.roleRef.name).toBe('security-mw-meshwarden-events');
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'mw-meshwarden', namespace: 'security' }]);
+    // The actions' ClusterRole is unchanged by it.
+    expect(clusterRoleGrants(cluster.filter((m) => !m.metadata.name.endsWith('-events')))).toEqual(defaultExpectedGrants());
+
+    const scoped = await renderChart({ config: on, rbac: { scope: 'namespaces', namespaces: ['ml-prod', 'identity'] } }, 'security');
+    const roles = scoped.filter((m) => m.kind === 'Role' && m.metadata.name === 'mw-meshwarden-events');
+    expect(roles.map((r) => r.metadata.namespace)).toEqual(['ml-prod', 'identity']);
+    for (const role of roles) expect(rulesOf(role)).toEqual(events);
+
+    for (const config of [{}, { dryRun: false }, { outputs: { kubernetesEvents: { enabled: true } } }]) {
+      const names = (await renderChart({ config })).map((m) => m.metadata.name);
+      expect(names.filter((n) => n.endsWith('-events'))).toEqual([]);
     }
   });
 });
