@@ -60,7 +60,7 @@ describe('Kubernetes Events on acted-on objects, against a real API server', () 
     const executor = new RunExecutor({
       playbooks: new Map(playbooks.map((p) => [p.metadata.name, p])), guard, store: new MemoryRunStore(),
       ledger: { append: () => undefined, flush: () => Promise.resolve() }, actionDeps: { kube, clock: systemClock, logger: silentLogger() },
-      // What the service's step report does (src/service.ts reportStep).
+      // What the service's executor does with each step (src/service.ts, onStep).
       onStep: (run, result) => { reported.push([run, result]); recorder.stepResult(run, result); return Promise.resolve(); },
     });
     const pipeline = await incidentPipeline(undefined, { executor, guard });
