@@ -8,7 +8,7 @@
  */
 import type { Anomaly } from './detect/anomaly.js';
 import type { AutoencoderDetector } from './detect/autoencoder/autoencoder-detector.js';
-import { DetectorRuntime, type DetectorStateSnapshot } from './detect/detector-runtime.js';
+import { DetectorRuntime, detectorStateOf, type DetectorStateSnapshot } from './detect/detector-runtime.js';
 import type { DetectorSpec } from './detect/detector-spec.js';
 import { DEFAULT_EVENT_TIME_OPTIONS, EventTimeGuard, type EventTimeOptions, type EventTimeSnapshot } from './features/event-time-guard.js';
 import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, type AdvanceResult, type FeatureExtractorOptions, type FeatureSnapshot } from './features/feature-extractor.js';
@@ -119,8 +119,8 @@ export class Pipeline {
   readonly actions: ActionRecord[] = [];
   readonly incidents: IncidentSummary[] = [];
   readonly breakers: BreakerEvent[] = [];
-  /** Live runs waiting to be handed to the executor (see `drain`). */
-  private readonly pendingRuns: PlaybookRun[] = [];
+  /** Live runs waiting to be handed to the executor (see `drain`), with the playbook they matched. */
+  private readonly pendingRuns: { readonly run: PlaybookRun; readonly playbook: PlaybookSpec | undefined }[] = [];
   /** Per open window start, the earliest input position that fed it (see `resumePosition`). */
   private readonly openPositions = new Map<number, number>();
   private readonly replayBelow: number;
@@ -129,9 +129,10 @@ export class Pipeline {
   private readonly compactor: DeadLetterCompactor;
   /** Windows ending at or before this were closed by an earlier run (saved state). */
   readonly restoredClosedUpTo: number;
-  private readonly detectors: DetectorRuntime;
+  private detectors: DetectorRuntime;
   private readonly triage: IncidentTracker;
-  private readonly playbooks: PlaybookEngine;
+  private playbooks: PlaybookEngine;
+  private playbookSpecs: ReadonlyMap<string, PlaybookSpec>;
   readonly guard: SafetyGuard;
   private readonly executor: RunExecutor;
   /** Tells the incident outputs (Alertmanager, webhook) what triage did; absent without them. */
@@ -175,6 +176,7 @@ export class Pipeline {
     this.triage = new IncidentTracker(options.resolveAfterMs);
     this.reporter = sinks.incidents ? new IncidentReporter(sinks.incidents) : undefined;
     this.playbooks = new PlaybookEngine(playbooks, { dryRun: options.dryRun }, state.playbooks);
+    this.playbookSpecs = new Map(playbooks.map((p) => [p.metadata.name, p]));
     this.guard = shared.guard ?? new SafetyGuard(options.safety, state.safety);
     this.executor = shared.executor ?? new RunExecutor({
       playbooks: new Map(playbooks.map((p) => [p.metadata.name, p])), guard: this.guard, store: new MemoryRunStore(), ledger: sinks.ledger,
@@ -259,10 +261,24 @@ export class Pipeline {
    */
   async drain(): Promise<void> {
     while (this.pendingRuns.length > 0) {
-      const run = this.pendingRuns.shift();
-      if (run?.dryRun === true) this.recordDryRun(run, await this.executor.dryRunAsked(run));
-      else if (run) await this.executor.start(run);
+      const next = this.pendingRuns.shift();
+      if (next?.run.dryRun === true) this.recordDryRun(next.run, await this.executor.dryRunAsked(next.run, next.playbook));
+      else if (next) await this.executor.start(next.run, next.playbook);
     }
+  }
+
+  /**
+   * Scores and matches from now on with another set of detectors and playbooks (a configuration
+   * reload). Open windows, event time and learned features carry over. Detectors named in `fresh`
+   * (their definition changed) start new baselines; the others keep theirs; a removed detector's
+   * state is dropped. Which incidents a playbook handled and its cooldowns carry over by name, so
+   * a reload never re-runs a playbook on an incident or lifts a cooldown.
+   */
+  reconfigure(detectors: readonly DetectorSpec[], playbooks: readonly PlaybookSpec[], fresh: ReadonlySet<string>, autoencoders?: ReadonlyMap<string, AutoencoderDetector>): void {
+    const kept = new Set(detectors.map((d) => d.metadata.name).filter((name) => !fresh.has(name)));
+    this.detectors = new DetectorRuntime(detectors, detectorStateOf(this.detectors.snapshot(), (name) => kept.has(name)), autoencoders);
+    this.playbooks = new PlaybookEngine(playbooks, { dryRun: this.options.dryRun }, this.playbooks.snapshot());
+    this.playbookSpecs = new Map(playbooks.map((p) => [p.metadata.name, p]));
   }
 
   /** The executor of live runs (to resume runs after a restart, or deliver approval decisions). */
@@ -368,8 +384,9 @@ export class Pipeline {
     this.reporter?.observed(incident, anomaly, opened, runs.map((run) => run.playbook));
     for (const run of runs) {
       // A dry run that asks a policy waits for its answers in `drain`, like a live run.
-      if (!run.dryRun || this.executor.asksPolicy) this.pendingRuns.push(run);
-      else this.recordDryRun(run, this.executor.dryRun(run));
+      const playbook = this.playbookSpecs.get(run.playbook);
+      if (!run.dryRun || this.executor.asksPolicy) this.pendingRuns.push({ run, playbook });
+      else this.recordDryRun(run, this.executor.dryRun(run, playbook));
     }
   }
 

@@ -32,9 +32,6 @@ import type { RunClaims } from './coordination/run-claims.js';
 import { Ledger } from './audit/ledger.js';
 import { serviceLedgerSigning } from './audit/service-ledger-signing.js';
 import { checkpointMessage } from './audit/topic-copy.js';
-import { backendWarnings } from './config/backend-warnings.js';
-import { loadConfig } from './config/load-config.js';
-import { applyVarOverrides } from './playbook/playbook-vars.js';
 import type { ServiceConfig } from './config/service-config.js';
 import type { DetectorSpec } from './detect/detector-spec.js';
 import type { ApprovalService } from './approvals/approval-service.js';
@@ -60,6 +57,8 @@ import { KafkaConnection } from './service/kafka-connection.js';
 import { PartitionConsumer } from './service/partition-consumer.js';
 import { ServiceOutbox } from './service/service-outbox.js';
 import { StepReporter } from './service/step-reporter.js';
+import type { ReloadOutcome } from './service/config-reloader.js';
+import { loadServiceConfigSet, startConfigReload, type ConfigReload } from './service/start-config-reload.js';
 
 /**
  * How long a quarantined pod holds its blast-radius slot across replicas when nothing releases it
@@ -110,6 +109,7 @@ export class MeshwardenService {
   private started: Started | undefined;
   private autoencoders: ReadonlyMap<string, AutoencoderDetector> = new Map();
   private forwarded: Consumer | undefined;
+  private configReload: ConfigReload | undefined;
   private joined = false;
   private stopping = false;
 
@@ -149,13 +149,11 @@ export class MeshwardenService {
    */
   async start(signal?: AbortSignal): Promise<void> {
     const { config, logger, clock } = this.deps;
-    const loaded = await loadConfig([config.detectors, config.playbooks]);
-    if (loaded.problems.length > 0) throw new ConfigError(loaded.problems);
-    const detectors = loaded.detectors.map((d) => d.value);
-    const withVars = applyVarOverrides(loaded.playbooks.map((p) => p.value), config.playbookVars);
-    if (withVars.problems.length > 0) throw new ConfigError(withVars.problems.map((message) => ({ file: 'service config', line: 0, col: 0, path: '', message })));
-    const playbooks = withVars.playbooks;
-    for (const w of backendWarnings(loaded.playbooks, { kubernetes: config.kubernetes.enabled, vault: config.vault.enabled, slack: config.slack.enabled })) logger.warn({ file: w.file, line: w.line }, w.message);
+    const loaded = await loadServiceConfigSet(config);
+    if (!loaded.ok) throw new ConfigError(loaded.problems);
+    const detectors = [...loaded.set.detectors];
+    const playbooks = [...loaded.set.playbooks];
+    for (const w of loaded.set.warnings) logger.warn({ file: w.file, line: w.line }, w.message);
     this.autoencoders = await loadAutoencoders(detectors, config.stateDir, { clock, logger });
     // Signed checkpoints go to the audit topic too (with the next batch): a second copy the state
     // directory's writers cannot reach.
@@ -183,6 +181,13 @@ export class MeshwardenService {
     });
     this.started = { ledger, audit, guard, executor, housekeeping, quarantine, stopExpiry: undefined };
     this.pipelineSetup = { detectors, playbooks, policy };
+    this.configReload = await startConfigReload({
+      config, initial: { set: loaded.set, autoencoders: this.autoencoders }, ledger: audit, logger, clock, metrics: this.deps.metrics,
+      target: {
+        pipelines: () => this.partitions.pipelines(), executor: () => executor,
+        swapped: (next) => { this.pipelineSetup = { detectors: [...next.set.detectors], playbooks: [...next.set.playbooks], policy }; this.autoencoders = next.autoencoders; },
+      },
+    });
     if (gate && this.deps.approvals) {
       // Decisions made while the engine was down reach the executor now that it exists.
       gate.resume();
@@ -226,6 +231,7 @@ export class MeshwardenService {
     // Every step runs even if one before it failed: a partial stop must still leave the state,
     // the ledger and the models on disk and the connections closed.
     const steps: [string, () => Promise<unknown>][] = [
+      ['stop reloading the configuration', async () => this.configReload?.stop()],
       ['stop consuming', () => consumer.stop()],
       ['checkpoint partitions', () => this.started ? this.partitions.checkpointAll(false) : Promise.resolve()],
       ['stop the outputs', async () => this.outputs?.stop()],
@@ -254,6 +260,11 @@ export class MeshwardenService {
       }
     }
     if (failed.length > 0) throw new Error(`unclean stop: ${failed.join('; ')}`);
+  }
+
+  /** Reloads the detector and playbook files now (SIGHUP), as a file change would. */
+  async reloadConfig(): Promise<ReloadOutcome | undefined> {
+    return this.configReload?.reload();
   }
 
   /**

@@ -95,6 +95,8 @@ export function serveCommand(): Command {
       };
       process.once('SIGTERM', () => { shutdown('SIGTERM'); });
       process.once('SIGINT', () => { shutdown('SIGINT'); });
+      // Detectors and playbooks reload when their files change; SIGHUP reloads them at once.
+      process.on('SIGHUP', () => { void service.reloadConfig().catch((error: unknown) => { logger.error({ err: safeError(error) }, 'configuration reload failed'); }); });
       starting = (async () => {
         if (vaultLogin) await loginToVault(vaultLogin.client, vaultLogin.role, config, logger, stopping.signal, startup);
         await service.start(stopping.signal);

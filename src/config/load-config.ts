@@ -1,5 +1,6 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { createHash } from 'node:crypto';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import { z } from 'zod';
 import { detectorSchema, type DetectorSpec } from '../detect/detector-spec.js';
 import { playbookSchema, type PlaybookSpec } from '../playbook/playbook-spec.js';
@@ -33,6 +34,8 @@ export interface LoadedConfig {
   readonly triggers: TriggerRef[];
   /** Names of the detectors among the files, including those failing their schema. */
   readonly detectorNames: readonly string[];
+  /** The sha256 of every file read (a file refused before it was read has none). */
+  readonly digests: FileDigest[];
 }
 
 /** Where a playbook names its detectors. */
@@ -40,6 +43,13 @@ export interface TriggerRef {
   readonly file: string;
   readonly detectors: readonly string[];
   locate(path: readonly (string | number)[]): { line: number; col: number };
+}
+
+/** One configuration file as it was read: its name as shown in problems, size and sha256. */
+export interface FileDigest {
+  readonly file: string;
+  readonly bytes: number;
+  readonly sha256: string;
 }
 
 /**
@@ -50,10 +60,10 @@ export async function loadConfig(paths: readonly string[], options: { cwd?: stri
   const cwd = options.cwd ?? process.cwd();
   const limits = options.limits ?? DEFAULT_YAML_LIMITS;
   const problems: ConfigProblem[] = [];
-  const files: string[] = [];
+  const files: { path: string; root?: string }[] = [];
   for (const path of paths) {
     try {
-      files.push(...(await yamlFiles(path)));
+      files.push(...(await yamlFiles(path, await rootOf(path))));
     } catch (error) {
       problems.push({ file: path, line: 0, col: 0, path: '', message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}; check the path` });
     }
@@ -64,15 +74,16 @@ export async function loadConfig(paths: readonly string[], options: { cwd?: stri
   const services: LoadedDocument<ServiceConfig>[] = [];
   const rejected: LoadedDocument<unknown>[] = [];
   const schema = options.serviceConfigs === true ? checkDocumentSchema : configDocumentSchema;
-  for (const file of files) {
+  const digests: FileDigest[] = [];
+  for (const { path: file, root } of files) {
     const shown = relative(cwd, file) || file;
-    // Sized before it is read, so an oversized file costs nothing but its stat.
-    const { size } = await stat(file);
-    if (size > limits.maxBytes) {
-      problems.push(tooLarge(shown, size, limits));
+    const read = await readConfigFile(file, root, limits);
+    if ('problem' in read) {
+      problems.push(read.problem(shown));
       continue;
     }
-    const result = loadYamlDocuments(shown, await readFile(file, 'utf8'), schema, limits);
+    digests.push({ file: shown, bytes: read.bytes.length, sha256: createHash('sha256').update(read.bytes).digest('hex') });
+    const result = loadYamlDocuments(shown, read.bytes.toString('utf8'), schema, limits);
     problems.push(...result.problems);
     rejected.push(...result.rejected);
     for (const doc of result.documents) {
@@ -91,7 +102,7 @@ export async function loadConfig(paths: readonly string[], options: { cwd?: stri
   ];
   if (detectorNames.size > 0) problems.push(...unknownDetectors(triggers, detectorNames));
   problems.sort((a, b) => (a.file === b.file ? a.line - b.line || a.col - b.col : a.file < b.file ? -1 : 1));
-  return { detectors, playbooks, tests, services, problems, files, triggers, detectorNames: [...detectorNames] };
+  return { detectors, playbooks, tests, services, problems, files: files.map((f) => f.path), triggers, detectorNames: [...detectorNames], digests };
 }
 
 function rawName(data: unknown, kind: string): string[] {
@@ -108,19 +119,64 @@ function rawTrigger(doc: LoadedDocument<unknown>): TriggerRef[] {
   return [{ file: doc.file, locate: (path) => doc.locate(path), detectors: names }];
 }
 
-async function yamlFiles(path: string): Promise<string[]> {
+/** The real directory a path names, when it names one: files found under it must stay inside it. */
+async function rootOf(path: string): Promise<string | undefined> {
+  return (await stat(path)).isDirectory() ? realpath(path) : undefined;
+}
+
+async function yamlFiles(path: string, root: string | undefined): Promise<{ path: string; root?: string }[]> {
   const info = await stat(path);
-  if (!info.isDirectory()) return [path];
-  const out: string[] = [];
+  if (!info.isDirectory()) return [{ path, ...(root !== undefined ? { root } : {}) }];
+  const out: { path: string; root?: string }[] = [];
   for (const entry of (await readdir(path, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     // Hidden entries are never configuration: a ConfigMap volume keeps every file twice, once
     // under a hidden timestamped directory (`..2026_11_21...`) the visible names link into.
     if (entry.name.startsWith('.')) continue;
     const full = join(path, entry.name);
-    if (entry.isDirectory()) out.push(...(await yamlFiles(full)));
-    else if (/\.ya?ml$/.test(entry.name)) out.push(full);
+    if (entry.isDirectory()) out.push(...(await yamlFiles(full, root)));
+    else if (/\.ya?ml$/.test(entry.name)) out.push({ path: full, ...(root !== undefined ? { root } : {}) });
   }
   return out;
+}
+
+type ReadOutcome = { readonly bytes: Buffer } | { readonly problem: (shown: string) => ConfigProblem };
+
+/**
+ * Reads one configuration file, at most `limits.maxBytes` of it. A file found in a directory must
+ * resolve inside that directory: a link out of it (to a Secret's mount, /proc, /dev/zero) is
+ * refused unread, as are anything but a regular file and a file larger than the limit, including
+ * one that grows between the size check and the read.
+ */
+async function readConfigFile(file: string, root: string | undefined, limits: YamlLimits): Promise<ReadOutcome> {
+  const problem = (message: string) => ({ problem: (shown: string): ConfigProblem => ({ file: shown, line: 1, col: 1, path: '', message }) });
+  let real: string;
+  try {
+    real = await realpath(file);
+  } catch (error) {
+    return problem(`cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}; check the path`);
+  }
+  if (root !== undefined && real !== root && !real.startsWith(root.endsWith(sep) ? root : `${root}${sep}`)) {
+    return problem(`the file links to ${JSON.stringify(real)}, outside ${JSON.stringify(root)}; configuration files must be inside their directory`);
+  }
+  const handle = await open(real, 'r').catch((error: unknown) => error as NodeJS.ErrnoException);
+  if (!('fd' in handle)) return problem(`cannot read: ${handle.code ?? String(handle)}; check the path`);
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) return problem('not a regular file; configuration files must be plain YAML files');
+    // Sized before it is read, so an oversized file costs nothing but its stat.
+    if (info.size > limits.maxBytes) return { problem: (shown) => tooLarge(shown, info.size, limits) };
+    const buffer = Buffer.alloc(limits.maxBytes + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > limits.maxBytes) return { problem: (shown) => tooLarge(shown, length, limits) };
+    }
+    return { bytes: buffer.subarray(0, length) };
+  } finally {
+    await handle.close();
+  }
 }
 
 function duplicateNames(docs: readonly LoadedDocument<{ metadata: { name: string } }>[], what: string): ConfigProblem[] {

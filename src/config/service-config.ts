@@ -18,6 +18,22 @@ export const serviceConfigSchema = z
     /** Directories of detector and playbook YAML (ConfigMaps mounted as volumes). */
     detectors: z.string().default('/etc/meshwarden/detectors'),
     playbooks: z.string().default('/etc/meshwarden/playbooks'),
+    /**
+     * Hot reload of the detector and playbook directories: a change is loaded and checked as
+     * `meshwarden check` does and swapped in whole, or refused whole (the running set stays).
+     * Directories are watched (debounced) and also compared every `pollInterval`, since inotify
+     * misses some ConfigMap volume updates.
+     */
+    reload: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Quiet time after the last file event before reloading (a kubelet update is a burst). */
+        debounce: durationSchema.default(2_000),
+        /** How often the directories are compared with the last look; 0s: watch events only. */
+        pollInterval: durationSchema.default(30_000),
+      })
+      .strict()
+      .prefault({}),
     /** Per playbook, values for its `spec.vars` in place of their defaults (this site's namespaces, paths). */
     playbookVars: playbookVarOverridesSchema.default({}),
     /** Writable directory for the ledger, run store and thread store (an emptyDir or a PVC). */

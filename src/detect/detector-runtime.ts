@@ -44,6 +44,26 @@ export interface DetectorStateSnapshot {
 }
 
 /**
+ * The part of a snapshot that belongs to the detectors `keep` accepts (by name): what a
+ * configuration reload carries over for detectors whose definition did not change.
+ */
+export function detectorStateOf(snapshot: DetectorStateSnapshot, keep: (detector: string) => boolean): DetectorStateSnapshot {
+  // Every key starts with the detector's name, which cannot contain "|" (a DNS label).
+  const mine = (key: string): boolean => keep(key.slice(0, key.indexOf('|')));
+  const streaks: StreakSnapshot = {};
+  for (const [entity, runs] of Object.entries(snapshot.streaks ?? {})) {
+    const kept = Object.entries(runs).filter(([key]) => mine(key));
+    if (kept.length > 0) streaks[entity] = Object.fromEntries(kept);
+  }
+  return {
+    version: 1,
+    scorers: Object.fromEntries(Object.entries(snapshot.scorers).filter(([key]) => mine(key))),
+    streaks,
+    horizons: Object.fromEntries(Object.entries(snapshot.horizons ?? {}).filter(([key]) => mine(key))),
+  };
+}
+
+/**
  * Runs every detector over closed feature windows. Holds one scorer per (detector, entity or
  * cohort, feature); each window is scored before it is absorbed, so there is no look-ahead.
  */

@@ -75,9 +75,33 @@ export class RunExecutor {
   private readonly lookup: (id: string) => ActionDefinition | undefined;
   /** Runs being advanced now: one advance per run at a time. */
   private readonly busy = new Set<string>();
+  /** The playbooks new runs start with (replaced by a configuration reload). */
+  private playbooks: ReadonlyMap<string, PlaybookSpec>;
+  /** The playbook version each unfinished run started with: a reload does not change a run in flight. */
+  private readonly pinned = new Map<string, PlaybookSpec>();
 
   constructor(private readonly deps: RunExecutorDeps) {
     this.lookup = deps.findAction ?? registryLookup;
+    this.playbooks = deps.playbooks;
+  }
+
+  /**
+   * Runs started from now on use these playbooks (a configuration reload). Runs already started
+   * in this process finish with the version they started with.
+   */
+  usePlaybooks(playbooks: ReadonlyMap<string, PlaybookSpec>): void {
+    this.playbooks = playbooks;
+  }
+
+  /** The version of its playbook a run runs with: the one it started with, else the current one. */
+  private playbookOf(run: PlaybookRun): PlaybookSpec | undefined {
+    return this.pinned.get(run.id) ?? this.playbooks.get(run.playbook);
+  }
+
+  private pin(run: PlaybookRun, playbook: PlaybookSpec | undefined): void {
+    if (this.pinned.has(run.id)) return;
+    const spec = playbook ?? this.playbooks.get(run.playbook);
+    if (spec) this.pinned.set(run.id, spec);
   }
 
   /** True when dry runs must go through {@link dryRunAsked}: a policy gate is configured. */
@@ -86,21 +110,24 @@ export class RunExecutor {
   }
 
   /** Describes what a run would do, booking it against the rails at the anomaly's event time. */
-  dryRun(run: PlaybookRun): StepResult[] {
+  dryRun(run: PlaybookRun, version?: PlaybookSpec): StepResult[] {
     if (this.deps.policy) throw new Error('a policy gate is configured: dry runs ask it, through dryRunAsked');
-    const steps = this.dryRunSteps(run);
+    const steps = this.dryRunSteps(run, version);
     for (let next = steps.next(); ; next = steps.next(undefined)) if (next.done === true) return next.value;
   }
 
   /** {@link dryRun}, asking the policy gate about each step as a live run would (with event time). */
-  async dryRunAsked(run: PlaybookRun): Promise<StepResult[]> {
-    const steps = this.dryRunSteps(run);
+  async dryRunAsked(run: PlaybookRun, version?: PlaybookSpec): Promise<StepResult[]> {
+    const steps = this.dryRunSteps(run, version);
     for (let next = steps.next(); ; next = steps.next(await this.deps.policy?.ask(next.value))) if (next.done === true) return next.value;
   }
 
-  /** The dry run, one step at a time: yields each policy question (with a gate) and takes its verdict. */
-  private *dryRunSteps(run: PlaybookRun): Generator<StepPolicyQuestion, StepResult[], StepPolicyVerdict | undefined> {
-    const playbook = this.deps.playbooks.get(run.playbook);
+  /**
+   * The dry run, one step at a time: yields each policy question (with a gate) and takes its verdict.
+   * @param version the playbook as it was when the run was matched (a reload may have replaced it since).
+   */
+  private *dryRunSteps(run: PlaybookRun, version?: PlaybookSpec): Generator<StepPolicyQuestion, StepResult[], StepPolicyVerdict | undefined> {
+    const playbook = version ?? this.playbooks.get(run.playbook);
     if (!playbook) return [];
     const at = run.anomaly.windowEnd;
     const results: StepResult[] = [];
@@ -111,7 +138,7 @@ export class RunExecutor {
         results.push({ index, step: name, action: step.action, target: '-', outcome: 'skipped', description: `not run: ${aborted}`, at });
         continue;
       }
-      const prepared = this.prepare(step, run);
+      const prepared = this.prepare(step, run, playbook);
       if (!prepared.ok) {
         if (prepared.refused === true) {
           results.push({ index, step: name, action: step.action, target: '-', outcome: 'refused', description: prepared.problem, reason: 'refused', at });
@@ -149,11 +176,14 @@ export class RunExecutor {
    * Persists a new live run and advances it as far as it can go. A run that already exists (the
    * same anomaly replayed after a restart) is never started again: an unfinished one is advanced
    * from where it stopped, a finished one is left as it is.
+   * @param version the playbook as it was when the run was matched (it keeps it to the end).
    */
-  async start(run: PlaybookRun): Promise<void> {
+  async start(run: PlaybookRun, version?: PlaybookSpec): Promise<void> {
+    this.pin(run, version);
     const existing = await this.deps.store.get(run.id);
     if (existing) {
       if (existing.state === 'running') await this.advance(existing);
+      else if (existing.state !== 'waiting') this.pinned.delete(run.id);
       return;
     }
     await this.deps.store.save(run);
@@ -168,7 +198,7 @@ export class RunExecutor {
   private async claim(run: PlaybookRun): Promise<boolean> {
     const claims = this.deps.claims;
     if (!claims || run.dryRun) return true;
-    const playbook = this.deps.playbooks.get(run.playbook);
+    const playbook = this.playbookOf(run);
     const key = claimKey(run.playbook, run.anomaly.entity.key);
     const now = this.deps.actionDeps.clock.now();
     let result: ClaimResult;
@@ -211,7 +241,7 @@ export class RunExecutor {
   async decide(runId: string, approvalId: string, decision: ApprovalDecision): Promise<void> {
     const run = await this.deps.store.get(runId);
     if (run?.state !== 'waiting' || run.gate?.approvalId !== approvalId) return;
-    const playbook = this.deps.playbooks.get(run.playbook);
+    const playbook = this.playbookOf(run);
     const gate = run.gate;
     const step = playbook?.spec.steps[gate.step];
     const name = step?.name ?? APPROVAL;
@@ -236,6 +266,7 @@ export class RunExecutor {
   }
 
   private async advance(run: PlaybookRun): Promise<void> {
+    this.pin(run, undefined);
     if (this.busy.has(run.id)) return;
     this.busy.add(run.id);
     try {
@@ -246,7 +277,7 @@ export class RunExecutor {
   }
 
   private async advanceUnlocked(run: PlaybookRun): Promise<void> {
-    const playbook = this.deps.playbooks.get(run.playbook);
+    const playbook = this.playbookOf(run);
     const now = (): number => this.deps.actionDeps.clock.now();
     if (!playbook) {
       this.record(run, { index: run.next, step: '-', action: '-', target: '-', outcome: 'failed', description: `playbook ${run.playbook} is no longer loaded`, at: now() });
@@ -389,7 +420,7 @@ export class RunExecutor {
   }
 
   private skipRest(run: PlaybookRun, from: number, why: string, at: number): void {
-    const steps = this.deps.playbooks.get(run.playbook)?.spec.steps ?? [];
+    const steps = this.playbookOf(run)?.spec.steps ?? [];
     for (let i = from; i < steps.length; i++) {
       const step = steps[i];
       if (step === undefined) continue;
@@ -400,6 +431,7 @@ export class RunExecutor {
 
   private async finish(run: PlaybookRun, state: 'done' | 'aborted'): Promise<void> {
     run.state = state;
+    this.pinned.delete(run.id);
     await this.deps.ledger.flush();
     await this.deps.store.save(run);
   }
@@ -418,11 +450,11 @@ export class RunExecutor {
     });
   }
 
-  private prepare(step: PlaybookStep, run: PlaybookRun): Prepared {
+  private prepare(step: PlaybookStep, run: PlaybookRun, playbook = this.playbookOf(run)): Prepared {
     const action = this.lookup(step.action);
     if (!action) return { ok: false, problem: `unknown action ${step.action}` };
     const targetKeys = targetParams(action);
-    const vars = this.deps.playbooks.get(run.playbook)?.spec.vars;
+    const vars = playbook?.spec.vars;
     const rendered = renderTemplates(step.params, { anomaly: run.anomaly, incidentId: run.incidentId, playbook: run.playbook, ...(vars ? { vars } : {}) }, targetKeys);
     if (rendered.missing.length > 0) {
       return { ok: false, problem: `no value for ${rendered.missing.map((m) => `{{ ${m} }}`).join(', ')} on ${run.anomaly.entity.key}` };

@@ -25,6 +25,10 @@ export interface EngineMetrics {
   readonly outputDeliveries: Counter<'output' | 'outcome'>;
   /** Deliveries waiting in each output's queue. */
   readonly outputQueue: Gauge<'output'>;
+  /** Reloads of detectors and playbooks by result (accepted | refused). */
+  readonly configReloads: Counter<'result'>;
+  /** 1 for the sha256 of the detector and playbook set running now (one series at a time). */
+  readonly configLoaded: Gauge<'sha256'>;
 }
 
 /** Creates the metrics in a fresh registry, with Node's process metrics. */
@@ -45,5 +49,7 @@ export function createMetrics(): EngineMetrics {
     breakerOpen: new Gauge({ name: 'meshwarden_breaker_open', help: '1 while automatic action is suspended for a detector', labelNames: ['detector'], registers }),
     outputDeliveries: new Counter({ name: 'meshwarden_output_deliveries_total', help: 'Output deliveries by output and outcome (delivered, retried, failed, dropped, dead-lettered)', labelNames: ['output', 'outcome'], registers }),
     outputQueue: new Gauge({ name: 'meshwarden_output_queue', help: 'Deliveries waiting in each output queue', labelNames: ['output'], registers }),
+    configReloads: new Counter({ name: 'meshwarden_config_reloads_total', help: 'Reloads of detector and playbook files by result (accepted, refused)', labelNames: ['result'], registers }),
+    configLoaded: new Gauge({ name: 'meshwarden_config_loaded_info', help: '1 for the sha256 of the detector and playbook set running now', labelNames: ['sha256'], registers }),
   };
 }

@@ -58,6 +58,11 @@ export class PartitionConsumer {
     for (const key of this.partitions.keys()) if (!assigned.has(key)) this.partitions.delete(key);
   }
 
+  /** The pipelines of the partitions assigned now (a configuration reload switches each). */
+  pipelines(): Pipeline[] {
+    return [...this.partitions.values()].map((p) => p.pipeline);
+  }
+
   /** Checkpoints every partition with unsaved progress (on stop: without committing). */
   async checkpointAll(commit: boolean): Promise<void> {
     for (const [key, partition] of this.partitions) await this.checkpoint(key, partition, commit);
