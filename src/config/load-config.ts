@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { z } from 'zod';
@@ -158,14 +159,15 @@ async function readConfigFile(file: string, root: string | undefined, limits: Ya
   if (root !== undefined && real !== root && !real.startsWith(root.endsWith(sep) ? root : `${root}${sep}`)) {
     return problem(`the file links to ${JSON.stringify(real)}, outside ${JSON.stringify(root)}; configuration files must be inside their directory`);
   }
-  const handle = await open(real, 'r').catch((error: unknown) => error as NodeJS.ErrnoException);
+  // Non-blocking: opening a FIFO for reading would otherwise wait for a writer forever.
+  const handle = await open(real, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: unknown) => error as NodeJS.ErrnoException);
   if (!('fd' in handle)) return problem(`cannot read: ${handle.code ?? String(handle)}; check the path`);
   try {
     const info = await handle.stat();
     if (!info.isFile()) return problem('not a regular file; configuration files must be plain YAML files');
     // Sized before it is read, so an oversized file costs nothing but its stat.
     if (info.size > limits.maxBytes) return { problem: (shown) => tooLarge(shown, info.size, limits) };
-    const buffer = Buffer.alloc(limits.maxBytes + 1);
+    const buffer = Buffer.allocUnsafe(limits.maxBytes + 1);
     let length = 0;
     for (;;) {
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
