@@ -185,7 +185,7 @@ describe('ConfigReloader', () => {
   it('keeps the baselines of unchanged detectors and drops those of a changed one', () => {
     const before = {
       version: 1 as const,
-      scorers: { 'new-callee-edges|pod:a|new_edges': { kind: 'x' }, 'error-storm|pod:a|ratio_5xx': { kind: 'y' } },
+      scorers: { 'new-callee-edges|pod:a|new_edges': { algorithm: 'threshold', version: 1, state: { x: 1 } }, 'error-storm|pod:a|ratio_5xx': { algorithm: 'threshold', version: 1, state: { y: 1 } } },
       streaks: { 'pod:a': { 'new-callee-edges|new_edges': 2, 'error-storm|ratio_5xx': 3 } },
       horizons: {},
     };
@@ -197,7 +197,7 @@ describe('ConfigReloader', () => {
     return loadSpecs().then(({ edges, storm }) => {
       kept.reconfigure([edges, storm], [], new Set(['new-callee-edges']));
       expect(kept.state().detectors).toEqual({
-        version: 1, scorers: { 'error-storm|pod:a|ratio_5xx': { kind: 'y' } }, streaks: { 'pod:a': { 'error-storm|ratio_5xx': 3 } }, horizons: {},
+        version: 1, scorers: { 'error-storm|pod:a|ratio_5xx': { algorithm: 'threshold', version: 1, state: { y: 1 } } }, streaks: { 'pod:a': { 'error-storm|ratio_5xx': 3 } }, horizons: {},
       });
     });
   });
