@@ -4,7 +4,9 @@
 #                                        that leave the chart, so the chart holds real files)
 #   actions.json                         the RBAC each registered action declares, keyed by action id,
 #                                        with its inverse: the chart's Role/ClusterRole is derived from it
-# Run it after changing detectors/, playbooks/ or an action's `rbac`; test/unit/helm/ fails until you do.
+#   grafana/meshwarden-dashboard.json    a byte-for-byte copy of deploy/grafana/ (grafanaDashboard.enabled)
+# Run it after changing detectors/, playbooks/, the dashboard or an action's `rbac`; test/unit/helm/
+# fails until you do.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,6 +17,9 @@ for kind in detectors playbooks; do
   rm -f "$files/$kind"/*.yaml
   cp "$repo/$kind"/*.yaml "$files/$kind/"
 done
+
+mkdir -p "$files/grafana"
+cp "$repo/deploy/grafana/meshwarden-dashboard.json" "$files/grafana/meshwarden-dashboard.json"
 
 node "$repo/bin/meshwarden.js" actions --json | node --input-type=module -e '
   let input = "";
@@ -27,4 +32,4 @@ node "$repo/bin/meshwarden.js" actions --json | node --input-type=module -e '
 ' > "$files/actions.json.tmp"
 mv "$files/actions.json.tmp" "$files/actions.json"
 
-echo "synced $(ls "$files/detectors" | wc -l) detector(s), $(ls "$files/playbooks" | wc -l) playbook(s), $(grep -c '"rbac"' "$files/actions.json") action(s) into $files"
+echo "synced $(ls "$files/detectors" | wc -l) detector(s), $(ls "$files/playbooks" | wc -l) playbook(s), the dashboard, $(grep -c '"rbac"' "$files/actions.json") action(s) into $files"

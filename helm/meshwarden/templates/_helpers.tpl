@@ -114,8 +114,9 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
 {{- $config := dict
   "apiVersion" "meshwarden.io/v1"
   "kind" "ServiceConfig"
-  "detectors" "/etc/meshwarden/detectors"
-  "playbooks" "/etc/meshwarden/playbooks"
+  "detectors" (include "meshwarden.configDir" (list . "detectors"))
+  "playbooks" (include "meshwarden.configDir" (list . "playbooks"))
+  "reload" (dict "enabled" $c.reload.enabled "debounce" $c.reload.debounce "pollInterval" $c.reload.pollInterval)
   "playbookVars" (default (dict) $c.playbookVars)
   "stateDir" .Values.state.path
   "dryRun" $c.dryRun
@@ -136,6 +137,21 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
   "logLevel" $c.logLevel
 -}}
 {{- toYaml $config -}}
+{{- end -}}
+
+{{/*
+Where the engine reads detectors or playbooks: beside config.yaml in the config volume, or, when
+existing ConfigMaps add to them, in a projected volume of their own (a ConfigMap's keys can only be
+projected to the root of a volume without listing them, so that volume holds nothing else).
+*/}}
+{{- define "meshwarden.configDir" -}}
+{{- $root := index . 0 -}}
+{{- $kind := index . 1 -}}
+{{- if (index $root.Values $kind).existingConfigMaps -}}
+{{- printf "/etc/meshwarden-%s" $kind -}}
+{{- else -}}
+{{- printf "/etc/meshwarden/%s" $kind -}}
+{{- end -}}
 {{- end -}}
 
 {{/*

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createMetrics } from '../../../src/server/metrics.js';
-import { only, renderChart } from './helm-chart.js';
+import { only, REPO_ROOT, renderChart } from './helm-chart.js';
 import { exposedSeries, labelsIn, promqlSyntaxErrors, seriesIn, TARGET_LABELS } from './promql.js';
 
 const ruleSchema = z
@@ -10,7 +12,7 @@ const ruleSchema = z
     expr: z.string().min(1),
     for: z.string().regex(/^\d+m$/).optional(),
     labels: z.object({ severity: z.enum(['critical', 'warning']) }).strict(),
-    annotations: z.object({ summary: z.string().min(10), description: z.string().min(20) }).strict(),
+    annotations: z.object({ summary: z.string().min(10), description: z.string().min(20), runbook_url: z.url() }).strict(),
   })
   .strict();
 const prometheusRuleSchema = z
@@ -27,10 +29,31 @@ describe('PrometheusRule (prometheusRule.enabled)', () => {
     expect((await renderChart()).filter((m) => m.kind === 'PrometheusRule')).toEqual([]);
   });
 
-  it('alerts on the engine down, lag, slow batches, an open breaker, failing actions and dead letters, each with a severity and an explanation', async () => {
+  it('alerts on the engine down, lag, slow batches, an open breaker, failing actions, dead letters and a refused reload, each with a severity and an explanation', async () => {
     expect((await rules()).map((r) => r.alert)).toEqual([
       'MeshwardenDown', 'MeshwardenConsumerLagHigh', 'MeshwardenBatchesSlow', 'MeshwardenBreakerOpen', 'MeshwardenActionsFailing', 'MeshwardenDeadLettersHigh',
+      'MeshwardenConfigReloadRefused',
     ]);
+  });
+
+  it('links every alert to its own section of docs/runbooks.md, which says what it means, what to check first and how to fix it', async () => {
+    const runbooks = readFileSync(join(REPO_ROOT, 'docs', 'runbooks.md'), 'utf8');
+    const sections = new Map([...runbooks.matchAll(/^## (\S+)\n([\s\S]*?)(?=^## |(?![\s\S]))/gm)].map((m) => [githubAnchor(m[1] ?? ''), m[2] ?? '']));
+    for (const rule of await rules()) {
+      const url = new URL(rule.annotations.runbook_url);
+      expect(`${url.origin}${url.pathname}`).toBe('https://github.com/meshwarden/meshwarden/blob/main/docs/runbooks.md');
+      expect(url.hash).toBe(`#${rule.alert.toLowerCase()}`);
+      const section = sections.get(url.hash.slice(1));
+      expect(section, rule.alert).toBeDefined();
+      expect(section).toMatch(/\*\*Meaning\.\*\*[\s\S]*\*\*First checks\.\*\*[\s\S]*\*\*Fix\.\*\*/);
+    }
+    expect([...sections.keys()].sort()).toEqual((await rules()).map((r) => r.alert.toLowerCase()).sort());
+  });
+
+  it('points runbook_url at the base URL the values give, and refuses one that is not an http(s) URL', async () => {
+    const custom = await rules({ runbookBaseUrl: 'https://wiki.example.com/soc/meshwarden' });
+    expect(custom.map((r) => r.annotations.runbook_url)).toContain('https://wiki.example.com/soc/meshwarden#meshwardendown');
+    await expect(renderChart({ prometheusRule: { enabled: true, runbookBaseUrl: 'javascript:alert(1)' } })).rejects.toThrow(/runbookBaseUrl/);
   });
 
   it('writes valid PromQL (Prometheus\'s own grammar) over series and labels the engine exposes, in the release namespace only', async () => {
@@ -55,7 +78,7 @@ describe('PrometheusRule (prometheusRule.enabled)', () => {
   it('covers the metrics an operator must be woken for', async () => {
     const used = new Set((await rules()).flatMap((r) => seriesIn(r.expr)).map((name) => name.replace(/_(bucket|sum|count)$/, '')));
     const metrics = createMetrics();
-    for (const metric of [metrics.lag, metrics.batchSeconds, metrics.breakerOpen, metrics.actions, metrics.deadLetters, metrics.records]) {
+    for (const metric of [metrics.lag, metrics.batchSeconds, metrics.breakerOpen, metrics.actions, metrics.deadLetters, metrics.records, metrics.configReloads]) {
       const name = z.object({ name: z.string() }).parse(metric).name;
       expect(used.has(name), name).toBe(true);
     }
@@ -70,3 +93,8 @@ describe('PrometheusRule (prometheusRule.enabled)', () => {
     await expect(renderChart({ prometheusRule: { enabled: true, deadLetterShare: 3 } })).rejects.toThrow(/deadLetterShare/);
   });
 });
+
+/** The anchor GitHub gives a heading: lower case, spaces to dashes, punctuation dropped. */
+function githubAnchor(heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-');
+}
