@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,7 +23,7 @@ import { buildKubeConfig } from '../../env/kube-config.js';
 import { kubeConfigFile } from '../../env/kube-config-file.js';
 import { kubeObject } from '../../env/kube-object.js';
 import { defaultExpectedGrants, expectedActionIds, parseGrant, shippedPlaybooks, type Grant } from '../../unit/helm/expected-rbac.js';
-import { CHART_DIR } from '../../unit/helm/helm-chart.js';
+import { CHART_DIR, REPO_ROOT } from '../../unit/helm/helm-chart.js';
 
 const run = promisify(execFile);
 
@@ -255,6 +255,21 @@ describe('helm chart installed on the test API server', () => {
     await helm(['upgrade', release.name, CHART_DIR, '--namespace', release.namespace, '--values', valuesFile, '--wait', '--timeout', '120s']);
     expect((await core.readNamespacedPod({ name: `${name}-0`, namespace: release.namespace })).metadata?.annotations?.['example.com/rolled']).toBe('upgrade-1');
     expect(await claims()).toEqual(before);
+  });
+
+  it('with existing playbook ConfigMaps and the dashboard, mounts them beside the chart\'s playbooks, ships the labelled dashboard, and the notes say how to grant their actions', async () => {
+    const release = await install({ grafanaDashboard: { enabled: true }, playbooks: { existingConfigMaps: ['soc-playbooks'] } });
+    const deployment = await apps.readNamespacedDeployment({ name: `${release.name}-meshwarden`, namespace: release.namespace });
+    expect(deployment.status?.availableReplicas).toBe(1);
+    const volume = deployment.spec?.template.spec?.volumes?.find((v) => v.name === 'playbooks');
+    expect(volume?.projected?.sources?.map((source) => source.configMap?.name)).toEqual([`${release.name}-meshwarden-playbooks`, 'soc-playbooks']);
+    const dashboard = await core.readNamespacedConfigMap({ name: `${release.name}-meshwarden-dashboard`, namespace: release.namespace });
+    expect(dashboard.metadata?.labels?.grafana_dashboard).toBe('1');
+    expect(dashboard.data?.['meshwarden-dashboard.json']).toBe(await readFile(join(REPO_ROOT, 'deploy', 'grafana', 'meshwarden-dashboard.json'), 'utf8'));
+    expect(release.output).toContain(`Dashboard: ConfigMap ${release.name}-meshwarden-dashboard in ${release.namespace}, labelled grafana_dashboard="1"`);
+    expect(release.output).toContain('Playbooks also come from the existing ConfigMaps soc-playbooks (mounted at /etc/meshwarden-playbooks)');
+    expect(release.output).toContain('grant the actions their playbooks use with rbac.extraActions, or set rbac.actions=all');
+    expect(release.output).toContain('Detectors and playbooks reload without a restart when their files change');
   });
 
   it('with rbac.scope=namespaces, allows the declared verbs in the listed namespaces only', async () => {
