@@ -167,14 +167,21 @@ async function readConfigFile(file: string, root: string | undefined, limits: Ya
     if (!info.isFile()) return problem('not a regular file; configuration files must be plain YAML files');
     // Sized before it is read, so an oversized file costs nothing but its stat.
     if (info.size > limits.maxBytes) return { problem: (shown) => tooLarge(shown, info.size, limits) };
-    const buffer = Buffer.allocUnsafe(limits.maxBytes + 1);
+    // Sized to the file (one byte more to see it grow), enlarged only if it grows while read.
+    let buffer = Buffer.allocUnsafe(info.size + 1);
     let length = 0;
     for (;;) {
+      if (length === buffer.length) {
+        if (length > limits.maxBytes) return { problem: (shown) => tooLarge(shown, length, limits) };
+        const larger = Buffer.allocUnsafe(Math.min(buffer.length * 2, limits.maxBytes + 1));
+        buffer.copy(larger, 0, 0, length);
+        buffer = larger;
+      }
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
       if (bytesRead === 0) break;
       length += bytesRead;
-      if (length > limits.maxBytes) return { problem: (shown) => tooLarge(shown, length, limits) };
     }
+    if (length > limits.maxBytes) return { problem: (shown) => tooLarge(shown, length, limits) };
     return { bytes: buffer.subarray(0, length) };
   } finally {
     await handle.close();
