@@ -73,6 +73,14 @@ describe('the Grafana dashboard ConfigMap (grafanaDashboard)', () => {
   });
 });
 
+describe('hot reload settings (config.reload)', () => {
+  it('are on by default and carried into config.yaml as set, and a malformed duration is refused', async () => {
+    expect(serviceConfig(await renderChart()).reload).toEqual({ enabled: true, debounce: 2_000, pollInterval: 30_000 });
+    expect(serviceConfig(await renderChart({ config: { reload: { enabled: false, debounce: '500ms', pollInterval: '0s' } } })).reload).toEqual({ enabled: false, debounce: 500, pollInterval: 0 });
+    await expect(renderChart({ config: { reload: { enabled: true, debounce: 'soon', pollInterval: '30s' } } })).rejects.toThrow(/config\.reload\.debounce/);
+  });
+});
+
 describe('playbooks and detectors from existing ConfigMaps (existingConfigMaps)', () => {
   const dirs: string[] = [];
   afterEach(async () => {
