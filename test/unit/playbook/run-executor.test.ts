@@ -112,6 +112,21 @@ describe('RunExecutor (live)', () => {
     expect((await store.get('contain|inc-1'))?.results.map((r) => r.outcome)).toEqual(['approved', 'succeeded', 'succeeded']);
   });
 
+  it('finishes a run parked on an approval with the playbook version it started with when the playbooks are reloaded; a new run uses the new version', async () => {
+    const approvals: ApprovalGate = { request: () => Promise.resolve({ approvalId: 'ap-1', deadline: 601_000 }) };
+    const { executor, store, effectKeys } = setup(playbook([approve, isolate, restart]), { approvals });
+    await executor.start(newRun('inc-1'));
+    expect((await store.get('contain|inc-1'))?.state).toBe('waiting');
+    executor.usePlaybooks(new Map([['contain', playbook([approve, restart])]]));
+    await executor.decide('contain|inc-1', 'ap-1', { approved: true, by: ['U0SOC1'], reason: 'approved' });
+    expect((await store.get('contain|inc-1'))?.results.map((r) => r.step)).toEqual(['approve', 'isolate', 'restart']);
+    await executor.start(newRun('inc-2', 'inference-abc12-other'));
+    await executor.decide('contain|inc-2', 'ap-1', { approved: true, by: ['U0SOC1'], reason: 'approved' });
+    // The new version has no isolate step (its restart is then held back by the deployment's cooldown).
+    expect((await store.get('contain|inc-2'))?.results.map((r) => r.step)).toEqual(['approve', 'restart']);
+    expect(effectKeys()).toEqual(['contain/inc-1/1', 'contain/inc-1/2']);
+  });
+
   it('runs nothing gated when the approval is denied or times out', async () => {
     const approvals: ApprovalGate = { request: () => Promise.resolve({ approvalId: 'ap-1', deadline: 601_000 }) };
     const { executor, store, effectKeys } = setup(playbook([approve, isolate]), { approvals });
