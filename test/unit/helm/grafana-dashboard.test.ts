@@ -98,7 +98,7 @@ describe('Grafana dashboard', () => {
         return parsed.success ? [parsed.data.name] : [];
       })
       .sort();
-    expect(own).toHaveLength(11);
+    expect(own).toHaveLength(13);
     const used = new Set(expressions.flatMap(({ expr }) => seriesIn(expr)).map((name) => name.replace(/_(bucket|sum|count)$/, '')));
     expect(own.filter((name) => !used.has(name))).toEqual([]);
   });
