@@ -1,10 +1,12 @@
 import type { ActionDefinition } from './action-definition.js';
+import { abortRollout } from './kubernetes/abort-rollout.js';
 import { deletePod } from './kubernetes/delete-pod.js';
 import { quarantinePod } from './kubernetes/quarantine-pod.js';
 import { releasePod } from './kubernetes/release-pod.js';
 import { restartDeployment } from './kubernetes/restart-deployment.js';
 import { rollbackDeployment } from './kubernetes/rollback-deployment.js';
 import { scale } from './kubernetes/scale.js';
+import { undoRollout } from './kubernetes/undo-rollout.js';
 import { approval } from './slack/approval.js';
 import { notify } from './slack/notify.js';
 import { revokeLeases } from './vault/revoke-leases.js';
@@ -16,7 +18,7 @@ import { rotateSecret } from './vault/rotate-secret.js';
  * playbook schema, the Helm RBAC and the docs are all derived from it.
  */
 export const ACTIONS = [
-  quarantinePod, releasePod, deletePod, scale, restartDeployment, rollbackDeployment,
+  quarantinePod, releasePod, deletePod, scale, restartDeployment, rollbackDeployment, abortRollout, undoRollout,
   rotateSecret, revokeLeases, rotateDatabaseCredentials,
   notify, approval,
 ] as const;

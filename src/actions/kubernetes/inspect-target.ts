@@ -1,5 +1,6 @@
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1ObjectMeta } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1ObjectMeta } from '@kubernetes/client-node';
 import type { ActionTarget } from '../action-definition.js';
+import { ROLLOUT } from './argo-rollouts.js';
 import { labelSelectorString } from './kube-selectors.js';
 import { replicaSetController, type PodController } from './quarantine-plan.js';
 import { ownedReplicaSets, selectRollbackRevision } from './rollback-plan.js';
@@ -11,10 +12,10 @@ export interface TargetVersion {
 }
 
 /**
- * Reads a Pod or Deployment target's UID and resourceVersion, so an approval can be bound to the
- * exact object it was shown for (if it changed or was replaced since, the approval is void).
- * Undefined for other kinds, and for an object that no longer exists. Needs only `get` on pods and
- * deployments, which the actions that target them declare.
+ * Reads a Pod, Deployment or Argo Rollout target's UID and resourceVersion, so an approval can be
+ * bound to the exact object it was shown for (if it changed or was replaced since, the approval is
+ * void). Undefined for other kinds, and for an object that no longer exists. Needs only `get` on
+ * pods, deployments and rollouts, which the actions that target them declare.
  */
 export async function inspectKubeTarget(kube: KubeConfig, target: ActionTarget): Promise<TargetVersion | undefined> {
   const namespace = target.namespace;
@@ -23,6 +24,7 @@ export async function inspectKubeTarget(kube: KubeConfig, target: ActionTarget):
     const object =
       target.kind === 'Pod' ? await kube.makeApiClient(CoreV1Api).readNamespacedPod({ name: target.name, namespace })
       : target.kind === 'Deployment' ? await kube.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: target.name, namespace })
+      : target.kind === 'Rollout' ? rolloutMetadata(await kube.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ ...ROLLOUT, name: target.name, namespace }))
       : undefined;
     const uid = object?.metadata?.uid;
     const resourceVersion = object?.metadata?.resourceVersion;
@@ -126,4 +128,17 @@ function visible(annotations: Readonly<Record<string, string>> | undefined): Rec
 function withoutSelector(controller: PodController): ObservedWorkload {
   const { selector: _selector, ...rest } = controller;
   return rest;
+}
+
+/** The metadata of a custom object, read by shape (the client answers untyped JSON). */
+function rolloutMetadata(object: unknown): { metadata?: { uid?: string; resourceVersion?: string } } {
+  const metadata = (object as { metadata?: unknown } | null)?.metadata;
+  if (typeof metadata !== 'object' || metadata === null) return {};
+  const { uid, resourceVersion } = metadata as Record<string, unknown>;
+  return {
+    metadata: {
+      ...(typeof uid === 'string' ? { uid } : {}),
+      ...(typeof resourceVersion === 'string' ? { resourceVersion } : {}),
+    },
+  };
 }

@@ -1,12 +1,12 @@
+import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { ActionError } from '../../shared/errors.js';
 import type { ActionContext, ActionResult } from '../action-context.js';
 import { defineAction } from '../action-definition.js';
 import { k8sName } from '../params.js';
 import { DEPLOYMENT_ANNOTATIONS } from './deployment-patches.js';
-import { canaryRollbackPatch, INFERENCE_SERVICE, inferenceServiceSchema, supportsCanaryRollback, type InferenceService } from './inference-service.js';
+import { canaryRollbackPatch, INFERENCE_SERVICE, type InferenceService } from './inference-service.js';
 import { kubeClients, PATCH, type KubeClients } from './kube-clients.js';
-import { labelSelectorString } from './kube-selectors.js';
 import {
   currentRevision,
   ownedReplicaSets,
@@ -15,6 +15,8 @@ import {
   selectRollbackRevision,
   templatesEqualIgnoringHash,
 } from './rollback-plan.js';
+import { resolveRollbackTarget } from './rollback-target.js';
+import { undoRolloutOf } from './undo-rollout.js';
 
 const ID = 'kubernetes.rollback-deployment';
 
@@ -29,44 +31,48 @@ const params = z
 type Params = z.output<typeof params>;
 
 /**
- * Rolls a Deployment back the way `kubectl rollout undo` does: the chosen ReplicaSet's pod template
- * replaces the current one in one JSON patch; a paused Deployment is refused; nothing is written when
- * the template already matches. Where a KServe InferenceService of the same name exists (serverless
- * mode), its canary traffic is set to 0 instead.
+ * Rolls a model's workload back, whichever the cluster holds (see `resolveRollbackTarget`): an Argo
+ * Rollout of that name or owning the Deployment's pods is undone as `kubectl argo rollouts undo`
+ * does; a serverless KServe InferenceService of that name gets canary traffic 0; otherwise the
+ * Deployment is rolled back the way `kubectl rollout undo` does: the chosen ReplicaSet's pod
+ * template replaces the current one in one JSON patch; a paused Deployment is refused; nothing is
+ * written when the template already matches.
  */
 export const rollbackDeployment = defineAction({
   id: ID,
   provider: 'kubernetes',
-  summary: 'Roll a Deployment (or a KServe InferenceService canary) back to the previous or a named revision',
+  summary: 'Roll a model back: the Argo Rollout owning its pods, else a KServe InferenceService canary, else the Deployment',
   params,
   rbac: [
     { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
     { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
     { apiGroups: ['serving.kserve.io'], resources: ['inferenceservices'], verbs: ['get', 'patch'] },
+    { apiGroups: ['argoproj.io'], resources: ['rollouts'], verbs: ['get', 'patch'] },
   ],
   inverse: 'kubernetes.rollback-deployment',
   destructive: true,
   example: { namespace: '{{ entity.namespace }}', deployment: '{{ entity.model }}' },
   target: (p) => ({ kind: 'Deployment', namespace: p.namespace, name: p.deployment }),
   describe: (p) =>
-    `roll deployment ${p.namespace}/${p.deployment} back to ${p.toRevision === 0 ? 'its previous revision' : `revision ${p.toRevision}`} ` +
-    `(or set canaryTrafficPercent 0 on the InferenceService of that name), recording the revision it leaves`,
+    `roll ${p.namespace}/${p.deployment} back to ${p.toRevision === 0 ? 'its previous revision' : `revision ${p.toRevision}`}: ` +
+    'the Argo Rollout of that name or owning its pods if there is one, else the serverless InferenceService of that name ' +
+    '(canaryTrafficPercent 0), else the Deployment, recording the revision it leaves',
   execute: rollback,
 });
 
 async function rollback(p: Params, ctx: ActionContext): Promise<ActionResult> {
   const kube = await kubeClients(ctx, ID);
-  const raw: unknown = await kube.callOrAbsent(`read inference service ${p.namespace}/${p.deployment}`, () =>
-    kube.custom.getNamespacedCustomObject({ ...INFERENCE_SERVICE, namespace: p.namespace, name: p.deployment }, kube.options()),
-  );
-  if (raw !== undefined) {
-    const isvc = inferenceServiceSchema.safeParse(raw);
-    if (!isvc.success) {
-      throw new ActionError('client', `inference service ${p.namespace}/${p.deployment} does not have the expected shape: ${isvc.error.message}`);
+  const target = await resolveRollbackTarget(kube, p.namespace, p.deployment);
+  switch (target.kind) {
+    case 'Rollout': {
+      const result = await undoRolloutOf(kube, p.namespace, target.rollout, p.toRevision, ctx);
+      return { ...result, summary: `${result.summary} (resolved from "${p.deployment}": ${target.why})` };
     }
-    if (supportsCanaryRollback(isvc.data)) return rollbackCanary(kube, p, ctx, isvc.data);
+    case 'InferenceService':
+      return rollbackCanary(kube, p, ctx, target.isvc);
+    case 'Deployment':
+      return rollbackRevision(kube, p, ctx, target.deployment, target.replicaSets);
   }
-  return rollbackRevision(kube, p, ctx);
 }
 
 async function rollbackCanary(kube: KubeClients, p: Params, ctx: ActionContext, isvc: InferenceService): Promise<ActionResult> {
@@ -101,11 +107,14 @@ async function rollbackCanary(kube: KubeClients, p: Params, ctx: ActionContext, 
   };
 }
 
-async function rollbackRevision(kube: KubeClients, p: Params, ctx: ActionContext): Promise<ActionResult> {
+async function rollbackRevision(
+  kube: KubeClients,
+  p: Params,
+  ctx: ActionContext,
+  deployment: V1Deployment,
+  replicaSets: readonly V1ReplicaSet[],
+): Promise<ActionResult> {
   const name = `${p.namespace}/${p.deployment}`;
-  const deployment = await kube.call(`read deployment ${name}`, () =>
-    kube.apps.readNamespacedDeployment({ name: p.deployment, namespace: p.namespace }, kube.options()),
-  );
   const annotations = deployment.metadata?.annotations ?? {};
   if (annotations[DEPLOYMENT_ANNOTATIONS.rollbackKey] === ctx.idempotencyKey) {
     const left = Number(annotations[DEPLOYMENT_ANNOTATIONS.rolledBackFrom]);
@@ -120,12 +129,8 @@ async function rollbackRevision(kube: KubeClients, p: Params, ctx: ActionContext
   if (deployment.spec?.paused === true) {
     throw new ActionError('refused', `deployment ${name} is paused: you cannot rollback a paused deployment; resume it first and try again`);
   }
-  const selector = deployment.spec?.selector;
-  if (selector === undefined) throw new ActionError('client', `deployment ${name} has no selector`);
-  const replicaSets = await kube.call(`list replica sets of deployment ${name}`, () =>
-    kube.apps.listNamespacedReplicaSet({ namespace: p.namespace, labelSelector: labelSelectorString(selector) }, kube.options()),
-  );
-  const owned = ownedReplicaSets(deployment, replicaSets.items);
+  if (deployment.spec?.selector === undefined) throw new ActionError('client', `deployment ${name} has no selector`);
+  const owned = ownedReplicaSets(deployment, replicaSets);
   const choice = selectRollbackRevision(owned, p.toRevision, p.deployment);
   if (!choice.found) throw new ActionError('client', `cannot roll back deployment ${name}: ${choice.message}`);
   const left = currentRevision(deployment, owned);

@@ -71,16 +71,23 @@ export function selectRollbackRevision(replicaSets: readonly V1ReplicaSet[], toR
  * label is dropped. Absent, null and empty values compare equal, as with apimachinery's semantic
  * equality.
  */
-export function templatesEqualIgnoringHash(a: V1PodTemplateSpec | undefined, b: V1PodTemplateSpec | undefined): boolean {
-  return canonicalJson(templateWithoutHash(a)) === canonicalJson(templateWithoutHash(b));
+export function templatesEqualIgnoringHash(
+  a: V1PodTemplateSpec | undefined,
+  b: V1PodTemplateSpec | undefined,
+  hashLabel: string = POD_TEMPLATE_HASH,
+): boolean {
+  return canonicalJson(templateWithoutHash(a, hashLabel)) === canonicalJson(templateWithoutHash(b, hashLabel));
 }
 
-/** The pod template as plain JSON, without the `pod-template-hash` label. */
-export function templateWithoutHash(template: V1PodTemplateSpec | undefined): unknown {
+/**
+ * The pod template as plain JSON, without the controller's hash label (`pod-template-hash` for a
+ * Deployment, `rollouts-pod-template-hash` for an Argo Rollout).
+ */
+export function templateWithoutHash(template: V1PodTemplateSpec | undefined, hashLabel: string = POD_TEMPLATE_HASH): unknown {
   // A JSON round trip turns the client's model instances (Dates included) into wire-format data.
   const plain = JSON.parse(JSON.stringify(template ?? {})) as { metadata?: { labels?: Record<string, string> } };
   if (plain.metadata?.labels !== undefined) {
-    const { [POD_TEMPLATE_HASH]: _hash, ...labels } = plain.metadata.labels;
+    const { [hashLabel]: _hash, ...labels } = plain.metadata.labels;
     plain.metadata.labels = labels;
   }
   return plain;

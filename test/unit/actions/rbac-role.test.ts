@@ -20,6 +20,8 @@ describe('rbacRulesFor', () => {
       { apiGroups: [''], resources: ['services'], verbs: ['list'] },
       { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
       { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get', 'list'] },
+      { apiGroups: ['argoproj.io'], resources: ['rollouts'], verbs: ['get', 'patch'] },
+      { apiGroups: ['argoproj.io'], resources: ['rollouts/status'], verbs: ['patch'] },
       { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list', 'create', 'delete'] },
       { apiGroups: ['serving.kserve.io'], resources: ['inferenceservices'], verbs: ['get', 'patch'] },
     ]);
