@@ -53,7 +53,7 @@ async function abort(p: Params, ctx: ActionContext): Promise<ActionResult> {
     };
   }
   const body = abortRolloutPatch(rollout);
-  const viaStatus = await kube.callOrAbsent(`patch the status of rollout ${name}`, () =>
+  const viaStatus: unknown = await kube.callOrAbsent(`patch the status of rollout ${name}`, () =>
     kube.custom.patchNamespacedCustomObjectStatus({ ...ROLLOUT, namespace: p.namespace, name: p.rollout, body }, kube.options(PATCH.merge)),
   );
   // 404 on the subresource: the CRD has no status subresource (the Rollout itself was just read).

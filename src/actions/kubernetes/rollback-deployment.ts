@@ -135,7 +135,7 @@ async function rollbackRevision(
   if (!choice.found) throw new ActionError('client', `cannot roll back deployment ${name}: ${choice.message}`);
   const left = currentRevision(deployment, owned);
 
-  if (templatesEqualIgnoringHash(choice.replicaSet.spec?.template, deployment.spec?.template)) {
+  if (templatesEqualIgnoringHash(choice.replicaSet.spec?.template, deployment.spec.template)) {
     return {
       outcome: 'already-done',
       summary: `skipped rollback of deployment ${name}: current template already matches revision ${choice.revision}`,

@@ -104,10 +104,12 @@ export async function undoRolloutOf(kube: KubeClients, namespace: string, rollou
       ...(Number.isInteger(left) ? { undo: undoTo(namespace, rollout.metadata.name, left) } : {}),
     };
   }
+  // A Rollout with a workloadRef may leave its selector to the workload: kubectl then lists every
+  // ReplicaSet of the namespace, and ownership alone decides.
   const selector = rollout.spec?.selector;
-  if (selector === undefined) throw new ActionError('client', `rollout ${name} has no selector`);
+  const labelSelector = selector === undefined ? '' : labelSelectorString(selector as V1LabelSelector);
   const listed = await kube.call(`list replica sets of rollout ${name}`, () =>
-    kube.apps.listNamespacedReplicaSet({ namespace, labelSelector: labelSelectorString(selector as V1LabelSelector) }, kube.options()),
+    kube.apps.listNamespacedReplicaSet({ namespace, ...(labelSelector === '' ? {} : { labelSelector }) }, kube.options()),
   );
   const owned = replicaSetsOwnedBy(rollout.metadata.uid, listed.items);
   const choice = selectRolloutRevision(owned, toRevision, rollout.metadata.name);
