@@ -8,6 +8,7 @@ import type { Anomaly, Evidence } from './anomaly.js';
 import type { AutoencoderDetector, VectorVerdict } from './autoencoder/autoencoder-detector.js';
 import { autoencoderEvidence } from './autoencoder/autoencoder-evidence.js';
 import type { DetectorSpec } from './detector-spec.js';
+import { falcoVerdict } from './falco-detector.js';
 import { hasEvidence } from './feature-evidence.js';
 import { PersistenceStreaks, type StreakSnapshot } from './persistence-streaks.js';
 import { formatDuration } from '../shared/duration.js';
@@ -159,7 +160,7 @@ export class DetectorRuntime {
         const result = this.scorer(detector.name, owner, { ...feature, algorithm: feature.horizonAlgorithm }, `@${label}`).update(total.value, window.windowEnd);
         // min and max are per window: a summed feature's bounds grow with the windows it spans.
         const scale = feature.aggregate === 'sum' ? horizon / windowMs : 1;
-        const anomalous = result.ready && result.score >= spec.threshold && stillCarries(observed, total.value / scale, result.expected / scale) &&
+        const anomalous = result.ready && result.score >= (spec.threshold ?? 1) && stillCarries(observed, total.value / scale, result.expected / scale) &&
           !(feature.min !== undefined && total.value < feature.min * scale) && !(feature.max !== undefined && total.value > feature.max * scale);
         if (spec.persistence > 1) {
           if (this.streaks.record(window.entity.key, `${detector.name}|${feature.name}@${label}`, anomalous) < spec.persistence) continue;
@@ -191,6 +192,12 @@ export class DetectorRuntime {
     for (const detector of this.detectors) {
       const spec = detector.spec.spec;
       if (!this.watches(detector, window)) continue;
+      if (spec.falco !== undefined) {
+        const verdict = this.scoreFalco(detector.name, spec.falco, window);
+        if (verdict !== undefined) anomalies.push(verdict);
+        continue;
+      }
+      const threshold = spec.threshold ?? 1;
       const owner = spec.baseline === 'cohort' ? `cohort:${spec.entity}` : window.entity.key;
       const enough = enoughRequests(detector, window);
       const horizons = this.scoreHorizons(detector, owner, window);
@@ -206,7 +213,7 @@ export class DetectorRuntime {
       const model = verdicts.get(detector.name);
       if (model) {
         const verdict = model.get(window);
-        if (verdict && verdict.score >= spec.threshold) {
+        if (verdict && verdict.score >= threshold) {
           evidence.push(...autoencoderEvidence(verdict));
           best = verdict.score;
         }
@@ -218,7 +225,7 @@ export class DetectorRuntime {
         // under minRequests is not.
         if (!hasEvidence(window, feature.name, spec.minRequests)) continue;
         const result = this.scorer(detector.name, owner, feature).update(observed, window.windowEnd);
-        const anomalous = result.ready && result.score >= spec.threshold &&
+        const anomalous = result.ready && result.score >= threshold &&
           !(feature.min !== undefined && observed < feature.min) && !(feature.max !== undefined && observed > feature.max);
         if (spec.persistence > 1) {
           // Consecutive evaluations of this entity's feature, however far apart its reports come.
@@ -251,6 +258,26 @@ export class DetectorRuntime {
       });
     }
     return anomalies;
+  }
+
+  /**
+   * A `falco` detector scores every window of a watched pod (so the breaker sees the share of pods
+   * Falco alerts on, not 100%) and flags the ones with selected alerts.
+   */
+  private scoreFalco(name: string, config: NonNullable<DetectorSpec['spec']['falco']>, window: FeatureWindow): Anomaly | undefined {
+    let counts = this.tally.get(name);
+    if (counts === undefined) {
+      counts = { scored: 0, flagged: [] };
+      this.tally.set(name, counts);
+    }
+    counts.scored++;
+    const verdict = falcoVerdict(config, window);
+    if (verdict === undefined) return undefined;
+    counts.flagged.push(window.entity);
+    return {
+      id: anomalyId(name, window.entity.key, window.windowStart), detector: name, severity: verdict.severity, entity: window.entity,
+      score: verdict.score, windowStart: window.windowStart, windowEnd: window.windowEnd, evidence: verdict.evidence,
+    };
   }
 
   /** How many entities each detector scored, and the ones it flagged, since the last call. */

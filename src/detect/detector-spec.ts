@@ -3,6 +3,7 @@ import { ENTITY_KINDS } from '../features/entity.js';
 import { FEATURE_NAMES } from '../features/feature-window.js';
 import { durationSchema } from '../shared/duration.js';
 import { autoencoderConfigSchema } from './autoencoder/autoencoder-config.js';
+import { falcoDetectorConfigSchema } from './falco-detector.js';
 import { algorithmSchema } from './stats/algorithm-registry.js';
 import { HORIZON_AGGREGATES } from './horizon-ring.js';
 
@@ -46,7 +47,8 @@ export const detectorSchema = z
         baseline: z.enum(['entity', 'cohort']).default('entity'),
         algorithm: algorithmSchema.optional().describe('Default algorithm of the features that do not set one.'),
         features: z.array(featureSpecSchema).min(1).optional().describe('Features scored one by one with statistical algorithms...'),
-        autoencoder: autoencoderConfigSchema.optional().describe('...or together, by an autoencoder over the entity\'s feature vector (one model per detector).'),
+        autoencoder: autoencoderConfigSchema.optional().describe('...or together, by an autoencoder over the entity\'s feature vector (one model per detector)...'),
+        falco: falcoDetectorConfigSchema.optional().describe('...or Falco\'s own alerts on a pod, graded by rule and priority (entity: pod).'),
         /**
          * Windows with fewer requests than this are not scored (ratios over few requests are noise).
          * Model features are held to the model's own count instead: inferences in the window, or for
@@ -68,15 +70,34 @@ export const detectorSchema = z
          * `min`/`max` of a summed feature are per window and scale with the horizon.
          */
         horizons: z.array(durationSchema.pipe(z.number().min(60_000).max(3_600_000))).max(4).optional(),
-        threshold: z.number().gt(0).lt(1).describe('Score at or above which the detector raises an anomaly, in [0, 1).'),
+        threshold: z
+          .number()
+          .gt(0)
+          .lt(1)
+          .optional()
+          .describe('Score at or above which the detector raises an anomaly, in [0, 1). Required, except by a falco detector, whose alerts are verdicts already (its minPriority selects them).'),
         severity: z.enum(['info', 'low', 'medium', 'high', 'critical']).default('medium'),
         namespaces: z.array(z.string()).optional().describe('Restrict to entities in these namespaces.'),
         matchLabels: z.record(z.string(), z.string()).optional().describe('Restrict to entities carrying all these labels (e.g. `meshwarden.io/principal: external`).'),
       })
       .strict()
       .superRefine((spec, ctx) => {
-        if ((spec.features === undefined) === (spec.autoencoder === undefined)) {
-          ctx.addIssue({ code: 'custom', path: ['features'], message: 'set exactly one of spec.features (statistical) or spec.autoencoder' });
+        const kinds = [spec.features, spec.autoencoder, spec.falco].filter((kind) => kind !== undefined).length;
+        if (kinds !== 1) {
+          ctx.addIssue({
+            code: 'custom', path: ['features'],
+            message: spec.falco === undefined
+              ? 'set exactly one of spec.features (statistical) or spec.autoencoder'
+              : 'set exactly one of spec.features (statistical), spec.autoencoder or spec.falco',
+          });
+        }
+        if (spec.falco === undefined && spec.threshold === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['threshold'], message: 'is required: the score in [0, 1) at or above which the detector raises an anomaly' });
+        }
+        if (spec.falco !== undefined) {
+          if (spec.entity !== 'pod') ctx.addIssue({ code: 'custom', path: ['entity'], message: 'must be pod: Falco attributes its alerts to a pod' });
+          if (spec.threshold !== undefined) ctx.addIssue({ code: 'custom', path: ['threshold'], message: 'does not apply to a falco detector: use spec.falco.minPriority' });
+          if (spec.horizons !== undefined) ctx.addIssue({ code: 'custom', path: ['horizons'], message: 'spec.horizons applies to spec.features; a falco detector does not use it' });
         }
         if (spec.autoencoder !== undefined && spec.baseline === 'entity' && spec.algorithm !== undefined) {
           ctx.addIssue({ code: 'custom', path: ['algorithm'], message: 'spec.algorithm applies to spec.features; an autoencoder detector does not use it' });

@@ -85,6 +85,11 @@ export class EntityResolver {
     this.podOwners.set(key, this.describePod(key, owner, labels));
   }
 
+  /** The pod entity of a logging pod seen with Kubernetes metadata, if this pod has been seen. */
+  knownPod(namespace: string, pod: string): Entity | undefined {
+    return this.podOwners.get(`${namespace}/${pod}`)?.pod;
+  }
+
   /** Drops the principals whose entity is no longer tracked. */
   forgetPrincipals(tracked: (key: string) => boolean): void {
     for (const [name, principal] of this.principals) if (!tracked(principal.key)) this.principals.delete(name);

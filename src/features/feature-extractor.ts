@@ -1,9 +1,10 @@
-import type { AccessLogRecord, DriftMetricRecord, ModelTelemetryRecord, ParsedRecord } from '../parse/records.js';
+import type { AccessLogRecord, DriftMetricRecord, FalcoEventRecord, ModelTelemetryRecord, ParsedRecord } from '../parse/records.js';
 import { seededRandom } from '../shared/random.js';
-import type { Entity } from './entity.js';
+import { workloadName, type Entity } from './entity.js';
 import { EntityResolver } from './entity-resolver.js';
 import { EntityTable } from './entity-table.js';
 import { EntityWindows } from './entity-windows.js';
+import { FalcoTally } from './falco-window-evidence.js';
 import { RecencyMap } from './recency-map.js';
 import { DEFAULT_SOURCE_HISTORY_OPTIONS, SourceHistory } from './source-history.js';
 import type { FeatureWindow } from './feature-window.js';
@@ -59,7 +60,7 @@ export interface AdvanceResult {
 }
 
 interface EntityState {
-  readonly entity: Entity;
+  entity: Entity;
   readonly windows: EntityWindows;
   lastSeen: number;
   movedAt: number;
@@ -247,6 +248,8 @@ export class FeatureExtractor {
       case 'drift-metric':
         this.ingestDrift(record, windowStart);
         return 'accepted';
+      case 'falco-event':
+        return this.ingestFalco(record, windowStart);
     }
   }
 
@@ -284,7 +287,12 @@ export class FeatureExtractor {
         if (acc === undefined) continue;
         const { features, details } = acc.features(w);
         completeModelFeatures(acc, this.datasetDrift.get(acc), features);
-        windows.push({ entity: state.entity, windowStart: start, windowEnd: start + w, features, details });
+        const falco = acc.falco;
+        if (falco !== undefined) Object.assign(features, falco.features());
+        windows.push({
+          entity: state.entity, windowStart: start, windowEnd: start + w, features, details,
+          ...(falco === undefined ? {} : { falco: falco.summaries() }),
+        });
         state.windows.delete(start);
       }
     }
@@ -397,6 +405,24 @@ export class FeatureExtractor {
     acc.driftFeatures.set(r.feature, (acc.driftFeatures.get(r.feature) ?? false) || r.driftDetected);
   }
 
+  /**
+   * A Falco alert goes to the pod Falco attributed it to, the same `pod:<namespace>/<name>` entity
+   * the pod's access-log lines feed, so a shell in a pod and that pod's new egress edge are one
+   * story. An alert without a pod (a host event) is counted as unattributed.
+   */
+  private ingestFalco(r: FalcoEventRecord, windowStart: number): IngestResult {
+    if (r.pod === undefined) return 'unattributed';
+    const known = this.resolver.knownPod(r.pod.namespace, r.pod.name);
+    const entity: Entity = known ?? {
+      key: `pod:${r.pod.namespace}/${r.pod.name}`, kind: 'pod', namespace: r.pod.namespace, name: r.pod.name,
+      pod: r.pod.name, workload: workloadName(r.pod.name, undefined) ?? r.pod.name,
+    };
+    const acc = this.window(entity, windowStart, r.timestamp);
+    acc.falco ??= new FalcoTally();
+    acc.falco.add(r);
+    return 'accepted';
+  }
+
   /** Counts the line's caller among the sources of the workload that served it. */
   private observeSource(target: WindowAccumulator, targetKey: string, source: string, r: AccessLogRecord): void {
     const refused = r.protocol !== undefined && (r.responseCode === 401 || r.responseCode === 403);
@@ -427,6 +453,9 @@ export class FeatureExtractor {
       if (evicted !== undefined) this.dropEvicted(evicted);
     } else {
       this.entities.touch(state, timestamp);
+      // A pod first seen in a Falco alert is named without its labels: the first access-log line
+      // that knows them completes it, so label-matching detectors and playbooks see the pod.
+      if (state.entity !== entity && state.entity.labels === undefined && entity.labels !== undefined) state.entity = entity;
     }
     let acc = state.windows.get(windowStart);
     if (acc === undefined) {

@@ -1,4 +1,5 @@
 import type { Entity } from './entity.js';
+import type { FalcoAlertSummary } from './falco-window-evidence.js';
 
 /** The features of one entity over one closed window: what detectors score. */
 export interface FeatureWindow {
@@ -11,6 +12,8 @@ export interface FeatureWindow {
   readonly features: Readonly<Record<string, number>>;
   /** Supporting detail per feature for evidence, e.g. the new edges behind `new_edges`. */
   readonly details: Readonly<Record<string, readonly string[]>>;
+  /** The Falco rules that fired for the pod in this window (pod windows with Falco alerts only). */
+  readonly falco?: readonly FalcoAlertSummary[];
 }
 
 /**
@@ -49,6 +52,8 @@ export const FEATURE_CATALOG = {
   refused_sources: 'callers of a workload every one of whose requests in the window was refused with 401/403',
   new_sources: 'callers a workload never served before (after the learning period; bounded memory of 1024 callers per workload)',
   new_failing_sources: 'callers a workload never served before that it refused with 401/403',
+  falco_alerts: 'Falco alerts raised for the pod in the window',
+  falco_priority_max: 'highest Falco priority among them, debug 0 to emergency 7 (-1 when none)',
 } as const;
 
 export type FeatureName = keyof typeof FEATURE_CATALOG;

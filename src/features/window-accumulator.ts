@@ -1,3 +1,4 @@
+import type { FalcoTally } from './falco-window-evidence.js';
 import { SourceTally } from './source-tally.js';
 
 /** Latency samples kept per entity window; enough for a stable p99 without unbounded memory. */
@@ -78,6 +79,9 @@ export class WindowAccumulator {
   get driftFeatureCount(): number {
     return this.model?.drifts?.size ?? 0;
   }
+
+  /** Set on a pod window that received Falco alerts. */
+  falco: FalcoTally | undefined;
 
   /** Reservoir sampling keeps the latency sample uniform over the whole window. */
   addDuration(ms: number, random: () => number): void {

@@ -1,12 +1,14 @@
 /**
  * Payload sniffing: once any envelope is off, what is this line? An Istio TEXT or JSON access log,
- * a `model_telemetry.v1` or `drift_metric.v1` record, an istio-proxy application log, or unknown.
+ * a `model_telemetry.v1` or `drift_metric.v1` record, a Falco alert, an istio-proxy application
+ * log, or unknown.
  */
 import { quote, reject, type AccessLogContext, type Rejection } from './access-log-context.js';
 import { DRIFT_METRIC_SCHEMA, parseDriftMetric } from './drift-metric-schema.js';
 import { MODEL_TELEMETRY_SCHEMA, parseModelTelemetry } from './model-telemetry-schema.js';
 import { parseAccessLogJson } from './parse-access-log-json.js';
 import { parseAccessLogText } from './parse-access-log-text.js';
+import { looksLikeFalcoEvent, parseFalcoEvent } from './parse-falco-event.js';
 import type { ParsedRecord } from './records.js';
 
 /** True for a plain JSON object (not null, not an array). */
@@ -61,12 +63,13 @@ export function parsePayloadObject(
     );
   }
   if (obj.response_code !== undefined) return parseAccessLogJson(obj, context);
+  if (looksLikeFalcoEvent(obj)) return parseFalcoEvent(obj, context);
   if (obj.level !== undefined && (obj.scope !== undefined || obj.msg !== undefined)) {
     return reject('not-access-log', 'an istio-proxy application log in JSON (level/scope/msg), not an access log');
   }
   return reject(
     'unknown-shape',
-    'a JSON object that is neither an access log (no response_code) nor a telemetry or drift record (no schema)',
+    'a JSON object that is neither an access log (no response_code), a telemetry or drift record (no schema) nor a Falco alert (no rule and priority)',
   );
 }
 

@@ -165,7 +165,36 @@ export interface DriftMetricRecord {
   readonly origin: RecordOrigin;
 }
 
-export type ParsedRecord = AccessLogRecord | ModelTelemetryRecord | DriftMetricRecord;
+/** Falco's priorities, lowercase, most severe first. */
+export type FalcoPriority = 'emergency' | 'alert' | 'critical' | 'error' | 'warning' | 'notice' | 'informational' | 'debug';
+
+/**
+ * One Falco alert (Falco's JSON output, or Falcosidekick's payload). `rule` and `priority` are
+ * Falco's verdict; `pod` is the pod Falco attributed the event to; `fields` is evidence written by
+ * the process Falco caught (escaped and capped), never used to name or choose anything.
+ */
+export interface FalcoEventRecord {
+  readonly kind: 'falco-event';
+  readonly envelope: Envelope;
+  /** Epoch milliseconds of Falco's `time`. */
+  readonly timestamp: number;
+  readonly rule: string;
+  readonly priority: FalcoPriority;
+  readonly source?: string;
+  readonly tags: readonly string[];
+  /** The node Falco ran on. */
+  readonly hostname?: string;
+  /** From `k8s.ns.name` / `k8s.pod.name`; absent for a host event or a value that is not a name. */
+  readonly pod?: { readonly namespace: string; readonly name: string };
+  readonly containerId?: string;
+  /** Selected output fields (`proc.cmdline`, `fd.name`, `user.name`...), escaped and capped. */
+  readonly fields: Readonly<Record<string, string>>;
+  /** How many output fields were not kept. */
+  readonly droppedFields: number;
+  readonly origin: RecordOrigin;
+}
+
+export type ParsedRecord = AccessLogRecord | ModelTelemetryRecord | DriftMetricRecord | FalcoEventRecord;
 
 /**
  * The stable reason classes of dead letters. `DeadLetter.code` stays a plain string so that a new

@@ -4,6 +4,7 @@
  * the first two carry the Kubernetes metadata that the access log itself lacks.
  */
 import { reject, type Rejection } from './access-log-context.js';
+import { FALCO_KEYS, looksLikeFalcoEvent } from './parse-falco-event.js';
 import { isJsonObject } from './parse-payload.js';
 import type { Envelope, KubernetesMeta } from './records.js';
 
@@ -90,6 +91,9 @@ function lineOrMerged(
   } else if (obj.response_code !== undefined || obj.schema !== undefined) {
     // Fluent Bit's kubernetes filter with Merge_Log lifts a JSON log's keys into the record itself.
     payload = obj;
+  } else if (looksLikeFalcoEvent(obj)) {
+    // Falco's own stdout, merged: its keys only (the rest is the shipper's, about Falco's pod).
+    payload = Object.fromEntries(FALCO_KEYS.filter((key) => obj[key] !== undefined).map((key) => [key, obj[key]]));
   } else {
     return reject('unknown-shape', `a ${envelope} envelope without a string ${keys}`);
   }

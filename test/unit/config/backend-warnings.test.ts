@@ -16,8 +16,10 @@ describe('backendWarnings', () => {
     expect(warnings.map((w) => `${w.file}:${w.line} ${w.action}`)).toEqual([
       'playbooks/isolate-on-lateral-movement.yaml:15 slack.notify',
       'playbooks/isolate-on-lateral-movement.yaml:21 slack.approval',
-      'playbooks/model-rollback.yaml:24 slack.notify',
-      'playbooks/model-rollback.yaml:30 slack.approval',
+      'playbooks/model-rollback.yaml:25 slack.notify',
+      'playbooks/model-rollback.yaml:31 slack.approval',
+      'playbooks/notify-on-falco-critical.yaml:18 slack.notify',
+      'playbooks/notify-on-falco-critical.yaml:24 slack.approval',
       'playbooks/notify-on-multivariate-anomaly.yaml:17 slack.notify',
       'playbooks/notify-on-service-degradation.yaml:15 slack.notify',
       'playbooks/quarantine-on-exfiltration.yaml:22 slack.notify',

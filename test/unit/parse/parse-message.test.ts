@@ -327,7 +327,7 @@ describe('parseMessage limits and bad input', () => {
 
   it('dead-letters a JSON object of no known shape, and an unknown schema by name', () => {
     expect(parseMessage('{"hello":"world"}', origin).deadLetters[0]).toStrictEqual({
-      reason: 'a JSON object that is neither an access log (no response_code) nor a telemetry or drift record (no schema)',
+      reason: 'a JSON object that is neither an access log (no response_code), a telemetry or drift record (no schema) nor a Falco alert (no rule and priority)',
       code: 'unknown-shape',
       raw: '{"hello":"world"}',
       origin,
