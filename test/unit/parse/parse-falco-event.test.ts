@@ -102,7 +102,9 @@ describe('Falco alerts, read as the attacker in the container would write them',
     expect(cmdline.length).toBeLessThan(MAX_FIELD_CHARS + 40);
     expect(cmdline).toContain('more characters');
     expect(record.fields['user.name']).toBe('root\\x1b[2J\\u{202e}evil\\x0aok');
-    expect(JSON.stringify(record)).not.toMatch(/[\u0000-\u001f\u202e]/);
+    for (const value of Object.values(record.fields)) {
+      for (let i = 0; i < value.length; i++) expect(value.charCodeAt(i) < 0x20 || value.charCodeAt(i) === 0x202e).toBe(false);
+    }
   });
 
   it('dead-letters an alert carrying more output fields than any rule emits', () => {

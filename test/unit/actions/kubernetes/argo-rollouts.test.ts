@@ -10,16 +10,17 @@ import {
   selectRolloutRevision,
   undoRolloutPatch,
 } from '../../../../src/actions/kubernetes/argo-rollouts.js';
+import { kubeObject } from '../../../../src/actions/kubernetes/kube-object.js';
 
 function rs(name: string, revision: string | undefined, image: string, owner = 'ro-uid'): V1ReplicaSet {
-  return {
+  return kubeObject<V1ReplicaSet>({
     metadata: {
       name,
       ...(revision === undefined ? {} : { annotations: { [ROLLOUT_REVISION_ANNOTATION]: revision } }),
       ownerReferences: [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: 'fraud', uid: owner, controller: true }],
     },
     spec: { selector: {}, template: { metadata: { labels: { app: 'fraud', [ROLLOUT_HASH_LABEL]: name } }, spec: { containers: [{ name: 'm', image }] } } },
-  };
+  });
 }
 
 describe('selectRolloutRevision (kubectl argo rollouts undo)', () => {
