@@ -7,7 +7,7 @@
  * what the actions wrote to the API, not what a controller would make of it.
  */
 import { readFileSync } from 'node:fs';
-import { ApiextensionsV1Api, CustomObjectsApi, type V1CustomResourceDefinition, type V1ReplicaSet } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CustomObjectsApi, type KubeConfig, type V1ReplicaSet } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findAction } from '../../../src/actions/action-registry.js';
@@ -20,6 +20,7 @@ import { MemoryRunStore, type PlaybookRun } from '../../../src/playbook/run-stor
 import { DEFAULT_SAFETY_POLICY, SafetyGuard } from '../../../src/playbook/safety-guard.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
+import { kubeRequest } from '../../env/kube-http.js';
 import { kubeObject } from '../../env/kube-object.js';
 import { waitFor } from '../../env/wait-for.js';
 import { actionContext, run, runExpectingFailure } from './action-harness.js';
@@ -113,7 +114,7 @@ function anomalyOn(namespace: string, workload: string): Anomaly {
 }
 
 /** Runs a two-step playbook (abort, then undo the Rollout named by the entity) through the real executor. */
-async function executeRollbackPlaybook(namespace: string, workload: string, protectedNamespaces: readonly string[] = []): Promise<PlaybookRun> {
+async function executeRollbackPlaybook(namespace: string, workload: string, kube: KubeConfig, protectedNamespaces: readonly string[] = []): Promise<PlaybookRun> {
   const spec = playbookSchema.parse({
     apiVersion: 'meshwarden.io/v1', kind: 'Playbook', metadata: { name: 'canary-rollback' },
     spec: {
@@ -124,7 +125,6 @@ async function executeRollbackPlaybook(namespace: string, workload: string, prot
       ],
     },
   });
-  const kube = await restrictedTo(namespace, registry(ABORT, UNDO));
   const store = new MemoryRunStore();
   const executor = new RunExecutor({
     playbooks: new Map([[spec.metadata.name, spec]]),
@@ -144,9 +144,24 @@ async function executeRollbackPlaybook(namespace: string, workload: string, prot
   return done;
 }
 
+/**
+ * Installs the vendored CRD as it is, over plain HTTPS: client-node's typed model of a CRD drops
+ * the `x-kubernetes-*` schema extensions when it serialises, and the API server then rejects the
+ * int-or-string fields as untyped.
+ */
+async function installCrd(): Promise<void> {
+  const kc = admin().kc;
+  const cluster = kc.getCurrentCluster();
+  const token = kc.getCurrentUser()?.token;
+  if (cluster === null || token === undefined) throw new Error('the admin kubeconfig has no cluster or token');
+  const target = { server: cluster.server, token, ca: cluster.caData === undefined ? undefined : Buffer.from(cluster.caData, 'base64').toString('utf8') };
+  const response = await kubeRequest(target, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', parse(readFileSync(CRD_FILE, 'utf8')));
+  if (response.status !== 201) throw new Error(`creating the Rollout CRD answered ${response.status}: ${JSON.stringify(response.body).slice(0, 500)}`);
+}
+
 beforeAll(async () => {
   const extensions = admin().kc.makeApiClient(ApiextensionsV1Api);
-  await extensions.createCustomResourceDefinition({ body: parse(readFileSync(CRD_FILE, 'utf8')) as V1CustomResourceDefinition });
+  await installCrd();
   await waitFor('the Rollout CRD to be established', 30_000, async () => {
     const crd = await extensions.readCustomResourceDefinition({ name: CRD_NAME });
     return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') === true;
@@ -164,7 +179,8 @@ describe('Argo Rollouts actions through the run executor (restricted to their de
     const namespace = await newNamespace('rollout');
     await rolloutWithHistory(namespace, 'fraud', ['registry.local/fraud:v1', 'registry.local/fraud:v2']);
 
-    const done = await executeRollbackPlaybook(namespace, 'fraud');
+    const kube = await restrictedTo(namespace, registry(ABORT, UNDO));
+    const done = await executeRollbackPlaybook(namespace, 'fraud', kube);
 
     expect(done.state).toBe('done');
     expect(done.results.map((r) => [r.step, r.outcome, r.target])).toEqual([
@@ -179,7 +195,6 @@ describe('Argo Rollouts actions through the run executor (restricted to their de
     expect(done.results[1]?.details).toMatchObject({ kind: 'Rollout', fromRevision: 2, toRevision: 1, images: 'registry.local/fraud:v1' });
 
     // The same steps again (a retry after a crash) change nothing more.
-    const kube = await restrictedTo(namespace, registry(ABORT, UNDO));
     const again = await run(ABORT, { namespace, rollout: 'fraud' }, actionContext({ kube }));
     const undoAgain = await run(UNDO, { namespace, rollout: 'fraud' }, actionContext({ kube }, { idempotencyKey: `canary-rollback/${done.incidentId}/1` }));
     expect([again.outcome, undoAgain.outcome]).toEqual(['already-done', 'already-done']);
@@ -190,9 +205,11 @@ describe('Argo Rollouts actions through the run executor (restricted to their de
     await rolloutWithHistory(namespace, 'fraud', ['registry.local/fraud:v1', 'registry.local/fraud:v2']);
     const before = await readRollout(namespace, 'fraud');
 
-    const done = await executeRollbackPlaybook(namespace, 'fraud', [namespace]);
+    const kube = await restrictedTo(namespace, registry(ABORT, UNDO));
+    const done = await executeRollbackPlaybook(namespace, 'fraud', kube, [namespace]);
 
-    expect(done.results.map((r) => r.outcome)).toEqual(['refused', 'refused']);
+    // The refused abort stops the run (onError defaults to abort): the undo never runs.
+    expect(done.results.map((r) => r.outcome)).toEqual(['refused', 'skipped']);
     expect(done.results[0]?.description).toContain(namespace);
     const after = await readRollout(namespace, 'fraud');
     expect(after).toEqual(before);
