@@ -53,6 +53,7 @@ import { buildOutputs, type Outputs } from './outputs/build-outputs.js';
 import { CheckpointStore, STATE_MAX_MESSAGE_BYTES } from './service/checkpoints.js';
 import { readGuardState, writeGuardState } from './service/guard-state-file.js';
 import { Housekeeping } from './service/housekeeping.js';
+import { inputTopics } from './service/input-topics.js';
 import { KafkaConnection } from './service/kafka-connection.js';
 import { PartitionConsumer } from './service/partition-consumer.js';
 import { ServiceOutbox } from './service/service-outbox.js';
@@ -211,7 +212,7 @@ export class MeshwardenService {
         topic: this.topics.approvals, groupId: config.kafka.groupId, logger,
       });
     }
-    await consumer.subscribe({ topics: [this.topics.accessLogs, this.topics.modelTelemetry, this.topics.driftMetrics], fromBeginning: true });
+    await consumer.subscribe({ topics: inputTopics(this.topics), fromBeginning: true });
     const resumed = await executor.resume();
     if (resumed.length > 0) logger.info({ runs: resumed.length }, 'resumed unfinished playbook runs');
     await consumer.run({

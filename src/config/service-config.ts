@@ -75,6 +75,11 @@ export const serviceConfigSchema = z
             accessLogs: z.string().default('istio-access-logs'),
             modelTelemetry: z.string().default('model-telemetry'),
             driftMetrics: z.string().default('drift-metrics'),
+            /**
+             * Falco alerts (Falcosidekick's Kafka output): a fourth input, consumed like the others
+             * when set. Falco lines on the other input topics are read as well.
+             */
+            falcoEvents: z.string().min(1).optional(),
             deadLetters: z.string().default('meshwarden-dead-letters'),
             anomalies: z.string().default('meshwarden-anomalies'),
             audit: z.string().default('meshwarden-audit'),
