@@ -136,7 +136,7 @@ export const EVERYTHING_ON: Values = {
   config: {
     dryRun: true,
     logLevel: 'debug',
-    kafka: { brokers: ['kafka-0.kafka:9093', 'kafka-1.kafka:9093'], ssl: true, sasl: 'scram-sha-512', checkpointEvery: '30s' },
+    kafka: { brokers: ['kafka-0.kafka:9093', 'kafka-1.kafka:9093'], ssl: true, sasl: 'scram-sha-512', checkpointEvery: '30s', topics: { falcoEvents: 'falco-events' } },
     vault: { enabled: true, address: 'https://vault.vault.svc:8200', kubernetesRole: 'meshwarden' },
     slack: { enabled: true, mode: 'http', apiUrl: 'https://slack.example.com/api/', refusalsChannel: '#soc-refusals', releasers: { users: ['U0SOCLEAD'], groups: ['S0SOCTEAM'] } },
     outputs: {
