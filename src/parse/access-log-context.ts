@@ -23,6 +23,9 @@ export interface Rejection {
 /** An access-log record under construction: the parsers fill it in place, then hand it out. */
 export type MutableAccessLogRecord = { -readonly [K in keyof AccessLogRecord]: AccessLogRecord[K] };
 
+/** The response flags of a line whose RESPONSE_FLAGS is `-`: one shared, frozen empty list. */
+export const NO_RESPONSE_FLAGS: readonly string[] = Object.freeze([]);
+
 /** The context used when a parser is called without one (benchmarks, one-off checks). */
 export const DETACHED_CONTEXT: AccessLogContext = Object.freeze({
   origin: Object.freeze({ source: 'inline', position: 0 }),

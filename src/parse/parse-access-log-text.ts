@@ -1,31 +1,31 @@
 /**
- * Hand scanner for Envoy's default Istio TEXT access log (22 fields, Istio 1.9+; 1.20-1.22 log
- * %UPSTREAM_CLUSTER% and 1.23+ %UPSTREAM_CLUSTER_RAW% in the same place, so one scanner reads both).
+ * Envoy's default Istio TEXT access log (22 fields, Istio 1.9+; 1.20-1.22 log %UPSTREAM_CLUSTER%
+ * and 1.23+ %UPSTREAM_CLUSTER_RAW% in the same place, so one reader takes both).
  *
- * Why a scanner and not the regex of the reference notes: it is several times faster, it names the
- * field that is wrong, and it can read the five middle quoted fields from both ends. Envoy does not
- * escape `"` inside quoted fields, so a User-Agent may contain `" "`; reading the head forwards and
- * the six unquoted tail fields backwards pins every field except the User-Agent, which takes
- * whatever is left.
+ * A well-formed line is read in one left-to-right pass (`scan-well-formed-line.ts`). Any other line
+ * goes to the lenient scanner here, which names the field that is wrong and reads the five middle
+ * quoted fields from both ends: Envoy does not escape `"` inside quoted fields, so a User-Agent may
+ * contain `" "`; reading the head forwards and the six unquoted tail fields backwards pins every
+ * field except the User-Agent, which takes whatever is left.
  */
 import {
   DETACHED_CONTEXT,
+  NO_RESPONSE_FLAGS,
   reject,
   type AccessLogContext,
   type MutableAccessLogRecord,
   type Rejection,
 } from './access-log-context.js';
-import { isAllDigits } from './is-all-digits.js';
 import { parseTimestampRange } from './parse-timestamp.js';
-import { parseUpstreamCluster, stripClusterSuffix } from './parse-upstream-cluster.js';
+import { stripClusterSuffix } from './parse-upstream-cluster.js';
 import type { AccessLogRecord } from './records.js';
+import { scanWellFormedLine } from './scan-well-formed-line.js';
+import { setUpstreamCluster } from './set-upstream-cluster.js';
 
 const QUOTE = 34;
 const SPACE = 32;
 const DASH = 45;
 const OPEN_BRACKET = 91;
-
-const NO_FLAGS: readonly string[] = Object.freeze([]);
 
 // Set by readUint: the index just past the digits it read. A module-level cursor instead of a
 // returned tuple keeps the hot path free of allocations; the scanner is synchronous, so no caller
@@ -70,7 +70,7 @@ function optional(s: string, start: number, end: number): string | undefined {
 }
 
 function flagsOf(s: string, start: number, end: number): readonly string[] {
-  if (end - start === 1 && s.charCodeAt(start) === DASH) return NO_FLAGS;
+  if (end - start === 1 && s.charCodeAt(start) === DASH) return NO_RESPONSE_FLAGS;
   const text = s.slice(start, end);
   return text.includes(',') ? text.split(',') : [text];
 }
@@ -208,7 +208,7 @@ function scanBody(
   if (authority !== undefined) record.authority = authority;
   const upstreamHost = optional(s, sepUh + 3, uhEnd);
   if (upstreamHost !== undefined) record.upstreamHost = upstreamHost;
-  if (upstreamCluster !== undefined) setCluster(record, upstreamCluster, requestedServerName);
+  if (upstreamCluster !== undefined) setUpstreamCluster(record, upstreamCluster, requestedServerName);
   const ula = optional(s, ulaStart, dlaStart - 1);
   if (ula !== undefined) record.upstreamLocalAddress = ula;
   const dla = optional(s, dlaStart, draStart - 1);
@@ -220,104 +220,6 @@ function scanBody(
   if (routeName !== undefined) record.routeName = routeName;
   if (context.kubernetes !== undefined) record.kubernetes = context.kubernetes;
   return record;
-}
-
-/**
- * The fast path: one compiled regular expression for a well-formed line (irregexp scans the line
- * in one native pass, about twice as fast as the scanner's indexOf calls). Character classes
- * exclude the delimiter that follows them, so the match never backtracks; the cluster capture
- * stops at a `;`, which drops the 1.23-1.24 suffix for free. Lines it rejects (a `"` inside a
- * quoted field, a viewer prefix, damage) go to the scanner, which decides.
- */
-const WELL_FORMED =
-  /^\[([^\]]+)\] "([^ "]*) ([^ "]*) ([^ "]*)" (\d{1,15}) ([^ ]+) ([^ ]+) ([^ ]+) "([^"]*)" (\d{1,15}) (\d{1,15}) (\d{1,15}) ([^ ]+) "([^"]*)" "([^"]*)" "([^"]*)" "([^"]*)" "([^"]*)" ([^ ;]+)[^ ]* ([^ ]+) ([^ ]+) ([^ ]+) ([^ ]+) ([^ \s]+)\s*$/;
-
-/** A captured field, or undefined for Envoy's empty markers `-` and ``. */
-function field(value: string | undefined): string | undefined {
-  return value === undefined || value === '-' || value === '' ? undefined : value;
-}
-
-function flagsText(text: string): readonly string[] {
-  if (text === '-') return NO_FLAGS;
-  // A charCode loop rather than includes(): flags are a few characters, and a builtin call costs
-  // more than reading them.
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 44) return text.split(',');
-  return [text];
-}
-
-/** Builds the record from a {@link WELL_FORMED} match; undefined when a value is out of range. */
-function fromMatch(line: string, m: RegExpExecArray, context: AccessLogContext): MutableAccessLogRecord | undefined {
-  // Read START_TIME in the line itself: the capture is a sliced string, on which every charCodeAt
-  // pays for an indirection, while the line is flat.
-  const timestamp = parseTimestampRange(line, 1, 1 + (m[1] ?? '').length);
-  const ust = m[13] ?? '-';
-  const upstreamServiceTime = ust === '-' ? undefined : isAllDigits(ust) ? Number(ust) : Number.NaN;
-  const details = m[7] ?? '';
-  if (timestamp === undefined || Number.isNaN(upstreamServiceTime) || startsLegacy(details)) return undefined;
-  const record: MutableAccessLogRecord = {
-    kind: 'access-log',
-    format: 'text',
-    envelope: context.envelope,
-    timestamp,
-    responseCode: Number(m[5]),
-    responseFlags: flagsText(m[6] ?? '-'),
-    bytesReceived: Number(m[10]),
-    bytesSent: Number(m[11]),
-    duration: Number(m[12]),
-    origin: context.origin,
-  };
-  const method = field(m[2]);
-  if (method !== undefined) record.method = method;
-  const path = field(m[3]);
-  if (path !== undefined) record.path = path;
-  const protocol = field(m[4]);
-  if (protocol !== undefined) record.protocol = protocol;
-  if (details !== '-') record.responseCodeDetails = details;
-  const term = field(m[8]);
-  if (term !== undefined) record.connectionTerminationDetails = term;
-  const utfr = field(m[9]);
-  if (utfr !== undefined) record.upstreamTransportFailureReason = utfr;
-  if (upstreamServiceTime !== undefined) record.upstreamServiceTime = upstreamServiceTime;
-  const xff = field(m[14]);
-  if (xff !== undefined) record.xForwardedFor = xff;
-  const ua = field(m[15]);
-  if (ua !== undefined) record.userAgent = ua;
-  const requestId = field(m[16]);
-  if (requestId !== undefined) record.requestId = requestId;
-  const authority = field(m[17]);
-  if (authority !== undefined) record.authority = authority;
-  const upstreamHost = field(m[18]);
-  if (upstreamHost !== undefined) record.upstreamHost = upstreamHost;
-  const sni = field(m[23]);
-  const clusterText = field(m[19]);
-  if (clusterText !== undefined) setCluster(record, clusterText, sni);
-  const ula = field(m[20]);
-  if (ula !== undefined) record.upstreamLocalAddress = ula;
-  const dla = field(m[21]);
-  if (dla !== undefined) record.downstreamLocalAddress = dla;
-  const dra = field(m[22]);
-  if (dra !== undefined) record.downstreamRemoteAddress = dra;
-  if (sni !== undefined) record.requestedServerName = sni;
-  const routeName = field(m[24]);
-  if (routeName !== undefined) record.routeName = routeName;
-  if (context.kubernetes !== undefined) record.kubernetes = context.kubernetes;
-  return record;
-}
-
-
-/** RESPONSE_CODE_DETAILS never starts with a quote or a digit; pre-1.9 lines have those there. */
-function startsLegacy(details: string): boolean {
-  const c = details.charCodeAt(0);
-  return c === QUOTE || (c >= 48 && c <= 57);
-}
-
-/** Sets the upstream cluster and what it says about direction and destination. */
-function setCluster(record: MutableAccessLogRecord, upstreamCluster: string, sni: string | undefined): void {
-  record.upstreamCluster = upstreamCluster;
-  const target = parseUpstreamCluster(upstreamCluster, sni);
-  if (target.direction !== undefined) record.direction = target.direction;
-  if (target.destinationService !== undefined) record.destinationService = target.destinationService;
-  if (target.destinationNamespace !== undefined) record.destinationNamespace = target.destinationNamespace;
 }
 
 /** Scans a whole line whose `[START_TIME]` starts at p. */
@@ -368,11 +270,8 @@ export function parseAccessLogText(
   if (start === end) return reject('empty', 'empty line');
 
   if (start === 0) {
-    const m = WELL_FORMED.exec(line);
-    if (m !== null) {
-      const record = fromMatch(line, m, context);
-      if (record !== undefined) return record;
-    }
+    const record = scanWellFormedLine(line, context);
+    if (record !== undefined) return record;
   }
 
   let failure: string | undefined;
