@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { reject, type Rejection } from './access-log-context.js';
 import { definedEntries } from './defined-entries.js';
 import { formatSchemaIssues } from './format-schema-issues.js';
+import { isDriftMetricWire } from './is-drift-metric-wire.js';
 import { parseTimestamp } from './parse-timestamp.js';
 import type { DriftMetricRecord, KubernetesMeta, RecordOrigin } from './records.js';
 
@@ -118,9 +119,15 @@ export function parseDriftMetric(
   origin: RecordOrigin,
   kubernetes?: KubernetesMeta,
 ): DriftMetricRecord | Rejection {
-  const result = driftMetricSchema.safeParse(value, { reportInput: true });
-  if (!result.success) return reject('schema-violation', formatSchemaIssues(DRIFT_METRIC_SCHEMA, result.error.issues));
-  const wire = result.data;
+  let wire: DriftMetricWire;
+  if (isDriftMetricWire(value)) {
+    wire = value;
+  } else {
+    // Off the hot path: the schema decides, and names every problem.
+    const result = driftMetricSchema.safeParse(value, { reportInput: true });
+    if (!result.success) return reject('schema-violation', formatSchemaIssues(DRIFT_METRIC_SCHEMA, result.error.issues));
+    wire = result.data;
+  }
   const ts = parseTimestamp(wire.ts);
   if (ts === undefined) {
     return reject('schema-violation', `${DRIFT_METRIC_SCHEMA}: 'ts': not a valid date ${JSON.stringify(wire.ts)}`);

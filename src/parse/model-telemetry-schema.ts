@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { reject, type Rejection } from './access-log-context.js';
 import { definedEntries as pick } from './defined-entries.js';
 import { formatSchemaIssues } from './format-schema-issues.js';
+import { isModelTelemetryWire } from './is-model-telemetry-wire.js';
 import { parseTimestamp } from './parse-timestamp.js';
 import type { KubernetesMeta, ModelTelemetryRecord, RecordOrigin } from './records.js';
 
@@ -101,9 +102,15 @@ export function parseModelTelemetry(
   origin: RecordOrigin,
   kubernetes?: KubernetesMeta,
 ): ModelTelemetryRecord | Rejection {
-  const result = modelTelemetrySchema.safeParse(value, { reportInput: true });
-  if (!result.success) return reject('schema-violation', formatSchemaIssues(MODEL_TELEMETRY_SCHEMA, result.error.issues));
-  const wire = result.data;
+  let wire: ModelTelemetryWire;
+  if (isModelTelemetryWire(value)) {
+    wire = value;
+  } else {
+    // Off the hot path: the schema decides, and names every problem.
+    const result = modelTelemetrySchema.safeParse(value, { reportInput: true });
+    if (!result.success) return reject('schema-violation', formatSchemaIssues(MODEL_TELEMETRY_SCHEMA, result.error.issues));
+    wire = result.data;
+  }
   const timestamp = parseTimestamp(wire.ts);
   if (timestamp === undefined) {
     return reject('schema-violation', `${MODEL_TELEMETRY_SCHEMA}: 'ts': not a valid date ${JSON.stringify(wire.ts)}`);
