@@ -61,16 +61,13 @@ function parseUnchecked(raw: string, origin: RecordOrigin): ParseOutcome {
   const obj = decoded.object;
   if (obj.resourceLogs !== undefined) return parseOtlpBatch(obj, raw, origin);
 
-  const unwrapped = unwrapEnvelope(obj);
+  const unwrapped = unwrapEnvelope(obj, origin);
   if (unwrapped === undefined) return outcome(parsePayloadObject(obj, { origin, envelope: 'raw' }), raw, origin);
   if ('kind' in unwrapped) return outcome(unwrapped, raw, origin);
-  const context: AccessLogContext =
-    unwrapped.kubernetes === undefined
-      ? { origin, envelope: unwrapped.envelope }
-      : { origin, envelope: unwrapped.envelope, kubernetes: unwrapped.kubernetes };
+  // The unwrapped line carries its own context (origin, envelope, Kubernetes metadata).
   const payload = unwrapped.payload;
-  if (typeof payload === 'string') return outcome(parsePayloadText(payload, context), payload, origin, context);
-  return outcome(parsePayloadObject(payload, context), raw, origin, context);
+  if (typeof payload === 'string') return outcome(parsePayloadText(payload, unwrapped), payload, origin, unwrapped);
+  return outcome(parsePayloadObject(payload, unwrapped), raw, origin, unwrapped);
 }
 
 /**

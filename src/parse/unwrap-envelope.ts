@@ -3,15 +3,16 @@
  * (`kubernetes.pod_namespace`) and docker json-file (`{"log": ...}`). Each carries one line, and
  * the first two carry the Kubernetes metadata that the access log itself lacks.
  */
-import { reject, type Rejection } from './access-log-context.js';
+import { reject, type AccessLogContext, type Rejection } from './access-log-context.js';
 import { FALCO_KEYS, looksLikeFalcoEvent } from './parse-falco-event.js';
 import { isJsonObject } from './parse-payload.js';
-import type { Envelope, KubernetesMeta } from './records.js';
+import type { Envelope, KubernetesMeta, RecordOrigin } from './records.js';
 
-/** The line (or, for a Fluent Bit record with merged JSON, the object) inside an envelope. */
-export interface Unwrapped {
-  readonly envelope: Envelope;
-  readonly kubernetes?: KubernetesMeta;
+/**
+ * The line (or, for a Fluent Bit record with merged JSON, the object) inside an envelope, with the
+ * context its parser needs: one object per message rather than two.
+ */
+export interface Unwrapped extends AccessLogContext {
   readonly payload: string | Readonly<Record<string, unknown>>;
 }
 
@@ -80,6 +81,7 @@ export function kubernetesMeta(
 
 function lineOrMerged(
   obj: Readonly<Record<string, unknown>>,
+  origin: RecordOrigin,
   line: unknown,
   envelope: Envelope,
   kubernetes: KubernetesMeta | undefined,
@@ -97,7 +99,7 @@ function lineOrMerged(
   } else {
     return reject('unknown-shape', `a ${envelope} envelope without a string ${keys}`);
   }
-  return kubernetes === undefined ? { envelope, payload } : { envelope, kubernetes, payload };
+  return kubernetes === undefined ? { origin, envelope, payload } : { origin, envelope, kubernetes, payload };
 }
 
 /**
@@ -105,20 +107,23 @@ function lineOrMerged(
  * when the object is not an envelope (it is then the payload itself). OTLP batches are handled by
  * `parseOtlpBatch`, before this is called.
  */
-export function unwrapEnvelope(obj: Readonly<Record<string, unknown>>): Unwrapped | Rejection | undefined {
+export function unwrapEnvelope(
+  obj: Readonly<Record<string, unknown>>,
+  origin: RecordOrigin,
+): Unwrapped | Rejection | undefined {
   const k = obj.kubernetes;
   if (isJsonObject(k)) {
     if (typeof k.namespace_name === 'string') {
       const meta = kubernetesMeta(k.namespace_name, k.pod_name, k.container_name, k.labels, k.host);
       // `log` from the CRI multiline parser and docker json-file; `message` from the classic cri parser.
       const line = typeof obj.log === 'string' ? obj.log : obj.message;
-      return lineOrMerged(obj, line, 'fluent-bit', meta, "'log' or 'message'");
+      return lineOrMerged(obj, origin, line, 'fluent-bit', meta, "'log' or 'message'");
     }
     if (typeof k.pod_namespace === 'string') {
       const meta = kubernetesMeta(k.pod_namespace, k.pod_name, k.container_name, k.pod_labels, k.pod_node_name);
-      return lineOrMerged(obj, obj.message, 'vector', meta, "'message'");
+      return lineOrMerged(obj, origin, obj.message, 'vector', meta, "'message'");
     }
   }
-  if (typeof obj.log === 'string') return { envelope: 'docker-json', payload: obj.log };
+  if (typeof obj.log === 'string') return { origin, envelope: 'docker-json', payload: obj.log };
   return undefined;
 }
