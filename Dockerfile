@@ -12,7 +12,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build
+COPY scripts/write-build-info.mjs ./scripts/
+# The commit `meshwarden version` reports: docker build --build-arg GIT_COMMIT=$(git rev-parse HEAD) .
+ARG GIT_COMMIT=
+RUN MESHWARDEN_GIT_COMMIT="$GIT_COMMIT" npm run build
 
 FROM ${NODE_IMAGE} AS deps
 # @tensorflow/tfjs-node fetches a prebuilt libtensorflow and N-API binding when it installs; the

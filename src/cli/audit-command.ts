@@ -1,15 +1,14 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import NodeVault from 'node-vault';
 import { loadLedgerKey, type LedgerVerifier } from '../audit/ledger-signer.js';
 import { parseTopicCopy, type TopicCopy } from '../audit/topic-copy.js';
-import { readTopicCopyFromKafka } from '../audit/topic-copy-kafka.js';
 import { parseTransitKey, transitSigner } from '../audit/transit-signer.js';
 import { verifyLedger, type VerifyResult } from '../audit/verify-ledger.js';
 import { LedgerError } from '../shared/errors.js';
 import { LEDGER_FILE } from '../audit/ledger-record.js';
 import { terminalText } from '../shared/terminal-text.js';
+import { EXIT_CODE } from './exit-code.js';
 
 interface VerifyOptions {
   key?: string;
@@ -22,7 +21,7 @@ interface VerifyOptions {
 }
 
 /** Exit codes of `audit verify`: intact, tampered, could not check. */
-const EXIT = { intact: 0, tampered: 1, usage: 2 } as const;
+const EXIT = { intact: 0, tampered: EXIT_CODE.findings, usage: EXIT_CODE.usage } as const;
 
 /** `meshwarden audit verify <state dir>` */
 export function auditCommand(): Command {
@@ -44,14 +43,22 @@ export function auditCommand(): Command {
         process.exitCode = EXIT.usage;
       };
       const dir = await ledgerDir(stateDir);
-      if (dir === undefined) { usage(`no audit ledger in ${stateDir} (no such directory, or no ${LEDGER_FILE} in it or its audit/ subdirectory)`); return; }
+      if (dir === undefined) {
+        // A mistyped path is a usage error, never evidence of tampering.
+        usage(await exists(stateDir) ? `no audit ledger in ${stateDir} (no ${LEDGER_FILE} in it or its audit/ subdirectory)` : `${stateDir} does not exist`);
+        return;
+      }
       let verifier: LedgerVerifier | undefined;
       let topicCopy: TopicCopy | undefined;
       try {
         verifier = await verifierFrom(opts);
         if (opts.topicCopy !== undefined && opts.brokers !== undefined) throw new LedgerError('topic-copy-invalid', 'give --topic-copy or --brokers, not both');
         if (opts.topicCopy !== undefined) topicCopy = parseTopicCopy(await readText(opts.topicCopy), opts.topicCopy);
-        if (opts.brokers !== undefined) topicCopy = await readTopicCopyFromKafka(opts.brokers.split(',').filter((b) => b !== ''), opts.auditTopic);
+        if (opts.brokers !== undefined) {
+          // kafkajs loads only when the copy is read from Kafka.
+          const { readTopicCopyFromKafka } = await import('../audit/topic-copy-kafka.js');
+          topicCopy = await readTopicCopyFromKafka(opts.brokers.split(',').filter((b) => b !== ''), opts.auditTopic);
+        }
       } catch (error) {
         if (error instanceof LedgerError) { usage(error.message); return; }
         throw error;
@@ -109,6 +116,7 @@ async function verifierFrom(opts: VerifyOptions): Promise<LedgerVerifier | undef
   const endpoint = opts.vaultAddress ?? process.env.VAULT_ADDR;
   const token = process.env.MESHWARDEN_VAULT_TOKEN ?? process.env.VAULT_TOKEN;
   if (endpoint === undefined || token === undefined) throw new LedgerError('ledger-key-unreadable', '--transit needs a Vault address (--vault-address or VAULT_ADDR) and a token (MESHWARDEN_VAULT_TOKEN or VAULT_TOKEN)');
+  const { default: NodeVault } = await import('node-vault');
   return transitSigner(NodeVault({ apiVersion: 'v1', endpoint, token }), transit);
 }
 
