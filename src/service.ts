@@ -276,6 +276,21 @@ export class MeshwardenService {
     return releaseOnRequest(this.running().quarantine, { ...target, by, via: 'slack-release' });
   }
 
+  /** Whether the ledger is open, so {@link recordConsoleDecision} can record. */
+  get recording(): boolean {
+    return this.started !== undefined;
+  }
+
+  /**
+   * Records an operator's decision from the console API (who, through which token, what it did)
+   * in the ledger and the audit topic, written at once.
+   */
+  recordConsoleDecision(type: 'decision' | 'refusal', data: unknown): void {
+    const audit = this.running().audit;
+    audit.append(type, data);
+    audit.flush().catch((error: unknown) => { this.deps.logger.error({ err: describeError(error) }, 'could not write a console decision to the ledger'); });
+  }
+
   /**
    * Bounds the working state (hourly): finished runs, decided approvals and quiet incidents'
    * threads older than `stateRetention` go. The ledger and the audit topic keep the record.

@@ -22,6 +22,7 @@ import {
 import { ReplayGuard } from './replay-guard.js';
 import { requestMessageProblem } from './request-message-check.js';
 import { unusableSecretProblems } from './usable-secret.js';
+import { decisionFor, tallyVote, timeoutVerdict, type Verdict } from './vote-tally.js';
 import { SLACK_SIGNATURE_TOLERANCE_MS, verifySlackSignature, type HeaderBag } from './slack-signature.js';
 
 /** What the approval service needs. */
@@ -389,36 +390,40 @@ export class ApprovalService {
     if (allowed === 'unknown') return this.reject(transport, 'approver-check-failed', 'could not read the allow-listed user groups from Slack', ids, record);
     if (!allowed) return this.reject(transport, 'not-an-approver', 'the user is not on the approver allow-list', ids, record);
 
+    return this.castVote(record.id, user, action.action_id === DENY_ACTION_ID ? 'deny' : 'approve', transport, now);
+  }
+
+  /**
+   * Counts one allow-listed approver's verdict (a Slack click once its checks passed, or a console
+   * decision once the caller checked the allow-list and the binding): under the lock, the timeout
+   * first, then {@link tallyVote}. Saved, recorded, posted in the thread like any click.
+   */
+  castVote(approvalId: string, user: string, verdict: Verdict, transport: InteractionTransport, now: number = this.options.clock.now()): Promise<InteractionResult> {
+    const ids = { user, approvalId };
     return this.exclusive(async (): Promise<InteractionResult> => {
       // Re-read under the lock: another click or the timeout may have ended it meanwhile.
-      const current = this.records.get(record.id) ?? record;
+      const current = this.records.get(approvalId);
+      if (current === undefined) return this.reject(transport, 'unknown-approval', `no approval ${approvalId}`, ids);
       if (current.decision === undefined && now >= current.expiresAt) await this.decideTimeout(current, now);
-      const latest = this.records.get(record.id) ?? current;
-      if (latest.decision !== undefined) {
-        return this.reject(transport, 'already-decided', `the approval was already ${latest.decision.outcome}`, ids, latest);
-      }
-      if (action.action_id === DENY_ACTION_ID) {
-        const decision = await this.decide(latest, 'denied', false, [user], 'denied by an allow-listed approver', now);
+      const latest = this.records.get(approvalId) ?? current;
+      const tally = tallyVote(latest, user, verdict, now);
+      if (tally.kind === 'rejected') return this.reject(transport, tally.reason, tally.detail, ids, latest);
+      if (tally.kind === 'decided') {
+        const decision = await this.decide(tally.record, tally.outcome, tally.proceed, tally.by, tally.reason, now);
         return { type: 'decided', decision };
       }
-      if (latest.approvals.some((v) => v.user === user)) {
-        return this.reject(transport, 'duplicate-approver', `already approved; ${latest.policy.required} distinct approvers are needed`, ids, latest);
-      }
-      const approvals = [...latest.approvals, { user, at: now }];
-      if (approvals.length >= latest.policy.required) {
-        const by = approvals.map((v) => v.user);
-        const reason = `${approvals.length} of ${latest.policy.required} required approval${latest.policy.required === 1 ? '' : 's'} given`;
-        const decision = await this.decide({ ...latest, approvals }, 'approved', true, by, reason, now);
-        return { type: 'decided', decision };
-      }
-      const updated: ApprovalRecord = { ...latest, approvals };
-      await this.save(updated);
-      const event = { type: 'approved-by', approvalId: latest.id, user, approvals: approvals.length, required: latest.policy.required, at: now } as const;
+      await this.save(tally.record);
+      const event = { type: 'approved-by', approvalId, user, approvals: tally.approvals, required: tally.required, at: now } as const;
       this.emit(event);
-      this.options.logger.info({ approvalId: latest.id, user, approvals: approvals.length, required: latest.policy.required }, 'approval counted');
-      this.postInThread(updated, renderVoteReply(user, approvals.length, latest.policy.required));
+      this.options.logger.info({ approvalId, user, approvals: tally.approvals, required: tally.required }, 'approval counted');
+      this.postInThread(tally.record, renderVoteReply(user, tally.approvals, tally.required));
       return event;
     });
+  }
+
+  /** Records and logs a refused console decision, like a refused click (the reason says why). */
+  refuse(transport: InteractionTransport, reason: RejectionReason, detail: string, ids: { user?: string; approvalId?: string }): InteractionRejection {
+    return this.reject(transport, reason, detail, ids, ids.approvalId === undefined ? undefined : this.records.get(ids.approvalId));
   }
 
   /**
@@ -437,19 +442,13 @@ export class ApprovalService {
   }
 
   private decideTimeout(record: ApprovalRecord, now: number): Promise<ApprovalDecision> {
-    const proceed = record.policy.onTimeout === 'approve';
-    const got = record.approvals.length;
-    const reason = `no decision within ${record.policy.timeoutMs / 1000}s (${got} of ${record.policy.required} approvals); onTimeout: ${record.policy.onTimeout}`;
+    const { proceed, reason } = timeoutVerdict(record);
     return this.decide(record, 'timed-out', proceed, [], reason, now);
   }
 
   /** Ends an approval: persists, records, wakes the waiters, and updates the thread. Call under the lock. */
   private async decide(record: ApprovalRecord, outcome: ApprovalOutcome, proceed: boolean, by: readonly string[], reason: string, now: number): Promise<ApprovalDecision> {
-    const decision: ApprovalDecision = {
-      approvalId: record.id, incidentId: record.incidentId, playbook: record.playbook, ...(record.runId !== undefined ? { runId: record.runId } : {}),
-      outcome, proceed, by: [...by], at: now, reason,
-      subjects: record.subjects.map(formatSubject),
-    };
+    const decision = decisionFor(record, outcome, proceed, by, reason, now);
     const decided: ApprovalRecord = { ...record, decision };
     await this.save(decided);
     this.emit({ type: 'decided', decision });

@@ -122,8 +122,11 @@ export type RejectionReason =
   | 'duplicate-approver'
   | 'already-decided';
 
-/** How a click arrived: from Slack over HTTP or Socket Mode, or sealed by another replica. */
-export type InteractionTransport = 'http' | 'socket-mode' | 'forwarded';
+/**
+ * How a decision arrived: a click from Slack over HTTP or Socket Mode, sealed by another replica,
+ * or an operator's `meshwarden approve|deny` through the service's console API.
+ */
+export type InteractionTransport = 'http' | 'socket-mode' | 'forwarded' | 'console';
 
 /** An interaction that changed nothing, and why. */
 export interface InteractionRejection {

@@ -8,6 +8,7 @@ import { verifyLedger, type VerifyResult } from '../audit/verify-ledger.js';
 import { LedgerError } from '../shared/errors.js';
 import { LEDGER_FILE } from '../audit/ledger-record.js';
 import { terminalText } from '../shared/terminal-text.js';
+import { auditExportCommand, auditShowCommand } from './audit-story-commands.js';
 import { EXIT_CODE } from './exit-code.js';
 
 interface VerifyOptions {
@@ -23,7 +24,7 @@ interface VerifyOptions {
 /** Exit codes of `audit verify`: intact, tampered, could not check. */
 const EXIT = { intact: 0, tampered: EXIT_CODE.findings, usage: EXIT_CODE.usage } as const;
 
-/** `meshwarden audit verify <state dir>` */
+/** `meshwarden audit verify <state dir>`, `audit show <incident-id>`, `audit export`. */
 export function auditCommand(): Command {
   const audit = new Command('audit').description('inspect the tamper-evident audit ledger');
   audit
@@ -78,7 +79,7 @@ export function auditCommand(): Command {
       process.stdout.write(describe(result));
       process.exitCode = result.ok ? EXIT.intact : EXIT.tampered;
     });
-  return audit;
+  return audit.addCommand(auditShowCommand()).addCommand(auditExportCommand());
 }
 
 /** The directory holding ledger.jsonl: `<state>/audit`, or the directory itself. */

@@ -1,11 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { actionsCommand } from './actions-command.js';
+import { decideCommands } from './approve-command.js';
 import { auditCommand } from './audit-command.js';
 import { benchNabCommand } from './bench-nab-command.js';
 import { benchNabCvCommand } from './bench-nab-cv-command.js';
 import { formatBuildInfo, readBuildInfo } from './build-info.js';
 import { checkCommand } from './check-command.js';
 import { completionCommand } from './completion-command.js';
+import { consoleCommands } from './console-command.js';
 import { EXIT_CODE } from './exit-code.js';
 import { releaseCommand } from './release-command.js';
 import { runCommand } from './run-command.js';
@@ -31,7 +33,9 @@ const program: Command = new Command('meshwarden')
   .addCommand(auditCommand())
   .addCommand(schemaCommand())
   .addCommand(actionsCommand())
-  .addCommand(releaseCommand())
+  .addCommand(releaseCommand());
+for (const command of [...consoleCommands(), ...decideCommands()]) program.addCommand(command);
+program
   .addCommand(new Command('bench').description('detection benchmarks').addCommand(benchNabCommand()).addCommand(benchNabCvCommand()))
   .addCommand(new Command('version').description('print the version and build information (also --version)').action(printVersion))
   .addCommand(completionCommand(() => program));
@@ -63,6 +67,11 @@ function fatal(error: unknown): never {
   process.stderr.write(`error: ${terminalText(describeSafely(error), 1024)}\n`);
   process.exit(1);
 }
+// `meshwarden audit export | head`: a reader that stops early is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(EXIT_CODE.ok);
+  fatal(error);
+});
 process.on('uncaughtException', fatal);
 process.on('unhandledRejection', fatal);
 

@@ -13,6 +13,8 @@ import type { Server } from 'node:http';
 import { createSlackInteractionsEndpoint, slackInteractionsRoute } from '../server/slack-interactions.js';
 import { createHttpServer, DEFAULT_HTTP_LIMITS } from '../server/http-server.js';
 import { serviceRoutes, type Readiness } from '../server/service-routes.js';
+import { MIN_CONSOLE_TOKEN_LENGTH, type ConsoleToken } from '../server/console-auth.js';
+import { consoleRoutes } from '../server/console-routes.js';
 import { vaultActionError } from '../actions/vault/vault-call.js';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
 import { SECRET_ENV, serviceConfigSchema, type ServiceConfig } from '../config/service-config.js';
@@ -20,7 +22,7 @@ import { loadYamlDocuments } from '../config/yaml-document.js';
 import { MeshwardenService } from '../service.js';
 import { createMetrics } from '../server/metrics.js';
 import { systemClock } from '../shared/clock.js';
-import { ConfigError, MeshwardenError } from '../shared/errors.js';
+import { ConfigError, MeshwardenError, type ConfigProblem } from '../shared/errors.js';
 import { describeFailedAttempt, retryWithBackoff } from '../shared/retry.js';
 import { safeError } from '../shared/safe-error.js';
 import { createLogger, type Logger } from '../shared/logger.js';
@@ -63,8 +65,13 @@ export async function serveAction(opts: { config: string }): Promise<void> {
   const vaultLogin = vault && config.vault.kubernetesRole !== undefined ? { client: vault, role: config.vault.kubernetesRole } : undefined;
   const startup: StartupChecks = vaultLogin ? { vault: 'not logged in yet' } : {};
   const interactions = slackParts && config.slack.mode === 'http' ? createSlackInteractionsEndpoint(slackParts.approvals) : undefined;
+  const tokens = await readConsoleTokens(config, opts.config);
+  const consoleApi = tokens.length === 0 ? [] : consoleRoutes({
+    stateDir: config.stateDir, tokens, logger, ...(slackParts ? { approvals: slackParts.approvals } : {}),
+    record: (type, data) => { service.recordConsoleDecision(type, data); }, canRecord: () => service.recording,
+  });
   const http = createHttpServer(
-    [...serviceRoutes({ readiness: () => readiness(service, startup), metrics }), ...(interactions ? [slackInteractionsRoute(interactions)] : [])],
+    [...serviceRoutes({ readiness: () => readiness(service, startup), metrics }), ...(interactions ? [slackInteractionsRoute(interactions)] : []), ...consoleApi],
     logger,
     { ...DEFAULT_HTTP_LIMITS, headersTimeoutMs: config.http.headersTimeout, requestTimeoutMs: config.http.requestTimeout },
   );
@@ -109,6 +116,36 @@ export async function serveAction(opts: { config: string }): Promise<void> {
     throw error instanceof MeshwardenError ? error : safeError(error);
   }
   logger.info({ port: config.http.port, dryRun: config.dryRun }, 'meshwarden is running');
+}
+
+/**
+ * The console tokens, each read from its file (a mounted Secret): one token, at least
+ * {@link MIN_CONSOLE_TOKEN_LENGTH} characters; every problem reported at once, none printed.
+ */
+async function readConsoleTokens(config: ServiceConfig, configFile: string): Promise<ConsoleToken[]> {
+  const tokens: ConsoleToken[] = [];
+  const problems: ConfigProblem[] = [];
+  for (const [i, entry] of config.console.tokens.entries()) {
+    const problem = (message: string): void => { problems.push({ file: configFile, line: 0, col: 0, path: `console.tokens[${i}].file`, message }); };
+    let text: string;
+    try {
+      text = await readFile(entry.file, 'utf8');
+    } catch (error) {
+      problem(`cannot read the token file ${entry.file} of console token "${entry.name}" (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+      continue;
+    }
+    const token = text.trim();
+    if (token.length < MIN_CONSOLE_TOKEN_LENGTH || /\s/.test(token)) {
+      problem(`the token file of console token "${entry.name}" must hold one token of at least ${MIN_CONSOLE_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)`);
+      continue;
+    }
+    tokens.push({ name: entry.name, user: entry.user, secret: new Secret(token) });
+  }
+  if (new Set(tokens.map((t) => t.secret.reveal())).size !== tokens.length) {
+    problems.push({ file: configFile, line: 0, col: 0, path: 'console.tokens', message: 'two console tokens have the same value: each holder needs their own token' });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return tokens;
 }
 
 /** What start-up reports through /readyz before the service itself can: the Vault login. */

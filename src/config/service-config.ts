@@ -151,6 +151,25 @@ export const serviceConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * The console API (`/api/v1/...` on the HTTP listener): `meshwarden incidents|runs|approvals
+     * --server` and `meshwarden approve|deny --server`. Each token file holds one bearer token (at
+     * least 32 characters, mounted from a Secret) bound to the Slack user id its holder acts as.
+     * No tokens: the API is not served.
+     */
+    console: z
+      .object({
+        tokens: z
+          .array(z.object({
+            name: z.string().regex(/^[a-z0-9][-a-z0-9_.]{0,62}$/, 'a short name for logs and the ledger: lowercase letters, digits, "-", "_", "."'),
+            user: z.string().regex(/^[UW][A-Z0-9]+$/, 'a Slack user id, e.g. U012ABCDEF'),
+            file: z.string().min(1),
+          }).strict())
+          .default([])
+          .refine((tokens) => new Set(tokens.map((t) => t.name)).size === tokens.length, 'token names must be unique'),
+      })
+      .strict()
+      .prefault({}),
     http: z
       .object({
         port: z.number().int().min(1).max(65535).default(8080),

@@ -15,7 +15,9 @@ export interface HttpAnswer {
  * byte of the body is read, so an unknown URL or an oversized body costs the engine nothing.
  */
 export interface HttpRoute {
+  /** The path answered; with `prefix`, every path under it too (`/api/v1/` answers `/api/v1/incidents/x`). */
   readonly path: string;
+  readonly prefix?: boolean;
   readonly methods: readonly string[];
   /** Largest body accepted, in bytes; 0 means the route takes no body at all. */
   readonly maxBodyBytes: number;
@@ -81,9 +83,11 @@ export function createHttpServer(routes: readonly HttpRoute[], logger: Logger, l
  * size are checked before the body is read, and a body is read only up to its route's limit.
  */
 export function routeRequests(routes: readonly HttpRoute[], logger: Logger): (req: IncomingMessage, res: ServerResponse) => void {
-  const byPath = new Map(routes.map((route) => [route.path, route]));
+  const byPath = new Map(routes.filter((route) => route.prefix !== true).map((route) => [route.path, route]));
+  const prefixes = routes.filter((route) => route.prefix === true).sort((a, b) => b.path.length - a.path.length);
   return (req, res) => {
-    const route = byPath.get(pathOf(req.url));
+    const path = pathOf(req.url);
+    const route = byPath.get(path) ?? prefixes.find((r) => path.startsWith(r.path));
     if (route === undefined) {
       refuse(req, res, 404, 'not found');
       return;

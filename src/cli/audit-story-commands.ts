@@ -1,0 +1,47 @@
+import { Command, Option } from 'commander';
+import { incidentStory } from '../console/incident-story.js';
+import { exportLedger, type ExportFormat } from '../console/ledger-export.js';
+import { ledgerFileIn } from '../console/ledger-records.js';
+import { systemClock } from '../shared/clock.js';
+import { terminalText } from '../shared/terminal-text.js';
+import { parseSince } from './console-source.js';
+import { EXIT_CODE } from './exit-code.js';
+import { formatTable, outputOption, renderOutput, type OutputFormat } from './output-format.js';
+
+const stateDirOption = (): Option => new Option('--state-dir <dir>', 'the state directory whose ledger to read').default('.meshwarden').env('MESHWARDEN_STATE_DIR');
+
+/** `meshwarden audit show <incident-id>`: the incident's whole story, in the order it was recorded. */
+export function auditShowCommand(): Command {
+  return new Command('show')
+    .description('the whole story of one incident from the ledger: anomalies, decisions, approvals, actions and refusals, in order')
+    .argument('<incident-id>', 'the incident (meshwarden incidents list)')
+    .addOption(stateDirOption())
+    .addOption(outputOption())
+    .action(async (incidentId: string, opts: { stateDir: string; output: OutputFormat }) => {
+      const story = await incidentStory(await ledgerFileIn(opts.stateDir), incidentId);
+      if (story === undefined) {
+        process.stderr.write(`error: the ledger in ${terminalText(opts.stateDir, 256)} has no record of incident ${terminalText(incidentId, 128)}\n`);
+        process.exitCode = EXIT_CODE.usage;
+        return;
+      }
+      process.stdout.write(renderOutput(opts.output, story, () =>
+        formatTable(['SEQ', 'RECORDED', 'TYPE', 'WHAT'], story.entries.map((e) => [String(e.seq), e.recordedAt, e.type, e.summary]), 400)));
+      if (story.omitted > 0) process.stderr.write(`note: ${story.omitted} later record(s) of this incident are not shown (meshwarden audit export has them all)\n`);
+      if (story.unreadable > 0) process.stderr.write(`note: ${story.unreadable} ledger line(s) are not records: run meshwarden audit verify\n`);
+    });
+}
+
+/** `meshwarden audit export --format jsonl|csv [--since]`: every record, streamed to stdout. */
+export function auditExportCommand(): Command {
+  return new Command('export')
+    .description('write the ledger\'s records to stdout as JSON lines (chain fields included) or CSV, oldest first')
+    .addOption(stateDirOption())
+    .addOption(new Option('--format <format>', 'jsonl or csv').choices(['jsonl', 'csv']).default('jsonl'))
+    .option('--since <duration|time>', 'only records since then: "24h", "7d" or a time')
+    .action(async (opts: { stateDir: string; format: ExportFormat; since?: string }) => {
+      const since = parseSince(opts.since, systemClock.now());
+      const file = await ledgerFileIn(opts.stateDir);
+      const { unreadable } = await exportLedger(file, opts.format, since, (line) => (process.stdout.write(line) ? undefined : new Promise<void>((resolve) => { process.stdout.once('drain', resolve); })));
+      if (unreadable > 0) process.stderr.write(`note: ${unreadable} ledger line(s) are not records and were not exported: run meshwarden audit verify\n`);
+    });
+}
