@@ -283,11 +283,11 @@ export class MeshwardenService {
 
   /**
    * Records an operator's decision from the console API (who, through which token, what it did)
-   * in the ledger and the audit topic, written at once.
+   * in the ledger and the audit topic, flushed at once (once the audit topic has taken it).
    */
-  recordConsoleDecision(type: 'decision' | 'refusal', data: unknown): void {
+  recordConsoleDecision(data: unknown): void {
     const audit = this.running().audit;
-    audit.append(type, data);
+    audit.append('decision', data);
     audit.flush().catch((error: unknown) => { this.deps.logger.error({ err: describeError(error) }, 'could not write a console decision to the ledger'); });
   }
 

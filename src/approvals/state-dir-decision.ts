@@ -5,7 +5,7 @@ import { decisionFor, tallyVote, timeoutVerdict, type Verdict } from './vote-tal
 
 /** Where a state-directory decision is recorded: the directory's own audit ledger. */
 export interface DecisionLedger {
-  append(type: 'decision' | 'refusal', data: unknown): unknown;
+  append(type: 'decision', data: unknown): unknown;
   flush(): Promise<void>;
 }
 
@@ -44,7 +44,8 @@ export async function decideInStateDir(
     event: 'console-vote', via: 'state-dir', approvalId: request.approvalId, user: request.user, osUser: request.osUser, verdict: request.verdict,
     ...(found ? { incidentId: found.incidentId, playbook: found.playbook, ...(found.runId !== undefined ? { runId: found.runId } : {}) } : {}),
   };
-  if (outcome.kind === 'rejected') deps.ledger.append('refusal', { ...base, result: `refused: ${outcome.reason}`, reason: outcome.detail });
+  // A refused decision is a decision record too: `refusal` records are the actions the engine refused.
+  if (outcome.kind === 'rejected') deps.ledger.append('decision', { ...base, result: `refused: ${outcome.reason}`, reason: outcome.detail });
   else if (outcome.kind === 'counted') deps.ledger.append('decision', { ...base, result: `counted (${outcome.approvals} of ${outcome.required})` });
   else deps.ledger.append('decision', { ...base, result: outcome.decision.outcome, decision: outcome.decision });
   await deps.ledger.flush();

@@ -68,7 +68,7 @@ export async function serveAction(opts: { config: string }): Promise<void> {
   const tokens = await readConsoleTokens(config, opts.config);
   const consoleApi = tokens.length === 0 ? [] : consoleRoutes({
     stateDir: config.stateDir, tokens, logger, ...(slackParts ? { approvals: slackParts.approvals } : {}),
-    record: (type, data) => { service.recordConsoleDecision(type, data); }, canRecord: () => service.recording,
+    record: (data) => { service.recordConsoleDecision(data); }, canRecord: () => service.recording,
   });
   const http = createHttpServer(
     [...serviceRoutes({ readiness: () => readiness(service, startup), metrics }), ...(interactions ? [slackInteractionsRoute(interactions)] : []), ...consoleApi],

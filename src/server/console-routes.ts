@@ -23,8 +23,8 @@ export interface ConsoleRouteDeps {
   readonly tokens: readonly ConsoleToken[];
   /** Approvals, to decide on; without them (Slack disabled) decisions are refused. */
   readonly approvals?: ApprovalService;
-  /** Appends a record to the service's audit ledger. */
-  readonly record: (type: 'decision' | 'refusal', data: unknown) => void;
+  /** Appends a decision record to the service's audit ledger. */
+  readonly record: (data: unknown) => void;
   /** Whether the ledger is open yet: no decision is taken that could not be recorded. */
   readonly canRecord: () => boolean;
   readonly logger: Logger;
@@ -109,17 +109,21 @@ export function consoleRoutes(deps: ConsoleRouteDeps): HttpRoute[] {
     if (!deps.canRecord()) return json(503, { error: 'the service is still starting; try again in a moment' }, { 'retry-after': '5' });
     const base = { event: 'console-vote', via: `token:${token.name}`, approvalId: id, user: token.user, verdict: verb };
     if (parsed.data.as !== undefined && parsed.data.as !== token.user) {
-      deps.record('refusal', { ...base, result: 'refused: wrong-identity', reason: `asked to act as ${parsed.data.as}` });
+      const refused = { ...base, result: 'refused: wrong-identity', reason: `asked to act as ${parsed.data.as}` };
+      deps.record(refused);
+      deps.logger.warn(refused, 'console decision refused');
       return json(403, { error: `your token acts as ${token.user}, not ${parsed.data.as}` });
     }
     const approvals = deps.approvals;
     if (approvals === undefined) return json(409, { error: 'approvals are not enabled on this service (slack.enabled is false): approval steps deny by default' });
     const held = approvals.get(id);
     const result = await decideFromConsole(approvals, { approvalId: id, user: token.user, verdict: verb, binding: parsed.data.binding });
-    deps.record(result.type === 'rejected' ? 'refusal' : 'decision', {
+    const recorded = {
       ...base, ...(held ? { incidentId: held.incidentId, playbook: held.playbook, ...(held.runId !== undefined ? { runId: held.runId } : {}) } : {}),
       result: summarize(result), ...(result.type === 'rejected' ? { reason: result.detail } : {}),
-    });
+    };
+    deps.record(recorded);
+    deps.logger.info(recorded, 'console decision');
     return json(200, { result });
   };
 
