@@ -75,6 +75,13 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
 {{- end -}}
 {{- $_ := set $ledger "key" (printf "transit:%s" $c.ledger.transitKey) -}}
 {{- end -}}
+{{- $consoleTokens := list -}}
+{{- range .Values.secrets.console.tokens -}}
+{{- $consoleTokens = append $consoleTokens (dict "name" .name "user" .user "file" (printf "/etc/meshwarden-console/%s" .key)) -}}
+{{- end -}}
+{{- if and $consoleTokens (not .Values.secrets.console.existingSecret) -}}
+{{- fail "secrets.console.tokens: name the Secret holding them in secrets.console.existingSecret" -}}
+{{- end -}}
 {{- $slack := dict "enabled" $c.slack.enabled "mode" $c.slack.mode "refusalsChannel" $c.slack.refusalsChannel "releasers" (dict "users" $c.slack.releasers.users "groups" $c.slack.releasers.groups) -}}
 {{- if $c.slack.apiUrl -}}
 {{- $_ := set $slack "apiUrl" $c.slack.apiUrl -}}
@@ -133,6 +140,7 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
   "ledger" $ledger
   "policy" $policy
   "outputs" $outputs
+  "console" (dict "tokens" $consoleTokens)
   "http" (dict "port" (int .Values.http.port) "host" "0.0.0.0" "headersTimeout" .Values.http.headersTimeout "requestTimeout" .Values.http.requestTimeout)
   "logLevel" $c.logLevel
 -}}

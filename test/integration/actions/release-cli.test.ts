@@ -39,8 +39,14 @@ describe('meshwarden release', () => {
     await run('kubernetes.quarantine-pod', { namespace, pod, detach: false }, actionContext({ kube: operator }, { idempotencyKey: newIdempotencyKey() }));
     const config = kubeconfigFile(operator);
 
+    // The dry run asks the API server (with the operator's credentials) and changes nothing.
     const dry = await meshwarden(['release', `${namespace}/${pod}`, '--kubeconfig', config, '--dry-run']);
-    expect(dry).toMatchObject({ code: 0, stdout: `dry-run: would restore the original labels of pod ${namespace}/${pod}, remove ${QUARANTINE_LABEL} and its deny-all NetworkPolicy\n` });
+    expect(dry.stderr).toBe('');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(new RegExp(
+      `^pod ${namespace}/${pod} is quarantined since \\d{4}-\\d{2}-\\d{2}T[^ ]+ \\(NetworkPolicy meshwarden-quarantine-${pod}\\)\n` +
+      `dry-run: would restore the original labels of pod ${namespace}/${pod}, remove ${QUARANTINE_LABEL.replace('.', '\\.')} and its deny-all NetworkPolicy\n$`,
+    ));
     expect((await admin().core.readNamespacedPod({ namespace, name: pod })).metadata?.labels?.[QUARANTINE_LABEL]).toBe('true');
 
     const released = await meshwarden(['release', `${namespace}/${pod}`, '--kubeconfig', config]);
@@ -53,12 +59,14 @@ describe('meshwarden release', () => {
 
     const again = await meshwarden(['release', `${namespace}/${pod}`, '--kubeconfig', config]);
     expect(again).toMatchObject({ code: 0, stdout: `nothing to do: pod ${namespace}/${pod} is not quarantined\n` });
+    expect(await meshwarden(['release', `${namespace}/${pod}`, '--kubeconfig', config, '--dry-run'])).toMatchObject({ code: 0, stdout: `dry-run: nothing to do: pod ${namespace}/${pod} is not quarantined\n` });
+    expect(await meshwarden(['release', `${namespace}/no-such-pod`, '--kubeconfig', config, '--dry-run'])).toMatchObject({ code: 2, stdout: '', stderr: `error: pod ${namespace}/no-such-pod does not exist\n` });
   }, 180_000);
 
   it('refuses a malformed pod name, and names the API server\'s refusal without leaking the credential', async () => {
     const bad = await meshwarden(['release', 'not-a-pod-reference']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('error: expected <namespace>/<pod>, got "not-a-pod-reference"');
+    expect(bad.stderr).toContain('error: expected <namespace>/<pod>, got "not-a-pod-reference": no namespace');
 
     // The restricted user has no rights in this namespace.
     const namespace = await newNamespace('release-denied');
