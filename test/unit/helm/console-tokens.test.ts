@@ -40,6 +40,7 @@ describe('the console tokens in the chart', () => {
     const noSecret = await templateChart({ secrets: { console: { tokens: [{ name: 'alice', user: 'U0ALICE', key: 'alice' }] } } });
     expect(noSecret.stderr).toContain('secrets.console.tokens: name the Secret holding them in secrets.console.existingSecret');
     const badUser = await templateChart({ secrets: { console: { existingSecret: 's', tokens: [{ name: 'alice', user: 'alice', key: 'alice' }] } } });
-    expect(badUser.code).not.toBe(0);
+    expect(badUser.ok).toBe(false);
+    expect(badUser.stderr).toContain('user');
   });
 });
