@@ -15,7 +15,8 @@ COPY src ./src
 COPY scripts/write-build-info.mjs ./scripts/
 # The commit `meshwarden version` reports: docker build --build-arg GIT_COMMIT=$(git rev-parse HEAD) .
 ARG GIT_COMMIT=
-RUN MESHWARDEN_GIT_COMMIT="$GIT_COMMIT" npm run build
+ENV MESHWARDEN_GIT_COMMIT=$GIT_COMMIT
+RUN npm run build
 
 FROM ${NODE_IMAGE} AS deps
 # @tensorflow/tfjs-node fetches a prebuilt libtensorflow and N-API binding when it installs; the
