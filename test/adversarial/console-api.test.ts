@@ -44,7 +44,10 @@ beforeAll(async () => {
     kafka: { brokers: [`127.0.0.1:${await closedPort()}`] },
     console: { tokens: [{ name: 'alice-laptop', user: 'U0ALICE', file: tokenFile }] },
   });
-}, 90_000);
+  // Decisions wait for the ledger, opened once the configuration and models are loaded: the first
+  // attempt at Kafka (a closed port here) comes after it.
+  if (!(await serve.waitForOutput(/connecting to Kafka failed/, 60_000))) throw new Error(`the service did not get to Kafka:\n${serve.output()}`);
+}, 120_000);
 
 afterAll(async () => {
   await serve.stop();
@@ -53,7 +56,7 @@ afterAll(async () => {
 /** One raw request: the status, the headers and the body. */
 function call(path: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${serve.url}${path}`, { method, headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}) }, timeout: 10_000 }, (res) => {
+    const req = request(`${serve.url}${path}`, { method, agent: false, headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}) }, timeout: 10_000 }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => { text += chunk; });
@@ -132,11 +135,12 @@ describe('the console API', () => {
     expect(honest.status).toBe(409);
   });
 
-  it('refuses a body that is not a decision, and one larger than a decision', async () => {
+  it('refuses a body that is not a decision, one larger than a decision, and a decision by GET', async () => {
     expect((await call(`/api/v1/approvals/${approval.id}/approve`, bearer(TOKEN), 'POST', '{"binding": 1}')).status).toBe(400);
     expect((await call(`/api/v1/approvals/${approval.id}/approve`, bearer(TOKEN), 'POST', 'not json')).status).toBe(400);
-    expect((await call(`/api/v1/approvals/${approval.id}/approve`, bearer(TOKEN), 'POST', JSON.stringify({ binding: 'x'.repeat(4096) }))).status).toBe(413);
     expect((await call(`/api/v1/approvals/${approval.id}/approve`, bearer(TOKEN), 'GET')).status).toBe(405);
+    // Over the route's 1 KiB: refused before the body is read.
+    expect((await call(`/api/v1/approvals/${approval.id}/approve`, bearer(TOKEN), 'POST', JSON.stringify({ binding: 'x'.repeat(4096) }))).status).toBe(413);
   });
 
   it('never writes the token to its logs', () => {
