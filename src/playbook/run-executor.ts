@@ -182,8 +182,9 @@ export class RunExecutor {
     this.pin(run, version);
     const existing = await this.deps.store.get(run.id);
     if (existing) {
-      if (existing.state === 'running') await this.advance(existing);
-      else if (existing.state !== 'waiting') this.pinned.delete(run.id);
+      if (existing.state === 'running') {
+        if (await this.claimBeforeResuming(existing)) await this.advance(existing);
+      } else if (existing.state !== 'waiting') this.pinned.delete(run.id);
       return;
     }
     await this.deps.store.save(run);
@@ -233,8 +234,17 @@ export class RunExecutor {
   /** After a restart: advances every run that was running; parked runs keep waiting. */
   async resume(): Promise<PlaybookRun[]> {
     const runs = await this.deps.store.unfinished();
-    for (const run of runs) if (run.state === 'running') await this.advance(run);
+    for (const run of runs) if (run.state === 'running' && (await this.claimBeforeResuming(run))) await this.advance(run);
     return runs;
+  }
+
+  /**
+   * A run saved but stopped (a crash) before it claimed its entity must claim it now, or a
+   * restart would act without the cluster-wide claim. A run with results claimed before its first
+   * step; claiming again as the same holder is a no-op, so only unstarted runs ask.
+   */
+  private async claimBeforeResuming(run: PlaybookRun): Promise<boolean> {
+    return run.results.length > 0 || (await this.claim(run));
   }
 
   /** Applies a verified approval outcome to the run parked on it. */

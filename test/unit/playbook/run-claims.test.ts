@@ -97,6 +97,37 @@ describe('RunExecutor with run claims', () => {
     expect(effectKeys()).toEqual(['contain/a/0', 'contain/a/1', 'contain/b/0', 'contain/b/1']);
   });
 
+  it('claims before acting when a run saved before its claim (a crash in between) is resumed, and stands down if another run holds it', async () => {
+    const { effects, clock, claims, effectKeys } = setup();
+    const a = replica(claims, effects, clock);
+    await a.executor.start(run('first'));
+    // Another replica had saved its run for the same entity and died before claiming it.
+    const b = replica(claims, effects, clock);
+    await b.store.save(run('crashed'));
+    await b.executor.resume();
+    expect(effectKeys()).toEqual(['contain/first/0', 'contain/first/1']);
+    expect((await b.store.get('contain|crashed'))?.results.map((r) => r.outcome)).toEqual(['skipped', 'skipped']);
+    expect(b.ledger).toEqual([expect.objectContaining({ type: 'decision', data: expect.objectContaining({ event: 'claimed-elsewhere', holder: 'contain|first' }) })]);
+  });
+
+  it('claims before acting when the anomaly of a run saved before its claim is replayed', async () => {
+    const { effects, clock, claims, effectKeys } = setup();
+    await replica(claims, effects, clock).executor.start(run('first'));
+    const b = replica(claims, effects, clock);
+    await b.store.save(run('crashed'));
+    await b.executor.start(run('crashed'));
+    expect(effectKeys()).toEqual(['contain/first/0', 'contain/first/1']);
+    expect((await b.store.get('contain|crashed'))?.state).toBe('done');
+  });
+
+  it('resumes a run saved before its claim when the entity is free: it claims and acts once', async () => {
+    const { effects, clock, claims, effectKeys } = setup();
+    const b = replica(claims, effects, clock);
+    await b.store.save(run('crashed'));
+    await b.executor.resume();
+    expect(effectKeys()).toEqual(['contain/crashed/0', 'contain/crashed/1']);
+  });
+
   it('fails closed and says so when the claim store cannot answer: nothing acts, the failure is a ledger record', async () => {
     const { effects, clock, effectKeys } = setup();
     const down: RunClaims = { claim: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6443')), releaseHeldBy: () => Promise.resolve(0), releaseWhere: () => Promise.resolve(0), sweep: () => Promise.resolve(0) };
