@@ -6,27 +6,10 @@
  */
 import type { DriftMetricWire } from './drift-metric-schema.js';
 import { isIsoDateTime } from './is-iso-datetime.js';
-
-type Fields = Record<string, unknown>;
-
-function isObject(value: unknown): value is Fields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
+import { isCount, isNonEmptyString, isNumber, isObject } from './wire-value-checks.js';
 
 function isShare(value: unknown): boolean {
   return isNumber(value) && value >= 0 && value <= 1;
-}
-
-function isNonEmptyString(value: unknown): boolean {
-  return typeof value === 'string' && value.length > 0;
 }
 
 function isModel(value: unknown): boolean {

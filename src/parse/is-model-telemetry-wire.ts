@@ -5,28 +5,11 @@
  * words the dead letter. It must never accept a record the schema rejects.
  */
 import { isIsoDateTime } from './is-iso-datetime.js';
+import { isCount, isNonEmptyString, isNumber, isObject } from './wire-value-checks.js';
 import type { ModelTelemetryWire } from './model-telemetry-schema.js';
-
-type Fields = Record<string, unknown>;
-
-function isObject(value: unknown): value is Fields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
-}
-
-function isCount(value: unknown): boolean {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
 
 function isMilliseconds(value: unknown): boolean {
   return isNumber(value) && value >= 0;
-}
-
-function isNonEmptyString(value: unknown): boolean {
-  return typeof value === 'string' && value.length > 0;
 }
 
 function isModel(value: unknown): boolean {
