@@ -23,6 +23,7 @@ export const HORIZON_AGGREGATES: Partial<Record<FeatureName, HorizonAggregate>> 
   bytes_out: 'sum',
   egress_bytes: 'sum',
   new_edges: 'sum',
+  rollout_edges: 'sum',
   auth_failures: 'sum',
   new_sources: 'sum',
   new_failing_sources: 'sum',

@@ -6,6 +6,7 @@ import { EntityTable } from './entity-table.js';
 import { EntityWindows } from './entity-windows.js';
 import { FalcoTally } from './falco-window-evidence.js';
 import { RecencyMap } from './recency-map.js';
+import { DEFAULT_ROLLOUT_OPTIONS, revisionOf, RolloutTracker, type Rollout } from './rollout-tracker.js';
 import { DEFAULT_SOURCE_HISTORY_OPTIONS, SourceHistory } from './source-history.js';
 import type { FeatureWindow } from './feature-window.js';
 import { hostOf, type IpOwner } from './ip-directory.js';
@@ -22,6 +23,11 @@ export interface FeatureExtractorOptions {
   readonly idleEvictionMs: number;
   /** Edges a caller makes within this long of its first appearance are learned, not flagged (ms). */
   readonly edgeLearningMs: number;
+  /**
+   * After a workload's new revision (ReplicaSet) is first seen, its pods' new edges are a change
+   * (`rollout_edges`), not an intrusion (`new_edges`), for this long (ms). Default 30 minutes.
+   */
+  readonly changeWindowMs?: number;
   /** Upper bound on tracked entities; the least recently seen go first, principals before the rest. */
   readonly maxEntities: number;
   /**
@@ -72,6 +78,17 @@ interface CallerEdges {
   readonly firstSeen: number;
   /** Callee -> event time it was first called. */
   readonly edges: Map<string, number>;
+  /**
+   * Callee -> first sighting of the revision whose rollout brought the edge: the edge is known to
+   * that revision and later ones only, so a pod of an older revision making it is still flagged.
+   */
+  introducedBy?: Map<string, number>;
+}
+
+/** A new edge and, when a pod of a rollout in its change window made it, the rollout. */
+interface NewEdge {
+  readonly edge: string;
+  readonly rollout?: string;
 }
 
 /**
@@ -92,6 +109,8 @@ export interface FeatureSnapshot {
   readonly pods: [number, number][];
   /** Callers, oldest first: [namespace/workload, first seen (ms), callees]. */
   readonly callers: [string, number, string[]][];
+  /** Workloads' revisions (absent in snapshots from before it was saved): [workload key, revision, first seen (ms)]. */
+  readonly revisions?: [string, string, number][];
 }
 
 const MAX_EDGES_PER_CALLER = 4096;
@@ -115,6 +134,8 @@ export class FeatureExtractor {
   /** Per open-window list: how many of its entities were evicted since (compacted when half). */
   private readonly evictedFromWindow = new WeakMap<EntityState[], number>();
   private readonly callers = new RecencyMap<string, CallerEdges>();
+  /** When each workload's revisions were first seen: what makes a new edge a rollout's change. */
+  private readonly rollouts: RolloutTracker;
   /** Names the entities of access-log lines; owns the address directory and the logging pods. */
   private readonly resolver: EntityResolver;
   /** Per workload, the callers it served before: what makes a source new (bounded, not saved). */
@@ -134,6 +155,7 @@ export class FeatureExtractor {
     this.random = seededRandom(options.seed ?? 1);
     this.resolver = new EntityResolver({ maxEntities: options.maxEntities, trustedProxyHops: options.trustedProxyHops ?? 0 });
     this.entities = new EntityTable(options.maxEntities, options.windowMs);
+    this.rollouts = new RolloutTracker({ changeWindowMs: options.changeWindowMs ?? DEFAULT_ROLLOUT_OPTIONS.changeWindowMs, maxWorkloads: options.maxEntities });
     this.sourceHistory = new SourceHistory({
       ...DEFAULT_SOURCE_HISTORY_OPTIONS,
       maxTargets: Math.min(DEFAULT_SOURCE_HISTORY_OPTIONS.maxTargets, options.maxEntities),
@@ -217,7 +239,17 @@ export class FeatureExtractor {
       if (ref === undefined) break;
       pods.push(ref);
     }
-    return { version: 1, labels, owners, ips: ips.reverse(), pods: pods.reverse(), callers: callers.reverse() };
+    const revisions: [string, string, number][] = [];
+    const sightings = this.rollouts.entries();
+    for (let i = sightings.length - 1; i >= 0; i--) {
+      const entry = sightings[i];
+      if (entry === undefined) continue;
+      const bytes = jsonBytes(entry) + 1;
+      if (bytes > room) break;
+      room -= bytes;
+      revisions.push(entry);
+    }
+    return { version: 1, labels, owners, ips: ips.reverse(), pods: pods.reverse(), callers: callers.reverse(), revisions: revisions.reverse() };
   }
 
   /** Number of entities currently tracked. */
@@ -333,6 +365,12 @@ export class FeatureExtractor {
       const edges = new Map(callees.slice(0, MAX_EDGES_PER_CALLER).map((callee) => [callee, Number.NEGATIVE_INFINITY]));
       this.callers.set(caller, { firstSeen, edges });
     }
+    for (const entry of Array.isArray(saved.revisions) ? newest(saved.revisions, this.options.maxEntities) : []) {
+      const [workload, revision, firstSeen] = Array.isArray(entry) ? entry : [];
+      if (typeof workload === 'string' && typeof revision === 'string' && typeof firstSeen === 'number' && Number.isFinite(firstSeen)) {
+        this.rollouts.observe(workload, revision, firstSeen);
+      }
+    }
   }
 
   private ingestAccessLog(r: AccessLogRecord, windowStart: number): IngestResult {
@@ -343,6 +381,8 @@ export class FeatureExtractor {
     const gateway = logging.gateway;
     const workload = this.window(logging.workload, windowStart, r.timestamp);
     const pod = this.window(logging.pod, windowStart, r.timestamp);
+    const revision = revisionOf(logging.pod.labels);
+    if (revision !== undefined) this.rollouts.observe(logging.workload.key, revision, r.timestamp);
 
     let principalAcc: WindowAccumulator | undefined;
     if (direction === 'inbound' || gateway) {
@@ -360,7 +400,7 @@ export class FeatureExtractor {
     }
     if (direction === 'outbound') {
       const callee = calleeOf(r);
-      const edge = this.observeEdge(self, callee, r.timestamp);
+      const edge = this.observeEdge(self, logging.workload, revision, callee, r.timestamp);
       // What a gateway forwards into the mesh is its caller's upload, not the gateway's egress:
       // counted there, twenty large uploads would make the mesh's front door the suspect. Its own
       // requests to hosts outside the mesh stay its egress.
@@ -429,8 +469,12 @@ export class FeatureExtractor {
     target.addSource(source, refused, () => this.sourceHistory.observe(targetKey, source, r.timestamp));
   }
 
-  /** Returns the edge label when this caller -> callee edge is new and the caller is past learning. */
-  private observeEdge(self: IpOwner, callee: string, timestamp: number): string | undefined {
+  /**
+   * Returns the edge when this caller -> callee edge is new and the caller is past learning, with
+   * the rollout when the calling pod's revision is within its change window. An edge a rollout
+   * brought is new again, and no change, when a pod of an older revision makes it.
+   */
+  private observeEdge(self: IpOwner, workload: Entity, revision: string | undefined, callee: string, timestamp: number): NewEdge | undefined {
     const caller = `${self.namespace}/${self.workload}`;
     let known = this.callers.get(caller);
     if (known === undefined) {
@@ -440,9 +484,21 @@ export class FeatureExtractor {
       // learns its edges again (its learning period starts over, so nothing is flagged meanwhile).
       if (this.callers.size > this.options.maxEntities) this.callers.shift();
     }
-    if (known.edges.has(callee)) return undefined;
-    if (known.edges.size < MAX_EDGES_PER_CALLER) known.edges.set(callee, timestamp);
-    return timestamp - known.firstSeen >= this.options.edgeLearningMs ? `${caller} -> ${callee}` : undefined;
+    const since = revision === undefined ? undefined : this.rollouts.firstSeen(workload.key, revision);
+    if (known.edges.has(callee)) {
+      const introduced = known.introducedBy?.get(callee);
+      // Unknown revision (a line without metadata): nothing to compare, the edge is known.
+      if (introduced === undefined || since === undefined || since >= introduced) return undefined;
+      known.introducedBy?.delete(callee);
+      return { edge: `${caller} -> ${callee}` };
+    }
+    if (known.edges.size >= MAX_EDGES_PER_CALLER) return timestamp - known.firstSeen >= this.options.edgeLearningMs ? { edge: `${caller} -> ${callee}` } : undefined;
+    known.edges.set(callee, timestamp);
+    if (timestamp - known.firstSeen < this.options.edgeLearningMs) return undefined;
+    const rollout = revision === undefined ? undefined : this.rollouts.rolloutAt(workload.key, revision, timestamp);
+    if (rollout === undefined) return { edge: `${caller} -> ${callee}` };
+    (known.introducedBy ??= new Map()).set(callee, rollout.since);
+    return { edge: `${caller} -> ${callee}`, rollout: rolloutLabel(workload.name, rollout) };
   }
 
   private window(entity: Entity, windowStart: number, timestamp: number): WindowAccumulator {
@@ -535,11 +591,18 @@ function served(acc: WindowAccumulator, r: AccessLogRecord, random: () => number
 }
 
 /** `bytes`: BYTES_RECEIVED of the outbound line (what the application sent upstream), or 0 if not its own. */
-function egress(acc: WindowAccumulator, r: AccessLogRecord, callee: string, newEdge: string | undefined, bytes: number): void {
+function egress(acc: WindowAccumulator, r: AccessLogRecord, callee: string, newEdge: NewEdge | undefined, bytes: number): void {
   acc.outbound++;
   acc.egressBytes += bytes;
   acc.addPeer(callee);
-  if (newEdge !== undefined) acc.addNewEdge(newEdge);
+  if (newEdge === undefined) return;
+  if (newEdge.rollout === undefined) acc.addNewEdge(newEdge.edge);
+  else acc.addRolloutEdge(newEdge.edge, newEdge.rollout);
+}
+
+/** How evidence names a rollout: `rollout: <workload> <old revision> -> <new revision>`. */
+function rolloutLabel(workload: string, rollout: Rollout): string {
+  return `rollout: ${workload} ${rollout.from} -> ${rollout.to}`;
 }
 
 function directionOf(r: AccessLogRecord): 'inbound' | 'outbound' | undefined {

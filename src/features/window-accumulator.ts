@@ -39,6 +39,9 @@ export class WindowAccumulator {
   private firstPath: string | undefined;
   private paths: Set<string> | undefined;
   newEdges: string[] | undefined;
+  /** New edges a rollout's pods made in its change window, and the rollouts named once each. */
+  private rolloutEdges: string[] | undefined;
+  private rollouts: string[] | undefined;
   private claims: Set<string> | undefined;
   /** Set on a target (workload) window only: what its sources did, across principals. */
   private sources: SourceTally | undefined;
@@ -135,6 +138,17 @@ export class WindowAccumulator {
     if (this.newEdges.length < MAX_DISTINCT) this.newEdges.push(edge);
   }
 
+  /**
+   * Counts a new edge made by a pod of a revision rolled out within the change window: a change,
+   * scored apart from `new_edges`; `rollout` names it (`rollout: <workload> <old> -> <new>`).
+   */
+  addRolloutEdge(edge: string, rollout: string): void {
+    this.rolloutEdges ??= [];
+    this.rollouts ??= [];
+    if (this.rolloutEdges.length < MAX_DISTINCT) this.rolloutEdges.push(edge);
+    if (this.rollouts.length < MAX_DISTINCT && !this.rollouts.includes(rollout)) this.rollouts.push(rollout);
+  }
+
   /** Keeps a client's claim about its own address (bounded by the caller) as evidence only. */
   addClaimedForwardedFor(claim: string): void {
     this.claims ??= new Set();
@@ -189,6 +203,8 @@ export class WindowAccumulator {
       f.distinct_peers = WindowAccumulator.distinct(this.firstPeer, this.peers);
       f.new_edges = this.newEdges?.length ?? 0;
       if (this.newEdges) details.new_edges = this.newEdges;
+      f.rollout_edges = this.rolloutEdges?.length ?? 0;
+      if (this.rolloutEdges) details.rollout_edges = [...this.rolloutEdges, ...(this.rollouts ?? [])];
     }
     if (this.confidenceCount > 0) f.confidence_mean = this.confidenceSum / this.confidenceCount;
     if (this.modelIntervals > 0) {

@@ -160,6 +160,6 @@ describe('FeatureExtractor snapshot', () => {
     const future = { version: 2, ips: [['10.2.0.9', 0]] } as unknown as FeatureSnapshot;
     const fx = new FeatureExtractor(DEFAULT_FEATURE_OPTIONS, undefined, future);
     expect(fx.ingest(line)).toBe('unattributed');
-    expect(fx.snapshot()).toEqual({ version: 1, labels: [], owners: [], ips: [], pods: [], callers: [] });
+    expect(fx.snapshot()).toEqual({ version: 1, labels: [], owners: [], ips: [], pods: [], callers: [], revisions: [] });
   });
 });
