@@ -79,10 +79,10 @@ interface CallerEdges {
   /** Callee -> event time it was first called. */
   readonly edges: Map<string, number>;
   /**
-   * Callee -> first sighting of the revision whose rollout brought the edge: the edge is known to
-   * that revision and later ones only, so a pod of an older revision making it is still flagged.
+   * Callee -> the revision whose rollout brought the edge: the edge is known to that revision and
+   * later ones only, so a pod of an older revision making it is still flagged.
    */
-  introducedBy?: Map<string, number>;
+  introducedBy?: Map<string, string>;
 }
 
 /** A new edge and, when a pod of a rollout in its change window made it, the rollout. */
@@ -381,7 +381,7 @@ export class FeatureExtractor {
     const gateway = logging.gateway;
     const workload = this.window(logging.workload, windowStart, r.timestamp);
     const pod = this.window(logging.pod, windowStart, r.timestamp);
-    const revision = revisionOf(logging.pod.labels);
+    const revision = revisionOf(logging.pod.labels, logging.owner.pod, logging.owner.workload);
     if (revision !== undefined) this.rollouts.observe(logging.workload.key, revision, r.timestamp);
 
     let principalAcc: WindowAccumulator | undefined;
@@ -484,11 +484,14 @@ export class FeatureExtractor {
       // learns its edges again (its learning period starts over, so nothing is flagged meanwhile).
       if (this.callers.size > this.options.maxEntities) this.callers.shift();
     }
-    const since = revision === undefined ? undefined : this.rollouts.firstSeen(workload.key, revision);
     if (known.edges.has(callee)) {
-      const introduced = known.introducedBy?.get(callee);
-      // Unknown revision (a line without metadata): nothing to compare, the edge is known.
-      if (introduced === undefined || since === undefined || since >= introduced) return undefined;
+      const introducer = known.introducedBy?.get(callee);
+      if (introducer === undefined || revision === undefined || revision === introducer) return undefined;
+      // Compared as first seen now (a straggling line may have moved either back); a revision
+      // forgotten or unknown (a line without metadata) has nothing to compare: the edge is known.
+      const mine = this.rollouts.firstSeen(workload.key, revision);
+      const theirs = this.rollouts.firstSeen(workload.key, introducer);
+      if (mine === undefined || theirs === undefined || mine >= theirs) return undefined;
       known.introducedBy?.delete(callee);
       return { edge: `${caller} -> ${callee}` };
     }
@@ -497,7 +500,7 @@ export class FeatureExtractor {
     if (timestamp - known.firstSeen < this.options.edgeLearningMs) return undefined;
     const rollout = revision === undefined ? undefined : this.rollouts.rolloutAt(workload.key, revision, timestamp);
     if (rollout === undefined) return { edge: `${caller} -> ${callee}` };
-    (known.introducedBy ??= new Map()).set(callee, rollout.since);
+    (known.introducedBy ??= new Map()).set(callee, rollout.to);
     return { edge: `${caller} -> ${callee}`, rollout: rolloutLabel(workload.name, rollout) };
   }
 

@@ -34,13 +34,19 @@ interface Revision {
 }
 
 /**
- * A pod's revision from the labels the log shipper read from the Kubernetes API: the ReplicaSet's
- * `pod-template-hash`, a StatefulSet's or DaemonSet's `controller-revision-hash`, else a `version`
- * label. Undefined when the line came without metadata (then no edge of it is ever a change).
+ * A pod's revision from the Kubernetes metadata the log shipper read from the API: the ReplicaSet's
+ * `pod-template-hash` label, a StatefulSet's or DaemonSet's `controller-revision-hash`, a
+ * `version` label; without labels (the OpenTelemetry Collector's k8sattributes sends none by
+ * default), the ReplicaSet hash in the pod's name, which the ReplicaSet controller gave it as
+ * `<deployment>-<pod-template-hash>-<suffix>`. Undefined when nothing names one: then no edge of
+ * the pod is ever a change.
  */
-export function revisionOf(labels: Readonly<Record<string, string>> | undefined): string | undefined {
-  if (labels === undefined) return undefined;
-  return labels['pod-template-hash'] ?? labels['controller-revision-hash'] ?? labels.version;
+export function revisionOf(labels: Readonly<Record<string, string>> | undefined, pod?: string, workload?: string): string | undefined {
+  const labelled = labels?.['pod-template-hash'] ?? labels?.['controller-revision-hash'] ?? labels?.version;
+  if (labelled !== undefined || pod === undefined || workload === undefined) return labelled;
+  if (!pod.startsWith(`${workload}-`)) return undefined;
+  const hashed = /^([a-z0-9]{5,10})-[a-z0-9]{5}$/.exec(pod.slice(workload.length + 1));
+  return hashed?.[1];
 }
 
 /**

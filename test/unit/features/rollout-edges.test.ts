@@ -7,8 +7,8 @@ import { inbound, outbound } from '../helpers/records.js';
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 7, 0, 0, 0);
 const OPTIONS: FeatureExtractorOptions = { ...DEFAULT_FEATURE_OPTIONS, edgeLearningMs: 60 * MIN, changeWindowMs: 30 * MIN };
-const OLD = 'router-6d5f7b9c4';
-const NEW = 'router-8a9b1c2d3';
+const OLD = '6d5f7b9c4';
+const NEW = '8a9b1c2d3';
 /** The old revision's pods run from T0; the new revision's first pod logs at ROLLOUT. */
 const ROLLOUT = T0 + 180 * MIN;
 
@@ -68,6 +68,16 @@ describe('new edges of a rollout (change-aware)', () => {
     expect(podWindows(closed, `llm-router-${NEW}-ccccc`)[0]?.features).toMatchObject({ new_edges: 0, rollout_edges: 0 });
   });
 
+  it('keeps the rollout\'s edge its own when a straggling line of the same revision arrives with an earlier time', () => {
+    const fx = routerWithRollout();
+    const pod = `llm-router-${NEW}-bbbbb`;
+    fx.ingest(call(pod, NEW, ROLLOUT + 5 * MIN + 20_000, 'prompt-cache.assist.svc.cluster.local'));
+    fx.ingest(serve(pod, NEW, ROLLOUT - 1_000));
+    fx.ingest(call(pod, NEW, ROLLOUT + 5 * MIN + 40_000, 'prompt-cache.assist.svc.cluster.local'));
+    const [w] = podWindows(fx.flush().windows, pod).filter((x) => x.windowStart === ROLLOUT + 5 * MIN);
+    expect(w?.features).toMatchObject({ new_edges: 0, rollout_edges: 1 });
+  });
+
   it('bounds the change window: a new revision\'s new edge 30 minutes after its first line is an intrusion', () => {
     const fx = routerWithRollout();
     fx.ingest(call(`llm-router-${NEW}-bbbbb`, NEW, ROLLOUT + 30 * MIN, 'exfil.example.net'));
@@ -90,6 +100,16 @@ describe('new edges of a rollout (change-aware)', () => {
     fx.ingest(versioned('llm-router-1', 'v4', ROLLOUT, 'prompt-cache.assist.svc.cluster.local'));
     const [w] = podWindows(fx.flush().windows, 'llm-router-1');
     expect(w?.details.rollout_edges).toContain('rollout: llm-router v3 -> v4');
+  });
+
+  it('reads the ReplicaSet hash from the pod\'s name when the shipper sends no labels (OpenTelemetry k8sattributes)', () => {
+    const fx = routerWithRollout();
+    const pod = `llm-router-${NEW}-eeeee`;
+    const bare = { ...outbound(pod, 'llm-router', ROLLOUT + 3 * MIN, 'prompt-cache.assist.svc.cluster.local'), kubernetes: { namespace: 'assist', pod } };
+    fx.ingest(bare);
+    const [w] = podWindows(fx.flush().windows, pod);
+    expect(w?.features).toMatchObject({ new_edges: 0, rollout_edges: 1 });
+    expect(w?.details.rollout_edges).toContain(`rollout: llm-router ${OLD} -> ${NEW}`);
   });
 
   it('opens no change window when the engine starts: two revisions seen together at the start are a baseline, not a rollout', () => {
