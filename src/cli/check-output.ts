@@ -28,8 +28,18 @@ export function checkText(result: CheckResult): string {
  * keeps only `file:line:col` lines and the summary), or undefined.
  */
 export function checkNote(result: CheckResult): string | undefined {
-  if (result.reference === undefined) return undefined;
-  return `note: no detector among the files; playbooks checked against the ${result.reference.detectors.length} detector(s) in ${terminalText(result.reference.dir, 1024)}\n`;
+  const notes: string[] = [];
+  if (result.reference !== undefined) {
+    notes.push(`note: no detector among the files; playbooks checked against the ${result.reference.detectors.length} detector(s) in ${terminalText(result.reference.dir, 1024)}`);
+  }
+  for (const [playbook, names] of Object.entries(result.unsetVars)) {
+    notes.push(terminalText(
+      `note: playbook ${playbook}: ${names.map((n) => `vars.${n}`).join(', ')} ${names.length === 1 ? 'has' : 'have'} no default; set ` +
+      `${names.map((n) => `playbookVars.${playbook}.${n}`).join(', ')} in the service config (check it with the playbooks, or meshwarden run --config); until then the steps using them are refused`,
+      4096,
+    ));
+  }
+  return notes.length > 0 ? `${notes.join('\n')}\n` : undefined;
 }
 
 /** The result as JSON, for scripts: every problem with its rule, and what was checked. */

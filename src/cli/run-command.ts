@@ -1,6 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { runEmbedded } from '../embedded/run-embedded.js';
+import { loadConfig } from '../config/load-config.js';
+import type { PlaybookVarOverrides } from '../playbook/playbook-vars.js';
 import { DEFAULT_FEATURE_OPTIONS } from '../features/feature-extractor.js';
 import { systemClock } from '../shared/clock.js';
 import { ConfigError, LedgerError } from '../shared/errors.js';
@@ -28,9 +30,10 @@ export function runCommand(): Command {
     .option('--trusted-proxy-hops <n>', 'proxies in front of the ingress gateway that append the client address to X-Forwarded-For (as Envoy\'s xff_num_trusted_hops); 0 names external callers by the address the gateway saw', '0')
     .option('--policy-url <url>', 'ask the Open Policy Agent at this URL (its Data API, decision at meshwarden/decision) about each step, as the service does; the report shows what it said')
     .option('--policy-path <path>', 'package path of the policy decision', 'meshwarden/decision')
+    .option('--config <file>', 'a service config (kind: ServiceConfig) whose playbookVars set this install\'s values of the playbooks\' spec.vars; nothing else of it is used here')
     .option('--quiet', 'print only the totals line')
     .option('--log-level <level>', 'pino log level on stderr', 'warn')
-    .action(async (opts: { input: string; detectors: string; playbooks: string; state: string; fresh?: boolean; dryRun: boolean; report?: string; window: string; trustedProxyHops: string; quiet?: boolean; logLevel: string; ledgerKey?: string; policyUrl?: string; policyPath: string }, command: Command) => {
+    .action(async (opts: { input: string; detectors: string; playbooks: string; state: string; fresh?: boolean; dryRun: boolean; report?: string; window: string; trustedProxyHops: string; quiet?: boolean; logLevel: string; ledgerKey?: string; policyUrl?: string; policyPath: string; config?: string }, command: Command) => {
       const logger = createLogger({ level: opts.logLevel });
       if (!opts.dryRun) command.error('error: live actions need the cluster service (Kafka, Kubernetes, Vault); on one machine the engine runs in dry-run only', { exitCode: 2 });
       const windowMs = parseDuration(opts.window);
@@ -41,8 +44,10 @@ export function runCommand(): Command {
       if (!POLICY_PATH.test(opts.policyPath)) command.error(`error: --policy-path ${JSON.stringify(opts.policyPath)} is not a package path such as "meshwarden/decision"`, { exitCode: 2 });
       try {
         const ledgerSigning = await ledgerSigningFromOption(opts.ledgerKey, (line) => process.stderr.write(`warning: ${terminalText(line, 1024)}\n`));
+        const playbookVars = opts.config === undefined ? undefined : await playbookVarsFrom(opts.config);
         const report = await runEmbedded(
           {
+            ...(playbookVars !== undefined ? { playbookVars } : {}),
             input: opts.input,
             configPaths: [opts.detectors, opts.playbooks],
             stateDir: opts.state,
@@ -82,4 +87,15 @@ export function runCommand(): Command {
         throw error;
       }
     });
+}
+
+/** The `playbookVars` of a service config file, its problems thrown as a ConfigError. */
+async function playbookVarsFrom(file: string): Promise<PlaybookVarOverrides> {
+  const loaded = await loadConfig([file], { serviceConfigs: true });
+  if (loaded.problems.length > 0) throw new ConfigError(loaded.problems);
+  const service = loaded.services[0];
+  if (service === undefined || loaded.services.length > 1 || loaded.files.length !== 1) {
+    throw new ConfigError([{ file, line: 0, col: 0, path: '', message: 'expected one document of kind ServiceConfig; pass the service config file itself' }]);
+  }
+  return service.value.playbookVars;
 }

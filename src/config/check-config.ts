@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DetectorSpec } from '../detect/detector-spec.js';
+import { applyVarOverrides, unsetVars } from '../playbook/playbook-vars.js';
 import type { ConfigProblem } from '../shared/errors.js';
 import { loadConfig, unknownDetectors } from './load-config.js';
 import { neverFiringTriggers } from './never-firing-triggers.js';
@@ -22,6 +23,11 @@ export interface CheckResult {
    * against instead, so a playbook naming an unknown detector never passes for want of any.
    */
   readonly reference?: { readonly dir: string; readonly detectors: readonly string[] };
+  /**
+   * Per playbook, its variables with no default that no service config among the files sets:
+   * not a problem (each install sets its own), but the steps using them are refused until it does.
+   */
+  readonly unsetVars: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -54,7 +60,10 @@ export async function checkConfig(paths: readonly string[], referenceDir?: strin
     ...protectedTargets(config.playbooks, service ? [...service.protectedNamespaces, service.namespace] : undefined),
   );
   problems.sort((a, b) => (a.file === b.file ? a.line - b.line || a.col - b.col : a.file < b.file ? -1 : 1));
+  const withVars = applyVarOverrides(config.playbooks.map((p) => p.value), service?.playbookVars ?? {}).playbooks;
+  const unset = Object.fromEntries(withVars.flatMap((p) => { const names = unsetVars(p); return names.length > 0 ? [[p.metadata.name, names]] : []; }));
   return {
+    unsetVars: unset,
     problems, files: config.files.length, detectors: config.detectors.length, playbooks: config.playbooks.length,
     tests: config.tests.length, services: config.services.length, ...(reference !== undefined ? { reference } : {}),
   };

@@ -18,6 +18,7 @@ import { InputError } from '../sources/input-error.js';
 import { readLines } from '../sources/line-source.js';
 import { moveStateAside, readState, writeState } from './engine-state-file.js';
 import type { SafetyGuard } from '../playbook/safety-guard.js';
+import { applyVarOverrides, type PlaybookVarOverrides } from '../playbook/playbook-vars.js';
 import { policyGate, type PolicyGateConfig } from '../policy/policy-gate.js';
 
 function policyFor(config: PolicyGateConfig, clock: Clock): (guard: SafetyGuard) => ReturnType<typeof policyGate> {
@@ -39,6 +40,8 @@ export interface EmbeddedRunOptions {
   readonly ledgerSigning?: LedgerSigning;
   /** Asks this policy about each step (`--policy-url`); the report shows what it said. */
   readonly policy?: PolicyGateConfig;
+  /** This install's values for the playbooks' `spec.vars` (`--config`: a service config's `playbookVars`). */
+  readonly playbookVars?: PlaybookVarOverrides;
 }
 
 /** What an embedded run reports (also written as JSON with `--report`). */
@@ -93,6 +96,8 @@ export interface EmbeddedRunDeps {
 export async function runEmbedded(options: EmbeddedRunOptions, deps: EmbeddedRunDeps): Promise<RunReport> {
   const config = await loadConfig(options.configPaths);
   if (config.problems.length > 0) throw new ConfigError(config.problems);
+  const withVars = applyVarOverrides(config.playbooks.map((p) => p.value), options.playbookVars ?? {});
+  if (withVars.problems.length > 0) throw new ConfigError(withVars.problems.map((message) => ({ file: 'service config', line: 0, col: 0, path: '', message })));
   const stateDir = resolve(options.stateDir);
   await mkdir(stateDir, { recursive: true });
   const ledger = await Ledger.open(join(stateDir, 'audit'), deps.clock, options.ledgerSigning);
@@ -107,7 +112,7 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: EmbeddedRun
   const autoencoders = await loadAutoencoders(detectorSpecs, stateDir, deps);
   const pipeline = new Pipeline(
     detectorSpecs,
-    config.playbooks.map((p) => p.value),
+    withVars.playbooks,
     pipelineOptions,
     { deadLetters, ledger },
     await readState(stateDir, deps.logger),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ENTITY_KINDS } from '../features/entity.js';
+import { playbookVarOverridesSchema } from '../playbook/playbook-vars.js';
 import { durationSchema } from '../shared/duration.js';
 
 const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
@@ -136,6 +137,7 @@ export const playbookTestSchema = z
         playbooks: z.array(z.string().min(1)).min(1).describe('the playbooks under test (metadata.name); only these run'),
         detectors: z.array(z.string().min(1)).min(1).optional().describe('the detectors that score records (default: those the playbooks\' triggers name)'),
         window: durationSchema.pipe(z.number().min(1000).max(3_600_000)).default(60_000).describe('feature window length'),
+        playbookVars: playbookVarOverridesSchema.optional().describe('values for the playbooks\' spec.vars, as an install sets them under playbookVars in its service config'),
         tests: z.array(testCaseSchema).min(1).max(200),
       })
       .strict(),

@@ -2,6 +2,7 @@ import { closest } from '../config/describe-issue.js';
 import type { LoadedDocument } from '../config/yaml-document.js';
 import type { DetectorSpec } from '../detect/detector-spec.js';
 import type { PlaybookSpec } from '../playbook/playbook-spec.js';
+import { applyVarOverrides } from '../playbook/playbook-vars.js';
 import type { ConfigProblem } from '../shared/errors.js';
 import { compareExpectations, formatMismatches } from './compare-expectations.js';
 import type { PlaybookTestSpec } from './playbook-test-spec.js';
@@ -52,8 +53,14 @@ export function runPlaybookTests(
     };
     unknown('playbooks', spec.playbooks, playbooksByName);
     if (spec.detectors !== undefined) unknown('detectors', spec.detectors, detectorsByName);
-    const playbooks = spec.playbooks.flatMap((name) => playbooksByName.get(name) ?? []);
-    if (playbooks.length < spec.playbooks.length) continue;
+    const named = spec.playbooks.flatMap((name) => playbooksByName.get(name) ?? []);
+    if (named.length < spec.playbooks.length) continue;
+    const withVars = applyVarOverrides(named, spec.playbookVars ?? {});
+    for (const message of withVars.problems) {
+      problems.push({ rule: 'unknown-reference', file: doc.file, ...doc.locate(['spec', 'playbookVars']), path: 'spec.playbookVars', message: message.replace(/^playbookVars\./, 'spec.playbookVars.') });
+    }
+    if (withVars.problems.length > 0) continue;
+    const playbooks = withVars.playbooks;
     const detectorNames = spec.detectors ?? [...new Set(playbooks.flatMap((p) => p.spec.trigger.detectors))];
     const detectors = detectorNames.flatMap((name) => detectorsByName.get(name) ?? []);
     spec.tests.forEach((testCase, i) => {

@@ -3,7 +3,7 @@ import { ACTIONS, findAction } from '../actions/action-registry.js';
 import { ENTITY_KINDS, type EntityKind } from '../features/entity.js';
 import { FEATURE_NAMES } from '../features/feature-window.js';
 import { durationSchema } from '../shared/duration.js';
-import { varsSchema } from './playbook-vars.js';
+import { declaredVarsSchema } from './playbook-vars.js';
 import { targetParams } from './target-params.js';
 import { ENTITY_FIELDS, TEMPLATE_VARIABLES, VARS_SCOPE, templateVariables, tokenizeTemplate } from './templates.js';
 
@@ -65,8 +65,9 @@ export const playbookSchema = z
         /**
          * Site-specific values (a namespace, a Deployment, a secret path) with their defaults, used in
          * step parameters as `{{ vars.<name> }}`; an install overrides them in its service config.
+         * A variable declared `null` has no default: until the install sets it, steps using it are refused.
          */
-        vars: varsSchema.optional(),
+        vars: declaredVarsSchema.optional(),
         /**
          * How the policy gate (when the engine has one, see docs/policy.md) treats this playbook:
          * `failOpen` lets a step run when the policy cannot be reached or does not answer in time

@@ -18,15 +18,31 @@ export const varValueSchema = z
   .refine((v) => !/\{\{|\}\}/.test(v), 'a variable\'s value must not contain "{{" or "}}"');
 
 /**
- * A set of variables, name to value. Names are checked here rather than as the record's key schema
- * so a bad name is reported with the fix, not as "Invalid key in record".
+ * A declared variable's default: a value, or `null` (YAML `~`, or the key with nothing after it)
+ * for a variable with no default that every install must set: a target no shipped default can
+ * name (the Vault path of a site's signing key). A step using one that is still unset is refused.
  */
-export const varsSchema = z.record(z.string(), varValueSchema).superRefine((vars, ctx) => {
+export const varDefaultSchema = varValueSchema.nullable();
+
+/**
+ * Checks a set of variables' names here rather than as the record's key schema, so a bad name is
+ * reported with the fix, not as "Invalid key in record".
+ */
+const checkedNames = (vars: Readonly<Record<string, unknown>>, ctx: z.RefinementCtx): void => {
   for (const name of Object.keys(vars)) {
     const checked = varNameSchema.safeParse(name);
     if (!checked.success) ctx.addIssue({ code: 'custom', path: [name], message: `variable name "${name}": ${checked.error.issues[0]?.message ?? 'invalid'}` });
   }
-});
+};
+
+/** A playbook's `spec.vars`: name to default, `null` where the install must set the value. */
+export const declaredVarsSchema = z.record(z.string(), varDefaultSchema).superRefine(checkedNames);
+
+/** A playbook's declared variables and their defaults (`null`: no default). */
+export type DeclaredVars = Readonly<Record<string, string | null>>;
+
+/** A set of variables an install sets, name to value. */
+export const varsSchema = z.record(z.string(), varValueSchema).superRefine(checkedNames);
 
 /** Per playbook name, the variables an install sets in place of the playbook's defaults. */
 export const playbookVarOverridesSchema = z.record(z.string().min(1), varsSchema);
@@ -37,7 +53,21 @@ export type PlaybookVarOverrides = z.infer<typeof playbookVarOverridesSchema>;
 /** The playbook shape this module needs: its name and declared variables. */
 interface WithVars {
   readonly metadata: { readonly name: string };
-  readonly spec: { readonly vars?: Readonly<Record<string, string>> | undefined };
+  readonly spec: { readonly vars?: DeclaredVars | undefined };
+}
+
+/**
+ * The variables of a playbook that have no default and no value from the install: the steps
+ * using them are refused until the install sets them under `playbookVars`.
+ */
+export function unsetVars(playbook: WithVars): string[] {
+  return Object.entries(playbook.spec.vars ?? {}).flatMap(([name, value]) => (value === null ? [name] : []));
+}
+
+/** Why a step using unset variables is refused, naming where to set them. */
+export function unsetVarsReason(playbook: string, names: readonly string[]): string {
+  return `${names.map((n) => `vars.${n}`).join(', ')} ${names.length === 1 ? 'has' : 'have'} no default and this install sets none; ` +
+    `set ${names.map((n) => `playbookVars.${playbook}.${n}`).join(', ')} in the service config (meshwarden run: --config)`;
 }
 
 /** Playbooks with the overrides applied, and every override that names nothing to override. */

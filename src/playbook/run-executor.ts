@@ -12,6 +12,7 @@ import type { GuardRequest, SafetyGuard } from './safety-guard.js';
 import type { StepPolicy, StepPolicyQuestion, StepPolicyVerdict } from './step-policy.js';
 import { targetParams } from './target-params.js';
 import { VARS_SCOPE, renderTemplates, templateVariables } from './templates.js';
+import { unsetVarsReason } from './playbook-vars.js';
 
 /** Where step results are recorded; `flush` makes them durable. */
 export interface RunLedger {
@@ -465,6 +466,13 @@ export class RunExecutor {
     if (!action) return { ok: false, problem: `unknown action ${step.action}` };
     const targetKeys = targetParams(action);
     const vars = playbook?.spec.vars;
+    // A variable with no default that the install never set: refused, saying where to set it,
+    // rather than acting on a target nobody named.
+    const unset = vars === undefined ? [] : [...new Set(paramVariables(step.params))].flatMap((name) => {
+      const declared = name.startsWith(`${VARS_SCOPE}.`) ? name.slice(VARS_SCOPE.length + 1) : undefined;
+      return declared !== undefined && Object.hasOwn(vars, declared) && vars[declared] === null ? [declared] : [];
+    });
+    if (unset.length > 0) return { ok: false, refused: true, problem: unsetVarsReason(run.playbook, unset) };
     const rendered = renderTemplates(step.params, { anomaly: run.anomaly, incidentId: run.incidentId, playbook: run.playbook, ...(vars ? { vars } : {}) }, targetKeys);
     if (rendered.missing.length > 0) {
       return { ok: false, problem: `no value for ${rendered.missing.map((m) => `{{ ${m} }}`).join(', ')} on ${run.anomaly.entity.key}` };
@@ -494,6 +502,14 @@ export class RunExecutor {
       ...(workload !== undefined && prepared.target.kind === 'Pod' ? { workload } : {}),
     };
   }
+}
+
+/** Every template variable in a step's parameters (strings at any depth). */
+function paramVariables(value: unknown): string[] {
+  if (typeof value === 'string') return templateVariables(value);
+  if (Array.isArray(value)) return value.flatMap(paramVariables);
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(paramVariables);
+  return [];
 }
 
 /** `Pod ml-prod/inference-7d9c-x2k4p` */

@@ -104,8 +104,9 @@ export interface TemplateContext {
   /**
    * The playbook's `spec.vars` with this install's overrides applied: site-specific values the SOC
    * wrote (a namespace, a secret path, a channel), trusted like the playbook's literal text.
+   * `null`: declared without a default and not set by the install (it renders as missing).
    */
-  readonly vars?: Readonly<Record<string, string>>;
+  readonly vars?: Readonly<Record<string, string | null>>;
 }
 
 /** What rendering produced: the filled value, variables with no value, and target values refused. */
@@ -145,7 +146,7 @@ export function renderTemplates(value: unknown, context: TemplateContext, target
     }
     if (scope === VARS_SCOPE) {
       const declared = name.slice(VARS_SCOPE.length + 1);
-      return context.vars !== undefined && Object.hasOwn(context.vars, declared) ? context.vars[declared] : undefined;
+      return context.vars !== undefined && Object.hasOwn(context.vars, declared) ? context.vars[declared] ?? undefined : undefined;
     }
     if (name === 'incident.id') return context.incidentId;
     if (name === 'playbook.name') return context.playbook;

@@ -62,10 +62,16 @@ function respondingPlaybooks(x: ScenarioIncident): string[] {
   return [...new Set(report.actions.filter((a) => a.outcome === 'dry-run' && Date.parse(a.at) >= from && Date.parse(a.at) <= to).map((a) => a.playbook))];
 }
 
-/** Anomalies outside every injected incident's span and cascade. */
+/** Whether an anomaly reports a rollout's change (its evidence names the rollout) rather than an alarm. */
+function isChange(a: RunReport['anomalies'][number]): boolean {
+  return a.evidence.some((e) => e.details?.some((d) => d.startsWith('rollout: ')) === true);
+}
+
+/** Alarms (anomalies that are not a rollout's change) outside every injected incident's span and cascade. */
 function strays(): string[] {
   return report.anomalies
     .filter((a) => {
+      if (isChange(a)) return false;
       const at = Date.parse(a.windowStart);
       return !truth.incidents.some((x) =>
         at >= Date.parse(x.start) - WINDOW && at <= Date.parse(x.end) + AFTERMATH && (x.flagOneOf.includes(a.entity) || x.related.includes(a.entity)));
@@ -99,10 +105,20 @@ describe('the engine on the assistant mesh (a second, independent scenario)', ()
     expect(respondingPlaybooks(x)).toEqual(expect.arrayContaining([...x.playbooks]));
   });
 
-  it.fails('rotates this mesh\'s credential, not the bundled demo\'s (today the playbook\'s defaults name ml-prod/auth)', () => {
-    const rotations = report.actions.filter((a) => a.playbook === 'rotate-credentials-on-stuffing' && a.action !== 'slack.notify');
+  it('rotates no credential it was not told of: with no install values, the rotation is refused with where to set them, and the alert goes out', () => {
+    // The shipped playbook names no site's secret; this mesh's install set none (no playbookVars),
+    // and nothing in a gateway's anomaly says where its auth service keeps its key.
+    const runs = report.actions.filter((a) => a.playbook === 'rotate-credentials-on-stuffing');
+    expect(runs.some((a) => a.action === 'slack.notify' && a.outcome === 'dry-run')).toBe(true);
+    const rotations = runs.filter((a) => a.action === 'vault.rotate-secret');
     expect(rotations.length).toBeGreaterThan(0);
-    for (const step of rotations) expect(step.target).not.toContain('ml-prod');
+    for (const step of rotations) {
+      expect(step).toMatchObject({ outcome: 'refused', target: '-' });
+      expect(step.description).toContain('vars.sessionSecretPath has no default and this install sets none');
+      expect(step.description).toContain('playbookVars.rotate-credentials-on-stuffing.sessionSecretPath');
+    }
+    expect(runs.filter((a) => a.action === 'kubernetes.restart-deployment' && a.outcome !== 'skipped')).toEqual([]);
+    expect(runs.filter((a) => a.target.includes('ml-prod'))).toEqual([]);
   });
 
   it.fails('sees the vector-db outage at weekend-evening volume (today: missed, below every detector\'s minimum evidence per minute)', () => {
@@ -121,7 +137,19 @@ describe('the engine on the assistant mesh (a second, independent scenario)', ()
     expect(strays().filter((s) => !/new-callee-edges pod:assist\/llm-router-/.test(s))).toEqual([]);
   });
 
-  it.fails('reports the llm-router rollout\'s new edge as a change, not an intrusion (today: an approval-gated quarantine request)', () => {
+  it('reports the llm-router rollout\'s new edge as a change, not an intrusion', () => {
     expect(strays()).toEqual([]);
+    const changes = report.anomalies.filter(isChange);
+    expect(changes.length).toBeGreaterThan(0);
+    for (const change of changes) {
+      expect(change).toMatchObject({ detector: 'rollout-new-edges', severity: 'low' });
+      expect(change.entity).toMatch(/^pod:assist\/llm-router-/);
+      expect(change.evidence.flatMap((e) => e.details ?? [])).toEqual(expect.arrayContaining([
+        'assist/llm-router -> prompt-cache.assist', expect.stringMatching(/^rollout: llm-router \S+ -> \S+$/),
+      ]));
+    }
+    // No playbook acted on a change: no quarantine request, no approval asked.
+    const changeIds = new Set(changes.map((c) => c.id));
+    expect(report.actions.filter((a) => changeIds.has(a.anomalyId))).toEqual([]);
   });
 });

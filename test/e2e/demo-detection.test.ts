@@ -2,6 +2,7 @@ import { closeSync, mkdtempSync, openSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load-config.js';
 import { runEmbedded, type RunReport } from '../../src/embedded/run-embedded.js';
 import { verifyLedger } from '../../src/audit/verify-ledger.js';
 import { ManualClock } from '../../src/shared/clock.js';
@@ -39,8 +40,12 @@ beforeAll(async () => {
     closeSync(fd);
   }
   stateDir = join(dir, 'state');
+  // The demo's install values, as scripts/demo.sh passes them (`--config`).
+  const demoConfig = await loadConfig(['examples/recording/meshwarden.yaml'], { serviceConfigs: true });
+  const playbookVars = demoConfig.services[0]?.value.playbookVars;
+  if (demoConfig.problems.length > 0 || playbookVars === undefined) throw new Error('examples/recording/meshwarden.yaml does not load');
   report = await runEmbedded(
-    { input: options.out, configPaths: ['detectors', 'playbooks'], stateDir },
+    { input: options.out, configPaths: ['detectors', 'playbooks'], stateDir, playbookVars },
     { clock: new ManualClock(Date.UTC(2026, 10, 4)), logger: silentLogger() },
   );
 }, 300_000);
@@ -83,6 +88,9 @@ describe('the embedded demo on the bundled recording', () => {
     const pod = exfil?.slice('pod:'.length);
     expect(report.actions).toContainEqual(expect.objectContaining({ action: 'kubernetes.quarantine-pod', target: `Pod ${pod ?? '?'}`, outcome: 'dry-run' }));
     expect(report.actions).toContainEqual(expect.objectContaining({ playbook: 'rotate-credentials-on-stuffing', action: 'vault.rotate-secret', outcome: 'dry-run' }));
+    // Its own secret and Deployment, named by the demo's config.
+    expect(report.actions).toContainEqual(expect.objectContaining({ playbook: 'rotate-credentials-on-stuffing', action: 'kubernetes.restart-deployment', target: 'Deployment ml-prod/auth', outcome: 'dry-run' }));
+    for (const a of report.actions.filter((x) => x.action === 'vault.rotate-secret')) expect(a.target).toContain('ml-prod/auth/session');
     expect(report.actions).toContainEqual(expect.objectContaining({ playbook: 'model-rollback', action: 'kubernetes.rollback-deployment', outcome: 'dry-run' }));
     expect(report.actions.filter((a) => a.outcome === 'failed')).toEqual([]);
   });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ApprovalPolicy } from '../../approvals/approval-types.js';
 import { durationTextSchema, parseDuration } from '../../shared/duration.js';
 import { defineAction } from '../action-definition.js';
+import { slackChannel } from '../params.js';
 
 /**
  * Gates the following steps on a human decision in Slack: allow-listed approvers, N of them, and an
@@ -16,7 +17,7 @@ export const approval = defineAction({
   summary: 'Ask allow-listed approvers in Slack before the next steps run',
   params: z
     .object({
-      channel: z.string().regex(/^[#@]?[A-Za-z0-9_.-]+$/, 'must be a channel name like "#soc-approvals" or an id'),
+      channel: slackChannel('#soc-approvals'),
       approvers: z
         .object({
           users: z.array(z.string().regex(/^[UW][A-Z0-9]+$/, 'must be a Slack user id such as "U0123ABCD"')).default([]),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ActionError } from '../../shared/errors.js';
 import type { ActionDeps } from '../action-context.js';
 import { defineAction } from '../action-definition.js';
+import { slackChannel } from '../params.js';
 import type { SlackIncidentThreads } from './incident-threads.js';
 
 /**
@@ -20,7 +21,7 @@ export const notify = defineAction({
   summary: 'Post or update the incident message in a Slack channel (one thread per incident)',
   params: z
     .object({
-      channel: z.string().regex(/^[#@]?[A-Za-z0-9_.-]+$/, 'must be a channel name like "#soc-alerts" or an id like "C0123456"'),
+      channel: slackChannel('#soc-alerts'),
       /** Extra text above the generated summary; may use templates. */
       text: z.string().max(3000).optional(),
       mention: z.array(z.string()).optional(),
