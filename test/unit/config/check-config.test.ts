@@ -69,6 +69,6 @@ describe('meshwarden check', () => {
   it('accepts the shipped detectors, playbooks and playbook tests without a problem', async () => {
     const result = await checkConfig(['detectors', 'playbooks']);
     expect(result.problems).toEqual([]);
-    expect(checkText(result)).toBe('ok: 12 detector(s), 7 playbook(s), 7 playbook test(s) in 26 file(s)\n');
+    expect(checkText(result)).toBe('ok: 12 detector(s), 7 playbook(s), 8 playbook test(s) in 27 file(s)\n');
   });
 });

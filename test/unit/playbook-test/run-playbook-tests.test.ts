@@ -28,6 +28,8 @@ kind: PlaybookTest
 metadata: { name: inline }
 spec:
   playbooks: [rotate-credentials-on-stuffing]
+  playbookVars:
+    rotate-credentials-on-stuffing: { authNamespace: ml-prod, sessionSecretPath: ml-prod/auth/session }
   tests:
     - name: refused logins
       input:
@@ -109,7 +111,7 @@ describe('playbook tests', () => {
 
   it('refuses records for an autoencoder detector, which has no trained model in a test', async () => {
     const { engine } = await shipped();
-    const doc = testDoc(ATTACK(1).replace('[rotate-credentials-on-stuffing]', '[notify-on-multivariate-anomaly]'));
+    const doc = testDoc(ATTACK(1).replace('[rotate-credentials-on-stuffing]', '[notify-on-multivariate-anomaly]').replace(/ {2}playbookVars:\n.*\n/, ''));
     expect(runPlaybookTests(doc, engine).results[0]?.details[0]).toMatch(/records cannot be scored by mesh-autoencoder/);
   });
 
