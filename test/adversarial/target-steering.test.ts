@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { defineAction, type ActionDefinition } from '../../src/actions/action-definition.js';
 import { findAction } from '../../src/actions/action-registry.js';
 import { loadConfig } from '../../src/config/load-config.js';
+import { applyVarOverrides } from '../../src/playbook/playbook-vars.js';
 import { ClusterRails } from '../../src/coordination/cluster-rails.js';
 import { MemoryRunClaims } from '../../src/coordination/run-claims.js';
 import type { Anomaly } from '../../src/detect/anomaly.js';
@@ -23,10 +24,13 @@ import { silentLogger } from '../../src/shared/logger.js';
 
 const T0 = Date.parse('2026-11-03T09:05:00Z');
 
+/** The shipped playbooks with the values an install sets (the rotation names no site's secret itself). */
 async function shippedPlaybooks(): Promise<PlaybookSpec[]> {
   const config = await loadConfig(['playbooks']);
   expect(config.problems).toEqual([]);
-  return config.playbooks.map((p) => p.value);
+  const installed = applyVarOverrides(config.playbooks.map((p) => p.value), { 'rotate-credentials-on-stuffing': { authNamespace: 'ml-prod', sessionSecretPath: 'ml-prod/auth/session' } });
+  expect(installed.problems).toEqual([]);
+  return installed.playbooks;
 }
 
 /**
