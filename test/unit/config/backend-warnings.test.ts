@@ -14,16 +14,16 @@ describe('backendWarnings', () => {
     const { playbooks } = await loadConfig(['playbooks']);
     const warnings = backendWarnings(playbooks, { ...ALL_ON, slack: false });
     expect(warnings.map((w) => `${w.file}:${w.line} ${w.action}`)).toEqual([
-      'playbooks/isolate-on-lateral-movement.yaml:15 slack.notify',
-      'playbooks/isolate-on-lateral-movement.yaml:21 slack.approval',
-      'playbooks/model-rollback.yaml:25 slack.notify',
-      'playbooks/model-rollback.yaml:31 slack.approval',
-      'playbooks/notify-on-falco-critical.yaml:18 slack.notify',
-      'playbooks/notify-on-falco-critical.yaml:24 slack.approval',
-      'playbooks/notify-on-multivariate-anomaly.yaml:17 slack.notify',
-      'playbooks/notify-on-service-degradation.yaml:15 slack.notify',
-      'playbooks/quarantine-on-exfiltration.yaml:22 slack.notify',
-      'playbooks/rotate-credentials-on-stuffing.yaml:26 slack.notify',
+      'playbooks/isolate-on-lateral-movement.yaml:20 slack.notify',
+      'playbooks/isolate-on-lateral-movement.yaml:26 slack.approval',
+      'playbooks/model-rollback.yaml:28 slack.notify',
+      'playbooks/model-rollback.yaml:34 slack.approval',
+      'playbooks/notify-on-falco-critical.yaml:22 slack.notify',
+      'playbooks/notify-on-falco-critical.yaml:28 slack.approval',
+      'playbooks/notify-on-multivariate-anomaly.yaml:20 slack.notify',
+      'playbooks/notify-on-service-degradation.yaml:18 slack.notify',
+      'playbooks/quarantine-on-exfiltration.yaml:25 slack.notify',
+      'playbooks/rotate-credentials-on-stuffing.yaml:31 slack.notify',
     ]);
     expect(warnings.find((w) => w.playbook === 'quarantine-on-exfiltration')?.message).toBe(
       'playbook quarantine-on-exfiltration, step "tell the SOC" (slack.notify) needs slack, which is disabled (slack.enabled: false): it fails on every run and the run goes on without it',
