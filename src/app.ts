@@ -20,11 +20,13 @@ import { breakerIncident, type BreakerIncident, type OpenedBreaker } from './pla
 import { PlaybookEngine, type ActionRecord, type PlaybookEngineSnapshot } from './playbook/playbook-engine.js';
 import type { PlaybookSpec } from './playbook/playbook-spec.js';
 import { RunExecutor } from './playbook/run-executor.js';
-import { MemoryRunStore, type PlaybookRun, type StepResult } from './playbook/run-store.js';
+import { MemoryRunStore, ledgerTypeOf, type PlaybookRun, type StepResult } from './playbook/run-store.js';
 import { DEFAULT_SAFETY_POLICY, SafetyGuard, type SafetyGuardSnapshot, type SafetyPolicy } from './playbook/safety-guard.js';
 import type { StepPolicy } from './playbook/step-policy.js';
 import { systemClock, type Clock } from './shared/clock.js';
+import type { Silencer } from './silences/silence-cache.js';
 import { silentLogger } from './shared/logger.js';
+import { CaseTracker, summarizeCase, type CaseEvent, type CaseSummary } from './triage/case-tracker.js';
 import { IncidentTracker, type Incident } from './triage/incident-tracker.js';
 import { IncidentReporter } from './outputs/incident-reporter.js';
 import type { IncidentSink } from './outputs/incident-sink.js';
@@ -39,7 +41,7 @@ export interface DeadLetterSink {
 
 /** Where ledger records go. */
 export interface LedgerSink {
-  append(type: 'run' | 'anomaly' | 'incident' | 'decision' | 'action' | 'refusal', data: unknown): unknown;
+  append(type: 'run' | 'anomaly' | 'incident' | 'case' | 'decision' | 'action' | 'refusal', data: unknown): unknown;
   flush(): Promise<void>;
 }
 
@@ -118,6 +120,8 @@ export class Pipeline {
   readonly anomalies: Anomaly[] = [];
   readonly actions: ActionRecord[] = [];
   readonly incidents: IncidentSummary[] = [];
+  /** Resolved cases (collected for a report). */
+  readonly cases: CaseSummary[] = [];
   readonly breakers: BreakerEvent[] = [];
   /** Live runs waiting to be handed to the executor (see `drain`), with the playbook they matched. */
   private readonly pendingRuns: { readonly run: PlaybookRun; readonly playbook: PlaybookSpec | undefined }[] = [];
@@ -131,6 +135,7 @@ export class Pipeline {
   readonly restoredClosedUpTo: number;
   private detectors: DetectorRuntime;
   private readonly triage: IncidentTracker;
+  private readonly caseTracker: CaseTracker;
   private playbooks: PlaybookEngine;
   private playbookSpecs: ReadonlyMap<string, PlaybookSpec>;
   readonly guard: SafetyGuard;
@@ -159,6 +164,8 @@ export class Pipeline {
       readonly clock?: Clock;
       /** The policy gate of the pipeline's own executor (embedded runs), given the pipeline's guard. */
       readonly policy?: (guard: SafetyGuard) => StepPolicy;
+      /** Silences the pipeline's own executor honours (a shared executor has its own). */
+      readonly silences?: Silencer;
     } = {},
   ) {
     const wall = shared.clock ?? systemClock;
@@ -175,6 +182,8 @@ export class Pipeline {
     this.detectors = new DetectorRuntime(detectors, state.detectors, shared.autoencoders);
     this.triage = new IncidentTracker(options.resolveAfterMs);
     this.reporter = sinks.incidents ? new IncidentReporter(sinks.incidents) : undefined;
+    // Incidents whose spans meet (within two windows) and whose entities are related join one case.
+    this.caseTracker = new CaseTracker(this.features.callGraph(), 2 * options.features.windowMs);
     this.playbooks = new PlaybookEngine(playbooks, { dryRun: options.dryRun }, state.playbooks);
     this.playbookSpecs = new Map(playbooks.map((p) => [p.metadata.name, p]));
     this.guard = shared.guard ?? new SafetyGuard(options.safety, state.safety);
@@ -182,6 +191,7 @@ export class Pipeline {
       playbooks: new Map(playbooks.map((p) => [p.metadata.name, p])), guard: this.guard, store: new MemoryRunStore(), ledger: sinks.ledger,
       actionDeps: { clock: { now: () => Date.now() }, logger: silentLogger() },
       ...(shared.policy ? { policy: shared.policy(this.guard) } : {}),
+      ...(shared.silences ? { silences: shared.silences } : {}),
     });
   }
 
@@ -378,8 +388,16 @@ export class Pipeline {
     const ledger = this.sinks.ledger;
     ledger.append('anomaly', anomaly);
     const { incident, opened } = this.triage.observe(anomaly);
-    if (opened) ledger.append('incident', { event: 'opened', id: incident.id, entity: incident.entity.key, openedAt: incident.openedAt });
-    const { decisions, runs } = this.playbooks.handle(anomaly, incident);
+    const caseEvents = this.caseTracker.observe(incident);
+    const kase = this.caseTracker.caseOf(incident.id);
+    if (opened) {
+      ledger.append('incident', {
+        event: 'opened', id: incident.id, entity: incident.entity.key, openedAt: incident.openedAt,
+        ...(kase !== undefined ? { caseId: kase.id, caseRoot: kase.root.key } : {}),
+      });
+    }
+    this.recordCaseEvents(caseEvents);
+    const { decisions, runs } = this.playbooks.handle(anomaly, incident, kase?.id);
     for (const decision of decisions) ledger.append('decision', decision);
     this.reporter?.observed(incident, anomaly, opened, runs.map((run) => run.playbook));
     for (const run of runs) {
@@ -392,13 +410,24 @@ export class Pipeline {
 
   private recordDryRun(run: PlaybookRun, results: readonly StepResult[]): void {
     for (const result of results) {
-      const record: ActionRecord = { ...result, playbook: run.playbook, anomalyId: run.anomaly.id, incidentId: run.incidentId };
-      this.sinks.ledger.append(result.outcome === 'refused' ? 'refusal' : 'action', record);
+      const record: ActionRecord = { ...result, playbook: run.playbook, anomalyId: run.anomaly.id, incidentId: run.incidentId, ...(run.caseId !== undefined ? { caseId: run.caseId } : {}) };
+      this.sinks.ledger.append(ledgerTypeOf(result.outcome), record);
       if (this.options.collect) this.actions.push(record);
     }
   }
 
+  /** Case opened, merged and resolved go to the ledger; resolved cases to the report. */
+  private recordCaseEvents(events: readonly CaseEvent[]): void {
+    for (const e of events) {
+      if (e.event === 'joined') continue;
+      const summary = summarizeCase(e.case);
+      if (e.event === 'resolved' && this.options.collect) this.cases.push(summary);
+      this.sinks.ledger.append('case', { event: e.event, ...summary, ...(e.event === 'merged' ? { mergedFrom: e.from } : {}) });
+    }
+  }
+
   private resolved(incident: Incident): void {
+    const kase = this.caseTracker.caseOf(incident.id);
     const summary: IncidentSummary = {
       id: incident.id,
       entity: incident.entity.key,
@@ -407,10 +436,12 @@ export class Pipeline {
       detectors: [...incident.detectors].sort(),
       anomalies: incident.anomalies,
       maxScore: incident.maxScore,
+      ...(kase !== undefined ? { caseId: kase.id, caseRoot: kase.root.key } : {}),
     };
     if (this.options.collect) this.incidents.push(summary);
     this.sinks.ledger.append('incident', { event: 'resolved', ...summary });
     this.reporter?.resolved(incident);
+    this.recordCaseEvents(this.caseTracker.resolveIncident(incident));
     this.playbooks.forgetIncident(incident.id, incident.lastSeen);
   }
 }

@@ -40,6 +40,10 @@ import { SlackApprovalGate } from './approvals/slack-approval-gate.js';
 import type { PlaybookSpec } from './playbook/playbook-spec.js';
 import { RunExecutor } from './playbook/run-executor.js';
 import { policyGate } from './policy/policy-gate.js';
+import { FileSilenceStore } from './silences/file-silence-store.js';
+import { SilenceCache } from './silences/silence-cache.js';
+import type { SilenceStore } from './silences/silence-store.js';
+import type { StoredSilence } from './silences/silence.js';
 import { FileRunStore } from './playbook/run-store.js';
 import { DEFAULT_SAFETY_POLICY, SafetyGuard, type SafetyPolicy } from './playbook/safety-guard.js';
 import type { Clock } from './shared/clock.js';
@@ -77,6 +81,8 @@ export interface ServiceDeps {
   readonly approvals?: ApprovalService;
   /** The "Release pod" button put under each quarantine's line in its incident thread (`slack.releasers`). */
   readonly releaseButton?: (target: ReleaseTarget) => ActionsBlock;
+  /** Where silences live (see silence-store-for.ts); default: `<stateDir>/silences.json`. */
+  readonly silences?: SilenceStore;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: EngineMetrics;
@@ -91,6 +97,7 @@ interface Started {
   readonly executor: RunExecutor;
   readonly housekeeping: Housekeeping;
   readonly quarantine: QuarantineBudgetDeps;
+  readonly silences: SilenceCache;
   readonly stopExpiry: (() => void) | undefined;
 }
 
@@ -138,7 +145,11 @@ export class MeshwardenService {
       flushLedger: () => this.running().audit.flush(),
       afterCheckpoint: () => writeGuardState(config.stateDir, this.started?.guard),
       // Retraining runs beside the stream; the current model keeps scoring until the new one is ready.
-      afterBatch: () => { for (const model of this.autoencoders.values()) if (model.retrainDue) void model.maybeRetrain(); },
+      afterBatch: () => {
+        for (const model of this.autoencoders.values()) if (model.retrainDue) void model.maybeRetrain();
+        // Dry-run steps check the silences read last: keep them within the cache period.
+        void this.started?.silences.refresh();
+      },
       onUnusable: (partition, why) => { this.checkpointUnusable(partition, why); },
       checkpointEveryMs: config.kafka.checkpointEvery, metrics, clock, logger,
     });
@@ -173,14 +184,16 @@ export class MeshwardenService {
     this.outputs.start();
     const claims = this.claimStore();
     const rails = claims ? new ClusterRails(claims, policy, QUARANTINE_SLOT_HOLD_MS) : undefined;
-    const { executor, store, gate } = this.createExecutor(playbooks, guard, audit, claims, rails);
+    const silences = new SilenceCache(this.deps.silences ?? new FileSilenceStore(config.stateDir, clock), { clock, logger, cacheMs: config.silences.cacheFor });
+    await silences.load();
+    const { executor, store, gate } = this.createExecutor(playbooks, guard, audit, claims, rails, silences);
     const threads = this.actionDeps.slackThreads;
     const quarantine: QuarantineBudgetDeps = { actionDeps: this.actionDeps, guard, ledger: audit, ...(rails ? { rails } : {}), ...(threads ? { threads } : {}) };
     const housekeeping = new Housekeeping({
       quarantine: this.deps.actionDeps.kube && !config.dryRun ? quarantine : undefined, claims, runStore: store,
       approvals: this.deps.approvals, slackThreads: threads, stateRetentionMs: config.stateRetention, clock, logger,
     });
-    this.started = { ledger, audit, guard, executor, housekeeping, quarantine, stopExpiry: undefined };
+    this.started = { ledger, audit, guard, executor, housekeeping, quarantine, silences, stopExpiry: undefined };
     this.pipelineSetup = { detectors, playbooks, policy };
     this.configReload = await startConfigReload({
       config, initial: { set: loaded.set, autoencoders: this.autoencoders }, ledger: audit, logger, clock, metrics: this.deps.metrics,
@@ -269,6 +282,17 @@ export class MeshwardenService {
   }
 
   /**
+   * Adds a silence a person asked for (the "Silence 4h" button): stored where every replica reads
+   * it, recorded in the ledger, and in force on this replica at once.
+   */
+  async addSilence(silence: StoredSilence): Promise<void> {
+    const { audit, silences } = this.running();
+    await silences.add(silence);
+    audit.append('decision', { event: 'silence-created', ...silence, startsAt: new Date(silence.startsAt).toISOString(), endsAt: new Date(silence.endsAt).toISOString(), createdAt: new Date(silence.createdAt).toISOString() });
+    await audit.flush();
+  }
+
+  /**
    * Releases a quarantine a person asked for (the "Release pod" button): the engine's
    * `kubernetes.release-pod`, the pod out of the budgets, a ledger record naming who asked.
    */
@@ -345,7 +369,7 @@ export class MeshwardenService {
 
   /** The shared executor of live runs, with Slack approvals and cluster-wide claims when configured. */
   private createExecutor(
-    playbooks: readonly PlaybookSpec[], guard: SafetyGuard, ledger: AuditTee, claims: RunClaims | undefined, rails: ClusterRails | undefined,
+    playbooks: readonly PlaybookSpec[], guard: SafetyGuard, ledger: AuditTee, claims: RunClaims | undefined, rails: ClusterRails | undefined, silences: SilenceCache,
   ): { executor: RunExecutor; store: FileRunStore; gate: SlackApprovalGate | undefined } {
     const { config, logger, approvals } = this.deps;
     // The gate hands verified decisions back to the executor that parked the run.
@@ -370,6 +394,7 @@ export class MeshwardenService {
       ...(claims ? { claims: { store: claims, holdAtLeastMs: config.coordination.holdAtLeast } } : {}),
       ...(rails ? { clusterRails: rails } : {}),
       ...(config.policy.enabled ? { policy: policyGate(config.policy, { guard, clock: this.deps.clock, ...(kube ? { kube } : {}) }) } : {}),
+      silences,
     });
     return { executor, store, gate };
   }

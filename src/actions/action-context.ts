@@ -31,6 +31,8 @@ export interface ActionContext {
   readonly idempotencyKey: string;
   readonly playbook: string;
   readonly incidentId: string;
+  /** The case the incident belongs to (see triage/case-tracker.ts): the key of its Slack thread. */
+  readonly caseId?: string;
   readonly anomaly: Anomaly;
   /** Abort signal: the engine is shutting down or the step timed out. */
   readonly signal: AbortSignal;

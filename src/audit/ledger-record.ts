@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 
 /** What the ledger records. */
-export type LedgerRecordType = 'run' | 'anomaly' | 'incident' | 'decision' | 'action' | 'refusal';
+export type LedgerRecordType = 'run' | 'anomaly' | 'incident' | 'case' | 'decision' | 'action' | 'refusal';
 
 /** One line of the ledger. `hash` covers every other field, including the previous record's hash. */
 export interface LedgerRecord {

@@ -14,6 +14,7 @@ import { runCommand } from './run-command.js';
 import { schemaCommand } from './schema-command.js';
 import { serveCommand } from './serve-command.js';
 import { testCommand } from './test-command.js';
+import { silenceCommand } from './silence-command.js';
 import { ConfigError, MeshwardenError } from '../shared/errors.js';
 import { describeSafely } from '../shared/safe-error.js';
 import { terminalLines, terminalText } from '../shared/terminal-text.js';
@@ -33,7 +34,8 @@ const program: Command = new Command('meshwarden')
   .addCommand(auditCommand())
   .addCommand(schemaCommand())
   .addCommand(actionsCommand())
-  .addCommand(releaseCommand());
+  .addCommand(releaseCommand())
+  .addCommand(silenceCommand());
 for (const command of [...consoleCommands(), ...decideCommands()]) program.addCommand(command);
 program
   .addCommand(new Command('bench').description('detection benchmarks').addCommand(benchNabCommand()).addCommand(benchNabCvCommand()))

@@ -15,7 +15,8 @@ const DETAIL_LENGTH = 160;
 const time = (iso: string): string => t(iso.replace('T', ' ').replace(/:\d\d\.\d{3}Z$/, 'Z'));
 
 /**
- * The human summary of a run: totals, then each incident with its evidence and what would be done.
+ * The human summary of a run: totals, then each case with its incidents, their evidence and what
+ * would be done (a silenced step says which silence held it back, a covered one which run took it).
  * Nothing in it is printed raw: see `t`.
  */
 export function formatReport(report: RunReport): string {
@@ -24,25 +25,36 @@ export function formatReport(report: RunReport): string {
     `read ${n(report.messages)} messages, ${n(report.records)} records: ${n(report.parsed)} parsed, ` +
       `${n(report.deadLettered)} dead-lettered${report.deadLettered > 0 ? ` (${Object.entries(report.deadLettersByCode).map(([k, v]) => `${t(k)} ${v}`).join(', ')}) -> ${t(report.deadLetterFile)}` : ''}`,
   );
-  out.push(`${n(report.windows)} entity windows scored: ${report.anomalies.length} anomalies in ${report.incidents.length} incidents, ${report.actions.length} actions (dry-run)`);
-  for (const incident of report.incidents) {
+  out.push(`${n(report.windows)} entity windows scored: ${report.anomalies.length} anomalies in ${report.incidents.length} incidents (${report.cases.length} cases), ${report.actions.length} actions (dry-run)`);
+  // One entry per case, its incidents under it; incidents without a case (a breaker's) after them.
+  for (const kase of report.cases) {
     out.push('');
-    out.push(`incident ${t(incident.id)}  ${t(incident.entity)}`);
-    out.push(`  ${time(incident.openedAt)} .. ${time(incident.lastSeen)}  max score ${score(incident.maxScore)}  ${incident.anomalies} anomalous window(s)`);
-    const anomalies = report.anomalies.filter((a) => a.entity === incident.entity && a.windowStart >= incident.openedAt && a.windowEnd <= incident.lastSeen);
-    const firstByDetector = new Map<string, (typeof anomalies)[number]>();
-    for (const a of anomalies) if (!firstByDetector.has(a.detector)) firstByDetector.set(a.detector, a);
-    for (const a of firstByDetector.values()) {
-      const evidence = a.evidence.map((e) => `${t(e.feature)} ${fmt(e.observed)} (expected ${fmt(e.expected)})${e.details ? ` [${e.details.slice(0, 3).map((d) => t(d, DETAIL_LENGTH)).join('; ')}${e.details.length > 3 ? '; ...' : ''}]` : ''}`);
-      out.push(`  ${t(a.detector)} (${t(a.severity)}) score ${score(a.score)}: ${evidence.join(', ')}`);
-    }
-    for (const action of report.actions.filter((x) => x.incidentId === incident.id)) {
-      out.push(`  -> ${t(action.playbook)} / ${t(action.step)}: ${t(action.outcome)}: ${t(action.description, 1024)}`);
-      // A deny's reasons are already in the description; an allow or a fail-open is said here.
-      if (action.policy && action.outcome !== 'refused') out.push(`     policy: ${t(action.policy.decision)}${action.policy.reasons.length > 0 ? ` (${t(action.policy.reasons.join('; '), 1024)})` : ''}`);
-    }
+    out.push(`case ${t(kase.id)}  root ${t(kase.root)}  ${kase.incidents.length} incident(s)`);
+    for (const incident of report.incidents.filter((i) => i.caseId === kase.id)) formatIncident(report, incident, '  ', out);
+  }
+  for (const incident of report.incidents.filter((i) => i.caseId === undefined)) {
+    out.push('');
+    formatIncident(report, incident, '', out);
   }
   return out.join('\n');
+}
+
+/** One incident: its span, the first anomaly of each detector with its evidence, and its actions. */
+function formatIncident(report: RunReport, incident: RunReport['incidents'][number], indent: string, out: string[]): void {
+  out.push(`${indent}incident ${t(incident.id)}  ${t(incident.entity)}`);
+  out.push(`${indent}  ${time(incident.openedAt)} .. ${time(incident.lastSeen)}  max score ${score(incident.maxScore)}  ${incident.anomalies} anomalous window(s)`);
+  const anomalies = report.anomalies.filter((a) => a.entity === incident.entity && a.windowStart >= incident.openedAt && a.windowEnd <= incident.lastSeen);
+  const firstByDetector = new Map<string, (typeof anomalies)[number]>();
+  for (const a of anomalies) if (!firstByDetector.has(a.detector)) firstByDetector.set(a.detector, a);
+  for (const a of firstByDetector.values()) {
+    const evidence = a.evidence.map((e) => `${t(e.feature)} ${fmt(e.observed)} (expected ${fmt(e.expected)})${e.details ? ` [${e.details.slice(0, 3).map((d) => t(d, DETAIL_LENGTH)).join('; ')}${e.details.length > 3 ? '; ...' : ''}]` : ''}`);
+    out.push(`${indent}  ${t(a.detector)} (${t(a.severity)}) score ${score(a.score)}: ${evidence.join(', ')}`);
+  }
+  for (const action of report.actions.filter((x) => x.incidentId === incident.id)) {
+    out.push(`${indent}  -> ${t(action.playbook)} / ${t(action.step)}: ${t(action.outcome)}: ${t(action.description, 1024)}`);
+    // A deny's reasons are already in the description; an allow or a fail-open is said here.
+    if (action.policy && action.outcome !== 'refused') out.push(`${indent}     policy: ${t(action.policy.decision)}${action.policy.reasons.length > 0 ? ` (${t(action.policy.reasons.join('; '), 1024)})` : ''}`);
+  }
 }
 
 function fmt(x: number): string {

@@ -8,6 +8,9 @@ import { SlackIncidentThreads } from '../actions/slack/incident-threads.js';
 import { ApprovalService } from '../approvals/approval-service.js';
 import { FileApprovalStore } from '../approvals/approval-store.js';
 import { releaseButtons } from '../approvals/release-button.js';
+import { IncidentSilenceButtons, silenceButtonBlock } from '../approvals/silence-button.js';
+import type { IncidentSummary } from '../actions/slack/incident-thread-store.js';
+import { silenceStoreFor } from '../silences/silence-store-for.js';
 import { attachSocketMode } from '../approvals/socket-mode-adapter.js';
 import type { Server } from 'node:http';
 import { createSlackInteractionsEndpoint, slackInteractionsRoute } from '../server/slack-interactions.js';
@@ -43,6 +46,7 @@ export async function serveAction(opts: { config: string }): Promise<void> {
   const kube = config.kubernetes.enabled ? kubeConfig() : undefined;
   // The client only: logging in talks to Vault, and waits for the HTTP listener (below).
   const vault = config.vault.enabled ? vaultClient(config, secret(SECRET_ENV.vaultToken)) : undefined;
+  const silenceStore = silenceStoreFor(config, kube, systemClock);
   const slackParts = config.slack.enabled ? await slackWiring(config, secret, logger) : undefined;
   // "Release pod" buttons on quarantines only when someone may press them.
   const { releasers: allowed } = config.slack;
@@ -59,9 +63,16 @@ export async function serveAction(opts: { config: string }): Promise<void> {
     },
     ...(slackParts ? { approvals: slackParts.approvals } : {}),
     ...(buttons ? { releaseButton: buttons.button } : {}),
+    silences: silenceStore,
     clock: systemClock, logger, metrics,
   });
   buttons?.attach(service);
+  if (slackParts?.silenceButtons === true) {
+    new IncidentSilenceButtons({
+      approvals: slackParts.approvals, slack: slackParts.slack, secret: slackParts.bindingSecret, silencers: config.slack.silencers,
+      add: (silence) => service.addSilence(silence), logger,
+    }).attach();
+  }
   const vaultLogin = vault && config.vault.kubernetesRole !== undefined ? { client: vault, role: config.vault.kubernetesRole } : undefined;
   const startup: StartupChecks = vaultLogin ? { vault: 'not logged in yet' } : {};
   const interactions = slackParts && config.slack.mode === 'http' ? createSlackInteractionsEndpoint(slackParts.approvals) : undefined;
@@ -197,13 +208,19 @@ async function slackWiring(config: ServiceConfig, secret: (name: string) => Secr
   }
   // Few retries: a step must fail fast and say why rather than block the stream for half an hour.
   const slack = new WebClient(token.reveal(), { ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}), retryConfig: { retries: 2 }, rejectRateLimitedCalls: true });
-  const threads = new SlackIncidentThreads({ slack, store: new FileIncidentThreadStore(config.stateDir, logger), logger });
+  // "Silence 4h" on every incident message only when someone may press it.
+  const { silencers } = config.slack;
+  const silenceButtons = silencers.users.length + silencers.groups.length > 0;
+  const threads = new SlackIncidentThreads({
+    slack, store: new FileIncidentThreadStore(config.stateDir, logger), logger,
+    ...(silenceButtons ? { incidentButtons: (incidentId: string, summary: IncidentSummary) => silenceButtonBlock(bindingSecret, { incidentId, entity: summary.entityKey, detectors: summary.detectors }) } : {}),
+  });
   const signingSecret = secret(SECRET_ENV.slackSigningSecret);
   const approvals = await ApprovalService.open({
     slack, threads, store: new FileApprovalStore(config.stateDir), bindingSecret, clock: systemClock, logger,
     ...(signingSecret ? { signingSecret } : {}),
   });
-  return { slack, threads, approvals, bindingSecret };
+  return { slack, threads, approvals, bindingSecret, silenceButtons };
 }
 
 function kubeConfig(): KubeConfig {

@@ -148,6 +148,31 @@ export const serviceConfigSchema = z
           })
           .strict()
           .prefault({}),
+        /**
+         * Who may press "Silence 4h" on an incident's thread message (Slack user ids and user
+         * group ids): a silence of that incident's detector and entity. Empty: no button.
+         */
+        silencers: z
+          .object({
+            users: z.array(z.string().regex(/^[UW][A-Z0-9]+$/, 'a Slack user id, e.g. U012ABCDEF')).default([]),
+            groups: z.array(z.string().regex(/^S[A-Z0-9]+$/, 'a Slack user group id, e.g. S012ABCDEF')).default([]),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Where silences live (src/silences/). `kubernetes`: one ConfigMap in `namespace` that every
+     * replica reads (within `cacheFor` of a change) and `meshwarden silence --kubeconfig` writes;
+     * `file`: `<stateDir>/silences.json`, for a single replica. `auto`: the ConfigMap when Kubernetes
+     * is enabled, else the file.
+     */
+    silences: z
+      .object({
+        store: z.enum(['auto', 'kubernetes', 'file']).default('auto'),
+        configMap: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'a ConfigMap name').default('meshwarden-silences'),
+        cacheFor: durationSchema.default(10_000),
       })
       .strict()
       .prefault({}),
@@ -227,6 +252,10 @@ export const serviceConfigSchema = z
   .refine((c) => c.http.requestTimeout >= c.http.headersTimeout, {
     message: 'http.requestTimeout must be at least http.headersTimeout',
     path: ['http', 'requestTimeout'],
+  })
+  .refine((c) => c.silences.store !== 'kubernetes' || c.kubernetes.enabled, {
+    message: 'silences.store "kubernetes" keeps silences in a ConfigMap on the API server: enable kubernetes, or use "auto" or "file"',
+    path: ['silences', 'store'],
   })
   .refine((c) => c.coordination.claims !== 'kubernetes' || c.kubernetes.enabled, {
     message: 'coordination.claims "kubernetes" keeps its Leases on the API server: enable kubernetes, or use "auto" or "none"',

@@ -78,6 +78,7 @@ export class IncidentIndex {
         break;
       }
       case 'run': break;
+      case 'case': break;
     }
   }
 

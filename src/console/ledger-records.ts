@@ -8,7 +8,7 @@ import { readLines } from '../sources/line-source.js';
 const recordSchema = z.object({
   seq: z.number().int().positive(),
   recordedAt: z.string(),
-  type: z.enum(['run', 'anomaly', 'incident', 'decision', 'action', 'refusal']),
+  type: z.enum(['run', 'anomaly', 'incident', 'case', 'decision', 'action', 'refusal']),
   data: z.unknown(),
   prev: z.string(),
   hash: z.string(),

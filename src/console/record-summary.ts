@@ -25,6 +25,10 @@ export function summarizeRecord(record: LedgerRecord): string {
         : [];
       return `${text(data, 'detector') ?? '-'} flagged ${entityOf(data.entity)} (score ${num(data.score) ?? '-'}, severity ${text(data, 'severity') ?? '-'}${features.length > 0 ? `; ${features.join(', ')}` : ''})`;
     }
+    case 'case': {
+      const incidents = Array.isArray(data.incidents) ? data.incidents.length : 0;
+      return `case ${text(data, 'id') ?? '-'} ${event ?? 'recorded'}: root ${text(data, 'root') ?? '-'}, ${incidents} incident(s)`;
+    }
     case 'incident':
       if (event === 'resolved') return `incident resolved: ${num(data.anomalies) ?? '?'} anomalies, highest score ${num(data.maxScore) ?? '-'}, last seen ${text(data, 'lastSeen') ?? '-'}`;
       return `incident ${event ?? 'recorded'} on ${entityOf(data.entity)}`;
@@ -35,6 +39,9 @@ export function summarizeRecord(record: LedgerRecord): string {
         return `approval ${approval ?? '-'}: ${text(data, 'user') ?? '-'} ${text(data, 'verdict') === 'deny' ? 'denied' : 'approved'} from the console (${text(data, 'via') ?? '-'}): ${text(data, 'result') ?? '-'}`;
       }
       if (approval !== undefined && text(data, 'outcome') !== undefined) return `approval ${approval} ${text(data, 'outcome') ?? ''}: ${text(data, 'description') ?? ''}`;
+      // A step held back by a silence, or covered by another run: the description says which.
+      const outcome = text(data, 'outcome');
+      if (outcome === 'silenced' || outcome === 'covered') return `${text(data, 'playbook') ?? '-'} / ${text(data, 'step') ?? '-'} ${outcome}: ${text(data, 'description') ?? '-'}`;
       if (typeof data.run === 'boolean') return `playbook ${text(data, 'playbook') ?? '-'} ${data.run ? 'runs' : 'does not run'}: ${text(data, 'reason') ?? '-'}`;
       return `${event ?? 'decision'}${text(data, 'reason') !== undefined ? `: ${text(data, 'reason') ?? ''}` : ''}`;
     }

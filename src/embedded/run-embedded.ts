@@ -10,9 +10,12 @@ import { loadConfig } from '../config/load-config.js';
 import type { Anomaly } from '../detect/anomaly.js';
 import { loadAutoencoders } from '../detect/autoencoder/load-autoencoders.js';
 import type { ActionRecord } from '../playbook/playbook-engine.js';
+import type { CaseSummary } from '../triage/case-tracker.js';
 import type { Clock } from '../shared/clock.js';
 import { ConfigError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { FileSilenceStore } from '../silences/file-silence-store.js';
+import { SilenceCache } from '../silences/silence-cache.js';
 import { DeadLetterFile } from '../sources/dead-letter-file.js';
 import { InputError } from '../sources/input-error.js';
 import { readLines } from '../sources/line-source.js';
@@ -61,7 +64,10 @@ export interface RunReport {
   /** Set when reading stopped on an input error (corrupt gzip, read error); the rest was processed. */
   readonly inputError?: { readonly code: string; readonly message: string };
   readonly anomalies: ReportAnomaly[];
+  /** Kept for compatibility: every incident, each naming its case (`caseId`, `caseRoot`). */
   readonly incidents: IncidentSummary[];
+  /** Incidents that belong together, one entry per case (see triage/case-tracker.ts). */
+  readonly cases: CaseSummary[];
   readonly actions: ReportAction[];
   readonly breakers: BreakerEvent[];
   readonly ledger: { readonly path: string; readonly lastSeq: number };
@@ -110,13 +116,16 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: EmbeddedRun
   const pipelineOptions: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, ...options.pipeline, dryRun: true };
   const detectorSpecs = config.detectors.map((d) => d.value);
   const autoencoders = await loadAutoencoders(detectorSpecs, stateDir, deps);
+  // Silences added with `meshwarden silence add --state-dir`: read once, before the replay.
+  const silences = new SilenceCache(new FileSilenceStore(stateDir, deps.clock), deps);
+  await silences.load();
   const pipeline = new Pipeline(
     detectorSpecs,
     withVars.playbooks,
     pipelineOptions,
     { deadLetters, ledger },
     await readState(stateDir, deps.logger),
-    { autoencoders, clock: deps.clock, ...(options.policy ? { policy: policyFor(options.policy, deps.clock) } : {}) },
+    { autoencoders, clock: deps.clock, silences, ...(options.policy ? { policy: policyFor(options.policy, deps.clock) } : {}) },
   );
   ledger.append('run', {
     event: 'started', input: options.input, dryRun: true,
@@ -181,6 +190,7 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: EmbeddedRun
       ...a, entity: a.entity.key, windowStart: new Date(a.windowStart).toISOString(), windowEnd: new Date(a.windowEnd).toISOString(),
     })),
     incidents: [...pipeline.incidents].sort((a, b) => (a.openedAt < b.openedAt ? -1 : 1)),
+    cases: [...pipeline.cases].sort((a, b) => (a.openedAt < b.openedAt ? -1 : a.openedAt > b.openedAt ? 1 : a.id < b.id ? -1 : 1)),
     actions: pipeline.actions.map((a) => ({ ...a, at: new Date(a.at).toISOString() })),
     breakers: pipeline.breakers,
     ledger: { path: join(stateDir, 'audit'), lastSeq: ledger.lastSeq },

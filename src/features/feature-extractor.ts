@@ -7,6 +7,7 @@ import { EntityWindows } from './entity-windows.js';
 import { FalcoTally } from './falco-window-evidence.js';
 import { RecencyMap } from './recency-map.js';
 import { DEFAULT_ROLLOUT_OPTIONS, revisionOf, RolloutTracker, type Rollout } from './rollout-tracker.js';
+import { ServiceRelations } from './service-relations.js';
 import { DEFAULT_SOURCE_HISTORY_OPTIONS, SourceHistory } from './source-history.js';
 import type { FeatureWindow } from './feature-window.js';
 import { hostOf, type IpOwner } from './ip-directory.js';
@@ -136,6 +137,8 @@ export class FeatureExtractor {
   private readonly callers = new RecencyMap<string, CallerEdges>();
   /** When each workload's revisions were first seen: what makes a new edge a rollout's change. */
   private readonly rollouts: RolloutTracker;
+  /** Principals and the workloads that served them, models and the workloads serving them (for cases). */
+  private readonly relations: ServiceRelations;
   /** Names the entities of access-log lines; owns the address directory and the logging pods. */
   private readonly resolver: EntityResolver;
   /** Per workload, the callers it served before: what makes a source new (bounded, not saved). */
@@ -153,6 +156,7 @@ export class FeatureExtractor {
 
   constructor(private readonly options: FeatureExtractorOptions = DEFAULT_FEATURE_OPTIONS, clock?: FeatureClock, saved?: FeatureSnapshot) {
     this.random = seededRandom(options.seed ?? 1);
+    this.relations = new ServiceRelations(options.maxEntities);
     this.resolver = new EntityResolver({ maxEntities: options.maxEntities, trustedProxyHops: options.trustedProxyHops ?? 0 });
     this.entities = new EntityTable(options.maxEntities, options.windowMs);
     this.rollouts = new RolloutTracker({ changeWindowMs: options.changeWindowMs ?? DEFAULT_ROLLOUT_OPTIONS.changeWindowMs, maxWorkloads: options.maxEntities });
@@ -260,6 +264,37 @@ export class FeatureExtractor {
   /** Access-log lines whose caller had no valid address to name a principal by. */
   get unattributedCallers(): number {
     return this.resolver.unattributedCallers;
+  }
+
+  /**
+   * How entities talk, as learned so far: caller -> callee edges between workloads (a callee
+   * `<service>.<namespace>` is the workload of that name), the workloads that served a principal,
+   * and the workloads serving a model. Pods answer for their workload.
+   */
+  callGraph(): {
+    calls(caller: Entity, callee: Entity): boolean;
+    served(workload: Entity, principal: Entity): boolean;
+    serves(workload: Entity, model: Entity): boolean;
+  } {
+    const workloadOf = (e: Entity): string | undefined =>
+      e.namespace === undefined ? undefined : e.kind === 'workload' ? `${e.namespace}/${e.name}` : e.kind === 'pod' && e.workload !== undefined ? `${e.namespace}/${e.workload}` : undefined;
+    return {
+      calls: (caller, callee) => {
+        const from = workloadOf(caller);
+        const to = workloadOf(callee);
+        if (from === undefined || to === undefined || callee.namespace === undefined) return false;
+        const service = `${to.slice(callee.namespace.length + 1)}.${callee.namespace}`;
+        return this.callers.get(from)?.edges.has(service) ?? false;
+      },
+      served: (workload, principal) => {
+        const w = workloadOf(workload);
+        return w !== undefined && principal.kind === 'principal' && this.relations.hasServed(w, principal.key);
+      },
+      serves: (workload, model) => {
+        const w = workloadOf(workload);
+        return w !== undefined && model.kind === 'model' && this.relations.serves(w, model.key);
+      },
+    };
   }
 
   /** Number of callers whose edges are being learned (bounded by maxEntities). */
@@ -392,7 +427,10 @@ export class FeatureExtractor {
       served(pod, r, this.random);
       // Across principals, on the workload that answered (at a gateway, the entry point): the only
       // place the callers are named from what the mesh saw, not from headers a client wrote.
-      if (caller) this.observeSource(workload, logging.workload.key, caller.principal.key, r);
+      if (caller) {
+        this.observeSource(workload, logging.workload.key, caller.principal.key, r);
+        this.relations.served(caller.principal.key, `${self.namespace}/${self.workload}`);
+      }
       if (principalAcc) {
         served(principalAcc, r, this.random);
         if (caller?.claimedForwardedFor !== undefined) principalAcc.addClaimedForwardedFor(caller.claimedForwardedFor);
@@ -413,7 +451,9 @@ export class FeatureExtractor {
   }
 
   private ingestTelemetry(r: ModelTelemetryRecord, windowStart: number): void {
-    const acc = this.window(modelEntity(r.model), windowStart, r.timestamp);
+    const model = modelEntity(r.model);
+    const acc = this.window(model, windowStart, r.timestamp);
+    this.relations.modelServedBy(model.key, model.namespace ?? 'default', r.model.pod);
     const requests = r.counts?.requests ?? (r.granularity === 'request' ? 1 : 0);
     acc.modelIntervals++;
     acc.modelRequests += requests;

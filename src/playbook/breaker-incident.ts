@@ -19,6 +19,9 @@ export interface BreakerIncident {
   readonly detectors: string[];
   readonly anomalies: number;
   readonly maxScore: number;
+  /** The case it belongs to and the case's root entity (a breaker's incident has none). */
+  readonly caseId?: string;
+  readonly caseRoot?: string;
 }
 
 /**

@@ -9,6 +9,8 @@ export interface ActionRecord extends StepResult {
   readonly playbook: string;
   readonly anomalyId: string;
   readonly incidentId: string;
+  /** The incident's case (see triage/case-tracker.ts). */
+  readonly caseId?: string;
 }
 
 /** Whether a matching playbook runs for an anomaly, and why. */
@@ -50,7 +52,7 @@ export class PlaybookEngine {
     this.cooldownUntil = new Map(Object.entries(snapshot?.cooldownUntil ?? {}));
   }
 
-  handle(anomaly: Anomaly, incident: Incident): HandleResult {
+  handle(anomaly: Anomaly, incident: Incident, caseId?: string): HandleResult {
     const decisions: Decision[] = [];
     const runs: PlaybookRun[] = [];
     for (const playbook of this.playbooks) {
@@ -76,7 +78,7 @@ export class PlaybookEngine {
       this.cooldownUntil.set(cooldownKey, anomaly.windowEnd + playbook.spec.cooldown);
       decide(true, `trigger matched ${anomaly.detector} on ${anomaly.entity.key} (score ${formatScore(anomaly.score)})`);
       runs.push({
-        id: runId, playbook: name, incidentId: incident.id, anomaly, createdAt: anomaly.windowEnd,
+        id: runId, playbook: name, incidentId: incident.id, ...(caseId !== undefined ? { caseId } : {}), anomaly, createdAt: anomaly.windowEnd,
         dryRun: this.options.dryRun || playbook.spec.dryRun, state: 'running', next: 0, results: [],
       });
     }

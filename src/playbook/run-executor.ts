@@ -7,9 +7,12 @@ import { parseDuration } from '../shared/duration.js';
 import { ActionError, describeError } from '../shared/errors.js';
 import type { ApprovalDecision, ApprovalGate, GatedAction } from './approval-gate.js';
 import type { PlaybookSpec, PlaybookStep } from './playbook-spec.js';
-import type { PlaybookRun, RunStore, StepResult } from './run-store.js';
+import { ledgerTypeOf, type PlaybookRun, type RunStore, type StepResult } from './run-store.js';
 import type { GuardRequest, SafetyGuard } from './safety-guard.js';
 import type { StepPolicy, StepPolicyQuestion, StepPolicyVerdict } from './step-policy.js';
+import type { Silencer } from '../silences/silence-cache.js';
+import { silenceGate } from './silence-gate.js';
+import type { TargetCooldown } from './target-cooldowns.js';
 import { targetParams } from './target-params.js';
 import { VARS_SCOPE, renderTemplates, templateVariables } from './templates.js';
 import { unsetVarsReason } from './playbook-vars.js';
@@ -52,6 +55,11 @@ export interface RunExecutorDeps {
   readonly clusterRails?: ClusterRails;
   /** Asked after the local guard, before the cluster rails (see src/policy/policy-gate.ts); a no refuses the step. */
   readonly policy?: StepPolicy;
+  /**
+   * Silences: a matching step is not executed and is recorded as `silenced` (see silence-gate.ts).
+   * Dry-run steps are checked at the anomaly's event time, live steps at the clock's time.
+   */
+  readonly silences?: Silencer;
 }
 
 const APPROVAL = 'slack.approval';
@@ -150,9 +158,19 @@ export class RunExecutor {
         if (step.onError === 'abort') aborted = `step "${name}" failed`;
         continue;
       }
+      const target = formatTarget(prepared.target);
+      const silenced = silenceGate(this.deps.silences, run, { action: step.action, description: prepared.description }, at);
+      if (silenced !== undefined) {
+        results.push({ index, step: name, action: step.action, target, outcome: 'silenced', description: silenced.description, at, details: { silence: silenced.silence.id } });
+        if (step.action === APPROVAL) aborted = `its approval step "${name}" was silenced by ${silenced.silence.id}`;
+        continue;
+      }
       const request = this.guardRequest(prepared, run, playbook);
       const verdict = this.deps.guard.check(request, at);
-      const target = formatTarget(prepared.target);
+      if (!verdict.allowed && verdict.coveredBy !== undefined) {
+        results.push({ index, step: name, action: step.action, target, outcome: 'covered', description: coveredDescription(verdict.coveredBy, target), at, details: { coveredBy: verdict.coveredBy.run } });
+        continue;
+      }
       if (!verdict.allowed) {
         results.push({ index, step: name, action: step.action, target, outcome: 'refused', description: verdict.reason, reason: 'refused', at });
         if (step.onError === 'abort') aborted = `step "${name}" was refused`;
@@ -313,8 +331,30 @@ export class RunExecutor {
         continue;
       }
       const target = formatTarget(prepared.target);
+      await this.deps.silences?.refresh();
+      const silenced = silenceGate(this.deps.silences, run, { action: step.action, description: prepared.description }, now());
+      if (silenced !== undefined) {
+        this.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'silenced', description: silenced.description, at: now(), details: { silence: silenced.silence.id } });
+        // A silenced approval is not a silent approval: what it gates does not run either.
+        if (step.action === APPROVAL) {
+          this.skipRest(run, index + 1, `its approval step "${name}" was silenced by ${silenced.silence.id}`, now());
+          await this.finish(run, 'done');
+          return;
+        }
+        run.next = index + 1;
+        await this.deps.ledger.flush();
+        await this.deps.store.save(run);
+        continue;
+      }
       const request = this.guardRequest(prepared, run, playbook);
       const verdict = step.action === APPROVAL ? { allowed: true as const } : this.deps.guard.check(request, now());
+      if (!verdict.allowed && verdict.coveredBy !== undefined) {
+        this.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'covered', description: coveredDescription(verdict.coveredBy, target), at: now(), details: { coveredBy: verdict.coveredBy.run } });
+        run.next = index + 1;
+        await this.deps.ledger.flush();
+        await this.deps.store.save(run);
+        continue;
+      }
       const ruling = verdict.allowed ? await this.deps.policy?.ask(this.policyQuestion(run, playbook, index, name, prepared, request, now())) : undefined;
       const policy = ruling ? { policy: ruling.record } : {};
       const refusal = !verdict.allowed ? verdict.reason : ruling?.allowed === false ? ruling.reason : undefined;
@@ -355,7 +395,7 @@ export class RunExecutor {
       const controller = new AbortController();
       const ctx: ActionContext = {
         deps: this.deps.actionDeps, idempotencyKey: stepIdempotencyKey(run.playbook, run.incidentId, index),
-        playbook: run.playbook, incidentId: run.incidentId, anomaly: run.anomaly, signal: controller.signal,
+        playbook: run.playbook, incidentId: run.incidentId, ...(run.caseId !== undefined ? { caseId: run.caseId } : {}), anomaly: run.anomaly, signal: controller.signal,
       };
       try {
         const result = await withTimeout(execute(prepared.params, ctx), this.deps.stepTimeoutMs ?? 60_000, controller);
@@ -456,7 +496,7 @@ export class RunExecutor {
       });
     }
     const { targetRef: _structured, ...recorded } = result;
-    this.deps.ledger.append(result.outcome === 'refused' ? 'refusal' : 'action', {
+    this.deps.ledger.append(ledgerTypeOf(result.outcome), {
       runId: run.id, playbook: run.playbook, incidentId: run.incidentId, anomalyId: run.anomaly.id, ...recorded,
     });
   }
@@ -510,6 +550,11 @@ function paramVariables(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(paramVariables);
   if (value !== null && typeof value === 'object') return Object.values(value).flatMap(paramVariables);
   return [];
+}
+
+/** What a covered step says: the run that already took it, and when. */
+function coveredDescription(holder: TargetCooldown, target: string): string {
+  return `covered by run ${holder.run} (${holder.playbook}), which took the same step on ${target} at ${new Date(holder.at).toISOString()}`;
 }
 
 /** `Pod ml-prod/inference-7d9c-x2k4p` */

@@ -15,7 +15,11 @@ export interface StepResult {
   readonly target: string;
   /** The object acted on, when the step got as far as naming one (live runs; the ledger keeps `target`). */
   readonly targetRef?: ActionTarget;
-  readonly outcome: 'succeeded' | 'already-done' | 'dry-run' | 'refused' | 'failed' | 'skipped' | 'approved' | 'denied';
+  /**
+   * `silenced`: a silence holds the step back (it would have acted); `covered`: another run took
+   * the same step on the same target already. Both are decisions, not actions.
+   */
+  readonly outcome: 'succeeded' | 'already-done' | 'dry-run' | 'refused' | 'failed' | 'skipped' | 'approved' | 'denied' | 'silenced' | 'covered';
   readonly description: string;
   readonly reason?: string;
   readonly at: number;
@@ -23,6 +27,12 @@ export interface StepResult {
   readonly details?: Readonly<Record<string, string | number | boolean>>;
   /** What the policy gate said about the step, when it was asked. */
   readonly policy?: StepPolicyRecord;
+}
+
+/** The ledger record type a step result is written as: a refusal, a decision (held back), or an action. */
+export function ledgerTypeOf(outcome: StepResult['outcome']): 'refusal' | 'decision' | 'action' {
+  if (outcome === 'refused') return 'refusal';
+  return outcome === 'silenced' || outcome === 'covered' ? 'decision' : 'action';
 }
 
 /** A pending human decision that gates the rest of a run. */
@@ -41,6 +51,8 @@ export interface PlaybookRun {
   readonly id: string;
   readonly playbook: string;
   readonly incidentId: string;
+  /** The incident's case when the run was created: its Slack thread and report entry. */
+  readonly caseId?: string;
   readonly anomaly: Anomaly;
   readonly createdAt: number;
   readonly dryRun: boolean;

@@ -78,7 +78,11 @@ export interface GuardRequest {
   readonly literalTarget?: boolean;
 }
 
-export type GuardVerdict = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
+/**
+ * The guard's answer. `coveredBy`: the refusal is a per-target cooldown held by another run, which
+ * took this very step on this target already: the step is covered, not refused.
+ */
+export type GuardVerdict = { readonly allowed: true } | { readonly allowed: false; readonly reason: string; readonly coveredBy?: TargetCooldown };
 
 /** A rate limit a step that changes something counts against, with the key its events are counted under. */
 export interface RateScope {
@@ -198,7 +202,8 @@ export class SafetyGuard {
     }
     if (request.run !== undefined) {
       const cooling = this.cooldowns.check(action, target, request.run, now);
-      if (cooling !== undefined) return { allowed: false, reason: cooling };
+      const holder = this.cooldowns.holder(action, target, request.run, now);
+      if (cooling !== undefined) return { allowed: false, reason: cooling, ...(holder !== undefined ? { coveredBy: holder } : {}) };
     }
     for (const { key, limit, what } of rateScopes(target, this.policy)) {
       const recent = this.recent(key, limit, now);

@@ -37,10 +37,17 @@ export class TargetCooldowns {
 
   /** The refusal reason when the target is cooling down for this action, else undefined. */
   check(action: ActionDefinition, target: ActionTarget, requester: CooldownRequester, now: number): string | undefined {
-    const entry = this.entries.get(targetCooldownKey(action, target));
-    if (entry === undefined || entry.run === requester.id || now >= entry.until) return undefined;
+    const entry = this.holder(action, target, requester, now);
+    if (entry === undefined) return undefined;
     return `cooldown: ${describeTarget(target)} was ${pastTense(action)} by ${entry.playbook} at ${new Date(entry.at).toISOString()}; ` +
       `the same action may not touch it again before ${new Date(entry.until).toISOString()}`;
+  }
+
+  /** The other run whose step on this target is still cooling down, if any: it already took the step. */
+  holder(action: ActionDefinition, target: ActionTarget, requester: CooldownRequester, now: number): TargetCooldown | undefined {
+    const entry = this.entries.get(targetCooldownKey(action, target));
+    if (entry === undefined || entry.run === requester.id || now >= entry.until) return undefined;
+    return entry;
   }
 
   /** Books an action on a target (dry-run steps too, so a replay refuses as live would). */

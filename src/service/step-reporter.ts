@@ -38,14 +38,16 @@ export class StepReporter {
     }
     if (!threads || result.action === 'slack.notify' || result.action === 'slack.approval') return;
     const line = `${result.step} (${result.action}) on ${result.target}: ${result.outcome}: ${result.description}`;
+    // One thread per case (the incident's own when it has none).
+    const thread = run.caseId ?? run.incidentId;
     if (result.outcome === 'refused' || result.outcome === 'failed') {
-      await threads.ensureThread(run.incidentId, refusalsChannel, run.anomaly);
+      await threads.ensureThread(thread, refusalsChannel, run.anomaly);
     }
     const pod = result.action === QUARANTINE_ACTION && result.outcome === 'succeeded' ? /^Pod ([^/\s]+)\/(\S+)$/.exec(result.target) : null;
     const button = pod && this.deps.releaseButton ? this.deps.releaseButton({ namespace: pod[1] ?? '', pod: pod[2] ?? '', incidentId: run.incidentId }) : undefined;
     // The button must reach someone even when the playbook tells Slack only after isolating.
-    if (button) await threads.ensureThread(run.incidentId, refusalsChannel, run.anomaly);
-    await threads.recordAction(run.incidentId, line, `${run.id}/${result.index}/${result.outcome}`, button);
+    if (button) await threads.ensureThread(thread, refusalsChannel, run.anomaly);
+    await threads.recordAction(thread, line, `${run.id}/${result.index}/${result.outcome}`, button);
   }
 
   /** A breaker stops automatic action: a human must hear of it at once. */

@@ -74,9 +74,10 @@ describe('spoofed identity rotation against rotate-credentials-on-stuffing', () 
     expect(acted('kubernetes.restart-deployment').map((r) => r.target)).toEqual(['Deployment ml-prod/auth']);
     // Every alert still goes out: the SOC sees each burst.
     expect(acted('slack.notify')).toHaveLength(6);
-    const refused = results.filter((r) => r.outcome === 'refused');
-    expect(refused).toHaveLength(5);
-    expect(refused.every((r) => r.description.startsWith('cooldown: secret secret/ml-prod/auth/session was rotated by rotate-credentials-on-stuffing at 2026-11-03T09:05:00.000Z'))).toBe(true);
+    // The later bursts' rotations are covered by the first run's, which took that very step.
+    const covered = results.filter((r) => r.outcome === 'covered' && r.action === 'vault.rotate-secret');
+    expect(covered).toHaveLength(5);
+    expect(covered.every((r) => /^covered by run rotate-credentials-on-stuffing\|[0-9a-f]{16} \(rotate-credentials-on-stuffing\), which took the same step on VaultSecret secret\/ml-prod\/auth\/session at 2026-11-03T09:05:00.000Z$/.test(r.description))).toBe(true);
   });
 
   it('does not rotate twice when two replicas each see a different spoofed name (live, claims shared across replicas)', async () => {

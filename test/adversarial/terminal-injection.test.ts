@@ -61,8 +61,10 @@ describe('client-written text on the terminal', () => {
     const text = formatReport(report);
     expect(text).not.toMatch(CONTROL);
     const printed = text.split('\n');
-    expect(printed.filter((line) => line.startsWith('incident '))).toHaveLength(1);
-    expect(printed.filter((line) => line.startsWith('  -> '))).toHaveLength(1);
+    // One case holding the one incident with its one action: whatever the indent, no forged line.
+    expect(printed.filter((line) => line.startsWith('case '))).toHaveLength(1);
+    expect(printed.filter((line) => /^\s*incident /.test(line))).toHaveLength(1);
+    expect(printed.filter((line) => /^\s*-> /.test(line))).toHaveLength(1);
     // The hostile values are still there for the analyst to read, escaped.
     expect(text).toContain('model:ml-prod/fraud\\x0a\\x0aincident deadbeef  pod:ml-prod/victim\\x0a');
     expect(text).toContain('\\x1b[2J\\x1b]8;;http://evil.example/\\x07');

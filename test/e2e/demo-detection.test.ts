@@ -104,6 +104,38 @@ describe('the embedded demo on the bundled recording', () => {
     }
   });
 
+  it('groups the incidents into one case per injected incident, never one case for two', () => {
+    const incidentsById = new Map(report.incidents.map((i) => [i.id, i]));
+    // The injected incidents a case's incidents fall in: entity named by it, time within its span.
+    const injectedIn = (caseIncidents: readonly string[]): Set<string> => new Set(caseIncidents.flatMap((id) => {
+      const incident = incidentsById.get(id);
+      if (incident === undefined) return [];
+      const at = Date.parse(incident.openedAt);
+      return truth.filter((t) => at >= Date.parse(t.start) - WINDOW && at <= Date.parse(t.end) + AFTERMATH &&
+        (t.entities.includes(incident.entity) || t.related.includes(incident.entity))).map((t) => t.kind);
+    }));
+    const byCase = report.cases.map((c) => ({ id: c.id, root: c.root, injected: [...injectedIn(c.incidents)] }));
+    // Every case is exactly one injected incident...
+    for (const c of byCase) expect(c.injected, `case ${c.id} (${c.root})`).toHaveLength(1);
+    // ...and every injected incident is exactly one case.
+    for (const t of truth) expect(byCase.filter((c) => c.injected.includes(t.kind)).map((c) => c.id), t.kind).toHaveLength(1);
+    expect(report.cases).toHaveLength(truth.length);
+    // Every incident is in a case, and names it.
+    expect(report.incidents.every((i) => i.caseId !== undefined && report.cases.some((c) => c.id === i.caseId && c.incidents.includes(i.id)))).toBe(true);
+    // The roots: the stuffing's source, the callee at the bottom of the error storm, the model under the latency storm.
+    const rootOf = (kind: string): string | undefined => byCase.find((c) => c.injected.includes(kind))?.root;
+    expect(rootOf('credential-stuffing')).toBe('principal:203.0.113.77');
+    expect(rootOf('error-storm')).toBe('workload:ml-prod/feature-store');
+    expect(rootOf('latency-storm')).toBe('model:ml-prod/fraud-detector@v3');
+  });
+
+  it('reports the lateral-movement quarantine of the exfiltrating pod as covered by the exfiltration run, not planned twice', () => {
+    const pod = truth.find((i) => i.kind === 'exfiltration')?.entities.find((e) => e.startsWith('pod:'))?.slice('pod:'.length) ?? '?';
+    const quarantines = report.actions.filter((a) => a.action === 'kubernetes.quarantine-pod' && a.target === `Pod ${pod}`);
+    expect(quarantines.map((a) => [a.playbook, a.outcome])).toEqual([['quarantine-on-exfiltration', 'dry-run'], ['isolate-on-lateral-movement', 'covered']]);
+    expect(quarantines[1]?.description).toMatch(/^covered by run quarantine-on-exfiltration\|[0-9a-f]{16} \(quarantine-on-exfiltration\)/);
+  });
+
   it('leaves an intact audit ledger behind', async () => {
     expect(await verifyLedger(join(stateDir, 'audit'))).toMatchObject({ ok: true });
   });

@@ -82,7 +82,7 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
 {{- if and $consoleTokens (not .Values.secrets.console.existingSecret) -}}
 {{- fail "secrets.console.tokens: name the Secret holding them in secrets.console.existingSecret" -}}
 {{- end -}}
-{{- $slack := dict "enabled" $c.slack.enabled "mode" $c.slack.mode "refusalsChannel" $c.slack.refusalsChannel "releasers" (dict "users" $c.slack.releasers.users "groups" $c.slack.releasers.groups) -}}
+{{- $slack := dict "enabled" $c.slack.enabled "mode" $c.slack.mode "refusalsChannel" $c.slack.refusalsChannel "releasers" (dict "users" $c.slack.releasers.users "groups" $c.slack.releasers.groups) "silencers" (dict "users" $c.slack.silencers.users "groups" $c.slack.silencers.groups) -}}
 {{- if $c.slack.apiUrl -}}
 {{- $_ := set $slack "apiUrl" $c.slack.apiUrl -}}
 {{- end -}}
@@ -135,6 +135,7 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
   "kafka" $kafka
   "kubernetes" (dict "enabled" $c.kubernetes.enabled)
   "coordination" (dict "claims" $c.coordination.claims "holdAtLeast" $c.coordination.holdAtLeast)
+  "silences" (dict "store" $c.silences.store "configMap" $c.silences.configMap "cacheFor" $c.silences.cacheFor)
   "vault" $vault
   "slack" $slack
   "ledger" $ledger

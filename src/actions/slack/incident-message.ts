@@ -62,7 +62,7 @@ export function summarize(
  * The incident's parent message: title, entity, detectors, score, the latest evidence and the
  * actions taken so far. Rebuilt whole on every update so the message always shows the current state.
  */
-export function renderIncidentMessage(incidentId: string, summary: IncidentSummary): SlackMessage {
+export function renderIncidentMessage(incidentId: string, summary: IncidentSummary, buttons?: ActionsBlock): SlackMessage {
   const actions = summary.actions.slice(-MAX_ACTIONS_SHOWN);
   const hidden = summary.actions.length - actions.length;
   const blocks: SlackBlock[] = [
@@ -88,6 +88,7 @@ export function renderIncidentMessage(incidentId: string, summary: IncidentSumma
     },
   ];
   if (summary.mentions.length > 0) blocks.push({ type: 'section', text: mrkdwn(summary.mentions.map(mention).join(' ')) });
+  if (buttons !== undefined) blocks.push(buttons);
   blocks.push({ type: 'context', elements: [mrkdwn(`meshwarden incident \`${escapeMrkdwn(incidentId)}\``)] });
   return {
     text: truncate(`${escapeMrkdwn(summary.title)}: ${escapeMrkdwn(summary.entityKey)}, max score ${formatScore(summary.maxScore)}`, 3000),

@@ -16,6 +16,8 @@ export interface SlackIncidentThreadsOptions {
   readonly slack: WebClient;
   readonly store: IncidentThreadStore;
   readonly logger: Logger;
+  /** Buttons put on every incident message (the "Silence 4h" button with `slack.silencers`). */
+  readonly incidentButtons?: (incidentId: string, summary: IncidentSummary) => ActionsBlock | undefined;
 }
 
 /** One `slack.notify` step, resolved. */
@@ -84,7 +86,7 @@ export class SlackIncidentThreads {
         anomalies: (thread?.summary.anomalies ?? 0) + (isNew ? 1 : 0),
       };
       const base: IncidentThread = thread ?? { incidentId: request.incidentId, summary, messages: [], appliedKeys: [], seenAnomalies: [] };
-      const message = renderIncidentMessage(request.incidentId, summary);
+      const message = this.render(request.incidentId, summary);
 
       let ref: IncidentMessageRef;
       let replyTs: string | undefined;
@@ -123,7 +125,7 @@ export class SlackIncidentThreads {
       if (thread === undefined || first === undefined) return false;
       if (idempotencyKey !== undefined && thread.appliedKeys.includes(idempotencyKey)) return false;
       const summary = { ...thread.summary, actions: [...thread.summary.actions, line] };
-      const message = renderIncidentMessage(incidentId, summary);
+      const message = this.render(incidentId, summary);
       await this.update(first.channel, first.ts, message);
       await this.reply(first, renderActionReply(line, buttons));
       await this.refreshOthers(incidentId, thread.messages, first, message);
@@ -146,7 +148,7 @@ export class SlackIncidentThreads {
       const existing = thread === undefined ? undefined : findRef(thread.messages, channel);
       if (existing !== undefined) return { channel: existing.channel, ts: existing.ts };
       const summary = thread?.summary ?? summarize(undefined, anomaly, undefined, undefined);
-      const posted = await this.postParent(incidentId, channel, renderIncidentMessage(incidentId, summary));
+      const posted = await this.postParent(incidentId, channel, this.render(incidentId, summary));
       const ref = { requested: channel, channel: posted.channel, ts: posted.ts };
       await this.options.store.set(incidentId, {
         incidentId,
@@ -172,6 +174,10 @@ export class SlackIncidentThreads {
   /** Replaces a message's content in place. */
   async update(channel: string, ts: string, message: SlackMessage): Promise<void> {
     await callSlack('chat.update', () => this.options.slack.chat.update({ channel, ts, text: message.text, blocks: [...message.blocks] }));
+  }
+
+  private render(incidentId: string, summary: IncidentSummary): SlackMessage {
+    return renderIncidentMessage(incidentId, summary, this.options.incidentButtons?.(incidentId, summary));
   }
 
   private async postParent(incidentId: string, channel: string, message: SlackMessage): Promise<PostedMessage> {

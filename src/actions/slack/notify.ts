@@ -40,7 +40,8 @@ export const notify = defineAction({
     }
     if (ctx.signal.aborted) throw new ActionError('timeout', 'slack.notify was cancelled before it ran');
     const sent = await threads.notify({
-      incidentId: ctx.incidentId,
+      // One thread per case: the incidents of a case share it.
+      incidentId: ctx.caseId ?? ctx.incidentId,
       channel: p.channel,
       anomaly: ctx.anomaly,
       idempotencyKey: ctx.idempotencyKey,

@@ -94,25 +94,27 @@ describe('helm chart rendering', () => {
     expect(kinds).toEqual([
       'ConfigMap/meshwarden', 'ConfigMap/meshwarden', 'ConfigMap/meshwarden',
       'NetworkPolicy/meshwarden', 'PodDisruptionBudget/meshwarden', 'PrometheusRule/meshwarden',
-      'Role/ml-prod', 'Role/ml-staging', 'RoleBinding/ml-prod', 'RoleBinding/ml-staging',
+      'Role/meshwarden', 'Role/ml-prod', 'Role/ml-staging', 'RoleBinding/meshwarden', 'RoleBinding/ml-prod', 'RoleBinding/ml-staging',
       'Service/meshwarden', 'ServiceAccount/meshwarden', 'ServiceMonitor/meshwarden', 'StatefulSet/meshwarden',
     ]);
   });
 
-  it('renders by default the Deployment, Service, ServiceAccount, RBAC for the actions, ConfigMaps, NetworkPolicy and PDB, and no ServiceMonitor, PVC or run-claims Role (it installs in dry-run)', async () => {
-    const kinds = (await renderChart()).map((m) => m.kind).sort();
-    expect(kinds).toEqual([
-      'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'Deployment',
-      'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount',
-    ]);
-  });
-
-  it('adds the run-claims Role and RoleBinding once acting is switched on', async () => {
-    const kinds = (await renderChart({ config: { dryRun: false } })).map((m) => m.kind).sort();
-    expect(kinds).toEqual([
+  it('renders by default the Deployment, Service, ServiceAccount, RBAC for the actions and the silences ConfigMap, ConfigMaps, NetworkPolicy and PDB, and no ServiceMonitor, PVC or run-claims Role (it installs in dry-run)', async () => {
+    const manifests = await renderChart();
+    expect(manifests.map((m) => m.kind).sort()).toEqual([
       'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'Deployment',
       'NetworkPolicy', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount',
     ]);
+    expect(manifests.filter((m) => m.kind === 'Role').map((m) => m.metadata.name)).toEqual(['mw-meshwarden-silences']);
+  });
+
+  it('adds the run-claims Role and RoleBinding once acting is switched on', async () => {
+    const manifests = await renderChart({ config: { dryRun: false } });
+    expect(manifests.map((m) => m.kind).sort()).toEqual([
+      'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'Deployment',
+      'NetworkPolicy', 'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount',
+    ]);
+    expect(manifests.filter((m) => m.kind === 'Role').map((m) => m.metadata.name)).toEqual(['mw-meshwarden-claims', 'mw-meshwarden-silences']);
   });
 
   it('runs the container non-root, read-only, without privilege escalation or capabilities, under seccomp RuntimeDefault', async () => {

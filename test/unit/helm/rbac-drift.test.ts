@@ -6,6 +6,7 @@ import { ACTIONS, findAction } from '../../../src/actions/action-registry.js';
 import { rbacRulesFor } from '../../../src/actions/rbac-role.js';
 import { CLAIM_RBAC_RULES } from '../../../src/coordination/kube-lease-claims.js';
 import { EVENT_RBAC_RULES } from '../../../src/outputs/kube-event-recorder.js';
+import { silenceRbacRules } from '../../../src/silences/kube-silence-store.js';
 import {
   defaultExpectedGrants,
   expectedActionIds,
@@ -15,7 +16,7 @@ import {
 } from './expected-rbac.js';
 import { CHART_DIR, only, renderChart, templateChart, type Manifest, type Values } from './helm-chart.js';
 
-const ruleSchema = z.object({ apiGroups: z.array(z.string()), resources: z.array(z.string()), verbs: z.array(z.string()) }).strict();
+const ruleSchema = z.object({ apiGroups: z.array(z.string()), resources: z.array(z.string()), resourceNames: z.array(z.string()).optional(), verbs: z.array(z.string()) }).strict();
 const roleSchema = z.object({ rules: z.array(ruleSchema) }).loose();
 const bindingSchema = z
   .object({
@@ -124,8 +125,9 @@ describe('chart RBAC derived from the action registry', () => {
   it('renders with rbac.scope=namespaces a Role and RoleBinding in each listed namespace and no cluster-wide grant', async () => {
     const manifests = await renderChart({ rbac: { scope: 'namespaces', namespaces: ['ml-prod', 'ml-staging'] } }, 'security');
     expect(manifests.filter((m) => m.kind === 'ClusterRole' || m.kind === 'ClusterRoleBinding')).toEqual([]);
-    const roles = manifests.filter((m) => m.kind === 'Role' && !m.metadata.name.endsWith('-claims'));
-    const bindings = manifests.filter((m) => m.kind === 'RoleBinding' && !m.metadata.name.endsWith('-claims'));
+    // The run-claims and silences Roles are the engine's own namespace's (tested below).
+    const roles = manifests.filter((m) => m.kind === 'Role' && !m.metadata.name.endsWith('-claims') && !m.metadata.name.endsWith('-silences'));
+    const bindings = manifests.filter((m) => m.kind === 'RoleBinding' && !m.metadata.name.endsWith('-claims') && !m.metadata.name.endsWith('-silences'));
     expect(roles.map((r) => r.metadata.namespace).sort()).toEqual(['ml-prod', 'ml-staging']);
     expect(bindings.map((b) => b.metadata.namespace).sort()).toEqual(['ml-prod', 'ml-staging']);
     for (const role of roles) expect(grantsOf(rulesOf(role))).toEqual(defaultExpectedGrants());
@@ -162,7 +164,8 @@ describe('chart RBAC derived from the action registry', () => {
       expect(kinds).not.toContain('ClusterRole');
       expect(kinds).not.toContain('ClusterRoleBinding');
       // Slack-only playbooks still run live, so they still claim their runs.
-      expect(manifests.filter((m) => m.kind === 'Role').map((m) => m.metadata.name)).toEqual(value === values[0] ? ['mw-meshwarden-claims'] : []);
+      // Slack-only playbooks still run live, so they still claim their runs; every replica reads the silences.
+      expect(manifests.filter((m) => m.kind === 'Role').map((m) => m.metadata.name)).toEqual(value === values[0] ? ['mw-meshwarden-claims', 'mw-meshwarden-silences'] : []);
     }
   });
 
@@ -204,5 +207,17 @@ describe('chart RBAC derived from the action registry', () => {
       const names = (await renderChart({ config })).map((m) => m.metadata.name);
       expect(names.filter((n) => n.endsWith('-events'))).toEqual([]);
     }
+  });
+
+  it('grants the silences Role exactly the rules the silence store declares, on its ConfigMap only, and none with a file store', async () => {
+    const manifests = await renderChart({}, 'security');
+    const role = manifests.find((m) => m.kind === 'Role' && m.metadata.name === 'mw-meshwarden-silences');
+    if (role === undefined) throw new Error('no silences Role rendered');
+    expect(role.metadata.namespace).toBe('security');
+    expect(rulesOf(role)).toEqual(silenceRbacRules());
+    const binding = bindingSchema.parse(manifests.find((m) => m.kind === 'RoleBinding' && m.metadata.name === 'mw-meshwarden-silences'));
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'mw-meshwarden', namespace: 'security' }]);
+    const names = (await renderChart({ config: { silences: { store: 'file' } } })).map((m) => m.metadata.name);
+    expect(names).not.toContain('mw-meshwarden-silences');
   });
 });

@@ -176,15 +176,16 @@ describe('safety rails', () => {
     expect((await store.get('contain|inc-3'))?.results[0]?.description).toMatch(/^rate limit: 2 action\(s\) on Deployment inference/);
   });
 
-  it('refuses the same action on the same target within the playbook cooldown, whatever entity triggered it', async () => {
+  it('does not take the same action on the same target twice within the playbook cooldown, whatever entity triggered it: the step is covered by the run that took it', async () => {
     const { executor, store, ledger, effectKeys } = setup(playbook([restart]));
     await executor.start(newRun('inc-1', 'inference-abc12-aaaaa'));
     await executor.start(newRun('inc-2', 'inference-abc12-bbbbb'));
     expect(effectKeys()).toEqual(['contain/inc-1/0']);
     expect((await store.get('contain|inc-2'))?.results[0]).toMatchObject({
-      outcome: 'refused', description: 'cooldown: deployment ml-prod/inference was restarted by contain at 1970-01-01T00:00:01.000Z; the same action may not touch it again before 1970-01-01T00:30:01.000Z',
+      outcome: 'covered', description: 'covered by run contain|inc-1 (contain), which took the same step on Deployment ml-prod/inference at 1970-01-01T00:00:01.000Z',
+      details: { coveredBy: 'contain|inc-1' },
     });
-    expect(ledger.filter((l) => l.type === 'refusal')).toHaveLength(1);
+    expect(ledger.filter((l) => l.type === 'decision' && (l.data as { outcome?: string }).outcome === 'covered')).toHaveLength(1);
   });
 
   it('never targets a protected namespace', async () => {
