@@ -24,6 +24,7 @@ import { SlackApprovalGate } from '../../../src/approvals/slack-approval-gate.js
 import { Ledger } from '../../../src/audit/ledger.js';
 import { verifyLedger } from '../../../src/audit/verify-ledger.js';
 import { loadConfig } from '../../../src/config/load-config.js';
+import { applyVarOverrides } from '../../../src/playbook/playbook-vars.js';
 import type { Anomaly } from '../../../src/detect/anomaly.js';
 import type { Entity } from '../../../src/features/entity.js';
 import { PlaybookEngine } from '../../../src/playbook/playbook-engine.js';
@@ -56,13 +57,20 @@ let store: FileRunStore;
 let stateDir: string;
 const tracker = new IncidentTracker(10 * MIN);
 
-/** The example playbooks as shipped, pointed at this test's namespace instead of `ml-prod`. */
+/**
+ * The example playbooks as shipped, pointed at this test's namespace instead of `ml-prod`, with
+ * the install values the credential rotation needs (it has no site defaults).
+ */
 async function examplePlaybooks(ns: string) {
   const dir = mkdtempSync(join(tmpdir(), 'meshwarden-playbooks-'));
   for (const file of readdirSync('playbooks').filter((name) => /\.ya?ml$/.test(name))) writeFileSync(join(dir, file), readFileSync(join('playbooks', file), 'utf8').replaceAll('ml-prod', ns));
   const config = await loadConfig(['detectors', dir]);
   expect(config.problems).toEqual([]);
-  return config.playbooks.map((p) => p.value);
+  const installed = applyVarOverrides(config.playbooks.map((p) => p.value), {
+    'rotate-credentials-on-stuffing': { authNamespace: ns, sessionSecretPath: `${ns}/auth/session` },
+  });
+  expect(installed.problems).toEqual([]);
+  return installed.playbooks;
 }
 
 function anomaly(detector: string, entity: Entity, windowEnd: number, feature: string, observed: number, expected: number): Anomaly {
