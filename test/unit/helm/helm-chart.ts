@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { z } from 'zod';
+import { serviceConfigSchema } from '../../../src/config/service-config.js';
 import { componentDir } from '../../env/versions.js';
 
 const run = promisify(execFile);
@@ -177,3 +178,21 @@ export const EVERYTHING_ON: Values = {
     },
   },
 };
+
+/** The engine Deployment's pod spec, as far as the Secret mounts are concerned. */
+export const mountingPodSpec = z.object({
+  spec: z.object({
+    template: z.object({
+      spec: z.object({
+        containers: z.array(z.object({ volumeMounts: z.array(z.object({ name: z.string(), mountPath: z.string(), readOnly: z.boolean().optional() })) }).loose()),
+        volumes: z.array(z.object({ name: z.string() }).loose()),
+      }).loose(),
+    }).loose(),
+  }).loose(),
+}).loose();
+
+/** The service config the chart renders (its `-config` ConfigMap's `config.yaml`), parsed as the engine parses it. */
+export function renderedServiceConfig(manifests: readonly Manifest[]): ReturnType<typeof serviceConfigSchema.parse> {
+  const data = z.object({ data: z.record(z.string(), z.string()) }).loose().parse(only(manifests, 'ConfigMap', '-config')).data;
+  return serviceConfigSchema.parse(parse(data['config.yaml'] ?? ''));
+}

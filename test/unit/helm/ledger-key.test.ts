@@ -1,44 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { z } from 'zod';
-import { serviceConfigSchema } from '../../../src/config/service-config.js';
-import { only, renderChart, templateChart, type Manifest } from './helm-chart.js';
-
-const podSpec = z.object({
-  spec: z.object({
-    template: z.object({
-      spec: z.object({
-        containers: z.array(z.object({ volumeMounts: z.array(z.object({ name: z.string(), mountPath: z.string(), readOnly: z.boolean().optional() })) }).loose()),
-        volumes: z.array(z.object({ name: z.string() }).loose()),
-      }).loose(),
-    }).loose(),
-  }).loose(),
-}).loose();
-
-function configOf(manifests: readonly Manifest[]): ReturnType<typeof serviceConfigSchema.parse> {
-  const data = z.object({ data: z.record(z.string(), z.string()) }).loose().parse(only(manifests, 'ConfigMap', '-config')).data;
-  return serviceConfigSchema.parse(parse(data['config.yaml'] ?? ''));
-}
+import { mountingPodSpec, only, renderChart, renderedServiceConfig, templateChart } from './helm-chart.js';
 
 describe('the audit ledger key in the chart', () => {
   it('mounts the ledger key Secret read-only outside the state directory and points the config at it', async () => {
     const manifests = await renderChart({ secrets: { ledger: { existingSecret: 'meshwarden-ledger', key: 'ed25519.pem' } } });
-    const spec = podSpec.parse(only(manifests, 'Deployment')).spec.template.spec;
+    const spec = mountingPodSpec.parse(only(manifests, 'Deployment')).spec.template.spec;
     expect(spec.containers[0]?.volumeMounts).toContainEqual({ name: 'ledger-key', mountPath: '/etc/meshwarden-ledger', readOnly: true });
     expect(spec.volumes).toContainEqual({ name: 'ledger-key', secret: { secretName: 'meshwarden-ledger', defaultMode: 0o440, items: [{ key: 'ed25519.pem', path: 'ed25519.pem' }] } });
-    expect(configOf(manifests).ledger).toEqual({ key: { file: '/etc/meshwarden-ledger/ed25519.pem' }, checkpointEvery: 0 });
+    expect(renderedServiceConfig(manifests).ledger).toEqual({ key: { file: '/etc/meshwarden-ledger/ed25519.pem' }, checkpointEvery: 0 });
   });
 
   it('leaves the ledger unsigned and mounts nothing by default', async () => {
     const manifests = await renderChart();
-    expect(podSpec.parse(only(manifests, 'Deployment')).spec.template.spec.volumes.map((v) => v.name)).not.toContain('ledger-key');
-    expect(configOf(manifests).ledger).toEqual({ checkpointEvery: 0 });
+    expect(mountingPodSpec.parse(only(manifests, 'Deployment')).spec.template.spec.volumes.map((v) => v.name)).not.toContain('ledger-key');
+    expect(renderedServiceConfig(manifests).ledger).toEqual({ checkpointEvery: 0 });
   });
 
   it('signs with a Vault transit key when one is named, and refuses transit without Vault or two keys at once', async () => {
     const vault = { enabled: true, address: 'http://vault:8200', kubernetesRole: 'meshwarden' };
     const manifests = await renderChart({ config: { vault, ledger: { transitKey: 'transit/meshwarden-ledger', checkpointEvery: '10s' } } });
-    expect(configOf(manifests).ledger).toEqual({ key: { transit: 'transit/meshwarden-ledger' }, checkpointEvery: 10_000 });
+    expect(renderedServiceConfig(manifests).ledger).toEqual({ key: { transit: 'transit/meshwarden-ledger' }, checkpointEvery: 10_000 });
     const noVault = await templateChart({ config: { ledger: { transitKey: 'transit/meshwarden-ledger' } } });
     expect(noVault.stderr).toContain('config.ledger.transitKey: signing with Vault transit needs config.vault.enabled');
     const both = await templateChart({ config: { vault, ledger: { transitKey: 'transit/k' } }, secrets: { ledger: { existingSecret: 'meshwarden-ledger' } } });

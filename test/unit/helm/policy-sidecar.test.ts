@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { serviceConfigSchema } from '../../../src/config/service-config.js';
-import { CHART_DIR, only, renderChart, REPO_ROOT, templateChart, type Manifest } from './helm-chart.js';
+import { CHART_DIR, only, renderChart, renderedServiceConfig, REPO_ROOT, templateChart } from './helm-chart.js';
 
 const podSpec = z.object({
   spec: z.object({
@@ -19,17 +17,12 @@ const podSpec = z.object({
 
 const configMap = z.object({ data: z.record(z.string(), z.string()) }).loose();
 
-function serviceConfig(manifests: readonly Manifest[]) {
-  const text = configMap.parse(only(manifests, 'ConfigMap', '-config')).data['config.yaml'] ?? '';
-  return serviceConfigSchema.parse(parse(text));
-}
-
 describe('the OPA sidecar (policy.opa.sidecar.enabled)', () => {
   it('is off by default: one container, the policy gate off', async () => {
     const manifests = await renderChart();
     const pod = podSpec.parse(only(manifests, 'Deployment')).spec.template.spec;
     expect(pod.containers.map((c) => c.name)).toEqual(['meshwarden']);
-    expect(serviceConfig(manifests).policy.enabled).toBe(false);
+    expect(renderedServiceConfig(manifests).policy.enabled).toBe(false);
   });
 
   it('runs OPA on the pod loopback with the shipped policies and points the engine at it', async () => {
@@ -40,7 +33,7 @@ describe('the OPA sidecar (policy.opa.sidecar.enabled)', () => {
     expect(opa?.args).toEqual(['run', '--server', '--addr', '127.0.0.1:8181', '--disable-telemetry', '--log-level', 'error', '/policies']);
     expect(opa?.volumeMounts).toContainEqual(expect.objectContaining({ name: 'policies', mountPath: '/policies' }));
     expect(pod.volumes).toContainEqual(expect.objectContaining({ name: 'policies', configMap: { name: 'mw-meshwarden-policies' } }));
-    expect(serviceConfig(manifests).policy).toMatchObject({ enabled: true, url: 'http://127.0.0.1:8181', path: 'meshwarden/decision', timeout: 500 });
+    expect(renderedServiceConfig(manifests).policy).toMatchObject({ enabled: true, url: 'http://127.0.0.1:8181', path: 'meshwarden/decision', timeout: 500 });
     // The shipped policies byte for byte, and never their tests.
     const data = configMap.parse(only(manifests, 'ConfigMap', '-policies')).data;
     expect(Object.keys(data).sort()).toEqual(['change_freeze.rego', 'decision.rego', 'last_ready_replica.rego', 'validated_rollback.rego']);
@@ -52,7 +45,7 @@ describe('the OPA sidecar (policy.opa.sidecar.enabled)', () => {
     const pod = podSpec.parse(only(manifests, 'Deployment')).spec.template.spec;
     expect(pod.volumes).toContainEqual(expect.objectContaining({ name: 'policies', configMap: { name: 'soc-policies' } }));
     expect(manifests.filter((m) => m.metadata.name.endsWith('-policies'))).toEqual([]);
-    expect(serviceConfig(manifests).policy.url).toBe('http://127.0.0.1:9181');
+    expect(renderedServiceConfig(manifests).policy.url).toBe('http://127.0.0.1:9181');
   });
 
   it('refuses policy.enabled without a URL or the sidecar', async () => {
