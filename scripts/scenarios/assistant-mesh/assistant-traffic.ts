@@ -4,7 +4,6 @@
  * retries and timeouts, and the injected incidents' traffic.
  */
 import { type CallContext, type HopResult, type ServerReply, meshHop, tcpConnection } from '../../recording/mesh-calls.js';
-import type { Prng } from '../../recording/prng.js';
 import type { PodInfo } from '../../recording/topology.js';
 import { CACHE_FQDN, DROP_HOST, DROP_IP, PROVIDER_HOST, PUBLIC_HOST, type AssistantTopology, podsOf } from './assistant-topology.js';
 import { SCHEDULE, exfiltratingPod, stuffingSources, within } from './assistant-schedule.js';
@@ -34,11 +33,6 @@ export function chatsPerMinute(atMs: number): number {
   return PEAK_CHATS * daily * (day === 0 || day === 6 ? WEEKEND_SHARE : 1);
 }
 
-const pick = <T>(rng: Prng, items: readonly T[]): T => {
-  const item = rng.pick(items);
-  return item;
-};
-
 function reply(code: number, appMs: number, bytesSent: number): ServerReply {
   return { code, appMs, bytesSent };
 }
@@ -50,7 +44,7 @@ export function assistantMinute(ctx: AssistantContext, minuteStart: number): voi
   const chats = rng.poisson(expected);
   for (let i = 0; i < chats; i++) {
     const at = minuteStart + rng.uniform(0, 59_000);
-    const client = pick(rng, mesh.clients);
+    const client = rng.pick(mesh.clients);
     if (rng.chance(1 / 8)) login(ctx, at, client.ip, client.userAgent, rng.chance(0.03) ? 401 : 200);
     chat(ctx, at + rng.uniform(200, 900), client.ip, client.userAgent);
   }
@@ -58,8 +52,8 @@ export function assistantMinute(ctx: AssistantContext, minuteStart: number): voi
 
 function gatewayRequest(ctx: AssistantContext, at: number, clientIp: string, path: string, bytesIn: number, serve: (serverStart: number, chatPod: PodInfo) => ServerReply, userAgent: string): HopResult {
   const { rng, mesh } = ctx;
-  const gateway = pick(rng, podsOf(mesh, 'istio-ingressgateway', at));
-  const server = pick(rng, podsOf(mesh, 'chat-api', at));
+  const gateway = rng.pick(podsOf(mesh, 'istio-ingressgateway', at));
+  const server = rng.pick(podsOf(mesh, 'chat-api', at));
   return meshHop(ctx, {
     caller: gateway, service: mesh.services.chat, server, startMs: at,
     method: 'POST', path, protocol: 'HTTP/1.1', userAgent, xForwardedFor: clientIp, authority: PUBLIC_HOST, bytesReceived: bytesIn,
@@ -84,7 +78,7 @@ function chat(ctx: AssistantContext, at: number, clientIp: string, userAgent: st
 
 function retrieve(ctx: AssistantContext, caller: PodInfo, at: number): HopResult {
   const { rng, mesh } = ctx;
-  const server = pick(rng, podsOf(mesh, 'retriever', at));
+  const server = rng.pick(podsOf(mesh, 'retriever', at));
   // A rare connection reset before the response: the client sees a 503 (benign background noise).
   const reset = rng.chance(0.003);
   return meshHop(ctx, {
@@ -104,7 +98,7 @@ function retrieve(ctx: AssistantContext, caller: PodInfo, at: number): HopResult
 
 function embed(ctx: AssistantContext, caller: PodInfo, at: number): HopResult {
   const { rng, mesh } = ctx;
-  const server = pick(rng, podsOf(mesh, 'embedder', at));
+  const server = rng.pick(podsOf(mesh, 'embedder', at));
   const regressed = within(ctx.offsetMs, SCHEDULE.latencyRegression) && mesh.rollouts.embedder.newPods.includes(server);
   const appMs = rng.logNormal(28, 0.25) * (regressed ? 2.3 : 1);
   const list = ctx.embeds.get(server) ?? [];
@@ -118,7 +112,7 @@ function embed(ctx: AssistantContext, caller: PodInfo, at: number): HopResult {
 
 function search(ctx: AssistantContext, caller: PodInfo, at: number): HopResult {
   const { rng, mesh } = ctx;
-  const server = pick(rng, podsOf(mesh, 'vector-db', at));
+  const server = rng.pick(podsOf(mesh, 'vector-db', at));
   const outage = within(ctx.offsetMs, SCHEDULE.dependencyOutage) && rng.chance(0.6);
   return meshHop(ctx, {
     caller, service: mesh.services.vectorDb, server, startMs: at, method: 'POST', path: '/collections/docs/points/search', protocol: 'HTTP/1.1',
@@ -128,7 +122,7 @@ function search(ctx: AssistantContext, caller: PodInfo, at: number): HopResult {
 
 function complete(ctx: AssistantContext, caller: PodInfo, at: number): HopResult {
   const { rng, mesh } = ctx;
-  const server = pick(rng, podsOf(mesh, 'llm-router', at));
+  const server = rng.pick(podsOf(mesh, 'llm-router', at));
   // The provider sometimes runs past the route's 30 s timeout: a 504 UT (benign background noise).
   const timeout = rng.chance(0.002);
   return meshHop(ctx, {
@@ -162,7 +156,7 @@ export function incidentMinute(ctx: AssistantContext, minuteStart: number): void
     const agents = ['python-requests/2.32.3', 'curl/8.5.0', 'Go-http-client/2.0', 'okhttp/4.12.0'];
     for (const ip of stuffingSources()) {
       const attempts = rng.int(2, 3);
-      for (let i = 0; i < attempts; i++) login(ctx, minuteStart + rng.uniform(0, 59_000), ip, pick(rng, agents), rng.chance(0.01) ? 200 : 401);
+      for (let i = 0; i < attempts; i++) login(ctx, minuteStart + rng.uniform(0, 59_000), ip, rng.pick(agents), rng.chance(0.01) ? 200 : 401);
     }
   }
   if (within(offsetMs, SCHEDULE.slowExfiltration)) {
