@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import type { ScorerSnapshot, StreamScorer } from '../stream-scorer.js';
+import { ContextNoveltyScorer, contextNoveltySchema } from './context-novelty-scorer.js';
 import { CusumScorer, cusumSchema } from './cusum-scorer.js';
 import type { EnsembleOptions } from './ensemble-scorer.js';
 import { EnsembleScorer, ensembleOptionsShape, type ensembleOptionsSchema } from './ensemble-scorer.js';
 import { EwmaScorer, ewmaSchema } from './ewma-scorer.js';
+import { PatternNoveltyScorer, patternNoveltySchema } from './pattern-novelty-scorer.js';
 import { PageHinkleyScorer, pageHinkleySchema } from './page-hinkley-scorer.js';
 import { RangeScorer, rangeSchema } from './range-scorer.js';
+import { RelativeEntropyScorer, relativeEntropySchema } from './relative-entropy-scorer.js';
 import { RobustZscoreScorer, robustZscoreSchema } from './robust-zscore-scorer.js';
 import { ScorerSnapshotError } from './scorer-snapshot-error.js';
 import { SeasonalScorer, seasonalSchema } from './seasonal-scorer.js';
@@ -19,6 +22,9 @@ const leafSchemas = [
   seasonalSchema,
   thresholdSchema,
   rangeSchema,
+  contextNoveltySchema,
+  relativeEntropySchema,
+  patternNoveltySchema,
 ] as const;
 
 type LeafConfig = z.infer<(typeof leafSchemas)[number]>;
@@ -85,6 +91,12 @@ function build(config: AlgorithmConfig, snapshot?: ScorerSnapshot): StreamScorer
       return new ThresholdScorer(config, snapshot);
     case 'range':
       return new RangeScorer(config, snapshot);
+    case 'context-novelty':
+      return new ContextNoveltyScorer(config, snapshot);
+    case 'relative-entropy':
+      return new RelativeEntropyScorer(config, snapshot);
+    case 'pattern-novelty':
+      return new PatternNoveltyScorer(config, snapshot);
     case 'ensemble':
       return buildEnsemble(config, snapshot);
   }

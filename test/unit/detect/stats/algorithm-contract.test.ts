@@ -14,6 +14,9 @@ const ALGORITHMS: readonly (readonly [string, AlgorithmInput])[] = [
   ['seasonal', { type: 'seasonal', warmup: 3, period: 'week' }],
   ['threshold', { type: 'threshold', warn: 0.1, critical: 0.25 }],
   ['range', { type: 'range', warmup: 3 }],
+  ['context-novelty', { type: 'context-novelty', warmup: 3, capacity: 16 }],
+  ['relative-entropy', { type: 'relative-entropy', warmup: 3, window: 5 }],
+  ['pattern-novelty', { type: 'pattern-novelty', warmup: 3, window: 3, capacity: 4 }],
   [
     'ensemble',
     {
