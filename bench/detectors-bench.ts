@@ -24,7 +24,11 @@ const CASES: readonly (readonly [string, AlgorithmInput])[] = [
   ['page-hinkley', { type: 'page-hinkley' }],
   ['seasonal', { type: 'seasonal' }],
   ['threshold', { type: 'threshold', warn: 0.1, critical: 0.25 }],
+  ['context-novelty', { type: 'context-novelty' }],
+  ['relative-entropy', { type: 'relative-entropy' }],
+  ['pattern-novelty', { type: 'pattern-novelty' }],
   ['ensemble meshwarden', builtInAlgorithms.meshwarden ?? { type: 'ewma' }],
+  ['ensemble meshwarden-novelty', builtInAlgorithms['meshwarden-novelty'] ?? { type: 'ewma' }],
 ];
 
 /** A deterministic series with a daily rhythm, noise and occasional spikes. */

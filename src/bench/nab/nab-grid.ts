@@ -48,6 +48,15 @@ export const builtInGrids: Readonly<Record<string, NabGridInput>> = {
     base: 'meshwarden',
     grid: { 'calibration.minSpread': [0.03, 0.05, 0.08], 'holdoff.halfLife': [50, 200, 800] },
   },
+  // The same calibration and holdoff neighbourhood as `meshwarden`, times the shape member's window.
+  'meshwarden-novelty': {
+    base: 'meshwarden-novelty',
+    grid: {
+      'calibration.minSpread': [0.03, 0.05, 0.08],
+      'holdoff.halfLife': [50, 200, 800],
+      'members.3.window': [4, 8, 16],
+    },
+  },
   // Only `halfLife` matters on NAB: `tolerance` rescales the score monotonically (the threshold
   // sweep absorbs it) and any `warmup` up to a few hundred rows ends inside NAB's probation.
   range: {

@@ -32,6 +32,7 @@ const ALGORITHMS: readonly (readonly [string, AlgorithmInput])[] = [
     { type: 'ensemble', holdoff: {}, members: [{ type: 'robust-zscore', warmup: 3 }, { type: 'range', warmup: 3 }] },
   ],
   ['meshwarden preset', builtInAlgorithms.meshwarden ?? { type: 'ewma' }],
+  ['meshwarden-novelty preset', builtInAlgorithms['meshwarden-novelty'] ?? { type: 'ewma' }],
 ];
 
 const value = fc.oneof(
