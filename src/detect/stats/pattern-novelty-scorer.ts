@@ -117,16 +117,19 @@ export class PatternNoveltyScorer implements StreamScorer {
   /** Distance of the current shape to the nearest prototype (then learns the shape); 0 for the first. */
   private match(scale: number): number {
     let nearest: Prototype | undefined;
-    let best = Number.POSITIVE_INFINITY;
+    let bestSum = Number.POSITIVE_INFINITY;
+    const n = this.recent.length;
     for (const p of this.prototypes) {
+      // A prototype is abandoned as soon as its partial sum exceeds the best so far: the nearest
+      // one is the same, at a fraction of the cost once a good match has been found.
       let sum = 0;
-      for (let i = 0; i < this.recent.length; i++) sum += Math.abs((this.recent[i] ?? 0) - (p.centre[i] ?? 0));
-      const d = sum / this.recent.length / scale;
-      if (d < best) {
-        best = d;
+      for (let i = 0; i < n && sum < bestSum; i++) sum += Math.abs((this.recent[i] ?? 0) - (p.centre[i] ?? 0));
+      if (sum < bestSum) {
+        bestSum = sum;
         nearest = p;
       }
     }
+    const best = bestSum / n / scale;
     if (nearest !== undefined && best <= this.config.radius) {
       this.refine(nearest);
       return best;
