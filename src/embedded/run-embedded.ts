@@ -23,6 +23,9 @@ import { moveStateAside, readState, writeState } from './engine-state-file.js';
 import type { SafetyGuard } from '../playbook/safety-guard.js';
 import { applyVarOverrides, type PlaybookVarOverrides } from '../playbook/playbook-vars.js';
 import { policyGate, type PolicyGateConfig } from '../policy/policy-gate.js';
+import { parseMessage } from '../parse/parse-message.js';
+import { REPORT_VERSION } from './report-schema.js';
+import { DEFAULT_PROGRESS_EVERY, type RunProgress } from './run-progress.js';
 
 function policyFor(config: PolicyGateConfig, clock: Clock): (guard: SafetyGuard) => ReturnType<typeof policyGate> {
   return (guard) => policyGate(config, { guard, clock });
@@ -49,6 +52,8 @@ export interface EmbeddedRunOptions {
 
 /** What an embedded run reports (also written as JSON with `--report`). */
 export interface RunReport {
+  /** The format version (see report-schema.ts). */
+  readonly reportVersion: typeof REPORT_VERSION;
   readonly input: string;
   readonly messages: number;
   readonly records: number;
@@ -92,6 +97,13 @@ export interface EmbeddedRunDeps {
   readonly logger: Logger;
   /** One-line notices for the user (the CLI writes them to stderr). */
   readonly notice?: (line: string) => void;
+  /**
+   * Told how far the replay has got, at most once every `progressEvery` records (the CLI draws a
+   * progress line from it). It runs inside the read loop: it must be quick and must not throw.
+   */
+  readonly progress?: (progress: RunProgress) => void;
+  /** Records between two `progress` calls (default {@link DEFAULT_PROGRESS_EVERY}). */
+  readonly progressEvery?: number;
 }
 
 /**
@@ -136,6 +148,10 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: EmbeddedRun
   let sinceFlush = 0;
   let checkedAge = false;
   let inputError: InputError | undefined;
+  const progressEvery = Math.max(1, deps.progressEvery ?? DEFAULT_PROGRESS_EVERY);
+  let nextProgressAt = progressEvery;
+  let eventTime: number | undefined;
+  let sampleEventTime = false;
   try {
     for await (const line of readLines(options.input, { maxLineLength })) {
       if (line.truncated) {
@@ -144,7 +160,22 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: EmbeddedRun
           reason: `line of ${line.length} characters is over the ${maxLineLength}-byte limit; only its beginning is kept`,
         });
       } else {
+        const before = deps.progress !== undefined ? { parsed: pipeline.counters.parsed, deadLettered: pipeline.counters.deadLettered } : undefined;
         pipeline.ingest(line.text, { source, position: line.position });
+        if (before !== undefined && pipeline.counters.records >= nextProgressAt) sampleEventTime = true;
+        // Event time is read back from a line the engine admitted whole (parsed, nothing
+        // dead-lettered), once per progress report: the pipeline keeps its watermark to itself,
+        // and a record it refused must not move what the operator is shown.
+        if (sampleEventTime && before !== undefined && pipeline.counters.parsed > before.parsed && pipeline.counters.deadLettered === before.deadLettered) {
+          sampleEventTime = false;
+          for (const record of parseMessage(line.text, { source, position: line.position }, { maxBytes: maxLineLength }).records) {
+            if (eventTime === undefined || record.timestamp > eventTime) eventTime = record.timestamp;
+          }
+        }
+      }
+      if (deps.progress !== undefined && pipeline.counters.records >= nextProgressAt) {
+        nextProgressAt = pipeline.counters.records + progressEvery;
+        deps.progress({ counters: { ...pipeline.counters }, eventTime, anomalies: pipeline.anomalies.length, actions: pipeline.actions.length });
       }
       // Dry runs that ask a policy wait for its answers here (without one nothing is queued).
       await pipeline.drain();
@@ -181,6 +212,7 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: EmbeddedRun
   for (const model of autoencoders.values()) await model.close();
   deps.logger.debug({ counters: c, entities: pipeline.trackedEntities }, 'run finished');
   return {
+    reportVersion: REPORT_VERSION,
     input: options.input,
     ...c,
     ...(inputError !== undefined ? { inputError: { code: inputError.code, message: inputError.message } } : {}),

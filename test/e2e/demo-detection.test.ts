@@ -7,6 +7,7 @@ import { runEmbedded, type RunReport } from '../../src/embedded/run-embedded.js'
 import { verifyLedger } from '../../src/audit/verify-ledger.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';
+import { runReportSchema } from '../../src/embedded/report-schema.js';
 import { parseCli } from '../../scripts/recording/cli-options.js';
 import { generateRecording } from '../../scripts/recording/recording-generator.js';
 
@@ -134,6 +135,13 @@ describe('the embedded demo on the bundled recording', () => {
     const quarantines = report.actions.filter((a) => a.action === 'kubernetes.quarantine-pod' && a.target === `Pod ${pod}`);
     expect(quarantines.map((a) => [a.playbook, a.outcome])).toEqual([['quarantine-on-exfiltration', 'dry-run'], ['isolate-on-lateral-movement', 'covered']]);
     expect(quarantines[1]?.description).toMatch(/^covered by run quarantine-on-exfiltration\|[0-9a-f]{16} \(quarantine-on-exfiltration\)/);
+  });
+
+  it('writes a report the published schema describes (schemas/run-report.v1.json is generated from it)', () => {
+    const written: unknown = JSON.parse(JSON.stringify(report));
+    const checked = runReportSchema.safeParse(written);
+    expect(checked.error?.issues.slice(0, 5) ?? []).toEqual([]);
+    expect(checked.data?.cases).toHaveLength(report.cases.length);
   });
 
   it('leaves an intact audit ledger behind', async () => {
