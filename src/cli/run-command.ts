@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { runEmbedded } from '../embedded/run-embedded.js';
+import type { RunProgress } from '../embedded/run-progress.js';
 import { loadConfig } from '../config/load-config.js';
 import type { PlaybookVarOverrides } from '../playbook/playbook-vars.js';
 import { DEFAULT_FEATURE_OPTIONS } from '../features/feature-extractor.js';
@@ -12,6 +13,7 @@ import { formatReport } from './print-report.js';
 import { POLICY_PATH } from '../policy/opa-client.js';
 import { LEDGER_KEY_ENV, ledgerErrorExitCode, ledgerSigningFromOption } from './ledger-key-option.js';
 import { terminalText } from '../shared/terminal-text.js';
+import { ProgressLine } from './progress-line.js';
 
 /** `meshwarden run`: replays a recording through the engine on one machine, in dry-run. */
 export function runCommand(): Command {
@@ -31,7 +33,7 @@ export function runCommand(): Command {
     .option('--policy-url <url>', 'ask the Open Policy Agent at this URL (its Data API, decision at meshwarden/decision) about each step, as the service does; the report shows what it said')
     .option('--policy-path <path>', 'package path of the policy decision', 'meshwarden/decision')
     .option('--config <file>', 'a service config (kind: ServiceConfig) whose playbookVars set this install\'s values of the playbooks\' spec.vars; nothing else of it is used here')
-    .option('--quiet', 'print only the totals line')
+    .option('--quiet', 'print only the totals line (and no progress on stderr)')
     .option('--log-level <level>', 'pino log level on stderr', 'warn')
     .action(async (opts: { input: string; detectors: string; playbooks: string; state: string; fresh?: boolean; dryRun: boolean; report?: string; window: string; trustedProxyHops: string; quiet?: boolean; logLevel: string; ledgerKey?: string; policyUrl?: string; policyPath: string; config?: string }, command: Command) => {
       const logger = createLogger({ level: opts.logLevel });
@@ -42,8 +44,16 @@ export function runCommand(): Command {
       if (trustedProxyHops < 0 || trustedProxyHops > 16) command.error(`error: --trusted-proxy-hops ${JSON.stringify(opts.trustedProxyHops)} is not a number of hops from 0 to 16`, { exitCode: 2 });
       if (opts.policyUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(opts.policyUrl)) command.error(`error: --policy-url ${JSON.stringify(opts.policyUrl)} is not an http(s) URL`, { exitCode: 2 });
       if (!POLICY_PATH.test(opts.policyPath)) command.error(`error: --policy-path ${JSON.stringify(opts.policyPath)} is not a package path such as "meshwarden/decision"`, { exitCode: 2 });
+      // Progress only where a person watches: a terminal on stderr, not a pipe, a file or a CI log.
+      const progress = process.stderr.isTTY && opts.quiet !== true
+        ? new ProgressLine({ write: (text) => process.stderr.write(text), clock: systemClock, columns: () => process.stderr.columns })
+        : undefined;
+      const notice = (line: string): void => {
+        progress?.clear();
+        process.stderr.write(`warning: ${terminalText(line, 1024)}\n`);
+      };
       try {
-        const ledgerSigning = await ledgerSigningFromOption(opts.ledgerKey, (line) => process.stderr.write(`warning: ${terminalText(line, 1024)}\n`));
+        const ledgerSigning = await ledgerSigningFromOption(opts.ledgerKey, notice);
         const playbookVars = opts.config === undefined ? undefined : await playbookVarsFrom(opts.config);
         const report = await runEmbedded(
           {
@@ -56,8 +66,8 @@ export function runCommand(): Command {
             ...(opts.policyUrl !== undefined ? { policy: { url: opts.policyUrl, path: opts.policyPath, timeout: 500, cacheSize: 1_000, cacheTtl: 60_000 } } : {}),
             pipeline: { features: { ...DEFAULT_FEATURE_OPTIONS, windowMs, trustedProxyHops } },
           },
-          { clock: systemClock, logger, notice: (line) => { process.stderr.write(`warning: ${terminalText(line, 1024)}\n`); } },
-        );
+          { clock: systemClock, logger, notice, ...(progress !== undefined ? { progress: (p: RunProgress) => { progress.update(p); } } : {}) },
+        ).finally(() => { progress?.clear(); });
         if (report.inputError?.code === 'input-missing') {
           command.error(`error: cannot read ${opts.input}: no such file`, { exitCode: 2 });
         }

@@ -15,7 +15,10 @@ export const HOSTILE_VERSION = 'v1" onmouseover="window.__pwned=2\n# forged head
 export interface ReportFixture {
   readonly dir: string;
   readonly input: string;
+  /** Holds `detectors/` and `playbooks/` (the CLI's `--detectors` and `--playbooks`). */
   readonly configDir: string;
+  readonly detectorsDir: string;
+  readonly playbooksDir: string;
   readonly stateDir: string;
   /** Event time of the first record; a clock three hours later accepts the whole input. */
   readonly start: number;
@@ -43,18 +46,21 @@ const ROLLBACK = [
 
 /**
  * A small replay for report tests (a second or two through the engine): three model versions
- * report their confidence every ten seconds for an hour; `churn@v7` collapses after 20 minutes,
+ * report their confidence every ten seconds for an hour (or `minutes`); `churn@v7` collapses after 20 minutes,
  * the hostile model after 35, `fraud-detector@v3` stays healthy. One detector, and two playbooks:
  * a Slack alert, and a rollback behind an approval (refused for the hostile model, whose name is
  * no Deployment's).
  */
-export function writeReportFixture(): ReportFixture {
+export function writeReportFixture(options: { readonly minutes?: number } = {}): ReportFixture {
   const dir = mkdtempSync(join(tmpdir(), 'meshwarden-report-'));
   const configDir = join(dir, 'config');
-  mkdirSync(configDir);
-  writeFileSync(join(configDir, 'detector.yaml'), DETECTOR);
-  writeFileSync(join(configDir, 'notify.yaml'), NOTIFY);
-  writeFileSync(join(configDir, 'rollback.yaml'), ROLLBACK);
+  const detectorsDir = join(configDir, 'detectors');
+  const playbooksDir = join(configDir, 'playbooks');
+  mkdirSync(detectorsDir, { recursive: true });
+  mkdirSync(playbooksDir);
+  writeFileSync(join(detectorsDir, 'detector.yaml'), DETECTOR);
+  writeFileSync(join(playbooksDir, 'notify.yaml'), NOTIFY);
+  writeFileSync(join(playbooksDir, 'rollback.yaml'), ROLLBACK);
   const start = Date.parse('2026-11-03T09:00:00Z');
   const models = [
     { name: 'fraud-detector', version: 'v3', collapseAfter: Infinity },
@@ -62,7 +68,7 @@ export function writeReportFixture(): ReportFixture {
     { name: HOSTILE_MODEL, version: HOSTILE_VERSION, collapseAfter: 35 * 60_000 },
   ];
   const lines: string[] = [];
-  for (let at = 0; at < 60 * 60_000; at += 10_000) {
+  for (let at = 0; at < (options.minutes ?? 60) * 60_000; at += 10_000) {
     for (const model of models) {
       lines.push(JSON.stringify({
         schema: 'model_telemetry.v1', ts: new Date(start + at).toISOString(), kind: 'request', status_code: 200,
@@ -73,5 +79,5 @@ export function writeReportFixture(): ReportFixture {
   }
   const input = join(dir, 'input.ndjson');
   writeFileSync(input, `${lines.join('\n')}\n`);
-  return { dir, input, configDir, stateDir: join(dir, 'state'), start };
+  return { dir, input, configDir, detectorsDir, playbooksDir, stateDir: join(dir, 'state'), start };
 }
