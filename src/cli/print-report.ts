@@ -1,6 +1,7 @@
 import type { RunReport } from '../embedded/run-embedded.js';
 import { formatScore } from '../shared/format-score.js';
 import { terminalText } from '../shared/terminal-text.js';
+import { IncidentAnomalies, caseOverviews, formatSpan, type CaseOverview } from '../report/case-overview.js';
 
 const n = (x: number): string => x.toLocaleString('en-US');
 const score = formatScore;
@@ -14,8 +15,12 @@ const t = (value: string, maxLength?: number): string => terminalText(value, max
 const DETAIL_LENGTH = 160;
 const time = (iso: string): string => t(iso.replace('T', ' ').replace(/:\d\d\.\d{3}Z$/, 'Z'));
 
+/** Widest a root or the detectors list may be in the summary table, so a case stays one line. */
+const ROOT_COLUMN = 48;
+const DETECTORS_COLUMN = 48;
+
 /**
- * The human summary of a run: totals, then each case with its incidents, their evidence and what
+ * The human summary of a run: totals, a table of the cases (most severe first), then each case with its incidents, their evidence and what
  * would be done (a silenced step says which silence held it back, a covered one which run took it).
  * Nothing in it is printed raw: see `t`.
  */
@@ -26,24 +31,45 @@ export function formatReport(report: RunReport): string {
       `${n(report.deadLettered)} dead-lettered${report.deadLettered > 0 ? ` (${Object.entries(report.deadLettersByCode).map(([k, v]) => `${t(k)} ${v}`).join(', ')}) -> ${t(report.deadLetterFile)}` : ''}`,
   );
   out.push(`${n(report.windows)} entity windows scored: ${report.anomalies.length} anomalies in ${report.incidents.length} incidents (${report.cases.length} cases), ${report.actions.length} actions (dry-run)`);
+  const lookup = new IncidentAnomalies(report.anomalies);
+  const overviews = caseOverviews(report, lookup);
+  if (overviews.length > 0) {
+    out.push('');
+    out.push(...formatCaseTable(overviews));
+  }
   // One entry per case, its incidents under it; incidents without a case (a breaker's) after them.
   for (const kase of report.cases) {
     out.push('');
     out.push(`case ${t(kase.id)}  root ${t(kase.root)}  ${kase.incidents.length} incident(s)`);
-    for (const incident of report.incidents.filter((i) => i.caseId === kase.id)) formatIncident(report, incident, '  ', out);
+    for (const incident of report.incidents.filter((i) => i.caseId === kase.id)) formatIncident(report, lookup, incident, '  ', out);
   }
   for (const incident of report.incidents.filter((i) => i.caseId === undefined)) {
     out.push('');
-    formatIncident(report, incident, '', out);
+    formatIncident(report, lookup, incident, '', out);
   }
   return out.join('\n');
 }
 
+/**
+ * One row per case: severity, id, root, span, incidents, detectors, and what its playbooks would
+ * do (planned/refused/silenced/covered). Columns are padded to their widest cell, after escaping.
+ */
+export function formatCaseTable(rows: readonly CaseOverview[]): string[] {
+  const header = ['severity', 'case', 'root', 'span', 'incidents', 'detectors', 'actions p/r/s/c'];
+  const cells = rows.map((r) => [
+    r.severity, t(r.id), t(r.root, ROOT_COLUMN), t(formatSpan(r.openedAt, r.lastSeen)), String(r.incidents),
+    t(r.detectors.join(', '), DETECTORS_COLUMN), `${r.actions.planned}/${r.actions.refused}/${r.actions.silenced}/${r.actions.covered}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => (row[i] ?? '').length)));
+  const line = (row: readonly string[]): string => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ');
+  return [line(header), ...cells.map(line)];
+}
+
 /** One incident: its span, the first anomaly of each detector with its evidence, and its actions. */
-function formatIncident(report: RunReport, incident: RunReport['incidents'][number], indent: string, out: string[]): void {
+function formatIncident(report: RunReport, lookup: IncidentAnomalies, incident: RunReport['incidents'][number], indent: string, out: string[]): void {
   out.push(`${indent}incident ${t(incident.id)}  ${t(incident.entity)}`);
   out.push(`${indent}  ${time(incident.openedAt)} .. ${time(incident.lastSeen)}  max score ${score(incident.maxScore)}  ${incident.anomalies} anomalous window(s)`);
-  const anomalies = report.anomalies.filter((a) => a.entity === incident.entity && a.windowStart >= incident.openedAt && a.windowEnd <= incident.lastSeen);
+  const anomalies = lookup.of(incident);
   const firstByDetector = new Map<string, (typeof anomalies)[number]>();
   for (const a of anomalies) if (!firstByDetector.has(a.detector)) firstByDetector.set(a.detector, a);
   for (const a of firstByDetector.values()) {
