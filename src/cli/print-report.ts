@@ -1,7 +1,7 @@
 import type { RunReport } from '../embedded/run-embedded.js';
 import { formatScore } from '../shared/format-score.js';
 import { terminalText } from '../shared/terminal-text.js';
-import { IncidentAnomalies, caseOverviews, formatSpan, type CaseOverview } from '../report/case-overview.js';
+import { IncidentAnomalies, caseOverviews, formatMeasure, formatSpan, type CaseOverview } from '../report/case-overview.js';
 
 const n = (x: number): string => x.toLocaleString('en-US');
 const score = formatScore;
@@ -73,7 +73,7 @@ function formatIncident(report: RunReport, lookup: IncidentAnomalies, incident: 
   const firstByDetector = new Map<string, (typeof anomalies)[number]>();
   for (const a of anomalies) if (!firstByDetector.has(a.detector)) firstByDetector.set(a.detector, a);
   for (const a of firstByDetector.values()) {
-    const evidence = a.evidence.map((e) => `${t(e.feature)} ${fmt(e.observed)} (expected ${fmt(e.expected)})${e.details ? ` [${e.details.slice(0, 3).map((d) => t(d, DETAIL_LENGTH)).join('; ')}${e.details.length > 3 ? '; ...' : ''}]` : ''}`);
+    const evidence = a.evidence.map((e) => `${t(e.feature)} ${formatMeasure(e.observed)} (expected ${formatMeasure(e.expected)})${e.details ? ` [${e.details.slice(0, 3).map((d) => t(d, DETAIL_LENGTH)).join('; ')}${e.details.length > 3 ? '; ...' : ''}]` : ''}`);
     out.push(`${indent}  ${t(a.detector)} (${t(a.severity)}) score ${score(a.score)}: ${evidence.join(', ')}`);
   }
   for (const action of report.actions.filter((x) => x.incidentId === incident.id)) {
@@ -81,10 +81,4 @@ function formatIncident(report: RunReport, lookup: IncidentAnomalies, incident: 
     // A deny's reasons are already in the description; an allow or a fail-open is said here.
     if (action.policy && action.outcome !== 'refused') out.push(`${indent}     policy: ${t(action.policy.decision)}${action.policy.reasons.length > 0 ? ` (${t(action.policy.reasons.join('; '), 1024)})` : ''}`);
   }
-}
-
-function fmt(x: number): string {
-  if (Number.isInteger(x)) return n(x);
-  if (Math.abs(x) >= 100) return n(Math.round(x));
-  return x.toPrecision(3);
 }

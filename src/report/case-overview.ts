@@ -115,3 +115,10 @@ export function formatSpan(from: string, to: string): string {
   const b = short(to);
   return a.slice(0, 10) === b.slice(0, 10) ? `${a} .. ${b.slice(11)}` : `${a} .. ${b}`;
 }
+
+/** A measured value for people: integers grouped, large values rounded, small ones to 3 digits. */
+export function formatMeasure(x: number): string {
+  if (Number.isInteger(x)) return x.toLocaleString('en-US');
+  if (Math.abs(x) >= 100) return Math.round(x).toLocaleString('en-US');
+  return x.toPrecision(3);
+}
