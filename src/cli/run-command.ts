@@ -15,6 +15,7 @@ import { LEDGER_KEY_ENV, ledgerErrorExitCode, ledgerSigningFromOption } from './
 import { terminalText } from '../shared/terminal-text.js';
 import { ProgressLine } from './progress-line.js';
 import { markdownReport } from '../report/markdown-report.js';
+import { htmlReport } from '../report/html-report.js';
 
 /** `meshwarden run`: replays a recording through the engine on one machine, in dry-run. */
 export function runCommand(): Command {
@@ -29,6 +30,7 @@ export function runCommand(): Command {
     .option('--no-dry-run', 'execute actions for real (needs the cluster service)')
     .addOption(new Option('--ledger-key <file>', 'signs the audit ledger\'s checkpoints: an Ed25519 private key PEM or an HMAC secret file, kept outside the state directory').env(LEDGER_KEY_ENV))
     .option('--report <file.json>', 'also write the full report as JSON (schema: meshwarden schema run-report)')
+    .option('--html <file.html>', 'also write one self-contained page (no script, nothing loaded from anywhere): the cases table, a timeline per entity of anomaly scores and actions, and each case\'s evidence')
     .option('--markdown <file.md>', 'also write a summary for a ticket: totals, the table of cases, each case\'s root, incidents, first evidence and actions')
     .option('--window <duration>', 'feature window length', '1m')
     .option('--trusted-proxy-hops <n>', 'proxies in front of the ingress gateway that append the client address to X-Forwarded-For (as Envoy\'s xff_num_trusted_hops); 0 names external callers by the address the gateway saw', '0')
@@ -37,7 +39,7 @@ export function runCommand(): Command {
     .option('--config <file>', 'a service config (kind: ServiceConfig) whose playbookVars set this install\'s values of the playbooks\' spec.vars; nothing else of it is used here')
     .option('--quiet', 'print only the totals line (and no progress on stderr)')
     .option('--log-level <level>', 'pino log level on stderr', 'warn')
-    .action(async (opts: { input: string; detectors: string; playbooks: string; state: string; fresh?: boolean; dryRun: boolean; report?: string; markdown?: string; window: string; trustedProxyHops: string; quiet?: boolean; logLevel: string; ledgerKey?: string; policyUrl?: string; policyPath: string; config?: string }, command: Command) => {
+    .action(async (opts: { input: string; detectors: string; playbooks: string; state: string; fresh?: boolean; dryRun: boolean; report?: string; markdown?: string; html?: string; window: string; trustedProxyHops: string; quiet?: boolean; logLevel: string; ledgerKey?: string; policyUrl?: string; policyPath: string; config?: string }, command: Command) => {
       const logger = createLogger({ level: opts.logLevel });
       if (!opts.dryRun) command.error('error: live actions need the cluster service (Kafka, Kubernetes, Vault); on one machine the engine runs in dry-run only', { exitCode: 2 });
       const windowMs = parseDuration(opts.window);
@@ -75,6 +77,7 @@ export function runCommand(): Command {
         }
         if (opts.report !== undefined) await writeFile(opts.report, `${JSON.stringify(report, null, 2)}\n`);
         if (opts.markdown !== undefined) await writeFile(opts.markdown, markdownReport(report));
+        if (opts.html !== undefined) await writeFile(opts.html, htmlReport(report));
         const text = formatReport(report);
         process.stdout.write(`${opts.quiet === true ? (text.split('\n')[0] ?? '') : text}\n`);
         if (report.inputError !== undefined) {
