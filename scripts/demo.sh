@@ -33,7 +33,9 @@ rm -rf "$state"
 # The demo's own install values (its auth namespace and signing-key path) come from its config, as
 # a site's come from its service config: the shipped playbooks name no site's targets.
 node bin/meshwarden.js run --input "$recording" --detectors detectors --playbooks playbooks \
-  --config examples/recording/meshwarden.yaml --state "$state" --dry-run --report "$state/report.json" --ledger-key "$keydir/ledger.pem"
+  --config examples/recording/meshwarden.yaml --state "$state" --dry-run --ledger-key "$keydir/ledger.pem" \
+  --report "$state/report.json" --html "$state/report.html" --markdown "$state/report.md"
 echo
-echo "full report: $state/report.json   audit ledger: $state/audit/ledger.jsonl   dead letters: $state/dead-letters.ndjson"
+echo "full report: $state/report.json   timeline: $state/report.html   for a ticket: $state/report.md"
+echo "audit ledger: $state/audit/ledger.jsonl   dead letters: $state/dead-letters.ndjson"
 node bin/meshwarden.js audit verify "$state" --key "$keydir/ledger.pub.pem"

@@ -22,6 +22,7 @@ h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 28px 0 8p
 code, .mono { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12.5px; overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #e5e7eb; vertical-align: top; }
 th { font-weight: 600; background: #f9fafb; } td.num { text-align: right; } td.nowrap { white-space: nowrap; }
+td.root { min-width: 22em; max-width: 36em; }
 .sev { display: inline-block; min-width: 64px; padding: 1px 6px; border-radius: 4px; color: #fff; font-size: 12px; text-align: center; }
 .sev-critical { background: #b91c1c; fill: #b91c1c; } .sev-high { background: #ea580c; fill: #ea580c; } .sev-medium { background: #ca8a04; fill: #ca8a04; }
 .sev-low { background: #2563eb; fill: #2563eb; } .sev-info { background: #6b7280; fill: #6b7280; }
@@ -93,7 +94,7 @@ function caseTable(rows: readonly CaseOverview[]): string {
     const a = r.actions;
     out.push(
       `<tr data-case="${escapeHtml(r.id)}" data-severity="${r.severity}"><td><span class="sev sev-${r.severity}">${r.severity}</span></td><td class="mono nowrap">${htmlText(r.id)}</td>` +
-        `<td class="mono">${htmlText(r.root, 160)}</td><td class="nowrap">${formatSpan(r.openedAt, r.lastSeen)}</td><td class="num">${r.incidents}</td>` +
+        `<td class="mono root">${htmlText(r.root, 160)}</td><td class="nowrap">${formatSpan(r.openedAt, r.lastSeen)}</td><td class="num">${r.incidents}</td>` +
         `<td class="mono">${htmlText(r.detectors.join(', '), 160)}</td><td class="num">${a.planned}/${a.refused}/${a.silenced}/${a.covered}</td></tr>`,
     );
   }
