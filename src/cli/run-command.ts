@@ -6,7 +6,7 @@ import { loadConfig } from '../config/load-config.js';
 import type { PlaybookVarOverrides } from '../playbook/playbook-vars.js';
 import { DEFAULT_FEATURE_OPTIONS } from '../features/feature-extractor.js';
 import { systemClock } from '../shared/clock.js';
-import { ConfigError, LedgerError } from '../shared/errors.js';
+import { ConfigError, LedgerError, MeshwardenError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { parseDuration } from '../shared/duration.js';
 import { formatReport } from './print-report.js';
@@ -75,9 +75,9 @@ export function runCommand(): Command {
         if (report.inputError?.code === 'input-missing') {
           command.error(`error: cannot read ${opts.input}: no such file`, { exitCode: 2 });
         }
-        if (opts.report !== undefined) await writeFile(opts.report, `${JSON.stringify(report, null, 2)}\n`);
-        if (opts.markdown !== undefined) await writeFile(opts.markdown, markdownReport(report));
-        if (opts.html !== undefined) await writeFile(opts.html, htmlReport(report));
+        if (opts.report !== undefined) await writeOutput('--report', opts.report, `${JSON.stringify(report, null, 2)}\n`);
+        if (opts.markdown !== undefined) await writeOutput('--markdown', opts.markdown, markdownReport(report));
+        if (opts.html !== undefined) await writeOutput('--html', opts.html, htmlReport(report));
         const text = formatReport(report);
         process.stdout.write(`${opts.quiet === true ? (text.split('\n')[0] ?? '') : text}\n`);
         if (report.inputError !== undefined) {
@@ -86,6 +86,12 @@ export function runCommand(): Command {
           process.exitCode = 1;
         }
       } catch (error) {
+        if (error instanceof OutputFileError) {
+          // The run itself is recorded (state, ledger); only this file is missing.
+          process.stderr.write(`error: ${terminalText(error.message, 1024)}\n`);
+          process.exitCode = 2;
+          return;
+        }
         if (error instanceof LedgerError) {
           // One line naming the problem: a ledger that fails its checks is not extended.
           process.stderr.write(`error: ${terminalText(error.message, 1024)} [${error.code}]\n`);
@@ -103,6 +109,18 @@ export function runCommand(): Command {
         throw error;
       }
     });
+}
+
+/** A report file that could not be written (a missing directory, no permission): code `output-unwritable`. */
+class OutputFileError extends MeshwardenError {}
+
+/** Writes one of the report files, naming the option and the file when it cannot. */
+async function writeOutput(option: string, file: string, text: string): Promise<void> {
+  try {
+    await writeFile(file, text);
+  } catch (error) {
+    throw new OutputFileError('output-unwritable', `cannot write ${option} ${file}: ${(error as NodeJS.ErrnoException).code ?? 'write failed'}`, { cause: error });
+  }
 }
 
 /** The `playbookVars` of a service config file, its problems thrown as a ConfigError. */

@@ -18,7 +18,7 @@ describe('progress of meshwarden run on stderr', () => {
     expect(stdout).toMatch(/^read 3,240 messages, 3,240 records/);
     expect(stderr).not.toContain('\r');
     expect(stderr).not.toContain('records/s');
-  });
+  }, 60_000);
 
   it('is drawn and then wiped when stderr is a terminal (util-linux script gives it one), and not with --quiet', () => {
     // `script` runs the command on a pseudo-terminal and copies what it shows to its own stdout.
@@ -36,5 +36,5 @@ describe('progress of meshwarden run on stderr', () => {
     const quiet = onTerminal(['--quiet']);
     expect(quiet).toMatch(/\nread 3,240 messages/);
     expect(quiet).not.toContain('records/s');
-  });
+  }, 90_000);
 });
