@@ -44,6 +44,7 @@ import { FileSilenceStore } from './silences/file-silence-store.js';
 import { SilenceCache } from './silences/silence-cache.js';
 import type { SilenceStore } from './silences/silence-store.js';
 import type { StoredSilence } from './silences/silence.js';
+import { silenceCreatedRecord, silenceExpiredRecord, type SilenceActor } from './silences/silence-record.js';
 import { FileRunStore } from './playbook/run-store.js';
 import { DEFAULT_SAFETY_POLICY, SafetyGuard, type SafetyPolicy } from './playbook/safety-guard.js';
 import type { Clock } from './shared/clock.js';
@@ -282,14 +283,41 @@ export class MeshwardenService {
   }
 
   /**
-   * Adds a silence a person asked for (the "Silence 4h" button): stored where every replica reads
-   * it, recorded in the ledger, and in force on this replica at once.
+   * Adds a silence a person asked for (the "Silence 4h" button, the console API): stored where
+   * every replica reads it, recorded in the ledger with who asked through what, and in force on
+   * this replica at once.
    */
-  async addSilence(silence: StoredSilence): Promise<void> {
-    const { audit, silences } = this.running();
+  async addSilence(silence: StoredSilence, actor: SilenceActor = { via: 'slack' }): Promise<void> {
+    const { silences } = this.running();
     await silences.add(silence);
-    audit.append('decision', { event: 'silence-created', ...silence, startsAt: new Date(silence.startsAt).toISOString(), endsAt: new Date(silence.endsAt).toISOString(), createdAt: new Date(silence.createdAt).toISOString() });
-    await audit.flush();
+    await this.recordPersonChange(silenceCreatedRecord(silence, actor));
+  }
+
+  /** Ends a silence now (the console API): like {@link addSilence}, stored, recorded, in force here at once. */
+  async expireSilence(id: string, by: string, actor: SilenceActor): Promise<StoredSilence | undefined> {
+    const { silences } = this.running();
+    const at = this.deps.clock.now();
+    const expired = await silences.expire(id, at, by);
+    if (expired === undefined) return undefined;
+    await this.recordPersonChange(silenceExpiredRecord(expired, actor, at));
+    return expired;
+  }
+
+  /**
+   * Records a change a person made: in the local ledger before the answer (the change is made, so
+   * its record must be durable even while Kafka is away), and on the audit topic as soon as the
+   * outbox can publish it.
+   */
+  private async recordPersonChange(data: Record<string, unknown>): Promise<void> {
+    const { audit, ledger } = this.running();
+    audit.append('decision', data);
+    await ledger.flush();
+    audit.flush().catch((error: unknown) => { this.deps.logger.warn({ err: describeError(error) }, 'a silence change is in the local ledger; the audit topic gets it once Kafka is back'); });
+  }
+
+  /** The silences as the store holds them now (the console API lists them). */
+  async listSilences(): Promise<StoredSilence[]> {
+    return this.running().silences.list();
   }
 
   /**

@@ -80,6 +80,8 @@ export async function serveAction(opts: { config: string }): Promise<void> {
   const consoleApi = tokens.length === 0 ? [] : consoleRoutes({
     stateDir: config.stateDir, tokens, logger, ...(slackParts ? { approvals: slackParts.approvals } : {}),
     record: (data) => { service.recordConsoleDecision(data); }, canRecord: () => service.recording,
+    silences: { add: (silence, actor) => service.addSilence(silence, actor), expire: (id, by, actor) => service.expireSilence(id, by, actor), list: () => service.listSilences() },
+    clock: systemClock,
   });
   const http = createHttpServer(
     [...serviceRoutes({ readiness: () => readiness(service, startup), metrics }), ...(interactions ? [slackInteractionsRoute(interactions)] : []), ...consoleApi],

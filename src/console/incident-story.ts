@@ -32,21 +32,27 @@ export const MAX_STORY_ENTRIES = 5_000;
  */
 export async function incidentStory(ledgerFile: string, incidentId: string): Promise<IncidentStory | undefined> {
   const linker = new IncidentLinker();
-  const entries: StoryEntry[] = [];
-  let omitted = 0;
-  const keep = (record: LedgerRecord): void => {
-    if (entries.length >= MAX_STORY_ENTRIES) {
-      omitted++;
-      return;
-    }
-    entries.push({ seq: record.seq, recordedAt: record.recordedAt, type: record.type, summary: summarizeRecord(record), data: record.data });
-  };
+  const story = new StoryEntries();
   const { unreadable } = await readLedgerRecords(ledgerFile, (record) => {
     const { incidentId: id, earlier } = linker.link(record);
     if (id !== incidentId) return;
-    if (earlier !== undefined) keep(earlier);
-    keep(record);
+    if (earlier !== undefined) story.keep(earlier);
+    story.keep(record);
   });
-  if (entries.length === 0) return undefined;
-  return { incidentId, entries, omitted, unreadable };
+  if (story.entries.length === 0) return undefined;
+  return { incidentId, entries: story.entries, omitted: story.omitted, unreadable };
+}
+
+/** The entries of one story as they are read, at most {@link MAX_STORY_ENTRIES}; the rest counted. */
+export class StoryEntries {
+  readonly entries: StoryEntry[] = [];
+  omitted = 0;
+
+  keep(record: LedgerRecord): void {
+    if (this.entries.length >= MAX_STORY_ENTRIES) {
+      this.omitted++;
+      return;
+    }
+    this.entries.push({ seq: record.seq, recordedAt: record.recordedAt, type: record.type, summary: summarizeRecord(record), data: record.data });
+  }
 }

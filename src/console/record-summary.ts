@@ -35,6 +35,7 @@ export function summarizeRecord(record: LedgerRecord): string {
     case 'decision': {
       const approval = text(data, 'approvalId');
       if (event === 'awaiting-approval') return `playbook ${text(data, 'playbook') ?? '-'} waits for approval ${approval ?? '-'}`;
+      if (event === 'silence-created' || event === 'silence-expired') return silenceSummary(data, event);
       if (event === 'console-vote') {
         return `approval ${approval ?? '-'}: ${text(data, 'user') ?? '-'} ${text(data, 'verdict') === 'deny' ? 'denied' : 'approved'} from the console (${text(data, 'via') ?? '-'}): ${text(data, 'result') ?? '-'}`;
       }
@@ -52,4 +53,15 @@ export function summarizeRecord(record: LedgerRecord): string {
     case 'run':
       return `run ${event ?? 'recorded'}`;
   }
+}
+
+/** `silence <id> added by <author> (via, identity): <matchers>, <start> .. <end>: <comment>`. */
+function silenceSummary(data: Readonly<Record<string, unknown>>, event: 'silence-created' | 'silence-expired'): string {
+  const matchers = Array.isArray(data.matchers) ? data.matchers.filter((m) => typeof m === 'string').join(' ') : '-';
+  const who = [text(data, 'via'), text(data, 'user'), text(data, 'osUser') !== undefined ? `OS user ${text(data, 'osUser') ?? ''}` : undefined].filter((w) => w !== undefined).join(', ');
+  const comment = text(data, 'comment');
+  if (event === 'silence-expired') {
+    return `silence ${text(data, 'id') ?? '-'} expired by ${text(data, 'expiredBy') ?? '-'} (${who}) at ${text(data, 'expiredAt') ?? '-'}: ${matchers}`;
+  }
+  return `silence ${text(data, 'id') ?? '-'} added by ${text(data, 'createdBy') ?? '-'} (${who}): ${matchers}, ${text(data, 'startsAt') ?? '-'} .. ${text(data, 'endsAt') ?? '-'}${comment !== undefined && comment !== '' ? `: ${comment}` : ''}`;
 }

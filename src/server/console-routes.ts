@@ -7,7 +7,9 @@ import type { AnyConsoleResource, ListQuery } from '../console/console-resource.
 import { CONSOLE_RESOURCES } from '../console/console-resources.js';
 import { describeError, MeshwardenError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { authenticate, type ConsoleToken } from './console-auth.js';
+import { consoleSilenceRoute, type ConsoleSilences } from './console-silence-routes.js';
 import type { HttpAnswer, HttpRoute } from './http-server.js';
 
 /** Where the console API is served on the engine's listener. */
@@ -29,6 +31,10 @@ export interface ConsoleRouteDeps {
   readonly canRecord: () => boolean;
   readonly logger: Logger;
   readonly resources?: readonly AnyConsoleResource[];
+  /** Silences, to list, add and expire at `/api/v1/silences` (see console-silence-routes.ts). */
+  readonly silences?: ConsoleSilences;
+  /** The clock a silence's default start is read from. */
+  readonly clock?: Clock;
 }
 
 const decisionBodySchema = z.object({ binding: z.string().min(1).max(128), as: z.string().max(64).optional() }).strict();
@@ -58,7 +64,8 @@ function summarize(result: InteractionResult): string {
 
 /**
  * The console API, under {@link CONSOLE_API_PREFIX}: `GET <resource>` and `GET <resource>/<id>`
- * for every console resource, and `POST approvals/<id>/approve|deny`. Every request is
+ * for every console resource, `POST approvals/<id>/approve|deny`, and with `silences` the
+ * silences (console-silence-routes.ts). Every request is
  * authenticated before anything else is looked at; the identity a decision is made as is the one
  * bound to the token, never a value the client sends. Each decision, refused or not, is recorded
  * in the audit ledger with the token's name.
@@ -127,5 +134,8 @@ export function consoleRoutes(deps: ConsoleRouteDeps): HttpRoute[] {
     return json(200, { result });
   };
 
-  return [{ path: CONSOLE_API_PREFIX, prefix: true, methods: ['GET', 'POST'], maxBodyBytes: MAX_DECISION_BYTES, handle }];
+  const silences = deps.silences === undefined ? [] : [consoleSilenceRoute({
+    tokens: deps.tokens, silences: deps.silences, canRecord: deps.canRecord, clock: deps.clock ?? systemClock, logger: deps.logger,
+  })];
+  return [{ path: CONSOLE_API_PREFIX, prefix: true, methods: ['GET', 'POST'], maxBodyBytes: MAX_DECISION_BYTES, handle }, ...silences];
 }

@@ -49,6 +49,18 @@ export class SilenceCache implements Silencer {
     await this.load();
   }
 
+  /** Ends a silence in the store now and reads the store again; undefined when there is no such silence. */
+  async expire(id: string, at: number, by: string): Promise<StoredSilence | undefined> {
+    const expired = await this.store.expire(id, at, by);
+    await this.load();
+    return expired;
+  }
+
+  /** Every stored silence, read from the store now (the console lists them). */
+  list(): Promise<StoredSilence[]> {
+    return this.store.list();
+  }
+
   /** Reads the store now, whatever the cache period (start-up, the embedded mode). */
   async load(): Promise<void> {
     let stored: StoredSilence[];

@@ -34,6 +34,25 @@ export const silenceFileSchema = z.object({
 
 export type StoredSilence = z.infer<typeof storedSilenceSchema>;
 
+/**
+ * Characters no author name holds: C0 and C1 controls, DEL, the line and paragraph separators and
+ * the bidirectional marks, embeddings, overrides and isolates. A name with them could make its line
+ * in a listing or a Slack reply read as something else.
+ */
+// eslint-disable-next-line no-control-regex -- refusing control characters is this pattern's whole job
+const NOT_IN_A_NAME = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+/** The same, except that a comment may span lines and hold tabs. */
+// eslint-disable-next-line no-control-regex -- refusing control characters is this pattern's whole job
+const NOT_IN_A_COMMENT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+
+/** Why a name cannot be a silence's author (or who expired it); undefined when it can. */
+export function authorProblem(name: string): string | undefined {
+  if (name.trim() === '') return 'the author must not be empty';
+  if (name.length > MAX_AUTHOR_LENGTH) return `the author is longer than ${MAX_AUTHOR_LENGTH} characters`;
+  if (NOT_IN_A_NAME.test(name)) return 'the author must be a name on one line: no control, line-separator or bidirectional characters';
+  return undefined;
+}
+
 /** A silence with its matchers parsed once: what the gate checks steps against. */
 export interface Silence {
   readonly id: string;
@@ -63,11 +82,17 @@ export interface NewSilence {
 
 /**
  * Checks and stamps a new silence: the matchers must parse (every problem reported), the end
- * must follow the start. Throws {@link MatcherError} or a RangeError with the reason.
+ * must follow the start, the author is a name on one line and the comment holds no control
+ * characters but newlines and tabs. Throws {@link MatcherError} or a RangeError with the reason.
  */
 export function createSilence(input: NewSilence, now: number, id: string = randomUUID()): StoredSilence {
   const matchers = parseMatchers(input.matchers);
   if (!(input.endsAt > input.startsAt)) throw new RangeError('the silence must end after it starts');
+  const author = authorProblem(input.createdBy);
+  if (author !== undefined) throw new RangeError(author);
+  if (NOT_IN_A_COMMENT.test(input.comment)) {
+    throw new RangeError('the comment must be text: no control characters (other than newline and tab) and no bidirectional overrides');
+  }
   return storedSilenceSchema.parse({
     id, matchers: matchers.map(formatMatcher), startsAt: input.startsAt, endsAt: input.endsAt,
     createdBy: input.createdBy.slice(0, MAX_AUTHOR_LENGTH), comment: input.comment.slice(0, MAX_COMMENT_LENGTH), createdAt: now,
