@@ -16,9 +16,9 @@ export interface ListResult<Item> {
 }
 
 /**
- * One kind of thing the console lists and shows (incidents, runs, approvals; cases when the
- * engine groups incidents into them): read from a state directory by the CLI and by the service's
- * API alike, rendered by the CLI for people, sent as is for `-o json|yaml` and over the API.
+ * One kind of thing the console lists and shows (incidents, cases, runs, approvals): read from
+ * a state directory by the CLI and by the service's API alike, rendered by the CLI for people,
+ * sent as is for `-o json|yaml` and over the API.
  * Adding one is one file and one line in `console-resources.ts`.
  */
 export interface ConsoleResource<Item> {
