@@ -397,7 +397,8 @@ export class Pipeline {
       });
     }
     this.recordCaseEvents(caseEvents);
-    const { decisions, runs } = this.playbooks.handle(anomaly, incident, kase?.id);
+    const caseRef = kase !== undefined ? { id: kase.id, root: kase.root.key } : undefined;
+    const { decisions, runs } = this.playbooks.handle(anomaly, incident, caseRef);
     for (const decision of decisions) ledger.append('decision', decision);
     this.reporter?.observed(incident, anomaly, opened, runs.map((run) => run.playbook));
     for (const run of runs) {

@@ -22,7 +22,7 @@ export function formatSubject(subject: ApprovalSubject): string {
  */
 export function renderApprovalRequest(record: ApprovalRecord, token: string): SlackMessage {
   const blocks: SlackBlock[] = [
-    { type: 'section', text: mrkdwn(`:lock: *Approval needed* — playbook \`${escapeMrkdwn(record.playbook)}\` wants to run:`) },
+    { type: 'section', text: mrkdwn(`:lock: *Approval needed* — playbook \`${escapeMrkdwn(record.playbook)}\` wants to run${caseClause(record)}:`) },
     ...record.subjects.map((s, i) => subjectBlock(s, i, record.subjects.length)),
     { type: 'section', fields: policyFields(record) },
     {
@@ -41,7 +41,7 @@ export function renderApprovalRequest(record: ApprovalRecord, token: string): Sl
         { type: 'button', action_id: DENY_ACTION_ID, style: 'danger', text: plain('Deny'), value: buttonValue(record.id, token) },
       ],
     },
-    { type: 'context', elements: [mrkdwn(`approval \`${record.id}\` · incident \`${escapeMrkdwn(record.incidentId)}\``)] },
+    { type: 'context', elements: [mrkdwn(approvalContext(record))] },
   ];
   return { text: `Approval needed: ${escapeMrkdwn(record.subjects.map(formatSubject).join('; '))}`, blocks };
 }
@@ -52,7 +52,7 @@ export function renderApprovalClosed(record: ApprovalRecord, decision: ApprovalD
     { type: 'section', text: mrkdwn(`:lock: *Approval ${decisionWord(decision)}* — playbook \`${escapeMrkdwn(record.playbook)}\`:`) },
     ...record.subjects.map((s, i) => subjectBlock(s, i, record.subjects.length)),
     { type: 'section', text: mrkdwn(decisionLine(decision)) },
-    { type: 'context', elements: [mrkdwn(`approval \`${record.id}\` · incident \`${escapeMrkdwn(record.incidentId)}\``)] },
+    { type: 'context', elements: [mrkdwn(approvalContext(record))] },
   ];
   return { text: `Approval ${decisionWord(decision)}: ${escapeMrkdwn(record.subjects.map(formatSubject).join('; '))}`, blocks };
 }
@@ -73,6 +73,18 @@ export function renderVoteReply(user: string, approvals: number, required: numbe
 export function renderRejectionReply(user: string | undefined, reason: RejectionReason, detail: string): SlackMessage {
   const line = `:no_entry: Ignored a click${user !== undefined ? ` by ${mention(user)}` : ''}: ${reason} (${escapeMrkdwn(detail)})`;
   return { text: line, blocks: [{ type: 'context', elements: [mrkdwn(line)] }] };
+}
+
+/** ` for case <id> (root <entity>)`: where in the case the request comes from; empty without a case. */
+function caseClause(record: ApprovalRecord): string {
+  if (record.caseId === undefined) return '';
+  return ` for case \`${escapeMrkdwn(record.caseId)}\`${record.caseRoot !== undefined ? ` (root \`${escapeMrkdwn(record.caseRoot)}\`)` : ''}`;
+}
+
+/** `approval <id> · incident <id> · case <id> · root <entity>`. */
+function approvalContext(record: ApprovalRecord): string {
+  const kase = record.caseId !== undefined ? ` · case \`${escapeMrkdwn(record.caseId)}\`${record.caseRoot !== undefined ? ` · root \`${escapeMrkdwn(record.caseRoot)}\`` : ''}` : '';
+  return `approval \`${record.id}\` · incident \`${escapeMrkdwn(record.incidentId)}\`${kase}`;
 }
 
 function decisionWord(decision: ApprovalDecision): string {

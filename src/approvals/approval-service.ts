@@ -56,8 +56,8 @@ export class ApprovalError extends MeshwardenError {}
 /**
  * Human approval in Slack, bound to the exact actions and objects it was shown for.
  *
- * - {@link requestApproval} posts Approve/Deny buttons in the incident's thread and persists the
- *   pending approval.
+ * - {@link requestApproval} posts Approve/Deny buttons in the incident's thread (its case's, when it
+ *   belongs to one) and persists the pending approval.
  * - {@link handleInteraction} (HTTP, signed) and {@link handleSocketModePayload} (Socket Mode) feed
  *   clicks in; both apply the same checks: freshness, replay, binding token, message, allow-list.
  * - {@link awaitDecision} resolves when the approval ends: N distinct allow-listed approvals, a deny
@@ -116,6 +116,7 @@ export class ApprovalService {
           id,
           idempotencyKey: request.idempotencyKey,
           incidentId: request.incidentId,
+          ...(request.caseId !== undefined ? { caseId: request.caseId, ...(request.caseRoot !== undefined ? { caseRoot: request.caseRoot } : {}) } : {}),
           playbook: request.playbook,
           ...(request.runId !== undefined ? { runId: request.runId } : {}),
           policy: {
@@ -136,7 +137,8 @@ export class ApprovalService {
         this.options.logger.info({ approvalId: id, incidentId: request.incidentId, playbook: request.playbook, subjects: record.subjects.map(formatSubject) }, 'approval requested');
       }
       if (record.message !== undefined || record.decision !== undefined) return record;
-      const parent = await this.options.threads.ensureThread(request.incidentId, request.channel, request.anomaly);
+      // One thread per case, as slack.notify keeps it: the request goes where the case is being discussed.
+      const parent = await this.options.threads.ensureThread(request.caseId ?? request.incidentId, request.channel, request.anomaly);
       const posted = await this.options.threads.reply(parent, renderApprovalRequest(record, this.token(record)));
       const withMessage: ApprovalRecord = { ...record, message: { channel: posted.channel, ts: posted.ts, threadTs: parent.ts } };
       await this.save(withMessage);

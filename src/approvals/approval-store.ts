@@ -38,6 +38,8 @@ export const approvalRecordSchema = z.object({
   id: z.string(),
   idempotencyKey: z.string(),
   incidentId: z.string(),
+  caseId: z.string().exactOptional(),
+  caseRoot: z.string().exactOptional(),
   playbook: z.string(),
   runId: z.string().exactOptional(),
   policy: z.object({

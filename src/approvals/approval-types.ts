@@ -40,6 +40,9 @@ export interface ApprovalRequest extends ApprovalPolicy {
    */
   readonly idempotencyKey: string;
   readonly incidentId: string;
+  /** The incident's case: its Slack thread holds the request, which names the case and its root. */
+  readonly caseId?: string;
+  readonly caseRoot?: string;
   readonly playbook: string;
   /** The engine's run the approval parks, handed back on the decision. */
   readonly runId?: string;
@@ -84,6 +87,9 @@ export interface ApprovalRecord {
   readonly id: string;
   readonly idempotencyKey: string;
   readonly incidentId: string;
+  /** The incident's case: its Slack thread holds the request, which names the case and its root. */
+  readonly caseId?: string;
+  readonly caseRoot?: string;
   readonly playbook: string;
   readonly runId?: string;
   readonly policy: ApprovalPolicy;

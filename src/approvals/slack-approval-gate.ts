@@ -35,6 +35,7 @@ export class SlackApprovalGate implements ApprovalGate {
       idempotencyKey: `${request.runId}/${request.step}`,
       runId: request.runId,
       incidentId: request.incidentId,
+      ...(request.caseId !== undefined ? { caseId: request.caseId, ...(request.caseRoot !== undefined ? { caseRoot: request.caseRoot } : {}) } : {}),
       playbook: request.playbook,
       anomaly: request.anomaly,
       channel: request.channel,

@@ -17,6 +17,9 @@ export interface ApprovalRequest {
   readonly step: number;
   readonly playbook: string;
   readonly incidentId: string;
+  /** The incident's case: the request goes into the case's thread and names it and its root. */
+  readonly caseId?: string;
+  readonly caseRoot?: string;
   readonly anomaly: Anomaly;
   readonly channel: string;
   readonly approvers: { readonly users: readonly string[]; readonly groups: readonly string[] };

@@ -52,7 +52,8 @@ export class PlaybookEngine {
     this.cooldownUntil = new Map(Object.entries(snapshot?.cooldownUntil ?? {}));
   }
 
-  handle(anomaly: Anomaly, incident: Incident, caseId?: string): HandleResult {
+  /** Runs and decisions for one anomaly of `incident`; `kase` is the case holding it (runs carry its id and root). */
+  handle(anomaly: Anomaly, incident: Incident, kase?: { readonly id: string; readonly root: string }): HandleResult {
     const decisions: Decision[] = [];
     const runs: PlaybookRun[] = [];
     for (const playbook of this.playbooks) {
@@ -78,7 +79,7 @@ export class PlaybookEngine {
       this.cooldownUntil.set(cooldownKey, anomaly.windowEnd + playbook.spec.cooldown);
       decide(true, `trigger matched ${anomaly.detector} on ${anomaly.entity.key} (score ${formatScore(anomaly.score)})`);
       runs.push({
-        id: runId, playbook: name, incidentId: incident.id, ...(caseId !== undefined ? { caseId } : {}), anomaly, createdAt: anomaly.windowEnd,
+        id: runId, playbook: name, incidentId: incident.id, ...(kase !== undefined ? { caseId: kase.id, caseRoot: kase.root } : {}), anomaly, createdAt: anomaly.windowEnd,
         dryRun: this.options.dryRun || playbook.spec.dryRun, state: 'running', next: 0, results: [],
       });
     }

@@ -446,6 +446,7 @@ export class RunExecutor {
     }
     const { approvalId, deadline } = await approvals.request({
       runId: run.id, step: index, playbook: run.playbook, incidentId: run.incidentId, anomaly: run.anomaly,
+      ...(run.caseId !== undefined ? { caseId: run.caseId, ...(run.caseRoot !== undefined ? { caseRoot: run.caseRoot } : {}) } : {}),
       channel: params.channel, approvers: params.approvers, required: params.required,
       timeoutMs: parseDuration(params.timeout) ?? 15 * 60_000, onTimeout: params.onTimeout, actions: gated,
     });

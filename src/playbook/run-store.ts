@@ -53,6 +53,8 @@ export interface PlaybookRun {
   readonly incidentId: string;
   /** The incident's case when the run was created: its Slack thread and report entry. */
   readonly caseId?: string;
+  /** The case's root entity (its key) when the run was created: named in the approval request. */
+  readonly caseRoot?: string;
   readonly anomaly: Anomaly;
   readonly createdAt: number;
   readonly dryRun: boolean;
