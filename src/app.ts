@@ -400,7 +400,7 @@ export class Pipeline {
     const caseRef = kase !== undefined ? { id: kase.id, root: kase.root.key } : undefined;
     const { decisions, runs } = this.playbooks.handle(anomaly, incident, caseRef);
     for (const decision of decisions) ledger.append('decision', decision);
-    this.reporter?.observed(incident, anomaly, opened, runs.map((run) => run.playbook));
+    this.reporter?.observed(incident, anomaly, opened, runs.map((run) => run.playbook), caseRef);
     for (const run of runs) {
       // A dry run that asks a policy waits for its answers in `drain`, like a live run.
       const playbook = this.playbookSpecs.get(run.playbook);
@@ -441,7 +441,7 @@ export class Pipeline {
     };
     if (this.options.collect) this.incidents.push(summary);
     this.sinks.ledger.append('incident', { event: 'resolved', ...summary });
-    this.reporter?.resolved(incident);
+    this.reporter?.resolved(incident, kase !== undefined ? { id: kase.id, root: kase.root.key } : undefined);
     this.recordCaseEvents(this.caseTracker.resolveIncident(incident));
     this.playbooks.forgetIncident(incident.id, incident.lastSeen);
   }

@@ -23,7 +23,10 @@ const MAX_EVIDENCE_LINES = 8;
  * are taken from what opened the incident and never change while it is open: a later anomaly of
  * another detector or severity updates the annotations, it does not start a second alert. Each
  * value is one string field of the JSON body (no text format to escape from) and goes through
- * {@link labelValue}; the label names are the engine's own.
+ * {@link labelValue}; the label names are the engine's own. `case` is the case the incident opened
+ * in (its own, or the one it joined), for grouping related incidents into one notification; the
+ * case it is in now and that case's root are annotations, since a merge or a new root must not
+ * change the alert's identity.
  */
 export function alertLabels(incident: IncidentView, staticLabels: Readonly<Record<string, string>>): Record<string, string> {
   const entity = incident.entity;
@@ -41,6 +44,8 @@ export function alertLabels(incident: IncidentView, staticLabels: Readonly<Recor
   if (entity.pod !== undefined) labels.pod = labelValue(entity.pod);
   const playbook = incident.playbooks[0];
   if (playbook !== undefined) labels.playbook = labelValue(playbook);
+  // The case it opened in, not the case it is in now: a merge later must not start a second alert.
+  if (incident.openedInCase !== undefined) labels.case = labelValue(incident.openedInCase);
   return labels;
 }
 
@@ -59,11 +64,14 @@ export function alertAnnotations(incident: IncidentView, link: string | undefine
       `from ${incident.detectors.join(', ')} since ${new Date(incident.openedAt).toISOString()}, ` +
       `last in the window ending ${new Date(incident.lastSeen).toISOString()}, highest score ${formatScore(incident.maxScore)}.`,
     incident.playbooks.length > 0 ? `Playbooks: ${incident.playbooks.join(', ')}.` : 'No playbook matched.',
+    ...(incident.case !== undefined ? [`Case ${incident.case.id}, root ${incident.case.root}.`] : []),
   ].join('\n');
   return {
     summary: annotationText(summary, 300),
     description: annotationText(description),
     evidence: annotationText(evidenceLines(latest.evidence)),
+    // The case it is in now, and its root: on one line each, as cleaned as a label (a root can be a client's name).
+    ...(incident.case !== undefined ? { case: labelValue(incident.case.id), case_root: labelValue(incident.case.root, 300) } : {}),
     ...(link !== undefined ? { link } : {}),
   };
 }

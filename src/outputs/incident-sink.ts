@@ -21,6 +21,19 @@ export interface IncidentView {
   readonly latest: IncidentAnomaly;
   /** Playbooks started for the incident so far. */
   readonly playbooks: readonly string[];
+  /**
+   * The case the incident was placed in when it opened (see triage/case-tracker.ts): its alert's
+   * `case` label, fixed for as long as the incident is open so the alert keeps its identity.
+   */
+  readonly openedInCase?: string;
+  /** The case holding it now (an older one, once its case merged into it) and that case's root entity. */
+  readonly case?: CaseRef;
+}
+
+/** A case as outputs name it: its id and the key of its root entity. */
+export interface CaseRef {
+  readonly id: string;
+  readonly root: string;
 }
 
 /** One anomaly of an incident, as outputs show it. */

@@ -35,6 +35,12 @@ export interface WebhookPayload {
       readonly evidence: IncidentView['latest']['evidence'];
     };
     readonly link?: string;
+    /**
+     * The case holding the incident (`id`, the key of its `root` entity) and the case it opened
+     * in (`openedIn`; differs once its case merged into an older one). Absent when the engine does
+     * not know the incident's case (one opened before a restart).
+     */
+    readonly case?: { readonly id: string; readonly root: string; readonly openedIn?: string };
   };
 }
 
@@ -57,6 +63,9 @@ export function webhookPayload(event: WebhookEvent, incident: IncidentView, now:
         windowStart: iso(latest.windowStart), windowEnd: iso(latest.windowEnd), evidence: latest.evidence,
       },
       ...(link !== undefined ? { link } : {}),
+      ...(incident.case !== undefined
+        ? { case: { id: incident.case.id, root: incident.case.root, ...(incident.openedInCase !== undefined ? { openedIn: incident.openedInCase } : {}) } }
+        : {}),
     },
   };
 }

@@ -7,7 +7,7 @@ import { silentLogger } from '../../../src/shared/logger.js';
 import { startAlertmanager, type AlertmanagerListedAlert, type RunningAlertmanager } from '../../env/alertmanager-server.js';
 import { waitFor } from '../../env/wait-for.js';
 import { startReceiver, type Receiver } from '../../env/http-receiver.js';
-import { burst, incidentPipeline } from './outputs-harness.js';
+import { burst, burstAll, incidentPipeline } from './outputs-harness.js';
 
 /** What Alertmanager's webhook receiver posts (the fields the tests read). */
 interface Notification {
@@ -68,9 +68,14 @@ describe('Alertmanager output against a real Alertmanager', () => {
     expect(alert.labels).toEqual({
       alertname: 'MeshwardenIncident', severity: 'critical', detector: 'egress-burst-e2e', entity_kind: 'pod',
       entity: 'pod:ml-prod/uploader-7d9c8b6f5-x2k4p', namespace: 'ml-prod', workload: 'uploader', pod: 'uploader-7d9c8b6f5-x2k4p',
-      playbook: 'outputs-quarantine', incident, cluster: 'prod-eu',
+      playbook: 'outputs-quarantine', incident, cluster: 'prod-eu', case: alert.labels.case,
     });
     expect(incident).toMatch(/^[0-9a-f]{16}$/);
+    // An incident alone is a case of its own: the case it opened in, rooted at its pod.
+    expect(alert.labels.case).toMatch(/^[0-9a-f]{16}$/);
+    expect(alert.labels.case).not.toBe(incident);
+    expect(alert.annotations.case).toBe(alert.labels.case);
+    expect(alert.annotations.case_root).toBe('pod:ml-prod/uploader-7d9c8b6f5-x2k4p');
     expect(alert.annotations.summary).toBe('critical egress-burst-e2e anomaly on pod:ml-prod/uploader-7d9c8b6f5-x2k4p');
     expect(alert.annotations.description).toContain('Playbooks: outputs-quarantine.');
     expect(alert.annotations.evidence).toBe('egress_bytes: observed 5000000, expected 1000000 (score 0.961)');
@@ -138,7 +143,10 @@ describe('Alertmanager output against a real Alertmanager', () => {
     await out.idle();
     const alert = (await am.alerts()).find((a) => a.labels.namespace === 'ml-prod' && a.labels.pod?.startsWith('evil') === true);
     if (alert === undefined) throw new Error('no alert for the hostile pod');
-    expect(Object.keys(alert.labels).sort()).toEqual(['alertname', 'cluster', 'detector', 'entity', 'entity_kind', 'incident', 'namespace', 'playbook', 'pod', 'severity', 'workload']);
+    expect(Object.keys(alert.labels).sort()).toEqual(['alertname', 'case', 'cluster', 'detector', 'entity', 'entity_kind', 'incident', 'namespace', 'playbook', 'pod', 'severity', 'workload']);
+    expect(alert.labels.case).toMatch(/^[0-9a-f]{16}$/);
+    // The case's root is this pod: annotated on one line, cleaned as its label is.
+    expect(alert.annotations.case_root).toMatch(/^pod:ml-prod\/evil",severity="info",alertname="Other__route_x+…$/);
     expect(alert.labels.alertname).toBe('MeshwardenIncident');
     expect(alert.labels.severity).toBe('critical');
     expect(Array.from(alert.labels.pod ?? '').length).toBeLessThanOrEqual(128);
@@ -149,6 +157,31 @@ describe('Alertmanager output against a real Alertmanager', () => {
     // A silence on the hostile-looking severity text silences nothing of ours.
     await am.silence([{ name: 'severity', value: 'info' }], 'what the injection would have matched');
     expect((await listed(alert.labels.incident ?? ''))?.status.state).toBe('active');
+    pipeline.finish();
+    await out.idle();
+  }, 60_000);
+
+  it('labels the incidents of one case with one case, and keeps an alert\'s identity when another incident joins its case', async () => {
+    const clock = new ManualClock(Date.now());
+    const out = output(clock);
+    const pipeline = await incidentPipeline(out);
+    // Two pods of one workload exfiltrate in the same minute: two incidents, one case.
+    const pods = [{ namespace: 'ml-prod', name: 'sync-6b8c9d7f5-aaaaa', app: 'sync' }, { namespace: 'ml-prod', name: 'sync-6b8c9d7f5-bbbbb', app: 'sync' }];
+    burstAll(pipeline, pods, recentMinute());
+    await out.idle();
+    const alerts = (await am.alerts()).filter((a) => a.labels.workload === 'sync');
+    expect(alerts).toHaveLength(2);
+    const [first, second] = alerts;
+    expect(first?.labels.incident).not.toBe(second?.labels.incident);
+    expect(first?.labels.case).toMatch(/^[0-9a-f]{16}$/);
+    expect(second?.labels.case).toBe(first?.labels.case);
+    // Re-sent after the second joined, the first alert is the same alert (its fingerprint is its label set).
+    clock.advance(60_000);
+    out.resend();
+    await out.idle();
+    const again = (await am.alerts()).filter((a) => a.labels.workload === 'sync');
+    expect(again.map((a) => a.fingerprint).sort()).toEqual(alerts.map((a) => a.fingerprint).sort());
+    expect(again.map((a) => a.annotations.case)).toEqual([first?.labels.case, first?.labels.case]);
     pipeline.finish();
     await out.idle();
   }, 60_000);

@@ -44,6 +44,11 @@ let position = 0;
  * closes that minute: the detector flags it and an incident opens.
  */
 export function burst(pipeline: Pipeline, pod: { readonly namespace: string; readonly name: string; readonly app: string }, minute: number): void {
-  for (let i = 0; i < 5; i++) pipeline.ingest(egressLine(pod, minute + i * 1_000, 1_000_000), { source: 'test/0', position: position++ });
-  for (let i = 0; i < 3; i++) pipeline.ingest(egressLine(pod, minute + 2 * 60_000 + 30_000 + i * 1_000, 10), { source: 'test/0', position: position++ });
+  burstAll(pipeline, [pod], minute);
+}
+
+/** {@link burst} from several pods in the same minute: their incidents open as that minute closes. */
+export function burstAll(pipeline: Pipeline, pods: readonly { readonly namespace: string; readonly name: string; readonly app: string }[], minute: number): void {
+  for (const pod of pods) for (let i = 0; i < 5; i++) pipeline.ingest(egressLine(pod, minute + i * 1_000, 1_000_000), { source: 'test/0', position: position++ });
+  for (const pod of pods) for (let i = 0; i < 3; i++) pipeline.ingest(egressLine(pod, minute + 2 * 60_000 + 30_000 + i * 1_000, 10), { source: 'test/0', position: position++ });
 }
