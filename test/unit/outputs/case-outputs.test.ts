@@ -82,6 +82,6 @@ describe('the case in the Alertmanager alert and the webhook', () => {
     const annotations = alertAnnotations(view, undefined);
     expect(annotations.case_root).toMatch(/^principal:evil",case="c-other",severity="info__\[2J_rootx+…$/u);
     expect(Array.from(annotations.case_root ?? '').length).toBeLessThanOrEqual(300);
-    expect(annotations.case_root).not.toMatch(/[\n\u001b\u202e]/u);
+    for (const character of ['\n', '\u001b', '\u202e']) expect(annotations.case_root).not.toContain(character);
   });
 });
