@@ -13,7 +13,8 @@ function walk(command: Command, path: readonly string[] = []): CommandNode[] {
     path,
     description: command.description(),
     subcommands: command.commands.map((c) => c.name()),
-    options: [...command.options.flatMap((o) => (o.long === undefined ? [] : [{ long: o.long, ...(o.short !== undefined ? { short: o.short } : {}), description: o.description }])), { long: '--help', short: '-h', description: 'display help' }],
+    // Hidden options (kept only to explain where something moved) are not offered.
+    options: [...command.options.flatMap((o) => (o.long === undefined || o.hidden ? [] : [{ long: o.long, ...(o.short !== undefined ? { short: o.short } : {}), description: o.description }])), { long: '--help', short: '-h', description: 'display help' }],
   };
   return [node, ...command.commands.flatMap((c) => walk(c, [...path, c.name()]))];
 }

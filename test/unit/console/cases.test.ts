@@ -150,5 +150,9 @@ describe('meshwarden cases and audit show <case-id>', () => {
     const bash = meshwarden(['completion', 'bash']).stdout;
     expect(bash).toContain(`'cases') words='list show`);
     expect(bash).toContain(`'cases list'`);
+    // Silences are changed through --server or --state-dir; the ConfigMap flags of add are not offered.
+    const add = /'silence add'\) words='([^']*)'/.exec(bash)?.[1] ?? '';
+    expect(add.split(' ')).toEqual(expect.arrayContaining(['--server', '--token-file', '--state-dir', '--ledger-key']));
+    expect(add.split(' ')).not.toContain('--kubeconfig');
   });
 });
