@@ -287,7 +287,7 @@ export class MeshwardenService {
    * every replica reads it, recorded in the ledger with who asked through what, and in force on
    * this replica at once.
    */
-  async addSilence(silence: StoredSilence, actor: SilenceActor = { via: 'slack' }): Promise<void> {
+  async addSilence(silence: StoredSilence, actor: SilenceActor): Promise<void> {
     const { silences } = this.running();
     await silences.add(silence);
     await this.recordPersonChange(silenceCreatedRecord(silence, actor));

@@ -5,6 +5,7 @@ import { escapeMrkdwn, mrkdwn, plain, type ActionsBlock } from '../actions/slack
 import { callSlack } from '../actions/slack/slack-call.js';
 import { canonicalJson } from '../audit/canonical-json.js';
 import { createSilence, type StoredSilence } from '../silences/silence.js';
+import type { SilenceActor } from '../silences/silence-record.js';
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Secret } from '../shared/secret.js';
@@ -106,7 +107,8 @@ export class IncidentSilenceButtons {
       readonly slack: WebClient;
       readonly secret: Secret;
       readonly silencers: Silencers;
-      readonly add: (silence: StoredSilence) => Promise<void>;
+      /** Stores and records the silence; the actor is the clicking Slack user. */
+      readonly add: (silence: StoredSilence, actor: SilenceActor) => Promise<void>;
       readonly logger: Logger;
     },
   ) {}
@@ -134,7 +136,7 @@ export class IncidentSilenceButtons {
         matchers: silenceMatchersFor(parsed.target), startsAt: click.at, endsAt: click.at + BUTTON_SILENCE_MS,
         createdBy: `slack:${click.user}`, comment: `Silence 4h from Slack on incident ${incidentId}`,
       }, click.at);
-      await this.deps.add(silence);
+      await this.deps.add(silence, { via: 'slack', user: click.user });
       detail = `silence ${silence.id} until ${new Date(silence.endsAt).toISOString()}`;
       line = `:mute: Silenced for 4h by <@${click.user}>: \`${escapeMrkdwn(silence.matchers.join(' '))}\` (silence ${silence.id}, until ${new Date(silence.endsAt).toISOString()})`;
     } catch (error) {

@@ -70,7 +70,7 @@ export async function serveAction(opts: { config: string }): Promise<void> {
   if (slackParts?.silenceButtons === true) {
     new IncidentSilenceButtons({
       approvals: slackParts.approvals, slack: slackParts.slack, secret: slackParts.bindingSecret, silencers: config.slack.silencers,
-      add: (silence) => service.addSilence(silence), logger,
+      add: (silence, actor) => service.addSilence(silence, actor), logger,
     }).attach();
   }
   const vaultLogin = vault && config.vault.kubernetesRole !== undefined ? { client: vault, role: config.vault.kubernetesRole } : undefined;
