@@ -52,6 +52,10 @@ function json(status: number, body: unknown): HttpAnswer {
   return { status, type: 'application/json', body: `${JSON.stringify(body)}\n`, headers: { 'cache-control': 'no-store' } };
 }
 
+function starting(): HttpAnswer {
+  return { status: 503, type: 'application/json', body: `${JSON.stringify({ error: 'the service is still starting; try again in a moment' })}\n`, headers: { 'cache-control': 'no-store', 'retry-after': '5' } };
+}
+
 function parseBody<T>(body: Buffer, schema: z.ZodType<T>): T | undefined {
   try {
     const parsed = schema.safeParse(JSON.parse(body.toString('utf8')));
@@ -81,7 +85,11 @@ export function consoleSilenceRoute(deps: ConsoleSilenceRouteDeps): HttpRoute {
     deps.logger.info({ token: token.name, method: req.method, resource: 'silences' }, 'console request');
     try {
       if (path === '' || path === '/') {
-        if (req.method === 'GET') return json(200, { items: await deps.silences.list(), notes: [] });
+        if (req.method === 'GET') {
+          // The service reads its store once it has started (the same moment its ledger opens).
+          if (!deps.canRecord()) return starting();
+          return json(200, { items: await deps.silences.list(), notes: [] });
+        }
         return await add(body, token, actor);
       }
       const expire = /^\/([^/]+)\/expire$/.exec(path);
@@ -102,7 +110,7 @@ export function consoleSilenceRoute(deps: ConsoleSilenceRouteDeps): HttpRoute {
       return json(400, { error: 'the body must be JSON: {"matchers": [...], "comment": "...", and "endsAt" or "durationMs", optionally "startsAt" and "author"}' });
     }
     if ((request.endsAt === undefined) === (request.durationMs === undefined)) return json(400, { error: 'give endsAt or durationMs, one of them' });
-    if (!deps.canRecord()) return json(503, { error: 'the service is still starting; try again in a moment' });
+    if (!deps.canRecord()) return starting();
     const now = deps.clock.now();
     const startsAt = request.startsAt ?? now;
     let silence: StoredSilence;
@@ -127,7 +135,7 @@ export function consoleSilenceRoute(deps: ConsoleSilenceRouteDeps): HttpRoute {
     const by = request.author ?? `token:${token.name}`;
     const problem = authorProblem(by);
     if (problem !== undefined) return json(400, { error: problem });
-    if (!deps.canRecord()) return json(503, { error: 'the service is still starting; try again in a moment' });
+    if (!deps.canRecord()) return starting();
     const expired = await deps.silences.expire(id, by, actor);
     if (expired === undefined) return json(404, { error: `no silence ${id}` });
     deps.logger.info({ token: token.name, silence: id }, 'silence expired from the console');
