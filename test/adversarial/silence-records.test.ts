@@ -6,6 +6,7 @@
  * the chain verifies, and `audit show` prints each record on one escaped line.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +53,25 @@ afterAll(async () => {
   await serve.stop();
 });
 
+/** One POST on a connection of its own (a pooled one may be closed by the server while idle). */
+function post(path: string, token: string, body: unknown): Promise<{ status: number; body: string }> {
+  const text = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(`${serve.url}${path}`, {
+      method: 'POST', agent: false, timeout: 10_000,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) },
+    }, (res) => {
+      let answer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => { answer += chunk; });
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: answer }); });
+    });
+    req.on('error', reject);
+    req.on('timeout', () => { req.destroy(new Error('timed out')); });
+    req.end(text);
+  });
+}
+
 describe('silences through the service\'s console API', () => {
   it('records each add and expire once in the service\'s ledger, with the token\'s identity; a forging comment stays inside its record', async () => {
     const added = meshwarden(['silence', 'add', '--server', serve.url, '--token-file', aliceFile, '-m', 'detector=egress-spike', '-m', 'namespace=ml-prod', '--duration', '1h', '--comment', FORGING_COMMENT, '--author', 'alice']);
@@ -66,12 +86,9 @@ describe('silences through the service\'s console API', () => {
     expect(hostile.stderr).toContain('the service refused (400): the author must be a name on one line');
 
     // Mallory types Alice's name as the author: recorded as typed, beside the token that really sent it.
-    const claimed = await fetch(`${serve.url}/api/v1/silences`, {
-      method: 'POST', headers: { authorization: `Bearer ${MALLORY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ matchers: ['pod=inference-0'], durationMs: 600_000, comment: 'quiet please', author: 'token:alice-laptop' }),
-    });
+    const claimed = await post('/api/v1/silences', MALLORY, { matchers: ['pod=inference-0'], durationMs: 600_000, comment: 'quiet please', author: 'token:alice-laptop' });
     expect(claimed.status).toBe(201);
-    const claimedId = ((await claimed.json()) as { silence: { id: string } }).silence.id;
+    const claimedId = (JSON.parse(claimed.body) as { silence: { id: string } }).silence.id;
 
     const expired = meshwarden(['silence', 'expire', id, '--server', serve.url, '--token-file', aliceFile]);
     expect(expired).toMatchObject({ code: 0, stderr: '' });
