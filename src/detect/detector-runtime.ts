@@ -157,7 +157,7 @@ export class DetectorRuntime {
         if (total === undefined || (spec.minRequests > 0 && total.weight < spec.minRequests)) continue;
         scored = true;
         const label = formatDuration(horizon);
-        const result = this.scorer(detector.name, owner, { ...feature, algorithm: feature.horizonAlgorithm }, `@${label}`).update(total.value, window.windowEnd);
+        const result = this.scorer(detector.name, owner, { ...feature, algorithm: feature.horizonAlgorithm }, `@${label}`).update(total.value, window.windowEnd, total.weight);
         // min and max are per window: a summed feature's bounds grow with the windows it spans.
         const scale = feature.aggregate === 'sum' ? horizon / windowMs : 1;
         const anomalous = result.ready && result.score >= (spec.threshold ?? 1) && stillCarries(observed, total.value / scale, result.expected / scale) &&
@@ -224,7 +224,7 @@ export class DetectorRuntime {
         // Too few observations behind the value: neither judged nor learned from, as a window
         // under minRequests is not.
         if (!hasEvidence(window, feature.name, spec.minRequests)) continue;
-        const result = this.scorer(detector.name, owner, feature).update(observed, window.windowEnd);
+        const result = this.scorer(detector.name, owner, feature).update(observed, window.windowEnd, windowWeight(window, feature.name));
         const anomalous = result.ready && result.score >= threshold &&
           !(feature.min !== undefined && observed < feature.min) && !(feature.max !== undefined && observed > feature.max);
         if (spec.persistence > 1) {

@@ -7,8 +7,11 @@ export interface StreamScorer {
   /**
    * Feeds one observation (in time order) and scores it against the baseline learned from the
    * observations before it: no look-ahead. The observation is then absorbed into the baseline.
+   * `weight` is how many observations stand behind the value (the requests of a window whose
+   * value is their p50 or error share); algorithms that accumulate evidence across windows
+   * (`log-ratio-cusum`, `binomial-cusum`) weigh each window by it, the others ignore it.
    */
-  update(value: number, timestampMs: number): ScoreResult;
+  update(value: number, timestampMs: number, weight?: number): ScoreResult;
   /** Serialisable state, so a restart or a rebalance resumes with its baseline. */
   snapshot(): ScorerSnapshot;
 }

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { ScorerSnapshot, StreamScorer } from '../stream-scorer.js';
 import { ContextNoveltyScorer, contextNoveltySchema } from './context-novelty-scorer.js';
+import { BinomialCusumScorer, binomialCusumSchema } from './binomial-cusum-scorer.js';
 import { CusumScorer, cusumSchema } from './cusum-scorer.js';
 import type { EnsembleOptions } from './ensemble-scorer.js';
 import { EnsembleScorer, ensembleOptionsShape, type ensembleOptionsSchema } from './ensemble-scorer.js';
 import { EwmaScorer, ewmaSchema } from './ewma-scorer.js';
 import { PatternNoveltyScorer, patternNoveltySchema } from './pattern-novelty-scorer.js';
+import { LogRatioCusumScorer, logRatioCusumSchema } from './log-ratio-cusum-scorer.js';
 import { PageHinkleyScorer, pageHinkleySchema } from './page-hinkley-scorer.js';
 import { RangeScorer, rangeSchema } from './range-scorer.js';
 import { RelativeEntropyScorer, relativeEntropySchema } from './relative-entropy-scorer.js';
@@ -25,6 +27,8 @@ const leafSchemas = [
   contextNoveltySchema,
   relativeEntropySchema,
   patternNoveltySchema,
+  logRatioCusumSchema,
+  binomialCusumSchema,
 ] as const;
 
 type LeafConfig = z.infer<(typeof leafSchemas)[number]>;
@@ -97,6 +101,10 @@ function build(config: AlgorithmConfig, snapshot?: ScorerSnapshot): StreamScorer
       return new RelativeEntropyScorer(config, snapshot);
     case 'pattern-novelty':
       return new PatternNoveltyScorer(config, snapshot);
+    case 'log-ratio-cusum':
+      return new LogRatioCusumScorer(config, snapshot);
+    case 'binomial-cusum':
+      return new BinomialCusumScorer(config, snapshot);
     case 'ensemble':
       return buildEnsemble(config, snapshot);
   }

@@ -84,14 +84,14 @@ export class EnsembleScorer implements StreamScorer {
     this.peak = state?.peak ?? 0;
   }
 
-  update(value: number, timestampMs: number): ScoreResult {
+  update(value: number, timestampMs: number, weight?: number): ScoreResult {
     let combined = 0;
     let complement = 1;
     let ready = false;
     let evidence: ScoreResult | undefined;
     let evidenceScore = -1;
     for (const [i, member] of this.members.entries()) {
-      const result = member.update(value, timestampMs);
+      const result = member.update(value, timestampMs, weight);
       const calibrator = this.calibrators?.[i];
       // A member counts once it is ready and, when calibrated, once its calibrator has seen enough
       // of its scores; scores of a member still warming up are placeholders, not evidence to learn

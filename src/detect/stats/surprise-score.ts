@@ -43,3 +43,12 @@ export function scoreToSurprise(score: number, boundary: number): number {
   // surprises (and JSON snapshots holding them) finite.
   return Math.min(boundary * ratio, Number.MAX_VALUE);
 }
+
+/**
+ * Whether an accumulated statistic has reached its decision interval `h`. A sum built from equal
+ * steps of `h / n` must reach `h` after `n` of them, which floating point does not promise
+ * (`3 * (10 / 3)` may land a hair below 10): the comparison allows for that rounding.
+ */
+export function alarmReached(statistic: number, h: number): boolean {
+  return statistic >= h * (1 - 1e-9);
+}

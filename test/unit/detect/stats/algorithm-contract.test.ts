@@ -17,6 +17,8 @@ const ALGORITHMS: readonly (readonly [string, AlgorithmInput])[] = [
   ['context-novelty', { type: 'context-novelty', warmup: 3, capacity: 16 }],
   ['relative-entropy', { type: 'relative-entropy', warmup: 3, window: 5 }],
   ['pattern-novelty', { type: 'pattern-novelty', warmup: 3, window: 3, capacity: 4 }],
+  ['log-ratio-cusum', { type: 'log-ratio-cusum', warmup: 3 }],
+  ['binomial-cusum', { type: 'binomial-cusum', warmup: 3 }],
   [
     'ensemble',
     {
