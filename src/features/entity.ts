@@ -1,18 +1,20 @@
 /**
  * What a feature window, an anomaly and an action are about. The key is stable and readable:
  * `workload:ml-prod/inference`, `pod:ml-prod/inference-7d9c-x2k4p`, `principal:203.0.113.7`,
- * `model:ml-prod/fraud-detector@v3`.
+ * `model:ml-prod/fraud-detector@v3`, `route:ml-prod/inference:POST:/v1/score/{n}` (one route of a
+ * workload, see route-table.ts), `authority:ml-prod/inference->api.example.com` (an external host
+ * a workload calls).
  */
-export type EntityKind = 'workload' | 'pod' | 'principal' | 'model';
+export type EntityKind = 'workload' | 'pod' | 'principal' | 'model' | 'route' | 'authority';
 
-export const ENTITY_KINDS: readonly EntityKind[] = ['workload', 'pod', 'principal', 'model'];
+export const ENTITY_KINDS: readonly EntityKind[] = ['workload', 'pod', 'principal', 'model', 'route', 'authority'];
 
 /** An entity with the attributes playbooks match on and actions target. */
 export interface Entity {
   readonly key: string;
   readonly kind: EntityKind;
   readonly namespace?: string;
-  /** Workload (app label), pod, principal or model name. */
+  /** Workload (app label), pod, principal or model name; a route's `METHOD /template`; an authority's host. */
   readonly name: string;
   readonly workload?: string;
   readonly pod?: string;

@@ -11,6 +11,8 @@ import { ServiceRelations } from './service-relations.js';
 import { DEFAULT_SOURCE_HISTORY_OPTIONS, SourceHistory } from './source-history.js';
 import type { FeatureWindow } from './feature-window.js';
 import { hostOf, type IpOwner } from './ip-directory.js';
+import { externalHost, RouteTable } from './route-table.js';
+import { routeTemplate } from './route-template.js';
 import { addDatasetDrift, completeModelFeatures, isDatasetLevel, type DatasetDrift } from './model-window-evidence.js';
 import { WindowAccumulator } from './window-accumulator.js';
 
@@ -143,6 +145,8 @@ export class FeatureExtractor {
   private readonly resolver: EntityResolver;
   /** Per workload, the callers it served before: what makes a source new (bounded, not saved). */
   private readonly sourceHistory: SourceHistory;
+  /** Each workload's routes and the external hosts it calls, as entities of their own (bounded). */
+  private readonly routes = new RouteTable();
   private readonly random: () => number;
   /** Dataset-level drift summaries of the open model windows, kept apart from the column statistics. */
   private readonly datasetDrift = new WeakMap<WindowAccumulator, DatasetDrift>();
@@ -425,6 +429,7 @@ export class FeatureExtractor {
       principalAcc = caller ? this.window(caller.principal, windowStart, r.timestamp) : undefined;
       served(workload, r, this.random);
       served(pod, r, this.random);
+      if (r.protocol !== undefined) served(this.window(this.routes.route(logging.workload, routeTemplate(r.method, r.path), r.timestamp), windowStart, r.timestamp), r, this.random);
       // Across principals, on the workload that answered (at a gateway, the entry point): the only
       // place the callers are named from what the mesh saw, not from headers a client wrote.
       if (caller) {
@@ -446,6 +451,8 @@ export class FeatureExtractor {
       egress(workload, r, callee, edge, forwarded ? 0 : r.bytesReceived);
       egress(pod, r, callee, edge, forwarded ? 0 : r.bytesReceived);
       if (forwarded && principalAcc) egress(principalAcc, r, callee, undefined, r.bytesReceived);
+      const host = externalHost(r);
+      if (host !== undefined) served(this.window(this.routes.authority(logging.workload, host, r.timestamp), windowStart, r.timestamp), r, this.random);
     }
     return 'accepted';
   }

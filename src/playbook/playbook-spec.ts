@@ -5,7 +5,7 @@ import { FEATURE_NAMES } from '../features/feature-window.js';
 import { durationSchema } from '../shared/duration.js';
 import { declaredVarsSchema } from './playbook-vars.js';
 import { targetParams } from './target-params.js';
-import { ENTITY_FIELDS, TEMPLATE_VARIABLES, VARS_SCOPE, templateVariables, tokenizeTemplate } from './templates.js';
+import { CLIENT_NAMED_KINDS, ENTITY_FIELDS, TEMPLATE_VARIABLES, VARS_SCOPE, templateVariables, tokenizeTemplate } from './templates.js';
 
 const stepOptions = ACTIONS.map((action) =>
   z
@@ -139,7 +139,8 @@ function checkClientPickedTargets(
   kinds: readonly EntityKind[] | undefined,
   ctx: z.RefinementCtx,
 ): void {
-  if (!(kinds ?? ENTITY_KINDS).includes('principal')) return;
+  const named = (kinds ?? ENTITY_KINDS).filter((kind) => CLIENT_NAMED_KINDS.includes(kind));
+  if (named.length === 0) return;
   steps.forEach((step, i) => {
     const action = findAction(step.action);
     if (action === undefined || step.params === null || typeof step.params !== 'object') return;
@@ -150,7 +151,9 @@ function checkClientPickedTargets(
         if (variable !== 'entity.name' && variable !== 'entity.key') continue;
         ctx.addIssue({
           code: 'custom', path: ['steps', i, 'params', key],
-          message: `"{{ ${variable} }}" of a principal picks the target of ${step.action} (parameter ${key}), and a client chooses principal names; name the target literally, or restrict trigger.entityKinds to kinds other than principal`,
+          message: named.includes('principal')
+            ? `"{{ ${variable} }}" of a principal picks the target of ${step.action} (parameter ${key}), and a client chooses principal names; name the target literally, or restrict trigger.entityKinds to kinds other than principal`
+            : `"{{ ${variable} }}" of a ${named.join(', ')} entity picks the target of ${step.action} (parameter ${key}), and a client chooses those names; name the target literally, or restrict trigger.entityKinds to kinds other than ${named.join(', ')}`,
         });
       }
     }

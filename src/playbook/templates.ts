@@ -86,7 +86,16 @@ export const ENTITY_FIELDS: Record<EntityKind, readonly string[]> = {
   workload: ['key', 'kind', 'namespace', 'name', 'workload'],
   principal: ['key', 'kind', 'name'],
   model: ['key', 'kind', 'namespace', 'name', 'model', 'version'],
+  route: ['key', 'kind', 'namespace', 'name', 'workload'],
+  authority: ['key', 'kind', 'namespace', 'name', 'workload'],
 };
+
+/**
+ * Kinds whose name (and so key) a client or a compromised pod chooses: a principal's forwarded-for
+ * value, a route's path template, an authority's Host. Their namespace and workload come from the
+ * log shipper's Kubernetes metadata.
+ */
+export const CLIENT_NAMED_KINDS: readonly EntityKind[] = ['principal', 'route', 'authority'];
 
 /** Prefix of a playbook's own variables (`{{ vars.authNamespace }}`), declared under `spec.vars`. */
 export const VARS_SCOPE = 'vars';
@@ -188,6 +197,9 @@ export function targetValueProblem(variable: string, filled: string, entity: Ent
   if (/[\u0000-\u001f\u007f-\u009f]/.test(filled)) return 'the value holds control characters';
   if (filled.includes('..')) return 'the value holds ".."';
   if (/[/\\]/.test(filled)) return 'the value holds a path separator';
+  if ((entity.kind === 'route' || entity.kind === 'authority') && (variable === 'entity.name' || variable === 'entity.key')) {
+    return `${entity.key} is named by the request (a path or a Host the client or the pod chose)`;
+  }
   if (entity.kind !== 'principal') return undefined;
   if (entity.identity === 'ip' && isIP(entity.name) !== 0) return undefined;
   if (entity.identity === 'mesh') return undefined;

@@ -130,7 +130,9 @@ export class CaseTracker {
   /** See {@link Case}: a source principal, else the bottom callee, earliest first. */
   private rootOf(c: Case): Entity {
     const incidents = [...c.incidents.values()].sort((a, b) => a.openedAt - b.openedAt || (a.entity.key < b.entity.key ? -1 : 1));
-    const entities = incidents.map((i) => i.entity);
+    // A route or an external host is a part of its workload: the workload, when in the case, is the root.
+    const part = (e: Entity): boolean => e.kind === 'route' || e.kind === 'authority';
+    const entities = [...incidents.map((i) => i.entity).filter((e) => !part(e)), ...incidents.map((i) => i.entity).filter(part)];
     const source = entities.find((e) => e.kind === 'principal' && entities.some((w) => w !== e && this.graph.served(w, e)));
     if (source !== undefined) return source;
     const bottom = entities.find((e) => e.kind !== 'principal' && !entities.some((other) => other.key !== e.key && this.below(other, e)));
@@ -168,11 +170,11 @@ function sameWorkload(a: Entity, b: Entity): boolean {
   return wa !== undefined && wa === wb;
 }
 
-/** `ns/workload` of a workload, a pod or a mesh principal. */
+/** `ns/workload` of a workload, a pod, a mesh principal, a route it serves or an external host it calls. */
 export function workloadOf(e: Entity): string | undefined {
   if (e.namespace === undefined) return undefined;
   if (e.kind === 'workload') return `${e.namespace}/${e.name}`;
-  if (e.kind === 'pod' || (e.kind === 'principal' && e.identity === 'mesh')) return e.workload === undefined ? undefined : `${e.namespace}/${e.workload}`;
+  if (e.kind === 'pod' || e.kind === 'route' || e.kind === 'authority' || (e.kind === 'principal' && e.identity === 'mesh')) return e.workload === undefined ? undefined : `${e.namespace}/${e.workload}`;
   return undefined;
 }
 

@@ -20,7 +20,7 @@ describe('configuration problems', () => {
     ['unknown-detector.yaml', '7:17 no detector is named "egres-spike"; did you mean "egress-spike"?'],
     ['template-kind.yaml', '"{{ entity.pod }}" is empty for workload entities; restrict trigger.entityKinds to [pod]'],
     ['bad-params.yaml', 'for: "5 minutes": not a duration; write a number and a unit'],
-    ['bad-detector.yaml', 'entity: "node" is not allowed; use one of "workload", "pod", "principal", "model" (did you mean "pod"?)'],
+    ['bad-detector.yaml', 'entity: "node" is not allowed; use one of "workload", "pod", "principal", "model", "route", "authority" (did you mean "pod"?)'],
     ['syntax.yaml', 'YAML syntax:'],
     ['alias-bomb.yaml', '9:16 the document expands to more than 20,000 values through aliases'],
     ['cyclic-alias.yaml', '6:11 alias *meta refers to a node that contains it (a cycle)'],

@@ -1,8 +1,8 @@
 /**
- * Every shipped detector judges a feature only on enough evidence (docs/detection.md, "Minimum
- * evidence and persistence" and "Accumulated evidence"). Each detector names its rule here; a new
- * detector under detectors/ fails this test until it is given one, and a rule weakened in a
- * detector's file fails its line.
+ * Every shipped detector, and every example detector, judges a feature only on enough evidence
+ * (docs/detection.md, "Minimum evidence and persistence" and "Accumulated evidence"). Each names
+ * its rule here; a new detector under detectors/ or examples/detectors/ fails this test until it
+ * is given one, and a rule weakened in a detector's file fails its line.
  */
 import { readdirSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,8 @@ function everyFeature(spec: Spec, rule: (feature: Feature) => boolean): boolean 
 }
 
 /** The minimum evidence each shipped detector is held to, as a check over its parsed spec. */
+const DIRS = ['detectors', 'examples/detectors'];
+
 const RULES: Readonly<Record<string, { readonly rule: string; readonly holds: (spec: Spec) => boolean }>> = {
   'auth-failure-storm': { rule: 'at least 20 requests of the principal in the window', holds: (s) => s.minRequests >= 20 },
   'distributed-auth-failures': {
@@ -37,6 +39,18 @@ const RULES: Readonly<Record<string, { readonly rule: string; readonly holds: (s
   'error-regression': {
     rule: 'at least 3 failures behind an alarm (binomial-cusum minEvents)',
     holds: (s) => everyFeature(s, (f) => { const a = algorithmOf(s, f); return a?.type === 'binomial-cusum' && a.minEvents >= 3; }),
+  },
+  'route-error-regression': {
+    rule: 'at least 3 failures of the route behind an alarm (binomial-cusum minEvents)',
+    holds: (s) => everyFeature(s, (f) => { const a = algorithmOf(s, f); return a?.type === 'binomial-cusum' && a.minEvents >= 3; }),
+  },
+  'authority-error-regression': {
+    rule: 'at least 3 failed calls to the host behind an alarm (binomial-cusum minEvents)',
+    holds: (s) => everyFeature(s, (f) => { const a = algorithmOf(s, f); return a?.type === 'binomial-cusum' && a.minEvents >= 3; }),
+  },
+  'route-latency-regression': {
+    rule: 'at least 3 requests of the route behind an alarm (log-ratio-cusum minCount)',
+    holds: (s) => everyFeature(s, (f) => { const a = algorithmOf(s, f); return a?.type === 'log-ratio-cusum' && a.minCount >= 3; }),
   },
   'falco-runtime-alerts': { rule: 'an alert Falco raised at notice priority or above (a verdict, not a statistic)', holds: (s) => s.falco !== undefined },
   'feature-drift': { rule: 'two consecutive drift reports past the mark (persistence 2)', holds: (s) => s.persistence >= 2 },
@@ -55,14 +69,14 @@ const RULES: Readonly<Record<string, { readonly rule: string; readonly holds: (s
 
 let shipped: DetectorSpec[] = [];
 beforeAll(async () => {
-  const config = await loadConfig(['detectors']);
+  const config = await loadConfig(DIRS);
   expect(config.problems).toEqual([]);
   shipped = config.detectors.map((d) => d.value);
 });
 
 describe('minimum evidence of the shipped detectors', () => {
-  it('names a rule for every file under detectors/', () => {
-    expect(shipped).toHaveLength(readdirSync('detectors').filter((f) => f.endsWith('.yaml')).length);
+  it('names a rule for every file under detectors/ and examples/detectors/', () => {
+    expect(shipped).toHaveLength(DIRS.flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.yaml'))).length);
     expect(shipped.map((d) => d.metadata.name).sort()).toEqual(Object.keys(RULES).sort());
   });
 

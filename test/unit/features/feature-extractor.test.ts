@@ -134,8 +134,9 @@ describe('FeatureExtractor', () => {
     fx.ingest(inbound('new-abc12-xyz89', 'new', T0 + 30 * MIN));
     const { evicted } = fx.advance();
     // The shared caller (principal 10.0.0.20) stays: it is still active through the new workload.
-    expect(evicted.sort()).toEqual(['pod:ml-prod/old-abc12-xyz89', 'workload:ml-prod/old']);
-    expect(fx.trackedEntities).toBe(3);
+    // The old workload's route goes with it.
+    expect(evicted.sort()).toEqual(['pod:ml-prod/old-abc12-xyz89', 'route:ml-prod/old:GET:/api/v1/score', 'workload:ml-prod/old']);
+    expect(fx.trackedEntities).toBe(4);
   });
 
   it('never tracks more entities than its bound', () => {

@@ -47,6 +47,17 @@ describe('CaseTracker', () => {
     expect(c && summarizeCase(c)).toMatchObject({ root: 'principal:203.0.113.77', entities: ['workload:ml-prod/auth', 'principal:203.0.113.77', 'workload:ml-prod/frontend', 'workload:istio-system/gateway'] });
   });
 
+  it('puts a route and an external host with their workload, and roots the case at the workload, not its route', () => {
+    const tracker = new CaseTracker(graph, 2 * MIN);
+    const route: Entity = { key: 'route:ml-prod/feature-store:POST:/get', kind: 'route', namespace: 'ml-prod', name: 'POST /get', workload: 'feature-store' };
+    const host: Entity = { key: 'authority:ml-prod/feature-store->db.example', kind: 'authority', namespace: 'ml-prod', name: 'db.example', workload: 'feature-store' };
+    const incidents = [incident(route, 0, 10), incident(host, 0, 10), incident(inference, 0, 10), incident(store, 1, 10)];
+    for (const i of incidents) tracker.observe(i);
+    const c = tracker.caseOf(incidents[0]?.id ?? '');
+    expect(incidents.every((i) => tracker.caseOf(i.id) === c)).toBe(true);
+    expect(c?.root.key).toBe(store.key);
+  });
+
   it('puts a model under the workload serving it and a pod with its workload', () => {
     const tracker = new CaseTracker(graph, 2 * MIN);
     const a = incident(inference, 0, 10);
