@@ -34,6 +34,15 @@ describe('targetValueProblem', () => {
     expect(targetValueProblem('entity.name', 'victim', principal('victim', 'ip'))).toMatch(/client may have chosen \(identity ip\)/);
   });
 
+  it('never lets a route\'s or an external host\'s name pick a target, only their workload and namespace', () => {
+    const route: Entity = { key: 'route:ml-prod/auth:POST:/v1/login', kind: 'route', namespace: 'ml-prod', name: 'POST /v1/login', workload: 'auth' };
+    const host: Entity = { key: 'authority:ml-prod/auth->vault-admin', kind: 'authority', namespace: 'ml-prod', name: 'vault-admin', workload: 'auth' };
+    expect(targetValueProblem('entity.name', 'vault-admin', host)).toBe('authority:ml-prod/auth->vault-admin is named by the request (a path or a Host the client or the pod chose)');
+    expect(targetValueProblem('entity.key', 'x', route)).toMatch(/named by the request/);
+    expect(targetValueProblem('entity.workload', 'auth', route)).toBeUndefined();
+    expect(targetValueProblem('entity.namespace', 'ml-prod', host)).toBeUndefined();
+  });
+
   it('never judges the engine\'s own values', () => {
     expect(targetValueProblem('incident.id', 'a/b', principal('x'))).toBeUndefined();
   });
