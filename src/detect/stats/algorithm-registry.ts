@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import type { ScorerSnapshot, StreamScorer } from '../stream-scorer.js';
-import { ContextNoveltyScorer, contextNoveltySchema } from './context-novelty-scorer.js';
 import { BinomialCusumScorer, binomialCusumSchema } from './binomial-cusum-scorer.js';
+import { ContextNoveltyScorer, contextNoveltySchema } from './context-novelty-scorer.js';
 import { CusumScorer, cusumSchema } from './cusum-scorer.js';
 import type { EnsembleOptions } from './ensemble-scorer.js';
 import { EnsembleScorer, ensembleOptionsShape, type ensembleOptionsSchema } from './ensemble-scorer.js';
 import { EwmaScorer, ewmaSchema } from './ewma-scorer.js';
-import { PatternNoveltyScorer, patternNoveltySchema } from './pattern-novelty-scorer.js';
 import { LogRatioCusumScorer, logRatioCusumSchema } from './log-ratio-cusum-scorer.js';
 import { PageHinkleyScorer, pageHinkleySchema } from './page-hinkley-scorer.js';
+import { PatternNoveltyScorer, patternNoveltySchema } from './pattern-novelty-scorer.js';
 import { RangeScorer, rangeSchema } from './range-scorer.js';
 import { RelativeEntropyScorer, relativeEntropySchema } from './relative-entropy-scorer.js';
 import { RobustZscoreScorer, robustZscoreSchema } from './robust-zscore-scorer.js';
