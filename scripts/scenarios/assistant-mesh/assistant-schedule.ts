@@ -76,7 +76,7 @@ export function scenarioTruth(topology: AssistantTopology, startMs: number): { i
     {
       id: 'assist-2-latency-regression',
       kind: 'latency-regression',
-      description: 'The embedder rollout to v8 doubles its serving latency for an hour on a Sunday morning, at 7-20 requests a minute.',
+      description: 'The embedder rollout to v8 doubles its serving latency for an hour on a Sunday morning, at about one request a minute.',
       flagOneOf: [`workload:${ns}/embedder`, `model:${ns}/text-embedder@v8`],
       related: [`workload:${ns}/retriever`, `workload:${ns}/chat-api`, `workload:${GATEWAY_NAMESPACE}/istio-ingressgateway`],
       playbooks: ['notify-on-service-degradation'],
