@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ScorerSnapshot, StreamScorer } from '../stream-scorer.js';
+import { ArtNoveltyScorer, artNoveltySchema } from './art-novelty-scorer.js';
 import { BinomialCusumScorer, binomialCusumSchema } from './binomial-cusum-scorer.js';
 import { ContextNoveltyScorer, contextNoveltySchema } from './context-novelty-scorer.js';
 import { CusumScorer, cusumSchema } from './cusum-scorer.js';
@@ -29,6 +30,7 @@ const leafSchemas = [
   patternNoveltySchema,
   logRatioCusumSchema,
   binomialCusumSchema,
+  artNoveltySchema,
 ] as const;
 
 type LeafConfig = z.infer<(typeof leafSchemas)[number]>;
@@ -105,6 +107,8 @@ function build(config: AlgorithmConfig, snapshot?: ScorerSnapshot): StreamScorer
       return new LogRatioCusumScorer(config, snapshot);
     case 'binomial-cusum':
       return new BinomialCusumScorer(config, snapshot);
+    case 'art-novelty':
+      return new ArtNoveltyScorer(config, snapshot);
     case 'ensemble':
       return buildEnsemble(config, snapshot);
   }

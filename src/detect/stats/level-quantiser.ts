@@ -41,6 +41,11 @@ export class LevelQuantiser {
     return this.state.mean;
   }
 
+  /** The low end of the remembered range. */
+  get low(): number {
+    return this.state.low;
+  }
+
   /** The width of the remembered range. */
   get width(): number {
     return this.state.high - this.state.low;
