@@ -27,8 +27,10 @@ const CASES: readonly (readonly [string, AlgorithmInput])[] = [
   ['context-novelty', { type: 'context-novelty' }],
   ['relative-entropy', { type: 'relative-entropy' }],
   ['pattern-novelty', { type: 'pattern-novelty' }],
+  ['art-novelty', { type: 'art-novelty' }],
   ['ensemble meshwarden', builtInAlgorithms.meshwarden ?? { type: 'ewma' }],
   ['ensemble meshwarden-novelty', builtInAlgorithms['meshwarden-novelty'] ?? { type: 'ewma' }],
+  ['ensemble meshwarden-recurrence', builtInAlgorithms['meshwarden-recurrence'] ?? { type: 'ewma' }],
 ];
 
 /** A deterministic series with a daily rhythm, noise and occasional spikes. */

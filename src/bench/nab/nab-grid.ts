@@ -57,6 +57,12 @@ export const builtInGrids: Readonly<Record<string, NabGridInput>> = {
       'members.3.window': [4, 8, 16],
     },
   },
+  // The calibration neighbourhood times the recurrence damping; damping 1 switches recurrence off,
+  // so each fold says whether its training categories want it at all.
+  'meshwarden-recurrence': {
+    base: 'meshwarden-recurrence',
+    grid: { 'calibration.minSpread': [0.03, 0.05, 0.08], 'recurrence.damping': [0.3, 0.5, 0.7, 1] },
+  },
   // Only `halfLife` matters on NAB: `tolerance` rescales the score monotonically (the threshold
   // sweep absorbs it) and any `warmup` up to a few hundred rows ends inside NAB's probation.
   range: {

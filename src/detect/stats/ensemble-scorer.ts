@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ScoreResult, ScorerSnapshot, StreamScorer } from '../stream-scorer.js';
 import { readSnapshotState } from './read-snapshot-state.js';
+import { RecurrenceHoldoff, recurrenceSchema, recurrenceStateSchema } from './recurrence-holdoff.js';
 import { halfLifeToAlpha } from './robust-baseline.js';
 import { ScoreCalibrator, calibrationSchema, calibratorStateSchema } from './score-calibrator.js';
 import { ScorerSnapshotError } from './scorer-snapshot-error.js';
@@ -31,6 +32,8 @@ export const ensembleOptionsShape = {
   calibration: calibrationSchema.optional(),
   /** When set, alarms that follow a stronger one within its half-life are damped. */
   holdoff: holdoffSchema.optional(),
+  /** When set, alarms that recur at the same time of day as earlier ones are damped. */
+  recurrence: recurrenceSchema.optional(),
 };
 
 /** The ensemble's own parameters, without its members. */
@@ -46,6 +49,7 @@ const stateSchema = z
     members: z.array(z.object({ algorithm: z.string(), version: z.number(), state: z.unknown() }).strict()),
     calibrators: z.array(calibratorStateSchema),
     peak: z.number().min(0),
+    recurrence: recurrenceStateSchema.optional(),
   })
   .strict();
 
@@ -63,6 +67,7 @@ export class EnsembleScorer implements StreamScorer {
   private readonly calibrators: ScoreCalibrator[] | undefined;
   private readonly peakDecay: number;
   private peak: number;
+  private readonly recurrence: RecurrenceHoldoff | undefined;
 
   constructor(
     private readonly options: EnsembleOptions,
@@ -82,6 +87,12 @@ export class EnsembleScorer implements StreamScorer {
         : members.map((_, i) => new ScoreCalibrator(calibration, state?.calibrators[i]));
     this.peakDecay = 1 - halfLifeToAlpha(options.holdoff?.halfLife ?? 1);
     this.peak = state?.peak ?? 0;
+    const recurrence = options.recurrence;
+    const recurrenceState = state?.recurrence;
+    if (recurrence !== undefined && recurrenceState !== undefined && !RecurrenceHoldoff.fits(recurrence, recurrenceState)) {
+      throw new ScorerSnapshotError(`"ensemble" snapshot's recurrence state does not fit ${recurrence.buckets} stretches a day`);
+    }
+    this.recurrence = recurrence === undefined ? undefined : new RecurrenceHoldoff(recurrence, recurrenceState);
   }
 
   update(value: number, timestampMs: number, weight?: number): ScoreResult {
@@ -106,6 +117,7 @@ export class EnsembleScorer implements StreamScorer {
       complement *= 1 - score;
     }
     let score = this.options.combine === 'max' ? combined : 1 - complement;
+    if (this.recurrence !== undefined) score = surpriseToScore(this.recurrence.apply(scoreToSurprise(score, 1), timestampMs), 1);
     score = this.holdoff(score);
     return {
       score: ready ? score : 0,
@@ -132,6 +144,7 @@ export class EnsembleScorer implements StreamScorer {
         members: this.members.map((m) => m.snapshot()),
         calibrators: this.calibrators?.map((c) => c.snapshot()) ?? [],
         peak: this.peak,
+        ...(this.recurrence === undefined ? {} : { recurrence: this.recurrence.snapshot() }),
       },
     };
   }

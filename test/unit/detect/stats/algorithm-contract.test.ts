@@ -19,6 +19,7 @@ const ALGORITHMS: readonly (readonly [string, AlgorithmInput])[] = [
   ['pattern-novelty', { type: 'pattern-novelty', warmup: 3, window: 3, capacity: 4 }],
   ['log-ratio-cusum', { type: 'log-ratio-cusum', warmup: 3 }],
   ['binomial-cusum', { type: 'binomial-cusum', warmup: 3 }],
+  ['art-novelty', { type: 'art-novelty', warmup: 3, window: 3, segments: 2, capacity: 4, timeOfDay: 1 }],
   [
     'ensemble',
     {
@@ -35,6 +36,7 @@ const ALGORITHMS: readonly (readonly [string, AlgorithmInput])[] = [
   ],
   ['meshwarden preset', builtInAlgorithms.meshwarden ?? { type: 'ewma' }],
   ['meshwarden-novelty preset', builtInAlgorithms['meshwarden-novelty'] ?? { type: 'ewma' }],
+  ['meshwarden-recurrence preset', builtInAlgorithms['meshwarden-recurrence'] ?? { type: 'ewma' }],
 ];
 
 const value = fc.oneof(

@@ -59,4 +59,37 @@ describe('built-in presets', () => {
     const scores = spikeDensityScores('meshwarden-novelty');
     expect(peak(scores, 3000, 3100)).toBeGreaterThan(0.5);
   });
+
+  it('meshwarden-recurrence is meshwarden-novelty with recurrence added, nothing else changed', () => {
+    const recurrence = builtInAlgorithm('meshwarden-recurrence');
+    const novelty = builtInAlgorithm('meshwarden-novelty');
+    if (recurrence?.type !== 'ensemble' || novelty?.type !== 'ensemble') throw new Error('presets must be ensembles');
+    const { recurrence: added, ...rest } = recurrence;
+    expect(rest).toEqual(novelty);
+    expect(added).toEqual({ buckets: 48, reach: 1, halfLife: 7, damping: 0.5 });
+  });
+
+  it('meshwarden-recurrence still flags what meshwarden-novelty flags, well above anything before it', () => {
+    const flat = flatMiddleScores('meshwarden-recurrence');
+    expect(peak(flat, 1000, 2500)).toBeLessThan(0.5);
+    expect(peak(flat, 2500, 2644)).toBeGreaterThan(0.8);
+    expect(peak(spikeDensityScores('meshwarden-recurrence'), 3000, 3100)).toBeGreaterThan(0.5);
+  });
+
+  it('meshwarden-recurrence scores a nightly spike lower than meshwarden-novelty after a week of them', () => {
+    const nightly = (name: string): number[] => {
+      const config = builtInAlgorithm(name);
+      if (config === undefined) throw new Error(`${name} preset missing`);
+      const scorer = createScorer(config);
+      // 5-minute rows; a spike at 03:20 every night.
+      return Array.from({ length: 288 * 10 }, (_, i) =>
+        scorer.update(i % 288 === 40 ? 1.4 : 0.1 + 0.03 * noise(i), i * 300_000).score,
+      );
+    };
+    const plain = nightly('meshwarden-novelty');
+    const aware = nightly('meshwarden-recurrence');
+    const lastNight = 288 * 9 + 40;
+    expect(plain[lastNight]).toBeGreaterThan(0.8);
+    expect(aware[lastNight]).toBeLessThan((plain[lastNight] ?? 0) - 0.05);
+  });
 });
