@@ -127,7 +127,9 @@ export class FuzzyArtMemory {
     for (const c of this.categories) {
       let size = 0;
       let growth = 0;
-      for (let k = 0; k < input.length; k++) {
+      // A box that needs at least as much growth as the chosen one can be neither chosen nor the
+      // nearest (the chosen box's growth is never below the nearest), so it is abandoned early.
+      for (let k = 0; k < input.length && growth < chosenGrowth; k++) {
         const w = this.options.weights[k] ?? 0;
         const x = input[k] ?? 0;
         const lo = c.low[k] ?? 0;
