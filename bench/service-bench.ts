@@ -247,6 +247,8 @@ async function benchKafka(): Promise<void> {
     // busy time of the event loop, over the same steady-state spans: less sensitive than wall time
     // to other load on a shared machine (the broker runs in its own process and is not counted).
     out(`  CPU per message, raw / service              ${(rawCpu / serviceCpu).toFixed(2).padStart(10)}         (${rawCpu.toFixed(1)} vs ${serviceCpu.toFixed(1)} us; the service's own work: ${(serviceCpu - rawCpu).toFixed(1)} us/msg)`);
+    const cpuTimes = serviceCpu / rawCpu;
+    out(`  CPU per message, service / raw              ${`x${cpuTimes.toFixed(1)}`.padStart(10)}         (target <= x3.0) ${cpuTimes <= 3 ? 'ok' : 'ABOVE TARGET'}`);
     out(`  event loop busy per message, raw / service  ${(rawBusy / serviceBusy).toFixed(2).padStart(10)}         (${rawBusy.toFixed(1)} vs ${serviceBusy.toFixed(1)} us; the event loop is what bounds a single partition's rate)`);
     out(`  service per instance                        ${fmt(serviceRate).padStart(10)} msg/s   (target >= 100,000) ${serviceRate >= 100_000 ? 'ok' : 'BELOW TARGET'}`);
     if (rawMachine && serviceMachine) reportMachine(rawMachine, rawCpu, rawRate, serviceMachine, serviceCpu);
