@@ -23,11 +23,36 @@ interface CompiledFeature {
   readonly aggregate?: HorizonAggregate;
   /** The algorithm of the horizon baselines. */
   readonly horizonAlgorithm: AlgorithmConfig;
+  /** `|<feature>`: the end of its scorer's and ring's keys (`<detector>|<owner>|<feature>`). */
+  readonly keySuffix: string;
+  /** `<detector>|<feature>`: its persistence streak's key. */
+  readonly streakKey: string;
+  /** Per horizon of the detector, shortest first: its baseline's feature and keys. */
+  readonly horizons: readonly CompiledHorizon[];
+}
+
+/** One horizon of one feature, with the strings its scoring needs made once. */
+interface CompiledHorizon {
+  readonly ms: number;
+  /** `15m`. */
+  readonly label: string;
+  /** The feature as the horizon's baseline sees it (`horizonAlgorithm`). */
+  readonly feature: CompiledFeature;
+  /** `|<feature>@<label>`. */
+  readonly keySuffix: string;
+  /** `<detector>|<feature>@<label>`. */
+  readonly streakKey: string;
 }
 
 interface CompiledDetector {
   readonly spec: DetectorSpec;
   readonly name: string;
+  /** `<detector>|`: the start of its scorers' and rings' keys. */
+  readonly keyPrefix: string;
+  /** `cohort:<entity kind>` for a cohort baseline, else undefined (each entity owns its own). */
+  readonly cohort?: string;
+  /** The spec's `matchLabels` as entries (read for every window). */
+  readonly matchLabels?: readonly (readonly [string, string])[];
   readonly features: readonly CompiledFeature[];
   readonly namespaces?: ReadonlySet<string>;
   /** Longer time scales in ms, shortest first (empty: per window only). */
@@ -132,7 +157,7 @@ export class DetectorRuntime {
     const spec = detector.spec.spec;
     if (spec.entity !== window.entity.kind) return false;
     if (detector.namespaces && !detector.namespaces.has(window.entity.namespace ?? '')) return false;
-    return !(spec.matchLabels && !hasLabels(window.entity.labels, spec.matchLabels));
+    return detector.matchLabels === undefined || hasLabels(window.entity.labels, detector.matchLabels);
   }
 
   /**
@@ -140,30 +165,31 @@ export class DetectorRuntime {
    * rings, including windows under `minRequests`: at a few requests a minute, an hour of them is
    * the evidence. `scored` says whether any horizon had enough observations to be judged.
    */
-  private scoreHorizons(detector: CompiledDetector, owner: string, window: FeatureWindow): { scored: boolean; evidence: Evidence[] } {
+  private scoreHorizons(detector: CompiledDetector, owner: string, window: FeatureWindow): { readonly scored: boolean; readonly evidence: readonly Evidence[] } {
+    const longest = detector.horizons.at(-1);
+    if (longest === undefined) return NO_HORIZONS;
     const evidence: Evidence[] = [];
     let scored = false;
-    const longest = detector.horizons.at(-1);
-    if (longest === undefined) return { scored, evidence };
     const spec = detector.spec.spec;
     const windowMs = Math.max(1, window.windowEnd - window.windowStart);
     for (const feature of detector.features) {
       const observed = window.features[feature.name];
       if (feature.aggregate === undefined || observed === undefined || !Number.isFinite(observed)) continue;
-      const ring = this.ring(`${detector.name}|${window.entity.key}|${feature.name}`, longest / windowMs, window.windowStart);
+      const ring = this.ring(detector.keyPrefix + window.entity.key + feature.keySuffix, longest / windowMs, window.windowStart);
       ring.push(window.windowEnd, observed, windowWeight(window, feature.name));
-      for (const horizon of detector.horizons) {
+      for (const compiled of feature.horizons) {
+        const horizon = compiled.ms;
         const total = ring.aggregate(feature.aggregate, window.windowEnd, horizon);
         if (total === undefined || (spec.minRequests > 0 && total.weight < spec.minRequests)) continue;
         scored = true;
-        const label = formatDuration(horizon);
-        const result = this.scorer(detector.name, owner, { ...feature, algorithm: feature.horizonAlgorithm }, `@${label}`).update(total.value, window.windowEnd, total.weight);
+        const label = compiled.label;
+        const result = this.scorer(detector.keyPrefix + owner + compiled.keySuffix, compiled.feature).update(total.value, window.windowEnd, total.weight);
         // min and max are per window: a summed feature's bounds grow with the windows it spans.
         const scale = feature.aggregate === 'sum' ? horizon / windowMs : 1;
         const anomalous = result.ready && result.score >= (spec.threshold ?? 1) && stillCarries(observed, total.value / scale, result.expected / scale) &&
           !(feature.min !== undefined && total.value < feature.min * scale) && !(feature.max !== undefined && total.value > feature.max * scale);
         if (spec.persistence > 1) {
-          if (this.streaks.record(window.entity.key, `${detector.name}|${feature.name}@${label}`, anomalous) < spec.persistence) continue;
+          if (this.streaks.record(window.entity.key, compiled.streakKey, anomalous) < spec.persistence) continue;
         } else if (!anomalous) {
           continue;
         }
@@ -198,7 +224,7 @@ export class DetectorRuntime {
         continue;
       }
       const threshold = spec.threshold ?? 1;
-      const owner = spec.baseline === 'cohort' ? `cohort:${spec.entity}` : window.entity.key;
+      const owner = detector.cohort ?? window.entity.key;
       const enough = enoughRequests(detector, window);
       const horizons = this.scoreHorizons(detector, owner, window);
       if (!enough && !horizons.scored) continue;
@@ -224,12 +250,12 @@ export class DetectorRuntime {
         // Too few observations behind the value: neither judged nor learned from, as a window
         // under minRequests is not.
         if (!hasEvidence(window, feature.name, spec.minRequests)) continue;
-        const result = this.scorer(detector.name, owner, feature).update(observed, window.windowEnd, windowWeight(window, feature.name));
+        const result = this.scorer(detector.keyPrefix + owner + feature.keySuffix, feature).update(observed, window.windowEnd, windowWeight(window, feature.name));
         const anomalous = result.ready && result.score >= threshold &&
           !(feature.min !== undefined && observed < feature.min) && !(feature.max !== undefined && observed > feature.max);
         if (spec.persistence > 1) {
           // Consecutive evaluations of this entity's feature, however far apart its reports come.
-          if (this.streaks.record(window.entity.key, `${detector.name}|${feature.name}`, anomalous) < spec.persistence) continue;
+          if (this.streaks.record(window.entity.key, feature.streakKey, anomalous) < spec.persistence) continue;
         } else if (!anomalous) {
           continue;
         }
@@ -320,19 +346,24 @@ export class DetectorRuntime {
     return { version: 1, scorers, streaks: this.streaks.snapshot(), horizons };
   }
 
-  /** @param suffix names the horizon (`@15m`): each time scale has a baseline of its own. */
-  private scorer(detector: string, owner: string, feature: CompiledFeature, suffix = ''): StreamScorer {
-    const key = `${detector}|${owner}|${feature.name}${suffix}`;
+  /**
+   * @param key `<detector>|<owner>|<feature>`, with `@<horizon>` for a horizon's baseline (each
+   *   time scale has a baseline of its own).
+   */
+  private scorer(key: string, feature: CompiledFeature): StreamScorer {
     let scorer = this.scorers.get(key);
     if (scorer === undefined) {
-      const saved = this.restored.get(key);
+      const saved = this.restored.size > 0 ? this.restored.get(key) : undefined;
       scorer = saved ? restoreOrFresh(feature.algorithm, saved) : createScorer(feature.algorithm);
-      this.restored.delete(key);
+      if (saved) this.restored.delete(key);
       this.scorers.set(key, scorer);
     }
     return scorer;
   }
 }
+
+/** What a detector without horizons scores over them (every window asks). */
+const NO_HORIZONS: { readonly scored: boolean; readonly evidence: readonly Evidence[] } = Object.freeze({ scored: false, evidence: Object.freeze([]) });
 
 /** A snapshot from another algorithm or version (the detector was edited) starts a fresh baseline. */
 function restoreOrFresh(algorithm: AlgorithmConfig, saved: ScorerSnapshot): StreamScorer {
@@ -344,20 +375,32 @@ function restoreOrFresh(algorithm: AlgorithmConfig, saved: ScorerSnapshot): Stre
 }
 
 function compile(spec: DetectorSpec): CompiledDetector {
+  const name = spec.metadata.name;
+  const horizons = [...new Set(spec.spec.horizons ?? [])].sort((a, b) => a - b);
   const features = (spec.spec.features ?? []).map((feature): CompiledFeature => {
     const algorithm = feature.algorithm ?? spec.spec.algorithm;
     // The schema guarantees one of them is set; this guards against a caller bypassing it.
-    if (algorithm === undefined) throw new Error(`detector ${spec.metadata.name}: feature ${feature.name} has no algorithm`);
-    return {
+    if (algorithm === undefined) throw new Error(`detector ${name}: feature ${feature.name} has no algorithm`);
+    const compiled: CompiledFeature = {
       name: feature.name, algorithm, horizonAlgorithm: feature.horizonAlgorithm ?? algorithm,
       ...(feature.min !== undefined ? { min: feature.min } : {}),
       ...(feature.max !== undefined ? { max: feature.max } : {}),
       ...(spec.spec.horizons !== undefined ? { aggregate: HORIZON_AGGREGATES[feature.name] } : {}),
+      keySuffix: `|${feature.name}`, streakKey: `${name}|${feature.name}`, horizons: [],
     };
+    const perHorizon = horizons.map((ms): CompiledHorizon => {
+      const label = formatDuration(ms);
+      return {
+        ms, label, feature: { ...compiled, algorithm: compiled.horizonAlgorithm },
+        keySuffix: `|${feature.name}@${label}`, streakKey: `${name}|${feature.name}@${label}`,
+      };
+    });
+    return { ...compiled, horizons: perHorizon };
   });
   return {
-    spec, name: spec.metadata.name, features,
-    horizons: [...new Set(spec.spec.horizons ?? [])].sort((a, b) => a - b),
+    spec, name, keyPrefix: `${name}|`, features, horizons,
+    ...(spec.spec.baseline === 'cohort' ? { cohort: `cohort:${spec.spec.entity}` } : {}),
+    ...(spec.spec.matchLabels ? { matchLabels: Object.entries(spec.spec.matchLabels) } : {}),
     ...(spec.spec.namespaces ? { namespaces: new Set(spec.spec.namespaces) } : {}),
   };
 }
@@ -385,8 +428,8 @@ function enoughRequests(detector: CompiledDetector, window: FeatureWindow): bool
   return !(spec.minRequests > 0 && (window.features.requests ?? 0) < spec.minRequests);
 }
 
-function hasLabels(labels: Readonly<Record<string, string>> | undefined, wanted: Readonly<Record<string, string>>): boolean {
-  for (const [key, value] of Object.entries(wanted)) if (labels?.[key] !== value) return false;
+function hasLabels(labels: Readonly<Record<string, string>> | undefined, wanted: readonly (readonly [string, string])[]): boolean {
+  for (const [key, value] of wanted) if (labels?.[key] !== value) return false;
   return true;
 }
 

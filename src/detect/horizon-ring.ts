@@ -50,6 +50,10 @@ export function windowWeight(window: FeatureWindow, feature: string): number {
   return Number.isFinite(weight) && weight > 0 ? weight : 0;
 }
 
+/** Scratch space of the weighted median (scoring is synchronous: one ring uses it at a time). */
+const medianValues = new Float64Array(MAX_HORIZON_WINDOWS);
+const medianWeights = new Float64Array(MAX_HORIZON_WINDOWS);
+
 /** Saved state of a {@link HorizonRing}, oldest entry first. */
 export const horizonRingStateSchema = z
   .object({
@@ -114,21 +118,53 @@ export class HorizonRing {
   aggregate(kind: HorizonAggregate, now: number, horizonMs: number): HorizonValue | undefined {
     const from = now - horizonMs;
     if (this.since > from) return undefined;
-    const picked: { value: number; weight: number }[] = [];
+    // Runs for every (window, feature, horizon): sums are taken in place, oldest first (the order
+    // of the additions fixes the floating-point result), and only the median copies anything.
+    const slots = this.ends.length;
+    let windows = 0;
+    let weight = 0;
+    let total = 0;
     for (let k = 0; k < this.size; k++) {
-      const i = (this.head + k) % this.ends.length;
-      if ((this.ends[i] ?? 0) > from) picked.push({ value: this.values[i] ?? 0, weight: this.weights[i] ?? 0 });
+      const i = (this.head + k) % slots;
+      if ((this.ends[i] ?? 0) <= from) continue;
+      windows++;
+      const w = this.weights[i] ?? 0;
+      weight += w;
+      total += kind === 'mean' ? (this.values[i] ?? 0) * w : (this.values[i] ?? 0);
     }
-    if (picked.length === 0) return undefined;
-    const weight = picked.reduce((total, p) => total + p.weight, 0);
-    if (kind === 'sum') return { value: picked.reduce((total, p) => total + p.value, 0), weight, windows: picked.length };
+    if (windows === 0) return undefined;
+    if (kind === 'sum') return { value: total, weight, windows };
     if (weight <= 0) return undefined;
-    if (kind === 'mean') return { value: picked.reduce((total, p) => total + p.value * p.weight, 0) / weight, weight, windows: picked.length };
-    picked.sort((a, b) => a.value - b.value);
+    if (kind === 'mean') return { value: total / weight, weight, windows };
+    return this.weightedMedian(from, weight, windows);
+  }
+
+  /** The value at which the cumulative weight, by ascending value, reaches half of `weight`. */
+  private weightedMedian(from: number, weight: number, windows: number): HorizonValue | undefined {
+    const slots = this.ends.length;
+    const values = medianValues;
+    const weights = medianWeights;
+    let n = 0;
+    for (let k = 0; k < this.size; k++) {
+      const i = (this.head + k) % slots;
+      if ((this.ends[i] ?? 0) <= from) continue;
+      // Insertion sort by value, stable (an equal value goes after those already in): the order
+      // a stable sort of the picked entries gives.
+      const value = this.values[i] ?? 0;
+      let j = n;
+      while (j > 0 && (values[j - 1] ?? 0) > value) {
+        values[j] = values[j - 1] ?? 0;
+        weights[j] = weights[j - 1] ?? 0;
+        j--;
+      }
+      values[j] = value;
+      weights[j] = this.weights[i] ?? 0;
+      n++;
+    }
     let cumulative = 0;
-    for (const p of picked) {
-      cumulative += p.weight;
-      if (cumulative >= weight / 2) return { value: p.value, weight, windows: picked.length };
+    for (let j = 0; j < n; j++) {
+      cumulative += weights[j] ?? 0;
+      if (cumulative >= weight / 2) return { value: values[j] ?? 0, weight, windows };
     }
     return undefined;
   }

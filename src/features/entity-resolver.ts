@@ -1,7 +1,7 @@
 import type { AccessLogRecord } from '../parse/records.js';
 import { trustedClientAddress, normalizeIp } from './client-address.js';
 import { workloadName, type Entity } from './entity.js';
-import { IpDirectory, type IpOwner } from './ip-directory.js';
+import { hostOf, IpDirectory, type IpOwner } from './ip-directory.js';
 import { RecencyMap } from './recency-map.js';
 
 /**
@@ -19,8 +19,10 @@ export interface LoggingPod {
   readonly workload: Entity;
   readonly pod: Entity;
   readonly gateway: boolean;
-  /** The address this pod last taught the IP directory, and the directory's change count then. */
-  taught?: string;
+  /** `<namespace>/<workload>`: how the call graph and the relations name its workload. */
+  readonly workloadPath: string;
+  /** The host of the address this pod last taught the IP directory, and the directory's change count then. */
+  taught?: string | undefined;
   taughtAt?: number;
 }
 
@@ -52,7 +54,11 @@ export class EntityResolver {
   /** Per logging pod: who owns it and its entities, built once (lines arrive by the million). */
   private readonly podOwners = new RecencyMap<string, LoggingPod>();
   /** Principal entities by name, built once each; oldest first, bounded (clients pick the names). */
-  private readonly principals = new RecencyMap<string, Entity>();
+  private readonly principals = new RecencyMap<string, KnownPrincipal>();
+  /** `<namespace>/<workload>` of a shared workload entity: one string for all its pods. */
+  private readonly workloadPaths = new WeakMap<Entity, string>();
+  /** `<namespace>/<workload>` of an address's owner, made once per owner (callers by the million). */
+  private readonly ownerPaths = new WeakMap<IpOwner, string>();
   /**
    * The workload entity last built per workload key: the pods of a workload share it (and its
    * name strings) while their stable labels agree, instead of each holding a copy. Bounded like the
@@ -92,7 +98,7 @@ export class EntityResolver {
 
   /** Drops the principals whose entity is no longer tracked. */
   forgetPrincipals(tracked: (key: string) => boolean): void {
-    for (const [name, principal] of this.principals) if (!tracked(principal.key)) this.principals.delete(name);
+    for (const [name, known] of this.principals) if (!tracked(known.principal.key)) this.principals.delete(name);
   }
 
   /** The pod whose sidecar wrote the line: from the envelope, else from its own address. */
@@ -109,10 +115,12 @@ export class EntityResolver {
       }
       const own = direction === 'inbound' ? r.downstreamLocalAddress : direction === 'outbound' ? r.upstreamLocalAddress : undefined;
       // Nothing changed in the directory since this pod taught it this address: nothing to learn.
-      if (own !== undefined && (own !== logging.taught || this.ips.changes !== logging.taughtAt)) {
+      if (own !== undefined && (this.ips.changes !== logging.taughtAt || !sameHost(own, logging.taught))) {
         this.ips.learn(own, logging.owner);
-        // A copy: the address is cut out of the log line, and V8 keeps a cut string's whole line alive.
-        logging.taught = Buffer.from(own, 'utf8').toString('utf8');
+        // A copy of the host: the address is cut out of the log line, and V8 keeps a cut string's
+        // whole line alive. Outbound lines name the pod with a new source port each time.
+        const host = hostOf(own);
+        logging.taught = host === undefined ? undefined : Buffer.from(host, 'utf8').toString('utf8');
         logging.taughtAt = this.ips.changes;
       }
       return logging;
@@ -136,20 +144,26 @@ export class EntityResolver {
         this.unattributed++;
         return undefined;
       }
-      const principal = this.principal(ip, () => ({ key: `principal:${ip}`, kind: 'principal', name: ip, identity: 'ip', labels: EXTERNAL }));
-      return client.claimed === undefined ? { principal } : { principal, claimedForwardedFor: client.claimed };
+      const known = this.principals.get(ip) ?? this.addPrincipal(ip, { key: `principal:${ip}`, kind: 'principal', name: ip, identity: 'ip', labels: EXTERNAL });
+      return client.claimed === undefined ? known.caller : { principal: known.principal, claimedForwardedFor: client.claimed };
     }
     const caller = this.ips.lookup(r.downstreamRemoteAddress);
     if (caller) {
-      const name = `${caller.namespace}/${caller.workload}`;
-      return { principal: this.principal(name, () => ({ key: `principal:${name}`, kind: 'principal', name, namespace: caller.namespace, workload: caller.workload, identity: 'mesh', labels: MESH_WORKLOAD })) };
+      let name = this.ownerPaths.get(caller);
+      if (name === undefined) {
+        name = `${caller.namespace}/${caller.workload}`;
+        this.ownerPaths.set(caller, name);
+      }
+      const known = this.principals.get(name);
+      if (known !== undefined) return known.caller;
+      return this.addPrincipal(name, { key: `principal:${name}`, kind: 'principal', name, namespace: caller.namespace, workload: caller.workload, identity: 'mesh', labels: MESH_WORKLOAD }).caller;
     }
     const ip = normalizeIp(r.downstreamRemoteAddress);
     if (ip === undefined) {
       this.unattributed++;
       return undefined;
     }
-    return { principal: this.principal(ip, () => ({ key: `principal:${ip}`, kind: 'principal', name: ip, identity: 'unresolved', labels: UNRESOLVED })) };
+    return (this.principals.get(ip) ?? this.addPrincipal(ip, { key: `principal:${ip}`, kind: 'principal', name: ip, identity: 'unresolved', labels: UNRESOLVED })).caller;
   }
 
   /**
@@ -188,7 +202,12 @@ export class EntityResolver {
     const shared: IpOwner = workload.namespace === owner.namespace && workload.name === owner.workload
       ? { namespace: workload.namespace, pod: owner.pod, workload: workload.name }
       : owner;
-    return { owner: shared, workload, pod: podEntity(key, shared, labels, gateway), gateway };
+    let workloadPath = shared === owner ? undefined : this.workloadPaths.get(workload);
+    if (workloadPath === undefined) {
+      workloadPath = `${shared.namespace}/${shared.workload}`;
+      if (shared !== owner) this.workloadPaths.set(workload, workloadPath);
+    }
+    return { owner: shared, workload, pod: podEntity(key, shared, labels, gateway), gateway, workloadPath };
   }
 
   /** One object per distinct label set (see `labelSets`). */
@@ -201,16 +220,31 @@ export class EntityResolver {
     return labels;
   }
 
-  private principal(name: string, build: () => Entity): Entity {
-    let entity = this.principals.get(name);
-    if (entity === undefined) {
-      entity = build();
-      // Clients choose these names: the oldest goes first, in O(1), and is rebuilt if it comes back.
-      if (this.principals.size >= this.options.maxEntities) this.principals.shift();
-      this.principals.set(name, entity);
-    }
-    return entity;
+  private addPrincipal(name: string, entity: Entity): KnownPrincipal {
+    const known = new KnownPrincipal(entity);
+    // Clients choose these names: the oldest goes first, in O(1), and is rebuilt if it comes back.
+    if (this.principals.size >= this.options.maxEntities) this.principals.shift();
+    this.principals.set(name, known);
+    return known;
   }
+}
+
+/** A principal and the caller it is when the line claims nothing: one object for all its lines. */
+class KnownPrincipal {
+  readonly caller: Caller;
+  constructor(readonly principal: Entity) {
+    this.caller = { principal };
+  }
+}
+
+/**
+ * Whether `hostOf(address)` is `host`, without cutting the address: true only for an IPv4 or name
+ * host, alone or followed by `:<port>` (false is always safe: the address is then learned again).
+ */
+function sameHost(address: string, host: string | undefined): boolean {
+  if (host === undefined || host.length === 0 || host.charCodeAt(0) === 91 || host.includes(':') || !address.startsWith(host)) return false;
+  if (address.length === host.length) return true;
+  return address.charCodeAt(host.length) === 58 && !address.includes(':', host.length + 1);
 }
 
 /** Distinct pod label sets shared at most (see `EntityResolver.labelSets`). */

@@ -85,7 +85,7 @@ export class EventTimeGuard {
   private readonly sources = new RecencyMap<string, SourceTime>();
   private arrivals = 0;
   /** With many sources the slowest one is looked for every few hundred records, not at each. */
-  private cached: { readonly at: number; readonly mark: number | undefined } | undefined;
+  private readonly cached: { at: number; mark: number | undefined; valid: boolean } = { at: 0, mark: undefined, valid: false };
 
   constructor(private readonly options: EventTimeOptions, private readonly clock: Clock, saved?: unknown) {
     const parsed = snapshotSchema.safeParse(saved);
@@ -128,7 +128,8 @@ export class EventTimeGuard {
    * while no source has one.
    */
   watermark(): number | undefined {
-    if (this.sources.size > 64 && this.cached !== undefined && this.arrivals - this.cached.at < 256) return this.cached.mark;
+    const cached = this.cached;
+    if (this.sources.size > 64 && cached.valid && this.arrivals - cached.at < 256) return cached.mark;
     let slowest: number | undefined;
     const activeSince = this.arrivals - this.options.idleAfterRecords;
     // Sources are kept least recently used first: the idle ones are at the front.
@@ -137,7 +138,10 @@ export class EventTimeGuard {
       const mark = watermarkOf(state.top, this.options.confirmations);
       if (mark !== undefined && (slowest === undefined || mark < slowest)) slowest = mark;
     }
-    this.cached = { at: this.arrivals, mark: slowest };
+    // Asked after every message: updated in place rather than allocated.
+    cached.at = this.arrivals;
+    cached.mark = slowest;
+    cached.valid = true;
     return slowest;
   }
 

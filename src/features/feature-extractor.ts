@@ -117,6 +117,8 @@ export interface FeatureSnapshot {
 }
 
 const MAX_EDGES_PER_CALLER = 4096;
+/** Destination services whose callee name is remembered; past it the cache starts over. */
+const MAX_CACHED_CALLEES = 4096;
 /** A quarter of Kafka's default 1 MB message limit, leaving the rest to the detector baselines. */
 export const DEFAULT_MAX_SNAPSHOT_BYTES = 256 * 1024;
 /** The snapshot's keys and brackets. */
@@ -157,6 +159,8 @@ export class FeatureExtractor {
   private readonly openWindows = new Map<number, EntityState[]>();
   /** Event time of the last scan for idle entities. */
   private lastEvictionScan = Number.NEGATIVE_INFINITY;
+  /** Destination service -> callee name (bounded: emptied when full). */
+  private readonly callees = new Map<string, string>();
 
   constructor(private readonly options: FeatureExtractorOptions = DEFAULT_FEATURE_OPTIONS, clock?: FeatureClock, saved?: FeatureSnapshot) {
     this.random = seededRandom(options.seed ?? 1);
@@ -416,7 +420,6 @@ export class FeatureExtractor {
     const direction = directionOf(r);
     const logging = this.resolver.loggingPod(r, direction);
     if (logging === undefined) return 'unattributed';
-    const self = logging.owner;
     const gateway = logging.gateway;
     const workload = this.window(logging.workload, windowStart, r.timestamp);
     const pod = this.window(logging.pod, windowStart, r.timestamp);
@@ -434,7 +437,7 @@ export class FeatureExtractor {
       // place the callers are named from what the mesh saw, not from headers a client wrote.
       if (caller) {
         this.observeSource(workload, logging.workload.key, caller.principal.key, r);
-        this.relations.served(caller.principal.key, `${self.namespace}/${self.workload}`);
+        this.relations.served(caller.principal.key, logging.workloadPath);
       }
       if (principalAcc) {
         served(principalAcc, r, this.random);
@@ -442,8 +445,8 @@ export class FeatureExtractor {
       }
     }
     if (direction === 'outbound') {
-      const callee = calleeOf(r);
-      const edge = this.observeEdge(self, logging.workload, revision, callee, r.timestamp);
+      const callee = this.calleeOf(r);
+      const edge = this.observeEdge(logging.workloadPath, logging.workload, revision, callee, r.timestamp);
       // What a gateway forwards into the mesh is its caller's upload, not the gateway's egress:
       // counted there, twenty large uploads would make the mesh's front door the suspect. Its own
       // requests to hosts outside the mesh stay its egress.
@@ -521,8 +524,7 @@ export class FeatureExtractor {
    * the rollout when the calling pod's revision is within its change window. An edge a rollout
    * brought is new again, and no change, when a pod of an older revision makes it.
    */
-  private observeEdge(self: IpOwner, workload: Entity, revision: string | undefined, callee: string, timestamp: number): NewEdge | undefined {
-    const caller = `${self.namespace}/${self.workload}`;
+  private observeEdge(caller: string, workload: Entity, revision: string | undefined, callee: string, timestamp: number): NewEdge | undefined {
     let known = this.callers.get(caller);
     if (known === undefined) {
       known = { firstSeen: timestamp, edges: new Map() };
@@ -549,6 +551,20 @@ export class FeatureExtractor {
     if (rollout === undefined) return { edge: `${caller} -> ${callee}` };
     (known.introducedBy ??= new Map()).set(callee, rollout.to);
     return { edge: `${caller} -> ${callee}`, rollout: rolloutLabel(workload.name, rollout) };
+  }
+
+  /** The callee of an outbound request: `service.namespace` inside the mesh, else the external host. */
+  private calleeOf(r: AccessLogRecord): string {
+    const service = r.destinationService;
+    if (service === undefined) return r.requestedServerName ?? r.authority ?? hostOf(r.upstreamHost) ?? r.upstreamCluster ?? 'unknown';
+    // A mesh has few services, and the parser hands out one string per cluster name.
+    let callee = this.callees.get(service);
+    if (callee === undefined) {
+      callee = calleeOfService(service);
+      if (this.callees.size >= MAX_CACHED_CALLEES) this.callees.clear();
+      this.callees.set(service, callee);
+    }
+    return callee;
   }
 
   private window(entity: Entity, windowStart: number, timestamp: number): WindowAccumulator {
@@ -670,14 +686,10 @@ function directionOf(r: AccessLogRecord): 'inbound' | 'outbound' | undefined {
   }
 }
 
-/** The callee of an outbound request: `service.namespace` inside the mesh, else the external host. */
-function calleeOf(r: AccessLogRecord): string {
-  const service = r.destinationService;
-  if (service !== undefined) {
-    const inMesh = /^([^.]+)\.([^.]+)\.svc(\.|$)/.exec(service);
-    return inMesh ? `${inMesh[1] ?? ''}.${inMesh[2] ?? ''}` : service;
-  }
-  return r.requestedServerName ?? r.authority ?? hostOf(r.upstreamHost) ?? r.upstreamCluster ?? 'unknown';
+/** `service.namespace` for a Kubernetes service FQDN, else the name itself. */
+function calleeOfService(service: string): string {
+  const inMesh = /^([^.]+)\.([^.]+)\.svc(\.|$)/.exec(service);
+  return inMesh ? `${inMesh[1] ?? ''}.${inMesh[2] ?? ''}` : service;
 }
 
 function modelEntity(model: { name: string; version?: string; namespace?: string; pod?: string }): Entity {

@@ -84,7 +84,12 @@ export class RecencyMap<K, V> implements Iterable<[K, V]> {
   }
 
   *values(): Generator<V> {
-    for (const [, value] of this) yield value;
+    let node = this.oldestNode;
+    while (node !== undefined) {
+      const next = node.newer;
+      yield node.value;
+      node = next;
+    }
   }
 
   private moveToNewest(node: Node<K, V>): void {
