@@ -2,6 +2,7 @@ import type { AccessLogRecord } from '../parse/records.js';
 import { trustedClientAddress, normalizeIp } from './client-address.js';
 import { workloadName, type Entity } from './entity.js';
 import { hostOf, IpDirectory, type IpOwner } from './ip-directory.js';
+import { RecencyList, type RecencyLinks } from './recency-list.js';
 import { RecencyMap } from './recency-map.js';
 
 /**
@@ -14,7 +15,7 @@ const MESH_WORKLOAD = Object.freeze({ [PRINCIPAL_LABEL]: 'workload' });
 const UNRESOLVED = Object.freeze({ [PRINCIPAL_LABEL]: 'address' });
 
 /** A logging pod as the extractor sees it: resolved once, reused for every line it writes. */
-export interface LoggingPod {
+export interface LoggingPod extends RecencyLinks<LoggingPod> {
   readonly owner: IpOwner;
   readonly workload: Entity;
   readonly pod: Entity;
@@ -51,8 +52,12 @@ export interface Caller {
 export class EntityResolver {
   /** Pod addresses learned from the mesh's own lines. */
   readonly ips = new IpDirectory();
-  /** Per logging pod: who owns it and its entities, built once (lines arrive by the million). */
-  private readonly podOwners = new RecencyMap<string, LoggingPod>();
+  /**
+   * Per logging pod, by namespace and name: who owns it and its entities, built once (lines arrive
+   * by the million, and are looked up without building a key). Bounded, oldest first in `podOrder`.
+   */
+  private readonly podOwners = new Map<string, Map<string, LoggingPod>>();
+  private readonly podOrder = new RecencyList<LoggingPod>();
   /** Principal entities by name, built once each; oldest first, bounded (clients pick the names). */
   private readonly principals = new RecencyMap<string, KnownPrincipal>();
   /** `<namespace>/<workload>` of a shared workload entity: one string for all its pods. */
@@ -82,18 +87,17 @@ export class EntityResolver {
 
   /** Logging pods seen with Kubernetes metadata, oldest first. */
   loggingPods(): Iterable<LoggingPod> {
-    return this.podOwners.values();
+    return this.podOrder;
   }
 
   /** Puts back a logging pod saved with a snapshot. */
   restorePod(owner: IpOwner, labels: Readonly<Record<string, string>> | undefined): void {
-    const key = podKey(owner.namespace, owner.pod);
-    this.podOwners.set(key, this.describePod(key, owner, labels));
+    this.addPod(this.describePod(podKey(owner.namespace, owner.pod), owner, labels));
   }
 
   /** The pod entity of a logging pod seen with Kubernetes metadata, if this pod has been seen. */
   knownPod(namespace: string, pod: string): Entity | undefined {
-    return this.podOwners.get(`${namespace}/${pod}`)?.pod;
+    return this.podOwners.get(namespace)?.get(pod)?.pod;
   }
 
   /** Drops the principals whose entity is no longer tracked. */
@@ -105,13 +109,12 @@ export class EntityResolver {
   loggingPod(r: AccessLogRecord, direction: 'inbound' | 'outbound' | undefined): LoggingPod | undefined {
     const meta = r.kubernetes;
     if (meta?.pod !== undefined && meta.namespace !== undefined) {
-      const key = podKey(meta.namespace, meta.pod);
-      let logging = this.podOwners.get(key);
+      let logging = this.podOwners.get(meta.namespace)?.get(meta.pod);
       if (logging === undefined) {
         const owner: IpOwner = { namespace: meta.namespace, pod: meta.pod, workload: workloadName(meta.pod, meta.labels) ?? meta.pod };
-        logging = this.describePod(key, owner, meta.labels);
-        this.podOwners.set(key, logging);
-        if (this.podOwners.size > this.options.maxEntities) this.podOwners.shift();
+        logging = this.describePod(podKey(meta.namespace, meta.pod), owner, meta.labels);
+        this.addPod(logging);
+        if (this.podOrder.size > this.options.maxEntities) this.forgetPod(this.podOrder.oldest);
       }
       const own = direction === 'inbound' ? r.downstreamLocalAddress : direction === 'outbound' ? r.upstreamLocalAddress : undefined;
       // Nothing changed in the directory since this pod taught it this address: nothing to learn.
@@ -127,8 +130,7 @@ export class EntityResolver {
     }
     const owner = direction === 'inbound' ? this.ips.lookup(r.downstreamLocalAddress) : direction === 'outbound' ? this.ips.lookup(r.upstreamLocalAddress) : undefined;
     if (owner === undefined) return undefined;
-    const key = podKey(owner.namespace, owner.pod);
-    return this.podOwners.get(key) ?? this.describePod(key, owner, undefined);
+    return this.podOwners.get(owner.namespace)?.get(owner.pod) ?? this.describePod(podKey(owner.namespace, owner.pod), owner, undefined);
   }
 
   /**
@@ -179,8 +181,7 @@ export class EntityResolver {
   }
 
   /**
-   * Builds the entities of a logging pod. The pod entity's key is `key` (the key of `podOwners`,
-   * one string for both); the workload entity is shared with the workload's other pods when it
+   * Builds the entities of a logging pod. The pod entity's key is `key`; the workload entity is shared with the workload's other pods when it
    * would be equal to theirs.
    */
   private describePod(key: string, owner: IpOwner, podLabels: Readonly<Record<string, string>> | undefined): LoggingPod {
@@ -207,7 +208,29 @@ export class EntityResolver {
       workloadPath = `${shared.namespace}/${shared.workload}`;
       if (shared !== owner) this.workloadPaths.set(workload, workloadPath);
     }
-    return { owner: shared, workload, pod: podEntity(key, shared, labels, gateway), gateway, workloadPath };
+    return { owner: shared, workload, pod: podEntity(key, shared, labels, gateway), gateway, workloadPath, older: undefined, newer: undefined };
+  }
+
+  /** Adds a logging pod as the newest, in place of the one of the same name if any. */
+  private addPod(logging: LoggingPod): void {
+    const { namespace, pod } = logging.owner;
+    let pods = this.podOwners.get(namespace);
+    if (pods === undefined) {
+      pods = new Map();
+      this.podOwners.set(namespace, pods);
+    }
+    const known = pods.get(pod);
+    if (known !== undefined) this.podOrder.remove(known);
+    pods.set(pod, logging);
+    this.podOrder.append(logging);
+  }
+
+  private forgetPod(logging: LoggingPod | undefined): void {
+    if (logging === undefined) return;
+    this.podOrder.remove(logging);
+    const pods = this.podOwners.get(logging.owner.namespace);
+    pods?.delete(logging.owner.pod);
+    if (pods?.size === 0) this.podOwners.delete(logging.owner.namespace);
   }
 
   /** One object per distinct label set (see `labelSets`). */

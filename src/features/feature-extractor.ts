@@ -2,7 +2,7 @@ import type { AccessLogRecord, DriftMetricRecord, FalcoEventRecord, ModelTelemet
 import { seededRandom } from '../shared/random.js';
 import { workloadName, type Entity } from './entity.js';
 import { EntityResolver } from './entity-resolver.js';
-import { EntityTable } from './entity-table.js';
+import { EntityTable, type TrackedEntity } from './entity-table.js';
 import { EntityWindows } from './entity-windows.js';
 import { FalcoTally } from './falco-window-evidence.js';
 import { RecencyMap } from './recency-map.js';
@@ -68,13 +68,23 @@ export interface AdvanceResult {
   readonly evicted: string[];
 }
 
-interface EntityState {
-  entity: Entity;
-  readonly windows: EntityWindows;
-  lastSeen: number;
-  movedAt: number;
-  /** Start of the first window it was tracked in: until that closes, no detector has seen it. */
-  readonly since: number;
+/**
+ * A tracked entity: its open windows (it is their EntityWindows, one object rather than two), when
+ * it was seen, and its links in the entity table's recency order.
+ */
+class EntityState extends EntityWindows implements TrackedEntity {
+  older: TrackedEntity | undefined = undefined;
+  newer: TrackedEntity | undefined = undefined;
+
+  constructor(
+    public entity: Entity,
+    public lastSeen: number,
+    public movedAt: number,
+    /** Start of the first window it was tracked in: until that closes, no detector has seen it. */
+    readonly since: number,
+  ) {
+    super();
+  }
 }
 
 interface CallerEdges {
@@ -117,6 +127,8 @@ export interface FeatureSnapshot {
 }
 
 const MAX_EDGES_PER_CALLER = 4096;
+/** Distinct request paths shared; past it the cache starts over. */
+const MAX_CACHED_PATHS = 4096;
 /** Destination services whose callee name is remembered; past it the cache starts over. */
 const MAX_CACHED_CALLEES = 4096;
 /** A quarter of Kafka's default 1 MB message limit, leaving the rest to the detector baselines. */
@@ -159,6 +171,8 @@ export class FeatureExtractor {
   private readonly openWindows = new Map<number, EntityState[]>();
   /** Event time of the last scan for idle entities. */
   private lastEvictionScan = Number.NEGATIVE_INFINITY;
+  /** Request paths seen lately, each one string (bounded: emptied when full). */
+  private readonly paths = new Map<string, string>();
   /** Destination service -> callee name (bounded: emptied when full). */
   private readonly callees = new Map<string, string>();
 
@@ -358,7 +372,7 @@ export class FeatureExtractor {
       if (start + w > lastClosable) continue;
       this.openWindows.delete(start);
       for (const state of states) {
-        const acc = state.windows.get(start);
+        const acc = state.get(start);
         if (acc === undefined) continue;
         const { features, details } = acc.features(w);
         completeModelFeatures(acc, this.datasetDrift.get(acc), features);
@@ -368,14 +382,14 @@ export class FeatureExtractor {
           entity: state.entity, windowStart: start, windowEnd: start + w, features, details,
           ...(falco === undefined ? {} : { falco: falco.summaries() }),
         });
-        state.windows.delete(start);
+        state.delete(start);
       }
     }
     // Idle entities are looked for a few times per eviction period, not at every window.
     if (watermark - this.lastEvictionScan >= this.options.idleEvictionMs / 8) {
       this.lastEvictionScan = watermark;
       for (const [key, state] of this.entities) {
-        if (state.windows.size === 0 && state.lastSeen < watermark - this.options.idleEvictionMs) {
+        if (state.size === 0 && state.lastSeen < watermark - this.options.idleEvictionMs) {
           this.entities.delete(key);
           evicted.push(key);
         }
@@ -430,9 +444,10 @@ export class FeatureExtractor {
     if (direction === 'inbound' || gateway) {
       const caller = this.resolver.callerOf(r, gateway);
       principalAcc = caller ? this.window(caller.principal, windowStart, r.timestamp) : undefined;
-      served(workload, r, this.random);
-      served(pod, r, this.random);
-      if (r.protocol !== undefined) served(this.window(this.routes.route(logging.workload, routeTemplate(r.method, r.path), r.timestamp), windowStart, r.timestamp), r, this.random);
+      const path = this.pathOf(r);
+      served(workload, r, path, this.random);
+      served(pod, r, path, this.random);
+      if (r.protocol !== undefined) served(this.window(this.routes.route(logging.workload, routeTemplate(r.method, r.path), r.timestamp), windowStart, r.timestamp), r, path, this.random);
       // Across principals, on the workload that answered (at a gateway, the entry point): the only
       // place the callers are named from what the mesh saw, not from headers a client wrote.
       if (caller) {
@@ -440,7 +455,7 @@ export class FeatureExtractor {
         this.relations.served(caller.principal.key, logging.workloadPath);
       }
       if (principalAcc) {
-        served(principalAcc, r, this.random);
+        served(principalAcc, r, path, this.random);
         if (caller?.claimedForwardedFor !== undefined) principalAcc.addClaimedForwardedFor(caller.claimedForwardedFor);
       }
     }
@@ -455,7 +470,7 @@ export class FeatureExtractor {
       egress(pod, r, callee, edge, forwarded ? 0 : r.bytesReceived);
       if (forwarded && principalAcc) egress(principalAcc, r, callee, undefined, r.bytesReceived);
       const host = externalHost(r);
-      if (host !== undefined) served(this.window(this.routes.authority(logging.workload, host, r.timestamp), windowStart, r.timestamp), r, this.random);
+      if (host !== undefined) served(this.window(this.routes.authority(logging.workload, host, r.timestamp), windowStart, r.timestamp), r, this.pathOf(r), this.random);
     }
     return 'accepted';
   }
@@ -553,6 +568,25 @@ export class FeatureExtractor {
     return { edge: `${caller} -> ${callee}`, rollout: rolloutLabel(workload.name, rollout) };
   }
 
+  /**
+   * The request's path without its query, one string per distinct path: windows keep their paths,
+   * and a mesh serves few, each in every line.
+   */
+  private pathOf(r: AccessLogRecord): string | undefined {
+    const raw = r.path;
+    if (raw === undefined) return undefined;
+    const q = raw.indexOf('?');
+    const path = q < 0 ? raw : raw.slice(0, q);
+    const known = this.paths.get(path);
+    if (known !== undefined) return known;
+    // Clients choose paths: bounded, and a copy (a cut string would keep its whole line alive;
+    // the JSON round trip copies any string exactly, lone surrogates included).
+    if (this.paths.size >= MAX_CACHED_PATHS) this.paths.clear();
+    const copy = JSON.parse(JSON.stringify(path)) as string;
+    this.paths.set(copy, copy);
+    return copy;
+  }
+
   /** The callee of an outbound request: `service.namespace` inside the mesh, else the external host. */
   private calleeOf(r: AccessLogRecord): string {
     const service = r.destinationService;
@@ -570,7 +604,7 @@ export class FeatureExtractor {
   private window(entity: Entity, windowStart: number, timestamp: number): WindowAccumulator {
     let state = this.entities.get(entity.key);
     if (state === undefined) {
-      state = { entity, windows: new EntityWindows(), lastSeen: timestamp, movedAt: timestamp, since: windowStart };
+      state = new EntityState(entity, timestamp, timestamp, windowStart);
       const evicted = this.entities.add(state);
       if (evicted !== undefined) this.dropEvicted(evicted);
     } else {
@@ -579,10 +613,10 @@ export class FeatureExtractor {
       // that knows them completes it, so label-matching detectors and playbooks see the pod.
       if (state.entity !== entity && state.entity.labels === undefined && entity.labels !== undefined) state.entity = entity;
     }
-    let acc = state.windows.get(windowStart);
+    let acc = state.get(windowStart);
     if (acc === undefined) {
       acc = new WindowAccumulator();
-      state.windows.set(windowStart, acc);
+      state.set(windowStart, acc);
       const open = this.openWindows.get(windowStart);
       if (open === undefined) this.openWindows.set(windowStart, [state]);
       else open.push(state);
@@ -596,15 +630,15 @@ export class FeatureExtractor {
    * state for it, the next advance reports it evicted.
    */
   private dropEvicted(state: EntityState): void {
-    for (const start of state.windows.keys()) {
+    for (const start of state.keys()) {
       const open = this.openWindows.get(start);
       if (open === undefined) continue;
       const dead = (this.evictedFromWindow.get(open) ?? 0) + 1;
       // A flood of one-line entities would otherwise keep every evicted one listed until the
       // window closes: compact the list once half of it is gone (amortised O(1) per eviction).
       if (dead * 2 > open.length && open.length >= 64) {
-        state.windows.clear();
-        const live = open.filter((s) => s.windows.has(start));
+        state.clear();
+        const live = open.filter((s) => s.has(start));
         this.openWindows.set(start, live);
         this.evictedFromWindow.set(live, 0);
         // The entity's windows are cleared: its other windows are not counted (as when this
@@ -614,7 +648,7 @@ export class FeatureExtractor {
         this.evictedFromWindow.set(open, dead);
       }
     }
-    state.windows.clear();
+    state.clear();
     if (state.since + this.options.windowMs <= this.closedUpTo) this.evictedForRoom.push(state.entity.key);
   }
 
@@ -634,7 +668,8 @@ function newest<T>(items: readonly T[], max: number): readonly T[] {
   return items.length > max ? items.slice(items.length - max) : items;
 }
 
-function served(acc: WindowAccumulator, r: AccessLogRecord, random: () => number): void {
+/** `path`: the request's path without its query (see `pathOf`). */
+function served(acc: WindowAccumulator, r: AccessLogRecord, path: string | undefined, random: () => number): void {
   acc.requests++;
   if (r.protocol !== undefined) {
     acc.http++;
@@ -650,10 +685,7 @@ function served(acc: WindowAccumulator, r: AccessLogRecord, random: () => number
   acc.bytesIn += r.bytesReceived;
   acc.bytesOut += r.bytesSent;
   acc.addDuration(r.duration, random);
-  if (r.path !== undefined) {
-    const q = r.path.indexOf('?');
-    acc.addPath(q < 0 ? r.path : r.path.slice(0, q));
-  }
+  if (path !== undefined) acc.addPath(path);
 }
 
 /** `bytes`: BYTES_RECEIVED of the outbound line (what the application sent upstream), or 0 if not its own. */

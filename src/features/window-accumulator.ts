@@ -24,8 +24,6 @@ export class WindowAccumulator {
   flagged = 0;
   bytesIn = 0;
   bytesOut = 0;
-  egressBytes = 0;
-  outbound = 0;
   /**
    * The latency sample; `seenDurations` of them were offered, the first `min(seen, MAX_DURATIONS)`
    * slots are filled. Grown by doubling from 4: a push-grown array reserves 17 slots for the first
@@ -33,21 +31,31 @@ export class WindowAccumulator {
    */
   private durations: number[] | undefined;
   private seenDurations = 0;
-  // A window's first peer and path are kept in a field; a Set is made for the second distinct one.
-  private firstPeer: string | undefined;
-  private peers: Set<string> | undefined;
+  // A window's first path is kept in a field; a Set is made for the second distinct one.
   private firstPath: string | undefined;
   private paths: Set<string> | undefined;
-  newEdges: string[] | undefined;
-  /** New edges a rollout's pods made in its change window, and the rollouts named once each. */
-  private rolloutEdges: string[] | undefined;
-  private rollouts: string[] | undefined;
+  /** What the entity sent upstream, made by the first outbound request: most windows have none. */
+  private egress: EgressSums | undefined;
   private claims: Set<string> | undefined;
   /** Set on a target (workload) window only: what its sources did, across principals. */
   private sources: SourceTally | undefined;
 
   /** Model telemetry and drift sums, made by the first write: most windows are not a model's. */
   private model: ModelSums | undefined;
+
+  private get sent(): EgressSums {
+    return (this.egress ??= new EgressSums());
+  }
+
+  /** Outbound requests. */
+  get outbound(): number { return this.egress?.outbound ?? 0; }
+  set outbound(value: number) { this.sent.outbound = value; }
+  /** Bytes sent upstream. */
+  get egressBytes(): number { return this.egress?.egressBytes ?? 0; }
+  set egressBytes(value: number) { this.sent.egressBytes = value; }
+  /** New caller -> callee edges (bounded). */
+  get newEdges(): string[] | undefined { return this.egress?.newEdges; }
+  set newEdges(value: string[] | undefined) { this.sent.newEdges = value; }
 
   private get sums(): ModelSums {
     return (this.model ??= new ModelSums());
@@ -93,7 +101,7 @@ export class WindowAccumulator {
     if (filled < MAX_DURATIONS) {
       let durations = this.durations;
       if (durations === undefined) {
-        durations = this.durations = [ms, 0, 0, 0];
+        durations = this.durations = [ms, 0];
         return;
       }
       if (filled === durations.length) {
@@ -109,12 +117,13 @@ export class WindowAccumulator {
   }
 
   addPeer(peer: string): void {
-    if (this.peers !== undefined) {
-      if (this.peers.size < MAX_DISTINCT) this.peers.add(peer);
-    } else if (this.firstPeer === undefined) {
-      this.firstPeer = peer;
-    } else if (peer !== this.firstPeer) {
-      this.peers = new Set([this.firstPeer, peer]);
+    const sent = this.sent;
+    if (sent.peers !== undefined) {
+      if (sent.peers.size < MAX_DISTINCT) sent.peers.add(peer);
+    } else if (sent.firstPeer === undefined) {
+      sent.firstPeer = peer;
+    } else if (peer !== sent.firstPeer) {
+      sent.peers = new Set([sent.firstPeer, peer]);
     }
   }
 
@@ -143,10 +152,11 @@ export class WindowAccumulator {
    * scored apart from `new_edges`; `rollout` names it (`rollout: <workload> <old> -> <new>`).
    */
   addRolloutEdge(edge: string, rollout: string): void {
-    this.rolloutEdges ??= [];
-    this.rollouts ??= [];
-    if (this.rolloutEdges.length < MAX_DISTINCT) this.rolloutEdges.push(edge);
-    if (this.rollouts.length < MAX_DISTINCT && !this.rollouts.includes(rollout)) this.rollouts.push(rollout);
+    const sent = this.sent;
+    sent.rolloutEdges ??= [];
+    sent.rollouts ??= [];
+    if (sent.rolloutEdges.length < MAX_DISTINCT) sent.rolloutEdges.push(edge);
+    if (sent.rollouts.length < MAX_DISTINCT && !sent.rollouts.includes(rollout)) sent.rollouts.push(rollout);
   }
 
   /** Keeps a client's claim about its own address (bounded by the caller) as evidence only. */
@@ -198,13 +208,14 @@ export class WindowAccumulator {
       if (this.firstPath !== undefined) f.distinct_paths = WindowAccumulator.distinct(this.firstPath, this.paths);
       if (this.claims) details[CLIENT_CLAIMED_FORWARDED_FOR] = [...this.claims];
     }
-    if (this.outbound > 0) {
-      f.egress_bytes = this.egressBytes;
-      f.distinct_peers = WindowAccumulator.distinct(this.firstPeer, this.peers);
-      f.new_edges = this.newEdges?.length ?? 0;
-      if (this.newEdges) details.new_edges = this.newEdges;
-      f.rollout_edges = this.rolloutEdges?.length ?? 0;
-      if (this.rolloutEdges) details.rollout_edges = [...this.rolloutEdges, ...(this.rollouts ?? [])];
+    const sent = this.egress;
+    if (sent !== undefined && sent.outbound > 0) {
+      f.egress_bytes = sent.egressBytes;
+      f.distinct_peers = WindowAccumulator.distinct(sent.firstPeer, sent.peers);
+      f.new_edges = sent.newEdges?.length ?? 0;
+      if (sent.newEdges) details.new_edges = sent.newEdges;
+      f.rollout_edges = sent.rolloutEdges?.length ?? 0;
+      if (sent.rolloutEdges) details.rollout_edges = [...sent.rolloutEdges, ...(sent.rollouts ?? [])];
     }
     if (this.confidenceCount > 0) f.confidence_mean = this.confidenceSum / this.confidenceCount;
     if (this.modelIntervals > 0) {
@@ -240,6 +251,19 @@ export function quantileSorted(sorted: Float64Array, p: number): number {
   const a = sorted[lo] ?? 0;
   const b = sorted[Math.min(lo + 1, n - 1)] ?? a;
   return a + (h - lo) * (b - a);
+}
+
+/** The outbound part of a window (see `WindowAccumulator.egress`). */
+class EgressSums {
+  outbound = 0;
+  egressBytes = 0;
+  // The first peer is kept in a field; a Set is made for the second distinct one.
+  firstPeer: string | undefined;
+  peers: Set<string> | undefined;
+  newEdges: string[] | undefined;
+  /** New edges a rollout's pods made in its change window, and the rollouts named once each. */
+  rolloutEdges: string[] | undefined;
+  rollouts: string[] | undefined;
 }
 
 /** The model telemetry and drift part of a window (see `WindowAccumulator.model`). */
