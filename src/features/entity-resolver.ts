@@ -1,4 +1,5 @@
 import type { AccessLogRecord } from '../parse/records.js';
+import { copyString } from '../shared/copy-string.js';
 import { trustedClientAddress, normalizeIp } from './client-address.js';
 import { workloadName, type Entity } from './entity.js';
 import { hostOf, IpDirectory, type IpOwner } from './ip-directory.js';
@@ -119,11 +120,12 @@ export class EntityResolver {
       const own = direction === 'inbound' ? r.downstreamLocalAddress : direction === 'outbound' ? r.upstreamLocalAddress : undefined;
       // Nothing changed in the directory since this pod taught it this address: nothing to learn.
       if (own !== undefined && (this.ips.changes !== logging.taughtAt || !sameHost(own, logging.taught))) {
-        this.ips.learn(own, logging.owner);
-        // A copy of the host: the address is cut out of the log line, and V8 keeps a cut string's
-        // whole line alive. Outbound lines name the pod with a new source port each time.
-        const host = hostOf(own);
-        logging.taught = host === undefined ? undefined : Buffer.from(host, 'utf8').toString('utf8');
+        // The host as the directory holds it (one string for both), else a copy: the address is
+        // cut out of the log line. Outbound lines name the pod with a new source port each time:
+        // compared by host.
+        const stored = this.ips.learn(own, logging.owner);
+        const host = stored ?? hostOf(own);
+        logging.taught = host === undefined || host === stored ? host : copyString(host);
         logging.taughtAt = this.ips.changes;
       }
       return logging;

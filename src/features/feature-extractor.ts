@@ -1,4 +1,5 @@
 import type { AccessLogRecord, DriftMetricRecord, FalcoEventRecord, ModelTelemetryRecord, ParsedRecord } from '../parse/records.js';
+import { copyString } from '../shared/copy-string.js';
 import { seededRandom } from '../shared/random.js';
 import { workloadName, type Entity } from './entity.js';
 import { EntityResolver } from './entity-resolver.js';
@@ -579,10 +580,9 @@ export class FeatureExtractor {
     const path = q < 0 ? raw : raw.slice(0, q);
     const known = this.paths.get(path);
     if (known !== undefined) return known;
-    // Clients choose paths: bounded, and a copy (a cut string would keep its whole line alive;
-    // the JSON round trip copies any string exactly, lone surrogates included).
+    // Clients choose paths: bounded, and a copy (a cut string would keep its whole line alive).
     if (this.paths.size >= MAX_CACHED_PATHS) this.paths.clear();
-    const copy = JSON.parse(JSON.stringify(path)) as string;
+    const copy = copyString(path);
     this.paths.set(copy, copy);
     return copy;
   }

@@ -1,3 +1,4 @@
+import { copyString } from '../shared/copy-string.js';
 import { RecencyMap } from './recency-map.js';
 
 /** Who owns an address, learned from the mesh's own logs. */
@@ -28,10 +29,12 @@ export class IpDirectory {
     return this.changeCount;
   }
 
-  learn(address: string | undefined, owner: IpOwner): void {
+  /** Learns the host of `address` for `owner`; returns the host as the directory holds it, if it does. */
+  learn(address: string | undefined, owner: IpOwner): string | undefined {
     const ip = hostOf(address);
-    if (ip === undefined || ip.startsWith('127.')) return;
+    if (ip === undefined || ip.startsWith('127.')) return undefined;
     this.set(ip, owner);
+    return this.owners.storedKey(ip);
   }
 
   /** Puts back an entry of `entries()` (saved oldest first), within the capacity. */
@@ -40,8 +43,9 @@ export class IpDirectory {
     if (known?.pod === owner.pod && known.namespace === owner.namespace) return;
     this.changeCount++;
     if (known === undefined && this.owners.size >= this.capacity) this.owners.shift();
-    // A moved address becomes the newest.
-    this.owners.set(ip, owner);
+    // A moved address becomes the newest. A new one is kept as a copy: cut out of a log line, it
+    // would keep the whole line alive.
+    this.owners.set(known === undefined ? copyString(ip) : ip, owner);
   }
 
   lookup(address: string | undefined): IpOwner | undefined {

@@ -30,6 +30,11 @@ export class RecencyMap<K, V> implements Iterable<[K, V]> {
     return this.nodes.has(key);
   }
 
+  /** The key as stored (the first one set): lets a caller share it instead of holding an equal copy. */
+  storedKey(key: K): K | undefined {
+    return this.nodes.get(key)?.key;
+  }
+
   /** Sets the value and makes the entry the newest. */
   set(key: K, value: V): this {
     const node = this.nodes.get(key);

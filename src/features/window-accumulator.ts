@@ -36,12 +36,20 @@ export class WindowAccumulator {
   private paths: Set<string> | undefined;
   /** What the entity sent upstream, made by the first outbound request: most windows have none. */
   private egress: EgressSums | undefined;
-  private claims: Set<string> | undefined;
-  /** Set on a target (workload) window only: what its sources did, across principals. */
-  private sources: SourceTally | undefined;
+  /**
+   * What few windows have (a gateway client's claims, a target's sources, a model's sums, a pod's
+   * Falco alerts), made by the first write: one field here instead of four in every window.
+   */
+  private rare: RareParts | undefined;
+
+  private get rareParts(): RareParts {
+    return (this.rare ??= new RareParts());
+  }
 
   /** Model telemetry and drift sums, made by the first write: most windows are not a model's. */
-  private model: ModelSums | undefined;
+  private get model(): ModelSums | undefined {
+    return this.rare?.model;
+  }
 
   private get sent(): EgressSums {
     return (this.egress ??= new EgressSums());
@@ -58,7 +66,7 @@ export class WindowAccumulator {
   set newEdges(value: string[] | undefined) { this.sent.newEdges = value; }
 
   private get sums(): ModelSums {
-    return (this.model ??= new ModelSums());
+    return (this.rareParts.model ??= new ModelSums());
   }
 
   get confidenceSum(): number { return this.model?.confidenceSum ?? 0; }
@@ -92,7 +100,8 @@ export class WindowAccumulator {
   }
 
   /** Set on a pod window that received Falco alerts. */
-  falco: FalcoTally | undefined;
+  get falco(): FalcoTally | undefined { return this.rare?.falco; }
+  set falco(value: FalcoTally | undefined) { this.rareParts.falco = value; }
 
   /** Reservoir sampling keeps the latency sample uniform over the whole window. */
   addDuration(ms: number, random: () => number): void {
@@ -161,8 +170,9 @@ export class WindowAccumulator {
 
   /** Keeps a client's claim about its own address (bounded by the caller) as evidence only. */
   addClaimedForwardedFor(claim: string): void {
-    this.claims ??= new Set();
-    if (this.claims.size < MAX_CLAIMS) this.claims.add(claim);
+    const rare = this.rareParts;
+    rare.claims ??= new Set();
+    if (rare.claims.size < MAX_CLAIMS) rare.claims.add(claim);
   }
 
   /**
@@ -170,8 +180,9 @@ export class WindowAccumulator {
    * features; `isNew` tells whether the target never served the source before.
    */
   addSource(source: string, refused: boolean, isNew: () => boolean): void {
-    this.sources ??= new SourceTally();
-    this.sources.add(source, refused, isNew);
+    const rare = this.rareParts;
+    rare.sources ??= new SourceTally();
+    rare.sources.add(source, refused, isNew);
   }
 
   /** The feature values this window supports; a feature with no underlying data is left out. */
@@ -191,8 +202,8 @@ export class WindowAccumulator {
         f.ratio_401_403 = this.c401403 / this.http;
         f.auth_failures = this.c401403;
       }
-      if (this.sources) {
-        const sources = this.sources.features();
+      if (this.rare?.sources) {
+        const sources = this.rare.sources.features();
         f.distinct_failing_sources = sources.distinctFailingSources;
         f.refused_sources = sources.refusedSources;
         f.new_sources = sources.newSources;
@@ -206,7 +217,7 @@ export class WindowAccumulator {
         f.latency_p99 = quantileSorted(sorted, 0.99);
       }
       if (this.firstPath !== undefined) f.distinct_paths = WindowAccumulator.distinct(this.firstPath, this.paths);
-      if (this.claims) details[CLIENT_CLAIMED_FORWARDED_FOR] = [...this.claims];
+      if (this.rare?.claims) details[CLIENT_CLAIMED_FORWARDED_FOR] = [...this.rare.claims];
     }
     const sent = this.egress;
     if (sent !== undefined && sent.outbound > 0) {
@@ -251,6 +262,15 @@ export function quantileSorted(sorted: Float64Array, p: number): number {
   const a = sorted[lo] ?? 0;
   const b = sorted[Math.min(lo + 1, n - 1)] ?? a;
   return a + (h - lo) * (b - a);
+}
+
+/** The parts few windows have (see `WindowAccumulator.rare`). */
+class RareParts {
+  claims: Set<string> | undefined;
+  /** Set on a target (workload) window only: what its sources did, across principals. */
+  sources: SourceTally | undefined;
+  model: ModelSums | undefined;
+  falco: FalcoTally | undefined;
 }
 
 /** The outbound part of a window (see `WindowAccumulator.egress`). */
