@@ -1,21 +1,27 @@
 import type { AccessLogRecord, DriftMetricRecord, FalcoEventRecord, ModelTelemetryRecord, ParsedRecord } from '../parse/records.js';
-import { copyString } from '../shared/copy-string.js';
 import { seededRandom } from '../shared/random.js';
 import { workloadName, type Entity } from './entity.js';
+import { callGraphOf, type CallGraph } from './call-graph.js';
+import { EdgeLearner } from './edge-learner.js';
+import { restoreFeatureSnapshot, takeFeatureSnapshot, type FeatureSnapshot } from './feature-snapshot.js';
 import { EntityResolver } from './entity-resolver.js';
-import { EntityTable, type TrackedEntity } from './entity-table.js';
-import { EntityWindows } from './entity-windows.js';
+import { EntityTable } from './entity-table.js';
+import { EntityState } from './entity-state.js';
 import { FalcoTally } from './falco-window-evidence.js';
-import { RecencyMap } from './recency-map.js';
-import { DEFAULT_ROLLOUT_OPTIONS, revisionOf, RolloutTracker, type Rollout } from './rollout-tracker.js';
+import { DEFAULT_ROLLOUT_OPTIONS, revisionOf, RolloutTracker } from './rollout-tracker.js';
 import { ServiceRelations } from './service-relations.js';
 import { DEFAULT_SOURCE_HISTORY_OPTIONS, SourceHistory } from './source-history.js';
 import type { FeatureWindow } from './feature-window.js';
-import { hostOf, type IpOwner } from './ip-directory.js';
 import { externalHost, RouteTable } from './route-table.js';
 import { routeTemplate } from './route-template.js';
-import { addDatasetDrift, completeModelFeatures, isDatasetLevel, type DatasetDrift } from './model-window-evidence.js';
+import { completeModelFeatures, type DatasetDrift } from './model-window-evidence.js';
+import { modelEntity, tallyDrift, tallyTelemetry } from './model-record-tally.js';
+import { directionOf, PeerNames } from './peer-names.js';
+import { tallyEgress, tallyServed } from './request-tally.js';
 import { WindowAccumulator } from './window-accumulator.js';
+
+// Part of this module's interface since before the snapshot had a file of its own.
+export { DEFAULT_MAX_SNAPSHOT_BYTES, type FeatureSnapshot } from './feature-snapshot.js';
 
 /** Tuning of the feature stage. */
 export interface FeatureExtractorOptions {
@@ -69,75 +75,6 @@ export interface AdvanceResult {
   readonly evicted: string[];
 }
 
-/**
- * A tracked entity: its open windows (it is their EntityWindows, one object rather than two), when
- * it was seen, and its links in the entity table's recency order.
- */
-class EntityState extends EntityWindows implements TrackedEntity {
-  older: TrackedEntity | undefined = undefined;
-  newer: TrackedEntity | undefined = undefined;
-
-  constructor(
-    public entity: Entity,
-    public lastSeen: number,
-    public movedAt: number,
-    /** Start of the first window it was tracked in: until that closes, no detector has seen it. */
-    readonly since: number,
-  ) {
-    super();
-  }
-}
-
-interface CallerEdges {
-  readonly firstSeen: number;
-  /** Callee -> event time it was first called. */
-  readonly edges: Map<string, number>;
-  /**
-   * Callee -> the revision whose rollout brought the edge: the edge is known to that revision and
-   * later ones only, so a pod of an older revision making it is still flagged.
-   */
-  introducedBy?: Map<string, string>;
-}
-
-/** A new edge and, when a pod of a rollout in its change window made it, the rollout. */
-interface NewEdge {
-  readonly edge: string;
-  readonly rollout?: string;
-}
-
-/**
- * What the extractor has learned that outlives its windows, saved with a checkpoint as JSON: the
- * address directory, the logging pods seen with Kubernetes metadata and the caller -> callee edges.
- * Bounded like the extractor. Only edges first seen in closed windows are kept: the records of the
- * windows still open are read again after a restart and must find their edges new again.
- */
-export interface FeatureSnapshot {
-  readonly version: 1;
-  /** Distinct label sets (the pods of one ReplicaSet share theirs). */
-  readonly labels: Readonly<Record<string, string>>[];
-  /** Pods: [namespace, pod, workload]. */
-  readonly owners: [string, string, string][];
-  /** The address directory, oldest first: [ip, index in `owners`]. */
-  readonly ips: [string, number][];
-  /** Logging pods seen with metadata, oldest first: [index in `owners`, index in `labels` or -1]. */
-  readonly pods: [number, number][];
-  /** Callers, oldest first: [namespace/workload, first seen (ms), callees]. */
-  readonly callers: [string, number, string[]][];
-  /** Workloads' revisions (absent in snapshots from before it was saved): [workload key, revision, first seen (ms)]. */
-  readonly revisions?: [string, string, number][];
-}
-
-const MAX_EDGES_PER_CALLER = 4096;
-/** Distinct request paths shared; past it the cache starts over. */
-const MAX_CACHED_PATHS = 4096;
-/** Destination services whose callee name is remembered; past it the cache starts over. */
-const MAX_CACHED_CALLEES = 4096;
-/** A quarter of Kafka's default 1 MB message limit, leaving the rest to the detector baselines. */
-export const DEFAULT_MAX_SNAPSHOT_BYTES = 256 * 1024;
-/** The snapshot's keys and brackets. */
-const SNAPSHOT_FRAME_BYTES = 100;
-/** An entry's brackets, separators and up to 7-digit indexes: `["<ip>",1234567],` or `[1234567,1234567],`. */
-const INDEX_ENTRY_BYTES = 20;
 const NOTHING_CLOSED: AdvanceResult = Object.freeze({ windows: [], evicted: [] });
 
 /**
@@ -151,7 +88,8 @@ export class FeatureExtractor {
   private evictedForRoom: string[] = [];
   /** Per open-window list: how many of its entities were evicted since (compacted when half). */
   private readonly evictedFromWindow = new WeakMap<EntityState[], number>();
-  private readonly callers = new RecencyMap<string, CallerEdges>();
+  /** The caller -> callee edges learned so far. */
+  private readonly edges: EdgeLearner;
   /** When each workload's revisions were first seen: what makes a new edge a rollout's change. */
   private readonly rollouts: RolloutTracker;
   /** Principals and the workloads that served them, models and the workloads serving them (for cases). */
@@ -172,10 +110,8 @@ export class FeatureExtractor {
   private readonly openWindows = new Map<number, EntityState[]>();
   /** Event time of the last scan for idle entities. */
   private lastEvictionScan = Number.NEGATIVE_INFINITY;
-  /** Request paths seen lately, each one string (bounded: emptied when full). */
-  private readonly paths = new Map<string, string>();
-  /** Destination service -> callee name (bounded: emptied when full). */
-  private readonly callees = new Map<string, string>();
+  /** Paths and callees, one string each. */
+  private readonly names = new PeerNames();
 
   constructor(private readonly options: FeatureExtractorOptions = DEFAULT_FEATURE_OPTIONS, clock?: FeatureClock, saved?: FeatureSnapshot) {
     this.random = seededRandom(options.seed ?? 1);
@@ -183,6 +119,7 @@ export class FeatureExtractor {
     this.resolver = new EntityResolver({ maxEntities: options.maxEntities, trustedProxyHops: options.trustedProxyHops ?? 0 });
     this.entities = new EntityTable(options.maxEntities, options.windowMs);
     this.rollouts = new RolloutTracker({ changeWindowMs: options.changeWindowMs ?? DEFAULT_ROLLOUT_OPTIONS.changeWindowMs, maxWorkloads: options.maxEntities });
+    this.edges = new EdgeLearner(this.rollouts, { maxCallers: options.maxEntities, learningMs: options.edgeLearningMs });
     this.sourceHistory = new SourceHistory({
       ...DEFAULT_SOURCE_HISTORY_OPTIONS,
       maxTargets: Math.min(DEFAULT_SOURCE_HISTORY_OPTIONS.maxTargets, options.maxEntities),
@@ -193,7 +130,7 @@ export class FeatureExtractor {
       this.maxTimestamp = clock.maxTimestamp;
     }
     // Another version (or none: a checkpoint from before it was saved) starts empty.
-    if (saved?.version === 1) this.restore(saved);
+    if (saved?.version === 1) restoreFeatureSnapshot({ resolver: this.resolver, edges: this.edges, rollouts: this.rollouts }, saved, options.maxEntities);
   }
 
   /** Event-time progress, saved with a checkpoint so a restart knows which windows are closed. */
@@ -202,81 +139,15 @@ export class FeatureExtractor {
   }
 
   /**
-   * What was learned beyond the open windows, to pass back to the constructor after a restart.
-   * Within `maxSnapshotBytes` of JSON: the newest callers in up to half of it (whole, never some of
-   * their edges, which would flag known edges as new), then the newest addresses, then the newest
-   * logging pods. What is left out is learned again, as without a snapshot.
+   * What was learned beyond the open windows, to pass back to the constructor after a restart
+   * (see {@link takeFeatureSnapshot}).
    */
   snapshot(): FeatureSnapshot {
-    const budget = (this.options.maxSnapshotBytes ?? DEFAULT_MAX_SNAPSHOT_BYTES) - SNAPSHOT_FRAME_BYTES;
-    let room = budget / 2;
-    const callers: [string, number, string[]][] = [];
-    const known = [...this.callers];
-    for (let i = known.length - 1; i >= 0 && callers.length < this.options.maxEntities; i--) {
-      const [caller, learned] = known[i] ?? [];
-      if (caller === undefined || learned === undefined) continue;
-      const callees: string[] = [];
-      for (const [callee, firstSeen] of learned.edges) if (this.closed(firstSeen)) callees.push(callee);
-      const entry: [string, number, string[]] = [caller, learned.firstSeen, callees];
-      const bytes = jsonBytes(entry) + 1;
-      if (bytes > room) break;
-      room -= bytes;
-      callers.push(entry);
-    }
-    room += budget - budget / 2;
-
-    const owners: [string, string, string][] = [];
-    const ownerIndex = new Map<string, number>();
-    const labels: Readonly<Record<string, string>>[] = [];
-    const labelIndex = new Map<string, number>();
-    // An owner or label set enters its table with the first entry that refers to it, if both fit.
-    const refer = (entryBytes: number, owner: IpOwner, podLabels?: Readonly<Record<string, string>>): [number, number] | undefined => {
-      const ownerKey = JSON.stringify([owner.namespace, owner.pod, owner.workload]);
-      const labelKey = podLabels === undefined ? undefined : JSON.stringify(podLabels);
-      let o = ownerIndex.get(ownerKey);
-      let l = labelKey === undefined ? -1 : labelIndex.get(labelKey);
-      const bytes = entryBytes + (o === undefined ? Buffer.byteLength(ownerKey) + 1 : 0) + (l === undefined && labelKey !== undefined ? Buffer.byteLength(labelKey) + 1 : 0);
-      if (bytes > room) return undefined;
-      room -= bytes;
-      if (o === undefined) {
-        o = owners.push([owner.namespace, owner.pod, owner.workload]) - 1;
-        ownerIndex.set(ownerKey, o);
-      }
-      if (l === undefined && labelKey !== undefined && podLabels !== undefined) {
-        l = labels.push(podLabels) - 1;
-        labelIndex.set(labelKey, l);
-      }
-      return [o, l ?? -1];
-    };
-    const ips: [string, number][] = [];
-    const addresses = [...this.resolver.ips.entries()];
-    for (let i = addresses.length - 1; i >= 0; i--) {
-      const [ip, owner] = addresses[i] ?? [];
-      if (ip === undefined || owner === undefined) continue;
-      const ref = refer(Buffer.byteLength(ip) + INDEX_ENTRY_BYTES, owner);
-      if (ref === undefined) break;
-      ips.push([ip, ref[0]]);
-    }
-    const pods: [number, number][] = [];
-    const logging = [...this.resolver.loggingPods()];
-    for (let i = logging.length - 1; i >= 0 && pods.length < this.options.maxEntities; i--) {
-      const pod = logging[i];
-      if (pod === undefined) continue;
-      const ref = refer(INDEX_ENTRY_BYTES, pod.owner, pod.pod.labels);
-      if (ref === undefined) break;
-      pods.push(ref);
-    }
-    const revisions: [string, string, number][] = [];
-    const sightings = this.rollouts.entries();
-    for (let i = sightings.length - 1; i >= 0; i--) {
-      const entry = sightings[i];
-      if (entry === undefined) continue;
-      const bytes = jsonBytes(entry) + 1;
-      if (bytes > room) break;
-      room -= bytes;
-      revisions.push(entry);
-    }
-    return { version: 1, labels, owners, ips: ips.reverse(), pods: pods.reverse(), callers: callers.reverse(), revisions: revisions.reverse() };
+    return takeFeatureSnapshot({ resolver: this.resolver, edges: this.edges, rollouts: this.rollouts }, {
+      maxEntities: this.options.maxEntities,
+      ...(this.options.maxSnapshotBytes !== undefined ? { maxSnapshotBytes: this.options.maxSnapshotBytes } : {}),
+      closed: (at) => this.closed(at),
+    });
   }
 
   /** Number of entities currently tracked. */
@@ -289,40 +160,14 @@ export class FeatureExtractor {
     return this.resolver.unattributedCallers;
   }
 
-  /**
-   * How entities talk, as learned so far: caller -> callee edges between workloads (a callee
-   * `<service>.<namespace>` is the workload of that name), the workloads that served a principal,
-   * and the workloads serving a model. Pods answer for their workload.
-   */
-  callGraph(): {
-    calls(caller: Entity, callee: Entity): boolean;
-    served(workload: Entity, principal: Entity): boolean;
-    serves(workload: Entity, model: Entity): boolean;
-  } {
-    const workloadOf = (e: Entity): string | undefined =>
-      e.namespace === undefined ? undefined : e.kind === 'workload' ? `${e.namespace}/${e.name}` : e.kind === 'pod' && e.workload !== undefined ? `${e.namespace}/${e.workload}` : undefined;
-    return {
-      calls: (caller, callee) => {
-        const from = workloadOf(caller);
-        const to = workloadOf(callee);
-        if (from === undefined || to === undefined || callee.namespace === undefined) return false;
-        const service = `${to.slice(callee.namespace.length + 1)}.${callee.namespace}`;
-        return this.callers.get(from)?.edges.has(service) ?? false;
-      },
-      served: (workload, principal) => {
-        const w = workloadOf(workload);
-        return w !== undefined && principal.kind === 'principal' && this.relations.hasServed(w, principal.key);
-      },
-      serves: (workload, model) => {
-        const w = workloadOf(workload);
-        return w !== undefined && model.kind === 'model' && this.relations.serves(w, model.key);
-      },
-    };
+  /** How entities talk, as learned so far (see {@link callGraphOf}). */
+  callGraph(): CallGraph {
+    return callGraphOf(this.edges, this.relations);
   }
 
   /** Number of callers whose edges are being learned (bounded by maxEntities). */
   get learnedCallers(): number {
-    return this.callers.size;
+    return this.edges.size;
   }
 
   ingest(record: ParsedRecord): IngestResult {
@@ -408,29 +253,6 @@ export class FeatureExtractor {
     return (Math.floor(at / w) + 1) * w <= this.closedUpTo;
   }
 
-  private restore(saved: FeatureSnapshot): void {
-    const owners = saved.owners.map(([namespace, pod, workload]): IpOwner => ({ namespace, pod, workload }));
-    for (const [ip, i] of saved.ips) {
-      const owner = owners[i];
-      if (owner !== undefined) this.resolver.ips.set(ip, owner);
-    }
-    for (const [i, l] of newest(saved.pods, this.options.maxEntities)) {
-      const owner = owners[i];
-      if (owner !== undefined) this.resolver.restorePod(owner, saved.labels[l]);
-    }
-    for (const [caller, firstSeen, callees] of newest(saved.callers, this.options.maxEntities)) {
-      // Every saved edge was first seen in a window closed before the checkpoint.
-      const edges = new Map(callees.slice(0, MAX_EDGES_PER_CALLER).map((callee) => [callee, Number.NEGATIVE_INFINITY]));
-      this.callers.set(caller, { firstSeen, edges });
-    }
-    for (const entry of Array.isArray(saved.revisions) ? newest(saved.revisions, this.options.maxEntities) : []) {
-      const [workload, revision, firstSeen] = Array.isArray(entry) ? entry : [];
-      if (typeof workload === 'string' && typeof revision === 'string' && typeof firstSeen === 'number' && Number.isFinite(firstSeen)) {
-        this.rollouts.observe(workload, revision, firstSeen);
-      }
-    }
-  }
-
   private ingestAccessLog(r: AccessLogRecord, windowStart: number): IngestResult {
     const direction = directionOf(r);
     const logging = this.resolver.loggingPod(r, direction);
@@ -445,10 +267,10 @@ export class FeatureExtractor {
     if (direction === 'inbound' || gateway) {
       const caller = this.resolver.callerOf(r, gateway);
       principalAcc = caller ? this.window(caller.principal, windowStart, r.timestamp) : undefined;
-      const path = this.pathOf(r);
-      served(workload, r, path, this.random);
-      served(pod, r, path, this.random);
-      if (r.protocol !== undefined) served(this.window(this.routes.route(logging.workload, routeTemplate(r.method, r.path), r.timestamp), windowStart, r.timestamp), r, path, this.random);
+      const path = this.names.pathOf(r);
+      tallyServed(workload, r, path, this.random);
+      tallyServed(pod, r, path, this.random);
+      if (r.protocol !== undefined) tallyServed(this.window(this.routes.route(logging.workload, routeTemplate(r.method, r.path), r.timestamp), windowStart, r.timestamp), r, path, this.random);
       // Across principals, on the workload that answered (at a gateway, the entry point): the only
       // place the callers are named from what the mesh saw, not from headers a client wrote.
       if (caller) {
@@ -456,22 +278,22 @@ export class FeatureExtractor {
         this.relations.served(caller.principal.key, logging.workloadPath);
       }
       if (principalAcc) {
-        served(principalAcc, r, path, this.random);
+        tallyServed(principalAcc, r, path, this.random);
         if (caller?.claimedForwardedFor !== undefined) principalAcc.addClaimedForwardedFor(caller.claimedForwardedFor);
       }
     }
     if (direction === 'outbound') {
-      const callee = this.calleeOf(r);
-      const edge = this.observeEdge(logging.workloadPath, logging.workload, revision, callee, r.timestamp);
+      const callee = this.names.calleeOf(r);
+      const edge = this.edges.observe(logging.workloadPath, logging.workload, revision, callee, r.timestamp);
       // What a gateway forwards into the mesh is its caller's upload, not the gateway's egress:
       // counted there, twenty large uploads would make the mesh's front door the suspect. Its own
       // requests to hosts outside the mesh stay its egress.
       const forwarded = gateway && this.resolver.forwardsIntoMesh(r);
-      egress(workload, r, callee, edge, forwarded ? 0 : r.bytesReceived);
-      egress(pod, r, callee, edge, forwarded ? 0 : r.bytesReceived);
-      if (forwarded && principalAcc) egress(principalAcc, r, callee, undefined, r.bytesReceived);
+      tallyEgress(workload, r, callee, edge, forwarded ? 0 : r.bytesReceived);
+      tallyEgress(pod, r, callee, edge, forwarded ? 0 : r.bytesReceived);
+      if (forwarded && principalAcc) tallyEgress(principalAcc, r, callee, undefined, r.bytesReceived);
       const host = externalHost(r);
-      if (host !== undefined) served(this.window(this.routes.authority(logging.workload, host, r.timestamp), windowStart, r.timestamp), r, this.pathOf(r), this.random);
+      if (host !== undefined) tallyServed(this.window(this.routes.authority(logging.workload, host, r.timestamp), windowStart, r.timestamp), r, this.names.pathOf(r), this.random);
     }
     return 'accepted';
   }
@@ -480,35 +302,11 @@ export class FeatureExtractor {
     const model = modelEntity(r.model);
     const acc = this.window(model, windowStart, r.timestamp);
     this.relations.modelServedBy(model.key, model.namespace ?? 'default', r.model.pod);
-    const requests = r.counts?.requests ?? (r.granularity === 'request' ? 1 : 0);
-    acc.modelIntervals++;
-    acc.modelRequests += requests;
-    acc.modelFailures += r.counts?.failure ?? (r.statusCode !== undefined && r.statusCode >= 500 ? 1 : 0);
-    const confidence = r.prediction?.confidence;
-    if (confidence !== undefined) {
-      // An interval record carries a mean: weight it by the requests it stands for.
-      const weight = r.granularity === 'interval' ? Math.max(requests, 1) : 1;
-      acc.confidenceSum += confidence * weight;
-      acc.confidenceCount += weight;
-    }
-    const p95 = r.latencyMs?.p95 ?? r.latencyMs?.total;
-    if (p95 !== undefined && (acc.modelLatencyP95 === undefined || !(p95 <= acc.modelLatencyP95))) acc.modelLatencyP95 = p95;
+    tallyTelemetry(acc, r);
   }
 
   private ingestDrift(r: DriftMetricRecord, windowStart: number): void {
-    const acc = this.window(modelEntity(r.model), windowStart, r.timestamp);
-    if (isDatasetLevel(r)) {
-      let summary = this.datasetDrift.get(acc);
-      if (summary === undefined) {
-        summary = {};
-        this.datasetDrift.set(acc, summary);
-      }
-      addDatasetDrift(summary, r);
-      return;
-    }
-    if (acc.driftStatMax === undefined || !(r.statistic <= acc.driftStatMax)) acc.driftStatMax = r.statistic;
-    if (r.method === 'psi' && (acc.psiMax === undefined || !(r.statistic <= acc.psiMax))) acc.psiMax = r.statistic;
-    acc.driftFeatures.set(r.feature, (acc.driftFeatures.get(r.feature) ?? false) || r.driftDetected);
+    tallyDrift(this.window(modelEntity(r.model), windowStart, r.timestamp), r, this.datasetDrift);
   }
 
   /**
@@ -533,72 +331,6 @@ export class FeatureExtractor {
   private observeSource(target: WindowAccumulator, targetKey: string, source: string, r: AccessLogRecord): void {
     const refused = r.protocol !== undefined && (r.responseCode === 401 || r.responseCode === 403);
     target.addSource(source, refused, () => this.sourceHistory.observe(targetKey, source, r.timestamp));
-  }
-
-  /**
-   * Returns the edge when this caller -> callee edge is new and the caller is past learning, with
-   * the rollout when the calling pod's revision is within its change window. An edge a rollout
-   * brought is new again, and no change, when a pod of an older revision makes it.
-   */
-  private observeEdge(caller: string, workload: Entity, revision: string | undefined, callee: string, timestamp: number): NewEdge | undefined {
-    let known = this.callers.get(caller);
-    if (known === undefined) {
-      known = { firstSeen: timestamp, edges: new Map() };
-      this.callers.set(caller, known);
-      // Bounded like the entities: the longest-known caller goes first and, should it come back,
-      // learns its edges again (its learning period starts over, so nothing is flagged meanwhile).
-      if (this.callers.size > this.options.maxEntities) this.callers.shift();
-    }
-    if (known.edges.has(callee)) {
-      const introducer = known.introducedBy?.get(callee);
-      if (introducer === undefined || revision === undefined || revision === introducer) return undefined;
-      // Compared as first seen now (a straggling line may have moved either back); a revision
-      // forgotten or unknown (a line without metadata) has nothing to compare: the edge is known.
-      const mine = this.rollouts.firstSeen(workload.key, revision);
-      const theirs = this.rollouts.firstSeen(workload.key, introducer);
-      if (mine === undefined || theirs === undefined || mine >= theirs) return undefined;
-      known.introducedBy?.delete(callee);
-      return { edge: `${caller} -> ${callee}` };
-    }
-    if (known.edges.size >= MAX_EDGES_PER_CALLER) return timestamp - known.firstSeen >= this.options.edgeLearningMs ? { edge: `${caller} -> ${callee}` } : undefined;
-    known.edges.set(callee, timestamp);
-    if (timestamp - known.firstSeen < this.options.edgeLearningMs) return undefined;
-    const rollout = revision === undefined ? undefined : this.rollouts.rolloutAt(workload.key, revision, timestamp);
-    if (rollout === undefined) return { edge: `${caller} -> ${callee}` };
-    (known.introducedBy ??= new Map()).set(callee, rollout.to);
-    return { edge: `${caller} -> ${callee}`, rollout: rolloutLabel(workload.name, rollout) };
-  }
-
-  /**
-   * The request's path without its query, one string per distinct path: windows keep their paths,
-   * and a mesh serves few, each in every line.
-   */
-  private pathOf(r: AccessLogRecord): string | undefined {
-    const raw = r.path;
-    if (raw === undefined) return undefined;
-    const q = raw.indexOf('?');
-    const path = q < 0 ? raw : raw.slice(0, q);
-    const known = this.paths.get(path);
-    if (known !== undefined) return known;
-    // Clients choose paths: bounded, and a copy (a cut string would keep its whole line alive).
-    if (this.paths.size >= MAX_CACHED_PATHS) this.paths.clear();
-    const copy = copyString(path);
-    this.paths.set(copy, copy);
-    return copy;
-  }
-
-  /** The callee of an outbound request: `service.namespace` inside the mesh, else the external host. */
-  private calleeOf(r: AccessLogRecord): string {
-    const service = r.destinationService;
-    if (service === undefined) return r.requestedServerName ?? r.authority ?? hostOf(r.upstreamHost) ?? r.upstreamCluster ?? 'unknown';
-    // A mesh has few services, and the parser hands out one string per cluster name.
-    let callee = this.callees.get(service);
-    if (callee === undefined) {
-      callee = calleeOfService(service);
-      if (this.callees.size >= MAX_CACHED_CALLEES) this.callees.clear();
-      this.callees.set(service, callee);
-    }
-    return callee;
   }
 
   private window(entity: Entity, windowStart: number, timestamp: number): WindowAccumulator {
@@ -657,78 +389,4 @@ export class FeatureExtractor {
     if (evicted.length > 0) this.evictedForRoom = [];
     return evicted;
   }
-}
-
-function jsonBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value));
-}
-
-/** The last `max` items of a list kept oldest first. */
-function newest<T>(items: readonly T[], max: number): readonly T[] {
-  return items.length > max ? items.slice(items.length - max) : items;
-}
-
-/** `path`: the request's path without its query (see `pathOf`). */
-function served(acc: WindowAccumulator, r: AccessLogRecord, path: string | undefined, random: () => number): void {
-  acc.requests++;
-  if (r.protocol !== undefined) {
-    acc.http++;
-    const code = r.responseCode;
-    if (code >= 400 && code < 500) {
-      acc.c4xx++;
-      if (code === 401 || code === 403) acc.c401403++;
-    } else if (code >= 500 || code === 0) {
-      acc.c5xx++;
-    }
-  }
-  if (r.responseFlags.length > 0) acc.flagged++;
-  acc.bytesIn += r.bytesReceived;
-  acc.bytesOut += r.bytesSent;
-  acc.addDuration(r.duration, random);
-  if (path !== undefined) acc.addPath(path);
-}
-
-/** `bytes`: BYTES_RECEIVED of the outbound line (what the application sent upstream), or 0 if not its own. */
-function egress(acc: WindowAccumulator, r: AccessLogRecord, callee: string, newEdge: NewEdge | undefined, bytes: number): void {
-  acc.outbound++;
-  acc.egressBytes += bytes;
-  acc.addPeer(callee);
-  if (newEdge === undefined) return;
-  if (newEdge.rollout === undefined) acc.addNewEdge(newEdge.edge);
-  else acc.addRolloutEdge(newEdge.edge, newEdge.rollout);
-}
-
-/** How evidence names a rollout: `rollout: <workload> <old revision> -> <new revision>`. */
-function rolloutLabel(workload: string, rollout: Rollout): string {
-  return `rollout: ${workload} ${rollout.from} -> ${rollout.to}`;
-}
-
-function directionOf(r: AccessLogRecord): 'inbound' | 'outbound' | undefined {
-  if (r.direction !== undefined) return r.direction;
-  switch (r.upstreamCluster) {
-    case 'PassthroughCluster':
-    case 'BlackHoleCluster':
-      return 'outbound';
-    case 'InboundPassthroughCluster':
-    case 'InboundPassthroughClusterIpv4':
-    case 'InboundPassthroughClusterIpv6':
-      return 'inbound';
-    default:
-      return undefined;
-  }
-}
-
-/** `service.namespace` for a Kubernetes service FQDN, else the name itself. */
-function calleeOfService(service: string): string {
-  const inMesh = /^([^.]+)\.([^.]+)\.svc(\.|$)/.exec(service);
-  return inMesh ? `${inMesh[1] ?? ''}.${inMesh[2] ?? ''}` : service;
-}
-
-function modelEntity(model: { name: string; version?: string; namespace?: string; pod?: string }): Entity {
-  const ns = model.namespace ?? 'default';
-  const version = model.version ?? 'unversioned';
-  return {
-    key: `model:${ns}/${model.name}@${version}`, kind: 'model', namespace: ns, name: model.name,
-    model: model.name, version,
-  };
 }
