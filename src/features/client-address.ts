@@ -26,6 +26,10 @@ export interface ClientAddress {
  */
 export function trustedClientAddress(xForwardedFor: string | undefined, downstreamRemoteAddress: string | undefined, trustedHops: number): ClientAddress {
   const peer = normalizeIp(hostOf(downstreamRemoteAddress));
+  // The common line, read without splitting: no header, or one naming only the peer Envoy appended.
+  if (trustedHops === 0 && (xForwardedFor === undefined || (peer !== undefined && !xForwardedFor.includes(',') && xForwardedFor.trim() === peer))) {
+    return peer === undefined ? {} : { address: peer };
+  }
   const entries = xForwardedFor === undefined ? [] : forwardedEntries(xForwardedFor);
   const last = entries[entries.length - 1];
   if (peer !== undefined && last !== undefined && normalizeIp(last) === peer) entries.pop();
