@@ -58,11 +58,29 @@ export function formatCaseTable(rows: readonly CaseOverview[]): string[] {
   const header = ['severity', 'case', 'root', 'span', 'incidents', 'detectors', 'actions p/r/s/c'];
   const cells = rows.map((r) => [
     r.severity, t(r.id), t(r.root, ROOT_COLUMN), t(formatSpan(r.openedAt, r.lastSeen)), String(r.incidents),
-    t(r.detectors.join(', '), DETECTORS_COLUMN), `${r.actions.planned}/${r.actions.refused}/${r.actions.silenced}/${r.actions.covered}`,
+    detectorList(r.detectors, DETECTORS_COLUMN), `${r.actions.planned}/${r.actions.refused}/${r.actions.silenced}/${r.actions.covered}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => (row[i] ?? '').length)));
   const line = (row: readonly string[]): string => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ');
   return [line(header), ...cells.map(line)];
+}
+
+/**
+ * A case's detectors, escaped, as many whole names as fit in `width` and then "+N more": a table
+ * cell names detectors, never the middle of one. A single name wider than the column is cut.
+ */
+export function detectorList(names: readonly string[], width: number): string {
+  const escaped = names.map((name) => t(name));
+  if (escaped.join(', ').length <= width) return escaped.join(', ');
+  let shown = '';
+  let count = 0;
+  for (const name of escaped) {
+    const next = count === 0 ? name : `${shown}, ${name}`;
+    if (`${next} +${names.length - count - 1} more`.length > width) break;
+    shown = next;
+    count++;
+  }
+  return count === 0 ? t(names[0] ?? '', width) : `${shown} +${names.length - count} more`;
 }
 
 /** One incident: its span, the first anomaly of each detector with its evidence, and its actions. */

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { formatReport } from '../../../src/cli/print-report.js';
+import { detectorList, formatReport } from '../../../src/cli/print-report.js';
 import { runEmbedded, type RunReport } from '../../../src/embedded/run-embedded.js';
 import { ManualClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
@@ -44,5 +44,21 @@ describe('the text summary of a run', () => {
     const actions = report.actions.map((a, i) => (a.caseId !== churn ? a : { ...a, outcome: (['silenced', 'covered', 'skipped'] as const)[i % 3] ?? 'skipped' }));
     const row = formatReport({ ...report, actions }).split('\n').find((l) => l.includes(`  ${churn ?? '?'}  `));
     expect(row).toMatch(/ 0\/0\/1\/1$/);
+  });
+});
+
+describe('the detectors cell of the case table', () => {
+  it('names whole detectors that fit and counts the rest, never cutting a name', () => {
+    const names = ['error-regression', 'error-storm', 'latency-regression', 'latency-storm', 'mesh-autoencoder'];
+    expect(detectorList(names.slice(0, 2), 48)).toBe('error-regression, error-storm');
+    const cell = detectorList(names, 48);
+    expect(cell).toBe('error-regression, error-storm +3 more');
+    expect(cell.length).toBeLessThanOrEqual(48);
+  });
+
+  it('cuts a single name wider than the column, escaped like every other cell', () => {
+    const cell = detectorList(['a'.repeat(100), 'b'], 20);
+    expect(cell).toMatch(/^a{20}\.\.\.\(80 more characters\)$/);
+    expect(detectorList(['x\u001b[31my'], 48)).not.toContain('\u001b');
   });
 });
