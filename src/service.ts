@@ -34,6 +34,8 @@ import { serviceLedgerSigning } from './audit/service-ledger-signing.js';
 import { checkpointMessage } from './audit/topic-copy.js';
 import type { ServiceConfig } from './config/service-config.js';
 import type { DetectorSpec } from './detect/detector-spec.js';
+import type { Anomaly } from './detect/anomaly.js';
+import type { StoredDeadLetter } from './parse/records.js';
 import type { ApprovalService } from './approvals/approval-service.js';
 import type { ReleaseTarget } from './approvals/release-button.js';
 import { SlackApprovalGate } from './approvals/slack-approval-gate.js';
@@ -61,6 +63,9 @@ import { Housekeeping } from './service/housekeeping.js';
 import { inputTopics } from './service/input-topics.js';
 import { KafkaConnection } from './service/kafka-connection.js';
 import { PartitionConsumer } from './service/partition-consumer.js';
+import { inThreadEngine, type PartitionEngine } from './service/partition-engine.js';
+import { DetectionPool, defaultWorkerCount } from './workers/detection-pool.js';
+import { WorkerPipeline } from './workers/worker-pipeline.js';
 import { ServiceOutbox } from './service/service-outbox.js';
 import { StepReporter } from './service/step-reporter.js';
 import type { ReloadOutcome } from './service/config-reloader.js';
@@ -109,6 +114,8 @@ export class MeshwardenService {
   private readonly outbox: ServiceOutbox;
   private readonly checkpoints: CheckpointStore;
   private readonly partitions: PartitionConsumer;
+  /** Detection worker threads (absent: detection runs on the main thread). */
+  readonly detectionWorkers: DetectionPool | undefined;
   /** Alertmanager, the webhook and Kubernetes Events: fed from the stream, delivered beside it. */
   private outputs: Outputs | undefined;
   private readonly reporter: StepReporter;
@@ -140,8 +147,11 @@ export class MeshwardenService {
       slack: deps.actionDeps.slack, slackThreads: deps.actionDeps.slackThreads, releaseButton: deps.releaseButton,
       refusalsChannel: config.slack.refusalsChannel, metrics, clock, logger,
     });
+    const workers = config.workers ?? defaultWorkerCount();
+    this.detectionWorkers = workers > 1 ? new DetectionPool(workers, logger, (lost, error) => { this.partitions.lost(lost, error); }) : undefined;
     this.partitions = new PartitionConsumer({
-      createPipeline: (state, replayBelow) => this.createPipeline(state, replayBelow),
+      createPipeline: (key, state, replayBelow) => this.createPipeline(key, state, replayBelow),
+      seek: (topic, partition, offset) => { this.connection.consumer.seek({ topic, partition, offset }); },
       checkpoints: this.checkpoints, outbox: this.outbox,
       flushLedger: () => this.running().audit.flush(),
       afterCheckpoint: () => writeGuardState(config.stateDir, this.started?.guard),
@@ -258,6 +268,7 @@ export class MeshwardenService {
           await model.close();
         }
       }],
+      ['stop the detection workers', async () => this.detectionWorkers?.close()],
       ['disconnect the consumer', () => consumer.disconnect()],
       ['stop forwarding approvals', async () => {
         this.deps.approvals?.setForwarder(undefined);
@@ -373,7 +384,7 @@ export class MeshwardenService {
   /** The detectors, playbooks and rails every partition's pipeline is built with (set by `start`). */
   private pipelineSetup: { readonly detectors: DetectorSpec[]; readonly playbooks: PlaybookSpec[]; readonly policy: SafetyPolicy } | undefined;
 
-  private createPipeline(state: PipelineState, replayBelow: number | undefined): Pipeline {
+  private async createPipeline(key: string, state: PipelineState, replayBelow: number | undefined): Promise<PartitionEngine> {
     const setup = this.pipelineSetup;
     const { guard, executor, audit } = this.running();
     if (!setup) throw new Error('service not started');
@@ -384,15 +395,17 @@ export class MeshwardenService {
       features: { ...DEFAULT_PIPELINE_OPTIONS.features, trustedProxyHops: config.trustedProxyHops, maxEntities: config.maxEntities },
       dryRun: config.dryRun, collect: false, safety: setup.policy, eventTime: { ...DEFAULT_PIPELINE_OPTIONS.eventTime, wallClock: true },
     };
-    return new Pipeline(setup.detectors, setup.playbooks, options, {
-      deadLetters: { add: (letter) => { this.outbox.deadLetter(letter); } },
+    const sinks = {
+      deadLetters: { add: (letter: StoredDeadLetter) => { this.outbox.deadLetter(letter); } },
       ledger: audit,
-      anomalies: { add: (anomaly) => { this.outbox.anomaly(anomaly); } },
+      anomalies: { add: (anomaly: Anomaly) => { this.outbox.anomaly(anomaly); } },
       ...(this.outputs?.incidents ? { incidents: this.outputs.incidents } : {}),
-    }, state, {
-      guard, executor, autoencoders: this.autoencoders, clock: this.deps.clock,
-      ...(replayBelow !== undefined ? { replayBelow } : {}),
-    });
+    };
+    const shared = { guard, executor, autoencoders: this.autoencoders, clock: this.deps.clock, ...(replayBelow !== undefined ? { replayBelow } : {}) };
+    if (this.detectionWorkers !== undefined) {
+      return WorkerPipeline.open({ pool: this.detectionWorkers, id: key, detectors: setup.detectors, playbooks: setup.playbooks, options, sinks, state, shared });
+    }
+    return inThreadEngine(new Pipeline(setup.detectors, setup.playbooks, options, sinks, state, shared));
   }
 
   /** The shared executor of live runs, with Slack approvals and cluster-wide claims when configured. */

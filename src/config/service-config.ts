@@ -62,6 +62,12 @@ export const serviceConfigSchema = z
      * (about 3.5 kB per tracked principal with its open windows): size it to the pod's memory.
      */
     maxEntities: z.number().int().min(1_000).max(5_000_000).default(DEFAULT_FEATURE_OPTIONS.maxEntities),
+    /**
+     * Worker threads that run the partitions' detection (parse, features, detectors), each partition
+     * pinned to one; triage, playbooks and actions stay on the main thread. Absent: one per core the
+     * process may use. 0 or 1: detection on the main thread too.
+     */
+    workers: z.number().int().min(0).max(256).optional(),
     kafka: z
       .object({
         brokers: z.array(z.string().min(1)).min(1),

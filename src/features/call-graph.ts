@@ -15,7 +15,7 @@ export interface CallGraph {
  * and the workloads serving a model. Pods answer for their workload. A live view: it answers from
  * what is learned when asked.
  */
-export function callGraphOf(edges: EdgeLearner, relations: ServiceRelations): CallGraph {
+export function callGraphOf(edges: Pick<EdgeLearner, 'calls'>, relations: Pick<ServiceRelations, 'hasServed' | 'serves'>): CallGraph {
   const workloadOf = (e: Entity): string | undefined =>
     e.namespace === undefined ? undefined : e.kind === 'workload' ? `${e.namespace}/${e.name}` : e.kind === 'pod' && e.workload !== undefined ? `${e.namespace}/${e.workload}` : undefined;
   return {

@@ -38,6 +38,8 @@ export interface NewEdge {
  */
 export class EdgeLearner {
   private readonly callers = new RecencyMap<string, CallerEdges>();
+  /** Told of every edge learned (the feature extractor reports them to a response on another thread). */
+  onLearned: ((caller: string, callee: string) => void) | undefined;
 
   constructor(private readonly rollouts: RolloutTracker, private readonly options: EdgeLearnerOptions) {}
 
@@ -89,6 +91,7 @@ export class EdgeLearner {
     }
     if (known.edges.size >= MAX_EDGES_PER_CALLER) return timestamp - known.firstSeen >= this.options.learningMs ? { edge: `${caller} -> ${callee}` } : undefined;
     known.edges.set(callee, timestamp);
+    this.onLearned?.(caller, callee);
     if (timestamp - known.firstSeen < this.options.learningMs) return undefined;
     const rollout = revision === undefined ? undefined : this.rollouts.rolloutAt(workload.key, revision, timestamp);
     if (rollout === undefined) return { edge: `${caller} -> ${callee}` };

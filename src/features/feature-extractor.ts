@@ -78,6 +78,19 @@ export interface AdvanceResult {
 const NOTHING_CLOSED: AdvanceResult = Object.freeze({ windows: [], evicted: [] });
 
 /**
+ * What the extractor learned of how entities talk since the last `takeLearned`: what a response
+ * stage on another thread needs to group incidents into cases (see `LearnedCallGraph`).
+ */
+export interface LearnedRelations {
+  /** New caller -> callee edges: [namespace/workload, service.namespace or host]. */
+  readonly edges: [string, string][];
+  /** New principal -> workload relations: [principal entity key, namespace/workload]. */
+  readonly served: [string, string][];
+  /** New model -> workload relations: [model entity key, namespace/workload]. */
+  readonly models: [string, string][];
+}
+
+/**
  * Turns parsed records into per-entity feature windows (workload, pod, principal, model) in event
  * time. Windows close when the watermark (newest timestamp minus allowed lateness) passes their
  * end; a record for a window already closed is reported `late` so the caller can dead-letter it.
@@ -112,6 +125,8 @@ export class FeatureExtractor {
   private lastEvictionScan = Number.NEGATIVE_INFINITY;
   /** Paths and callees, one string each. */
   private readonly names = new PeerNames();
+  /** What was learned of the call graph since `takeLearned` (when recording; see `recordLearned`). */
+  private learned: LearnedRelations | undefined;
 
   constructor(private readonly options: FeatureExtractorOptions = DEFAULT_FEATURE_OPTIONS, clock?: FeatureClock, saved?: FeatureSnapshot) {
     this.random = seededRandom(options.seed ?? 1);
@@ -163,6 +178,20 @@ export class FeatureExtractor {
   /** How entities talk, as learned so far (see {@link callGraphOf}). */
   callGraph(): CallGraph {
     return callGraphOf(this.edges, this.relations);
+  }
+
+  /** Records what is learned of the call graph from now on, for {@link takeLearned}. */
+  recordLearned(): void {
+    this.learned ??= { edges: [], served: [], models: [] };
+    this.edges.onLearned = (caller, callee) => { this.learned?.edges.push([caller, callee]); };
+  }
+
+  /** What was learned of the call graph since the last call (undefined unless recording, or nothing new). */
+  takeLearned(): LearnedRelations | undefined {
+    const learned = this.learned;
+    if (learned === undefined || (learned.edges.length === 0 && learned.served.length === 0 && learned.models.length === 0)) return undefined;
+    this.learned = { edges: [], served: [], models: [] };
+    return learned;
   }
 
   /** Number of callers whose edges are being learned (bounded by maxEntities). */
@@ -275,7 +304,7 @@ export class FeatureExtractor {
       // place the callers are named from what the mesh saw, not from headers a client wrote.
       if (caller) {
         this.observeSource(workload, logging.workload.key, caller.principal.key, r);
-        this.relations.served(caller.principal.key, logging.workloadPath);
+        if (this.relations.served(caller.principal.key, logging.workloadPath)) this.learned?.served.push([caller.principal.key, logging.workloadPath]);
       }
       if (principalAcc) {
         tallyServed(principalAcc, r, path, this.random);
@@ -301,7 +330,8 @@ export class FeatureExtractor {
   private ingestTelemetry(r: ModelTelemetryRecord, windowStart: number): void {
     const model = modelEntity(r.model);
     const acc = this.window(model, windowStart, r.timestamp);
-    this.relations.modelServedBy(model.key, model.namespace ?? 'default', r.model.pod);
+    const server = this.relations.modelServedBy(model.key, model.namespace ?? 'default', r.model.pod);
+    if (server !== undefined) this.learned?.models.push([model.key, server]);
     tallyTelemetry(acc, r);
   }
 

@@ -20,16 +20,26 @@ export class ServiceRelations {
 
   constructor(private readonly maxKeys: number) {}
 
-  /** `workload` (`ns/app`) answered a request of `principal` (its entity key). */
-  served(principal: string, workload: string): void {
-    remember(this.servedBy, principal, workload, this.maxKeys);
+  /** `workload` (`ns/app`) answered a request of `principal` (its entity key); true when that is new. */
+  served(principal: string, workload: string): boolean {
+    return remember(this.servedBy, principal, workload, this.maxKeys);
   }
 
-  /** The model (its entity key) reported a request served by `pod` in `namespace`. */
-  modelServedBy(model: string, namespace: string, pod: string | undefined): void {
-    if (pod === undefined) return;
-    const workload = workloadName(pod, undefined);
-    if (workload !== undefined) remember(this.modelServers, model, `${namespace}/${workload}`, this.maxKeys);
+  /**
+   * The model (its entity key) reported a request served by `pod` in `namespace`. Returns the
+   * workload (`ns/app`) when that is new.
+   */
+  modelServedBy(model: string, namespace: string, pod: string | undefined): string | undefined {
+    if (pod === undefined) return undefined;
+    const name = workloadName(pod, undefined);
+    if (name === undefined) return undefined;
+    const workload = `${namespace}/${name}`;
+    return this.modelServedByWorkload(model, workload) ? workload : undefined;
+  }
+
+  /** The model is served by `workload` (`ns/app`), as another thread learned it; true when that is new. */
+  modelServedByWorkload(model: string, workload: string): boolean {
+    return remember(this.modelServers, model, workload, this.maxKeys);
   }
 
   /** Whether `workload` (`ns/app`) served the principal. */
@@ -43,14 +53,15 @@ export class ServiceRelations {
   }
 }
 
-function remember(map: RecencyMap<string, string[]>, key: string, workload: string, maxKeys: number): void {
+function remember(map: RecencyMap<string, string[]>, key: string, workload: string, maxKeys: number): boolean {
   const list = map.get(key);
   if (list === undefined) {
     map.set(key, [workload]);
     if (map.size > maxKeys) map.shift();
-    return;
+    return true;
   }
-  if (list.includes(workload)) return;
+  if (list.includes(workload)) return false;
   list.push(workload);
   if (list.length > MAX_PER_KEY) list.shift();
+  return true;
 }

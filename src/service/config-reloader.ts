@@ -1,4 +1,4 @@
-import type { Pipeline } from '../app.js';
+import type { PartitionEngine } from './partition-engine.js';
 import { canonicalJson } from '../audit/canonical-json.js';
 import type { ConfigSet, ConfigSetResult } from '../config/config-set.js';
 import type { AutoencoderDetector } from '../detect/autoencoder/autoencoder-detector.js';
@@ -19,7 +19,7 @@ export interface ActiveConfig {
 /** Where a new set goes once it is accepted. */
 export interface ReloadTarget {
   /** The pipelines running now (one per assigned partition). */
-  pipelines(): Iterable<Pipeline>;
+  pipelines(): Iterable<Pick<PartitionEngine, 'reconfigure'>>;
   /** Executes the runs of every pipeline; new runs start with the new playbooks. */
   executor(): RunExecutor | undefined;
   /** Told of the new set after the pipelines and the executor switched (partitions assigned later use it). */
