@@ -219,6 +219,8 @@ export class MeshwardenService {
       this.started = { ...this.started, stopExpiry: this.deps.approvals.startExpiryTimer() };
     }
     housekeeping.start();
+    await this.detectionWorkers?.warm();
+    logger.info({ workers: this.detectionWorkers?.size ?? 0 }, this.detectionWorkers ? 'partitions detect on worker threads' : 'partitions detect on the main thread');
     await this.connection.connect(() => this.ensureOutputTopics(), signal);
     const consumer = this.connection.consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {

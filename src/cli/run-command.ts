@@ -16,6 +16,7 @@ import { terminalText } from '../shared/terminal-text.js';
 import { ProgressLine } from './progress-line.js';
 import { markdownReport } from '../report/markdown-report.js';
 import { htmlReport } from '../report/html-report.js';
+import { defaultWorkerCount } from '../workers/detection-pool.js';
 
 /** `meshwarden run`: replays a recording through the engine on one machine, in dry-run. */
 export function runCommand(): Command {
@@ -37,15 +38,21 @@ export function runCommand(): Command {
     .option('--policy-url <url>', 'ask the Open Policy Agent at this URL (its Data API, decision at meshwarden/decision) about each step, as the service does; the report shows what it said')
     .option('--policy-path <path>', 'package path of the policy decision', 'meshwarden/decision')
     .option('--config <file>', 'a service config (kind: ServiceConfig) whose playbookVars set this install\'s values of the playbooks\' spec.vars; nothing else of it is used here')
+    .option('--partitions <n>', 'split the input into n partitions by workload (or model), as a Kafka topic keyed by entity would, and detect on each apart: the report is what a service reading n partitions would give; 1 (default): one pipeline over the whole input', '1')
+    .option('--workers <n>', 'worker threads the partitions\' detection runs on (default: one per core, at most one per partition); 0 or 1: in this thread. The report is the same for any number')
     .option('--quiet', 'print only the totals line (and no progress on stderr)')
     .option('--log-level <level>', 'pino log level on stderr', 'warn')
-    .action(async (opts: { input: string; detectors: string; playbooks: string; state: string; fresh?: boolean; dryRun: boolean; report?: string; markdown?: string; html?: string; window: string; trustedProxyHops: string; quiet?: boolean; logLevel: string; ledgerKey?: string; policyUrl?: string; policyPath: string; config?: string }, command: Command) => {
+    .action(async (opts: { input: string; detectors: string; playbooks: string; state: string; fresh?: boolean; dryRun: boolean; report?: string; markdown?: string; html?: string; window: string; trustedProxyHops: string; quiet?: boolean; logLevel: string; ledgerKey?: string; policyUrl?: string; policyPath: string; config?: string; partitions: string; workers?: string }, command: Command) => {
       const logger = createLogger({ level: opts.logLevel });
       if (!opts.dryRun) command.error('error: live actions need the cluster service (Kafka, Kubernetes, Vault); on one machine the engine runs in dry-run only', { exitCode: 2 });
       const windowMs = parseDuration(opts.window);
       if (windowMs === undefined || windowMs < 1000) command.error(`error: --window ${JSON.stringify(opts.window)} is not a duration of at least 1s (e.g. "1m")`, { exitCode: 2 });
       const trustedProxyHops = /^\d{1,2}$/.test(opts.trustedProxyHops) ? Number(opts.trustedProxyHops) : -1;
       if (trustedProxyHops < 0 || trustedProxyHops > 16) command.error(`error: --trusted-proxy-hops ${JSON.stringify(opts.trustedProxyHops)} is not a number of hops from 0 to 16`, { exitCode: 2 });
+      const partitions = /^\d{1,3}$/.test(opts.partitions) ? Number(opts.partitions) : 0;
+      if (partitions < 1 || partitions > 256) command.error(`error: --partitions ${JSON.stringify(opts.partitions)} is not a number of partitions from 1 to 256`, { exitCode: 2 });
+      const workers = opts.workers === undefined ? defaultWorkerCount() : /^\d{1,3}$/.test(opts.workers) ? Number(opts.workers) : -1;
+      if (workers < 0 || workers > 256) command.error(`error: --workers ${JSON.stringify(opts.workers)} is not a number of worker threads from 0 to 256`, { exitCode: 2 });
       if (opts.policyUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(opts.policyUrl)) command.error(`error: --policy-url ${JSON.stringify(opts.policyUrl)} is not an http(s) URL`, { exitCode: 2 });
       if (!POLICY_PATH.test(opts.policyPath)) command.error(`error: --policy-path ${JSON.stringify(opts.policyPath)} is not a package path such as "meshwarden/decision"`, { exitCode: 2 });
       // Progress only where a person watches: a terminal on stderr, not a pipe, a file or a CI log.
@@ -69,6 +76,7 @@ export function runCommand(): Command {
             fresh: opts.fresh === true,
             ...(opts.policyUrl !== undefined ? { policy: { url: opts.policyUrl, path: opts.policyPath, timeout: 500, cacheSize: 1_000, cacheTtl: 60_000 } } : {}),
             pipeline: { features: { ...DEFAULT_FEATURE_OPTIONS, windowMs, trustedProxyHops } },
+            partitions, workers,
           },
           { clock: systemClock, logger, notice, ...(progress !== undefined ? { progress: (p: RunProgress) => { progress.update(p); } } : {}) },
         ).finally(() => { progress?.clear(); });

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PipelineState } from '../app.js';
+import type { PartitionedState } from './partitioned-replay.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { writeFileAtomic } from '../shared/write-file-atomic.js';
@@ -9,9 +10,9 @@ import { writeFileAtomic } from '../shared/write-file-atomic.js';
 const STATE_FILE = 'engine-state.json';
 
 /** Reads the saved state; a missing file is a first run, an unreadable one starts fresh with a warning. */
-export async function readState(stateDir: string, logger: Logger): Promise<PipelineState> {
+export async function readState(stateDir: string, logger: Logger): Promise<PipelineState & PartitionedState> {
   try {
-    return JSON.parse(await readFile(join(stateDir, STATE_FILE), 'utf8')) as PipelineState;
+    return JSON.parse(await readFile(join(stateDir, STATE_FILE), 'utf8')) as PipelineState & PartitionedState;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ err: error }, 'engine state unreadable; starting with fresh baselines');
     return {};
@@ -19,7 +20,7 @@ export async function readState(stateDir: string, logger: Logger): Promise<Pipel
 }
 
 /** Saves the state atomically, so a crash leaves the previous state whole. */
-export async function writeState(stateDir: string, state: PipelineState): Promise<void> {
+export async function writeState(stateDir: string, state: PipelineState | PartitionedState): Promise<void> {
   const path = join(stateDir, STATE_FILE);
   await writeFileAtomic(path, JSON.stringify(state));
 }

@@ -5,6 +5,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DEFAULT_PIPELINE_OPTIONS, Pipeline, isoOrNumber, type BreakerEvent, type IncidentSummary, type PipelineOptions } from '../app.js';
+import { DetectionPool } from '../workers/detection-pool.js';
+import { PartitionedReplay } from './partitioned-replay.js';
+import { inThreadReplay, type Replay } from './replay.js';
 import { Ledger, type LedgerSigning } from '../audit/ledger.js';
 import { loadConfig } from '../config/load-config.js';
 import type { Anomaly } from '../detect/anomaly.js';
@@ -48,6 +51,16 @@ export interface EmbeddedRunOptions {
   readonly policy?: PolicyGateConfig;
   /** This install's values for the playbooks' `spec.vars` (`--config`: a service config's `playbookVars`). */
   readonly playbookVars?: PlaybookVarOverrides;
+  /**
+   * Split the input into this many partitions, as a Kafka topic keyed by entity would split it, and
+   * detect on each apart (`--partitions`); default 1: one pipeline over the whole input.
+   */
+  readonly partitions?: number;
+  /**
+   * Worker threads the partitions' detection runs on (`--workers`); 0 or 1: in this thread. The
+   * report is the same for any number of workers.
+   */
+  readonly workers?: number;
 }
 
 /** What an embedded run reports (also written as JSON with `--report`). */
@@ -131,19 +144,23 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: EmbeddedRun
   // Silences added with `meshwarden silence add --state-dir`: read once, before the replay.
   const silences = new SilenceCache(new FileSilenceStore(stateDir, deps.clock), deps);
   await silences.load();
-  const pipeline = new Pipeline(
-    detectorSpecs,
-    withVars.playbooks,
-    pipelineOptions,
-    { deadLetters, ledger },
-    await readState(stateDir, deps.logger),
-    { autoencoders, clock: deps.clock, silences, ...(options.policy ? { policy: policyFor(options.policy, deps.clock) } : {}) },
-  );
+  const saved = await readState(stateDir, deps.logger);
+  const partitions = options.partitions ?? 1;
+  const workers = Math.min(options.workers ?? 1, partitions);
+  const pool = partitions > 1 && workers > 1 ? new DetectionPool(workers, deps.logger) : undefined;
+  const source = options.input === '-' ? 'stdin' : options.input;
+  const shared = { clock: deps.clock, silences, ...(options.policy ? { policy: policyFor(options.policy, deps.clock) } : {}) };
+  const pipeline: Replay = partitions > 1
+    ? await PartitionedReplay.open({
+        partitions, ...(pool ? { pool } : {}), detectors: detectorSpecs, playbooks: withVars.playbooks, options: pipelineOptions,
+        sinks: { deadLetters, ledger }, state: saved, source, shared: { ...shared, autoencoders },
+      })
+    : inThreadReplay(new Pipeline(detectorSpecs, withVars.playbooks, pipelineOptions, { deadLetters, ledger }, saved, { ...shared, autoencoders }), autoencoders, { source, maxMessageBytes: pipelineOptions.maxMessageBytes });
   ledger.append('run', {
     event: 'started', input: options.input, dryRun: true,
     detectors: config.detectors.map((d) => d.value.metadata.name), playbooks: config.playbooks.map((p) => p.value.metadata.name),
+    ...(partitions > 1 ? { partitions } : {}),
   });
-  const source = options.input === '-' ? 'stdin' : options.input;
   const maxLineLength = pipelineOptions.maxMessageBytes;
   let sinceFlush = 0;
   let checkedAge = false;
@@ -152,63 +169,69 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: EmbeddedRun
   let nextProgressAt = progressEvery;
   let eventTime: number | undefined;
   let sampleEventTime = false;
+  let finalState: Awaited<ReturnType<Replay['state']>>;
   try {
-    for await (const line of readLines(options.input, { maxLineLength })) {
-      if (line.truncated) {
-        pipeline.reject({
-          code: 'oversized', raw: line.text, origin: { source, position: line.position },
-          reason: `line of ${line.length} characters is over the ${maxLineLength}-byte limit; only its beginning is kept`,
-        });
-      } else {
-        const before = deps.progress !== undefined ? { parsed: pipeline.counters.parsed, deadLettered: pipeline.counters.deadLettered } : undefined;
-        pipeline.ingest(line.text, { source, position: line.position });
-        if (before !== undefined && pipeline.counters.records >= nextProgressAt) sampleEventTime = true;
-        // Event time is read back from a line the engine admitted whole (parsed, nothing
-        // dead-lettered), once per progress report: the pipeline keeps its watermark to itself,
-        // and a record it refused must not move what the operator is shown.
-        if (sampleEventTime && before !== undefined && pipeline.counters.parsed > before.parsed && pipeline.counters.deadLettered === before.deadLettered) {
-          sampleEventTime = false;
-          for (const record of parseMessage(line.text, { source, position: line.position }, { maxBytes: maxLineLength }).records) {
-            if (eventTime === undefined || record.timestamp > eventTime) eventTime = record.timestamp;
+    try {
+      for await (const line of readLines(options.input, { maxLineLength })) {
+        const before = deps.progress !== undefined && !line.truncated ? { parsed: pipeline.counters.parsed, deadLettered: pipeline.counters.deadLettered } : undefined;
+        await pipeline.add(line.text, line.position, line.truncated ? line.length : undefined);
+        if (before !== undefined) {
+          const handedOn = pipeline.handedOnUpTo;
+          if (handedOn !== undefined) {
+            // A partitioned replay: the end of the windows already handed on, which only records
+            // its partitions admitted can have moved.
+            eventTime = handedOn;
+          } else {
+            if (pipeline.counters.records >= nextProgressAt) sampleEventTime = true;
+            // Event time is read back from a line the engine admitted whole (parsed, nothing
+            // dead-lettered), once per progress report: the pipeline keeps its watermark to itself,
+            // and a record it refused must not move what the operator is shown.
+            if (sampleEventTime && pipeline.counters.parsed > before.parsed && pipeline.counters.deadLettered === before.deadLettered) {
+              sampleEventTime = false;
+              for (const record of parseMessage(line.text, { source, position: line.position }, { maxBytes: maxLineLength }).records) {
+                if (eventTime === undefined || record.timestamp > eventTime) eventTime = record.timestamp;
+              }
+            }
           }
         }
-      }
-      if (deps.progress !== undefined && pipeline.counters.records >= nextProgressAt) {
-        nextProgressAt = pipeline.counters.records + progressEvery;
-        deps.progress({ counters: { ...pipeline.counters }, eventTime, anomalies: pipeline.anomalies.length, actions: pipeline.actions.length });
-      }
-      // Dry runs that ask a policy wait for its answers here (without one nothing is queued).
-      await pipeline.drain();
-      if (!checkedAge && pipeline.firstEventTime !== undefined) {
-        checkedAge = true;
-        const first = pipeline.firstEventTime;
-        if (first < pipeline.restoredClosedUpTo) {
-          deps.notice?.(
-            `input starts at ${isoOrNumber(first)}, the state in ${stateDir} has already closed windows up to ${isoOrNumber(pipeline.restoredClosedUpTo)}: ` +
-            'its records would be late; use --fresh to start with empty state there (the old state is moved aside, the ledger kept), or --state <new dir> to backtest into its own state',
-          );
+        if (deps.progress !== undefined && pipeline.counters.records >= nextProgressAt) {
+          nextProgressAt = pipeline.counters.records + progressEvery;
+          deps.progress({ counters: { ...pipeline.counters }, eventTime, anomalies: pipeline.anomalies.length, actions: pipeline.actions.length });
+        }
+        // Dry runs that ask a policy wait for its answers here (without one nothing is queued).
+        await pipeline.drain();
+        if (!checkedAge && pipeline.firstEventTime !== undefined) {
+          checkedAge = true;
+          const first = pipeline.firstEventTime;
+          if (first < pipeline.restoredClosedUpTo) {
+            deps.notice?.(
+              `input starts at ${isoOrNumber(first)}, the state in ${stateDir} has already closed windows up to ${isoOrNumber(pipeline.restoredClosedUpTo)}: ` +
+              'its records would be late; use --fresh to start with empty state there (the old state is moved aside, the ledger kept), or --state <new dir> to backtest into its own state',
+            );
+          }
+        }
+        // Dead letters are flushed by size as well as by count: a stream of huge bad lines cannot pile up.
+        if (++sinceFlush >= 50_000 || deadLetters.full) {
+          sinceFlush = 0;
+          await Promise.all([ledger.flush(), deadLetters.flush()]);
         }
       }
-      // Dead letters are flushed by size as well as by count: a stream of huge bad lines cannot pile up.
-      if (++sinceFlush >= 50_000 || deadLetters.full) {
-        sinceFlush = 0;
-        await Promise.all([ledger.flush(), deadLetters.flush()]);
-      }
-      // A replay awaits each retraining where it falls due, so the same input gives the same models.
-      for (const model of autoencoders.values()) if (model.retrainDue) await model.maybeRetrain();
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      inputError = error;
     }
-  } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    inputError = error;
+    await pipeline.finish();
+    await pipeline.drain();
+    finalState = await pipeline.state();
+  } finally {
+    await pool?.close();
   }
-  pipeline.finish();
-  await pipeline.drain();
   const c = pipeline.counters;
   ledger.append('run', {
     event: 'finished', ...c, anomalies: pipeline.anomalies.length, actions: pipeline.actions.length,
     ...(inputError !== undefined ? { endedOn: 'input-error', error: inputError.message } : {}),
   });
-  await Promise.all([ledger.flush(), deadLetters.flush(), writeState(stateDir, pipeline.state()), ...[...autoencoders.values()].map((m) => m.save())]);
+  await Promise.all([ledger.flush(), deadLetters.flush(), writeState(stateDir, finalState), ...[...autoencoders.values()].map((m) => m.save())]);
   for (const model of autoencoders.values()) await model.close();
   deps.logger.debug({ counters: c, entities: pipeline.trackedEntities }, 'run finished');
   return {

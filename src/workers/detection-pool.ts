@@ -72,11 +72,23 @@ export class DetectionPool {
     this.pins.delete(id);
   }
 
+  /**
+   * Starts every worker and waits until each answers: a thread takes a while to load the engine,
+   * and a consumer that waited for that inside its first batch would miss its heartbeats.
+   */
+  async warm(): Promise<void> {
+    await Promise.all(this.slots.map((slot) => this.post(slot, { type: 'ping', id: '', now: 0 }, [])));
+  }
+
   /** Posts a request to the worker `request.id` is pinned to; `transfer` moves buffers instead of copying. */
   request<T>(request: PoolRequest, transfer: readonly ArrayBuffer[] = []): Promise<T> {
     if (this.closed) return Promise.reject(new DetectionWorkerError('the detection workers are stopped'));
     const slot = this.slots[this.pin(request.id)];
     if (slot === undefined) return Promise.reject(new DetectionWorkerError(`no worker for ${request.id}`));
+    return this.post(slot, request, transfer);
+  }
+
+  private post<T>(slot: Slot, request: PoolRequest, transfer: readonly ArrayBuffer[]): Promise<T> {
     let worker: Worker;
     try {
       worker = this.start(slot);

@@ -23,6 +23,7 @@ export interface PartitionSetup {
 
 /** A request to a worker. `now` is the engine's clock when it was posted (event time's bound). */
 export type WorkerRequest =
+  | { readonly type: 'ping'; readonly seq: number; readonly id: string; readonly now: number }
   | { readonly type: 'open'; readonly seq: number; readonly id: string; readonly now: number; readonly setup: PartitionSetup }
   | { readonly type: 'batch'; readonly seq: number; readonly id: string; readonly now: number; readonly source: string; readonly buffer: ArrayBuffer; readonly finish: boolean }
   | { readonly type: 'state'; readonly seq: number; readonly id: string; readonly now: number }

@@ -1,0 +1,51 @@
+import { workloadName } from '../features/entity.js';
+
+/**
+ * Where the shipper's metadata names the entity of a JSON line: the logging pod (Vector and
+ * Fluent Bit `pod_name`, OTLP `k8s.pod.name`, Falco's `k8s.pod.name` field) or the model
+ * (`model_telemetry.v1`, `drift_metric.v1`). Inside a JSON string a quote is escaped, so text a
+ * client wrote into a field cannot spell any of these.
+ */
+const MARKERS: readonly { readonly marker: string; readonly kind: 'pod' | 'model' }[] = [
+  { marker: '"pod_name":"', kind: 'pod' },
+  { marker: '"k8s.pod.name","value":{"stringValue":"', kind: 'pod' },
+  { marker: '"k8s.pod.name":"', kind: 'pod' },
+  { marker: '"model":{"name":"', kind: 'model' },
+];
+
+/** Longest name read: Kubernetes names are at most 253 characters. */
+const MAX_NAME = 253;
+
+/**
+ * The entity a line belongs to, read cheaply (a few substring searches, no parse): the workload of
+ * its logging pod or its model, or undefined (a TEXT line, or a line without such metadata).
+ */
+export function replayEntityKey(line: string): string | undefined {
+  if (line.charCodeAt(0) !== 123) return undefined;
+  for (const { marker, kind } of MARKERS) {
+    const at = line.indexOf(marker);
+    if (at < 0) continue;
+    const start = at + marker.length;
+    const end = line.indexOf('"', start);
+    if (end < 0 || end - start > MAX_NAME || end === start) return undefined;
+    const name = line.slice(start, end);
+    return kind === 'model' ? `model:${name}` : `workload:${workloadName(name, undefined) ?? name}`;
+  }
+  return undefined;
+}
+
+/**
+ * The partition of a replayed line, as a Kafka topic keyed by entity would place it: a stable hash
+ * (FNV-1a) of its entity's key; lines whose entity cannot be read cheaply go to partition 0.
+ */
+export function replayPartition(line: string, partitions: number): number {
+  if (partitions <= 1) return 0;
+  const key = replayEntityKey(line);
+  if (key === undefined) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % partitions;
+}
