@@ -19,6 +19,7 @@ import { systemClock } from '../src/shared/clock.js';
 import { silentLogger } from '../src/shared/logger.js';
 import { benchAutoencoder } from './autoencoder-bench.js';
 import { benchDetectors } from './detectors-bench.js';
+import { benchReplayWorkers } from './replay-workers-bench.js';
 
 const RECORDING = 'examples/recording/mesh.ndjson';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -124,6 +125,8 @@ async function main(): Promise<void> {
   process.stdout.write(`  (best round: ${trainingSeconds.toFixed(1)} s of ${pipelineSeconds.toFixed(1)} s waiting for autoencoder training; ratio without it ${streamRatio.toFixed(2)};\n`);
   process.stdout.write(`   CPU per line, pipeline / bare parse: ${pipelineCpuMicros.toFixed(1)} / ${parseCpuMicros.toFixed(1)} us = x${(pipelineCpuMicros / parseCpuMicros).toFixed(1)})\n`);
   process.stdout.write(`  (${anomalies} anomalies, ${ledgerRecords} ledger records per run; checksum ${sink})\n`);
+
+  await benchReplayWorkers(lines, detectors, playbooks, ROUNDS);
 
   process.stdout.write('detector cost per sample (ratio to a trivial loop measured in the same run)\n');
   {

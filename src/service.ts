@@ -243,6 +243,8 @@ export class MeshwardenService {
     if (resumed.length > 0) logger.info({ runs: resumed.length }, 'resumed unfinished playbook runs');
     await consumer.run({
       autoCommit: false,
+      // With detection on workers, partitions are consumed side by side: each worker has one in hand.
+      partitionsConsumedConcurrently: this.detectionWorkers?.size ?? 1,
       eachBatchAutoResolve: false,
       eachBatch: async (payload) => this.partitions.batch(payload),
     });

@@ -19,6 +19,8 @@ export class ServiceOutbox {
   private readonly pending: { topic: string; messages: Message[] }[] = [];
   /** Approximate bytes of dead letters waiting: past a few MiB they are sent mid-batch. */
   private deadLetterBytes = 0;
+  /** The sends in order: a flush resolves once everything pushed before it is sent, by it or before it. */
+  private sending: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly producer: Producer,
@@ -54,9 +56,19 @@ export class ServiceOutbox {
     return this.deadLetterBytes >= DEFAULT_DEAD_LETTER_FLUSH_BYTES;
   }
 
-  /** Sends everything waiting, one request for all topics. */
-  async flush(): Promise<void> {
+  /**
+   * Sends everything waiting, one request for all topics. Partitions consumed side by side flush
+   * the one outbox: a flush waits for the sends before it, so when it resolves, every output pushed
+   * before it was called has been acknowledged (what a partition's checkpoint relies on).
+   */
+  flush(): Promise<void> {
     this.deadLetterBytes = 0;
+    const run = this.sending.then(() => this.send());
+    this.sending = run.catch(() => undefined);
+    return run;
+  }
+
+  private async send(): Promise<void> {
     if (this.pending.length === 0) return;
     const byTopic = new Map<string, Message[]>();
     for (const item of this.pending.splice(0)) {

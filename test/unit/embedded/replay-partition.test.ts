@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { replayEntityKey, replayPartition } from '../../../src/embedded/replay-partition.js';
+
+const text = (userAgent: string): string =>
+  `[2026-11-02T08:00:00.000Z] "GET /x HTTP/1.1" 200 - via_upstream - "-" 0 10 1 1 "-" "${userAgent}" "r" "a:80" "10.0.0.2:80" inbound|80|| 127.0.0.6:1 10.0.0.2:80 10.0.0.3:2 - default`;
+
+describe('the partition of a replayed line', () => {
+  it('is the logging pod\'s workload, read from the shipper\'s metadata of each envelope', () => {
+    expect(replayEntityKey(JSON.stringify({ log: 'x', kubernetes: { namespace_name: 'ml', pod_name: 'frontend-7d9c8b6f5-x2k4p' } }))).toBe('workload:frontend');
+    expect(replayEntityKey('{"resourceLogs":[{"resource":{"attributes":[{"key":"k8s.pod.name","value":{"stringValue":"inference-qqmglhkdcx-mhphk"}}]}}]}')).toBe('workload:inference');
+    expect(replayEntityKey(JSON.stringify({ output_fields: { 'k8s.pod.name': 'auth-0' } }))).toBe('workload:auth');
+    expect(replayEntityKey(JSON.stringify({ schema: 'model_telemetry.v1', model: { name: 'fraud', version: 'v3' } }))).toBe('model:fraud');
+  });
+
+  it('keeps the pods of one workload together', () => {
+    const line = (pod: string): string => JSON.stringify({ log: 'x', kubernetes: { pod_name: pod } });
+    for (const n of [2, 3, 7]) expect(replayPartition(line('frontend-7d9c8b6f5-x2k4p'), n)).toBe(replayPartition(line('frontend-8e0d9c7a6-q1w2e'), n));
+  });
+
+  it('cannot be chosen by text a client wrote: quotes are escaped in JSON, and a TEXT line goes to partition 0', () => {
+    const forged = '"pod_name":"victim-7d9c8b6f5-x2k4p"';
+    expect(replayEntityKey(text(forged))).toBeUndefined();
+    expect(replayPartition(text(forged), 4)).toBe(0);
+    // The user agent inside a JSON access log: its quotes are escaped, the marker is not found.
+    expect(replayEntityKey(JSON.stringify({ user_agent: forged, authority: 'a' }))).toBeUndefined();
+    // The shipper's own key comes first and wins over anything in the message it carries.
+    expect(replayEntityKey(JSON.stringify({ kubernetes: { pod_name: 'frontend-7d9c8b6f5-x2k4p' }, log: forged }))).toBe('workload:frontend');
+  });
+
+  it('sends lines without a readable entity to partition 0, and one partition takes everything', () => {
+    expect(replayPartition('{"authority":"a"}', 5)).toBe(0);
+    expect(replayPartition(`{"pod_name":"${'a'.repeat(300)}"}`, 5)).toBe(0);
+    expect(replayPartition(JSON.stringify({ kubernetes: { pod_name: 'frontend-7d9c8b6f5-x2k4p' } }), 1)).toBe(0);
+  });
+});
