@@ -132,6 +132,7 @@ keys are left out rather than rendered empty: the engine's schema is strict and 
   "protectedNamespaces" $c.protectedNamespaces
   "trustedProxyHops" (int (default 0 $c.trustedProxyHops))
   "maxEntities" (int (default 200000 $c.maxEntities))
+  "workers" (int (default 0 $c.workers))
   "kafka" $kafka
   "kubernetes" (dict "enabled" $c.kubernetes.enabled)
   "coordination" (dict "claims" $c.coordination.claims "holdAtLeast" $c.coordination.holdAtLeast)
