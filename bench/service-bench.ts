@@ -39,7 +39,7 @@ import { DEFAULT_SAFETY_POLICY, SafetyGuard } from '../src/playbook/safety-guard
 import { createMetrics } from '../src/server/metrics.js';
 import { MeshwardenService } from '../src/service.js';
 import { systemClock } from '../src/shared/clock.js';
-import { silentLogger } from '../src/shared/logger.js';
+import { createLogger, silentLogger } from '../src/shared/logger.js';
 import { IncidentTracker } from '../src/triage/incident-tracker.js';
 import { missingFromCache, within, withKafka, withKubernetes, type BenchBackendName } from './service-bench-backends.js';
 
@@ -197,12 +197,13 @@ async function benchKafka(): Promise<void> {
       process.once('exit', () => { rmSync(stateDir, { recursive: true, force: true }); });
       const config = serviceConfigSchema.parse({
         apiVersion: 'meshwarden.io/v1', kind: 'ServiceConfig', detectors: 'detectors', playbooks: 'playbooks', stateDir, dryRun: true, workers,
-        kubernetes: { enabled: false }, kafka: { brokers: [...brokers], groupId: `${prefix}-service-${workers}`, topics },
+        // A state topic of its own: the other run's checkpoints would make this one skip the input.
+        kubernetes: { enabled: false }, kafka: { brokers: [...brokers], groupId: `${prefix}-service-${workers}`, topics: { ...topics, state: `${topics.state}-${workers}` } },
       });
       const metrics = createMetrics();
       const service = new MeshwardenService({
         config, kafka: { clientId: 'meshwarden-bench', brokers: [...brokers] }, actionDeps: {},
-        clock: systemClock, logger: silentLogger(), metrics,
+        clock: systemClock, logger: process.env.BENCH_DEBUG ? createLogger({ level: 'info' }) : silentLogger(), metrics,
       });
       const result = { rate: 0, seconds: 0, cpu: 0, busy: 0, machine: undefined as MachineShare | undefined };
       try {

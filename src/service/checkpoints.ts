@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { CompressionTypes, type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import { z } from 'zod';
 import type { PipelineState } from '../app.js';
@@ -52,7 +53,8 @@ export class CheckpointStore {
   /** Reads the state topic to its end and returns the latest usable checkpoint of `key`. */
   async read(key: string): Promise<Checkpoint | undefined> {
     let latest: string | undefined;
-    await readToEnd(this.deps.kafka, this.deps.admin, this.deps.stateTopic, `${this.deps.groupId}-state-${process.pid}-${Date.now()}`, (message) => {
+    // A group of its own per read: partitions consumed side by side load their checkpoints at once.
+    await readToEnd(this.deps.kafka, this.deps.admin, this.deps.stateTopic, `${this.deps.groupId}-state-${process.pid}-${Date.now()}-${randomBytes(4).toString('hex')}`, (message) => {
       if (message.key?.toString() === key) latest = message.value === null ? undefined : message.value.toString('utf8');
     });
     if (latest === undefined) return undefined;

@@ -112,7 +112,11 @@ export class PartitionConsumer {
         const messages = chunk;
         chunk = [];
         chunkBytes = 0;
-        await partition.engine.feed(messages, source, spill);
+        try {
+          await partition.engine.feed(messages, source, spill);
+        } catch (error) {
+          throw new PipelineFailure(error);
+        }
         partition.nextOffset = (messages.at(-1)?.position ?? partition.nextOffset - 1) + 1;
         partition.dirty = true;
       }
@@ -134,8 +138,10 @@ export class PartitionConsumer {
       }
       if (proceed) await feed();
     } catch (error) {
+      // The consumer's own errors (a rebalance, a lost membership) go to kafkajs as before.
+      if (!(error instanceof PipelineFailure)) throw error;
       // Nothing of this batch is committed; the partition is read again from its checkpoint.
-      this.fail(key, error instanceof Error ? error : new Error(String(error)));
+      this.fail(key, error.failure);
       return;
     }
     const parsed = partition.engine.parsed;
@@ -196,6 +202,16 @@ export class PartitionConsumer {
     this.partitions.set(key, state);
     this.deps.logger.info({ partition: key, resumedAt: saved?.nextOffset ?? null }, saved ? 'partition resumed from its checkpoint' : 'partition starts with fresh baselines');
     return state;
+  }
+}
+
+/** A partition's pipeline failed (not the consumer): what `batch` recovers from by reloading it. */
+class PipelineFailure extends Error {
+  readonly failure: Error;
+
+  constructor(cause: unknown) {
+    super('the partition\'s pipeline failed', { cause });
+    this.failure = cause instanceof Error ? cause : new Error(String(cause));
   }
 }
 
