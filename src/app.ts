@@ -182,6 +182,11 @@ export class Pipeline {
     return this.detection.firstEventTime;
   }
 
+  /** Event time of the newest record parsed so far; a record the engine refused never moves it. */
+  get newestEventTime(): number | undefined {
+    return this.detection.newestEventTime;
+  }
+
   /** Access-log lines whose caller had no valid address to name a principal by. */
   get unnamedCallers(): number {
     return this.detection.unnamedCallers;

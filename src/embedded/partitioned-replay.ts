@@ -180,8 +180,11 @@ export class PartitionedReplay {
   get cases(): ResponseStage['cases'] { return this.response.cases; }
   get breakers(): ResponseStage['breakers'] { return this.response.breakers; }
   get restoredClosedUpTo(): number { return this.restored; }
-  /** Event time the replay has handed on up to: the end of the last window start every partition closed. */
-  get handedOnUpTo(): number | undefined { return this.handedOn; }
+  /**
+   * How far the replay has got in event time, for its progress line: the end of the last window
+   * start every partition closed.
+   */
+  get eventTimeReached(): number | undefined { return this.handedOn; }
 
   get firstEventTime(): number | undefined {
     const times = this.partitions.map((p) => p.result?.firstEventTime).filter((t): t is number => typeof t === 'number');

@@ -4,7 +4,7 @@ import type { PartitionedReplay, PartitionedState } from './partitioned-replay.j
 
 /** What the embedded run drives: one pipeline over the input, or a partitioned replay. */
 export type Replay = Pick<PartitionedReplay,
-  'add' | 'finish' | 'drain' | 'counters' | 'anomalies' | 'actions' | 'incidents' | 'cases' | 'breakers' | 'firstEventTime' | 'restoredClosedUpTo' | 'unnamedCallers' | 'trackedEntities' | 'handedOnUpTo'> & {
+  'add' | 'finish' | 'drain' | 'counters' | 'anomalies' | 'actions' | 'incidents' | 'cases' | 'breakers' | 'firstEventTime' | 'restoredClosedUpTo' | 'unnamedCallers' | 'trackedEntities' | 'eventTimeReached'> & {
   state(): Promise<PipelineState | PartitionedState>;
 };
 
@@ -37,7 +37,6 @@ export function inThreadReplay(pipeline: Pipeline, autoencoders: ReadonlyMap<str
     get restoredClosedUpTo() { return pipeline.restoredClosedUpTo; },
     get unnamedCallers() { return pipeline.unnamedCallers; },
     get trackedEntities() { return pipeline.trackedEntities; },
-    // One pipeline keeps its watermark to itself (see the progress line in run-embedded.ts).
-    handedOnUpTo: undefined,
+    get eventTimeReached() { return pipeline.newestEventTime; },
   };
 }

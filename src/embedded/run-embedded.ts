@@ -26,7 +26,6 @@ import { moveStateAside, readState, writeState } from './engine-state-file.js';
 import type { SafetyGuard } from '../playbook/safety-guard.js';
 import { applyVarOverrides, type PlaybookVarOverrides } from '../playbook/playbook-vars.js';
 import { policyGate, type PolicyGateConfig } from '../policy/policy-gate.js';
-import { parseMessage } from '../parse/parse-message.js';
 import { REPORT_VERSION } from './report-schema.js';
 import { DEFAULT_PROGRESS_EVERY, type RunProgress } from './run-progress.js';
 
@@ -167,36 +166,14 @@ export async function runEmbedded(options: EmbeddedRunOptions, deps: EmbeddedRun
   let inputError: InputError | undefined;
   const progressEvery = Math.max(1, deps.progressEvery ?? DEFAULT_PROGRESS_EVERY);
   let nextProgressAt = progressEvery;
-  let eventTime: number | undefined;
-  let sampleEventTime = false;
   let finalState: Awaited<ReturnType<Replay['state']>>;
   try {
     try {
       for await (const line of readLines(options.input, { maxLineLength })) {
-        const before = deps.progress !== undefined && !line.truncated ? { parsed: pipeline.counters.parsed, deadLettered: pipeline.counters.deadLettered } : undefined;
         await pipeline.add(line.text, line.position, line.truncated ? line.length : undefined);
-        if (before !== undefined) {
-          const handedOn = pipeline.handedOnUpTo;
-          if (handedOn !== undefined) {
-            // A partitioned replay: the end of the windows already handed on, which only records
-            // its partitions admitted can have moved.
-            eventTime = handedOn;
-          } else {
-            if (pipeline.counters.records >= nextProgressAt) sampleEventTime = true;
-            // Event time is read back from a line the engine admitted whole (parsed, nothing
-            // dead-lettered), once per progress report: the pipeline keeps its watermark to itself,
-            // and a record it refused must not move what the operator is shown.
-            if (sampleEventTime && pipeline.counters.parsed > before.parsed && pipeline.counters.deadLettered === before.deadLettered) {
-              sampleEventTime = false;
-              for (const record of parseMessage(line.text, { source, position: line.position }, { maxBytes: maxLineLength }).records) {
-                if (eventTime === undefined || record.timestamp > eventTime) eventTime = record.timestamp;
-              }
-            }
-          }
-        }
         if (deps.progress !== undefined && pipeline.counters.records >= nextProgressAt) {
           nextProgressAt = pipeline.counters.records + progressEvery;
-          deps.progress({ counters: { ...pipeline.counters }, eventTime, anomalies: pipeline.anomalies.length, actions: pipeline.actions.length });
+          deps.progress({ counters: { ...pipeline.counters }, eventTime: pipeline.eventTimeReached, anomalies: pipeline.anomalies.length, actions: pipeline.actions.length });
         }
         // Dry runs that ask a policy wait for its answers here (without one nothing is queued).
         await pipeline.drain();

@@ -41,6 +41,8 @@ export interface DetectionSetup {
 export class DetectionStage {
   readonly counters: PipelineCounters = { messages: 0, records: 0, parsed: 0, deadLettered: 0, late: 0, future: 0, unattributed: 0, windows: 0 };
   private firstSeen: number | undefined;
+  /** Event time of the newest record parsed (admitted, not late): a refused record never moves it. */
+  private newestParsed: number | undefined;
   /** Per open window start, the earliest input position that fed it (see `resumePosition`). */
   private readonly openPositions = new Map<number, number>();
   private readonly replayBelow: number;
@@ -104,6 +106,7 @@ export class DetectionStage {
         continue;
       }
       c.parsed++;
+      if (this.newestParsed === undefined || record.timestamp > this.newestParsed) this.newestParsed = record.timestamp;
       if (result === 'unattributed') c.unattributed++;
       const windowMs = this.options.features.windowMs;
       const start = record.timestamp - (record.timestamp % windowMs);
@@ -169,6 +172,11 @@ export class DetectionStage {
   /** Event time of the first record fed, to tell a replay older than the saved state. */
   get firstEventTime(): number | undefined {
     return this.firstSeen;
+  }
+
+  /** Event time of the newest record parsed so far: how far a replay has read (its progress line). */
+  get newestEventTime(): number | undefined {
+    return this.newestParsed;
   }
 
   /** Access-log lines whose caller had no valid address to name a principal by. */
