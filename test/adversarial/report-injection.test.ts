@@ -1,11 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runEmbedded, type RunReport } from '../../src/embedded/run-embedded.js';
+import type { RunReport } from '../../src/embedded/run-embedded.js';
 import { markdownReport } from '../../src/report/markdown-report.js';
 import { markdownCode } from '../../src/report/markdown-text.js';
-import { ManualClock } from '../../src/shared/clock.js';
-import { silentLogger } from '../../src/shared/logger.js';
 import { terminalText } from '../../src/shared/terminal-text.js';
-import { HOSTILE_MODEL, HOSTILE_VERSION, writeReportFixture } from '../unit/helpers/report-fixture.js';
+import { HOSTILE_MODEL, HOSTILE_VERSION, replayReportFixture } from '../unit/helpers/report-fixture.js';
 import { liveMarkup, splitCodeSpans, tableCells } from './markdown-reader.js';
 
 // A compromised model publisher names its model to attack whoever reads the run's summary in a
@@ -17,11 +15,7 @@ let report: RunReport;
 const hostileEntity = `model:ml-prod/${HOSTILE_MODEL}@${HOSTILE_VERSION}`;
 
 beforeAll(async () => {
-  const fixture = writeReportFixture();
-  report = await runEmbedded(
-    { input: fixture.input, configPaths: [fixture.configDir], stateDir: fixture.stateDir },
-    { clock: new ManualClock(fixture.start + 3 * 3_600_000), logger: silentLogger() },
-  );
+  report = await replayReportFixture();
 });
 
 describe('client-written names in the Markdown summary', () => {

@@ -1,18 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPORT_VERSION, RUN_REPORT_SCHEMA_FILE, runReportJsonSchema, runReportSchema } from '../../../src/embedded/report-schema.js';
-import { runEmbedded, type RunReport } from '../../../src/embedded/run-embedded.js';
-import { ManualClock } from '../../../src/shared/clock.js';
-import { silentLogger } from '../../../src/shared/logger.js';
-import { writeReportFixture } from '../helpers/report-fixture.js';
+import type { RunReport } from '../../../src/embedded/run-embedded.js';
+import { replayReportFixture } from '../helpers/report-fixture.js';
 
 let report: RunReport;
 beforeAll(async () => {
-  const fixture = writeReportFixture();
-  report = await runEmbedded(
-    { input: fixture.input, configPaths: [fixture.configDir], stateDir: fixture.stateDir },
-    { clock: new ManualClock(fixture.start + 3 * 3_600_000), logger: silentLogger() },
-  );
+  report = await replayReportFixture();
 });
 
 describe('the run report\'s schema', () => {

@@ -1,19 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runEmbedded } from '../../../src/embedded/run-embedded.js';
 import type { RunProgress } from '../../../src/embedded/run-progress.js';
-import { ManualClock } from '../../../src/shared/clock.js';
-import { silentLogger } from '../../../src/shared/logger.js';
-import { writeReportFixture } from '../helpers/report-fixture.js';
+import { replayReportFixture } from '../helpers/report-fixture.js';
 
 async function replay(every: number, tamper?: (input: string) => void): Promise<{ calls: RunProgress[]; records: number; last: number }> {
-  const fixture = writeReportFixture();
-  tamper?.(fixture.input);
   const calls: RunProgress[] = [];
-  const report = await runEmbedded(
-    { input: fixture.input, configPaths: [fixture.configDir], stateDir: fixture.stateDir },
-    { clock: new ManualClock(fixture.start + 3 * 3_600_000), logger: silentLogger(), progress: (p) => calls.push(p), progressEvery: every },
-  );
+  const report = await replayReportFixture({ ...(tamper ? { tamper } : {}), deps: { progress: (p) => calls.push(p), progressEvery: every } });
   return { calls, records: report.records, last: Math.max(...report.anomalies.map((a) => Date.parse(a.windowEnd))) };
 }
 

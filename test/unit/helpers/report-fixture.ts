@@ -1,6 +1,9 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runEmbedded, type EmbeddedRunDeps, type RunReport } from '../../../src/embedded/run-embedded.js';
+import { ManualClock } from '../../../src/shared/clock.js';
+import { silentLogger } from '../../../src/shared/logger.js';
 
 /**
  * A model name a compromised publisher chose to attack whatever renders the report: it closes a
@@ -80,4 +83,19 @@ export function writeReportFixture(options: { readonly minutes?: number } = {}):
   const input = join(dir, 'input.ndjson');
   writeFileSync(input, `${lines.join('\n')}\n`);
   return { dir, input, configDir, detectorsDir, playbooksDir, stateDir: join(dir, 'state'), start };
+}
+
+/**
+ * Writes the fixture (after `tamper`, if given, has edited its input) and replays it through the
+ * engine in dry-run on a clock three hours after its start; `deps` adds to the run's (progress).
+ */
+export async function replayReportFixture(
+  options: { readonly tamper?: (input: string) => void; readonly deps?: Partial<EmbeddedRunDeps> } = {},
+): Promise<RunReport> {
+  const fixture = writeReportFixture();
+  options.tamper?.(fixture.input);
+  return runEmbedded(
+    { input: fixture.input, configPaths: [fixture.configDir], stateDir: fixture.stateDir },
+    { clock: new ManualClock(fixture.start + 3 * 3_600_000), logger: silentLogger(), ...options.deps },
+  );
 }

@@ -1,19 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runEmbedded, type RunReport } from '../../../src/embedded/run-embedded.js';
+import type { RunReport } from '../../../src/embedded/run-embedded.js';
 import { HTML_REPORT_CSP, htmlReport } from '../../../src/report/html-report.js';
 import { escapeHtml } from '../../../src/report/html-text.js';
-import { ManualClock } from '../../../src/shared/clock.js';
-import { silentLogger } from '../../../src/shared/logger.js';
-import { HOSTILE_MODEL, writeReportFixture } from '../helpers/report-fixture.js';
+import { HOSTILE_MODEL, replayReportFixture } from '../helpers/report-fixture.js';
 
 let report: RunReport;
 let html: string;
 beforeAll(async () => {
-  const fixture = writeReportFixture();
-  report = await runEmbedded(
-    { input: fixture.input, configPaths: [fixture.configDir], stateDir: fixture.stateDir },
-    { clock: new ManualClock(fixture.start + 3 * 3_600_000), logger: silentLogger() },
-  );
+  report = await replayReportFixture();
   html = htmlReport(report);
 });
 

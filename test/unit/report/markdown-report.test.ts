@@ -1,17 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runEmbedded, type RunReport } from '../../../src/embedded/run-embedded.js';
+import type { RunReport } from '../../../src/embedded/run-embedded.js';
 import { MARKDOWN_LIMITS, markdownReport } from '../../../src/report/markdown-report.js';
-import { ManualClock } from '../../../src/shared/clock.js';
-import { silentLogger } from '../../../src/shared/logger.js';
-import { writeReportFixture } from '../helpers/report-fixture.js';
+import { replayReportFixture } from '../helpers/report-fixture.js';
 
 let report: RunReport;
 beforeAll(async () => {
-  const fixture = writeReportFixture();
-  report = await runEmbedded(
-    { input: fixture.input, configPaths: [fixture.configDir], stateDir: fixture.stateDir },
-    { clock: new ManualClock(fixture.start + 3 * 3_600_000), logger: silentLogger() },
-  );
+  report = await replayReportFixture();
 });
 
 describe('the Markdown summary of a run', () => {
