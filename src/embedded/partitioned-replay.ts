@@ -17,7 +17,7 @@ import type { BatchResult, DetectionEvent } from '../workers/detection-protocol.
 import type { DetectionPool } from '../workers/detection-pool.js';
 import { encodeBatch, type BatchMessage } from '../workers/message-batch.js';
 import { RemoteDetection } from '../workers/remote-detection.js';
-import { replayPartition } from './replay-partition.js';
+import { PartitionAssigner, readAssignment, type PartitionAssignment } from './partition-assigner.js';
 
 /** Lines per partition between two rounds of batches (each partition's lines go as one batch). */
 const BATCH_LINES = 2_048;
@@ -29,9 +29,13 @@ const IN_FLIGHT_PER_PARTITION = 2;
  */
 const MAX_HELD_GROUPS = 4_096;
 
-/** What a replay saves when its input was split into partitions: one detection state per partition. */
+/**
+ * What a replay saves when its input was split into partitions: one detection state per partition,
+ * and which partition each entity went to.
+ */
 export interface PartitionedState extends Pick<PipelineState, 'playbooks' | 'safety'> {
   readonly partitions?: readonly DetectionState[];
+  readonly assignment?: PartitionAssignment;
 }
 
 /** One partition's detection: hosted in this thread, or on a worker. */
@@ -74,8 +78,9 @@ export interface PartitionedReplaySetup {
 }
 
 /**
- * A replay whose input is split into partitions as a Kafka topic keyed by entity would split it
- * (see replay-partition.ts), each partition's detection on a worker (or all in this thread), and
+ * A replay whose input is split into partitions by entity, as a Kafka topic keyed by entity keeps
+ * an entity's messages together, the entities spread over the partitions by volume (see
+ * partition-assigner.ts), each partition's detection on a worker (or all in this thread), and
  * one response in event-time order: a window start is handed on once every partition has closed
  * it, with the windows of all partitions together. The same input and partition count give the
  * same report however many workers run it: batches are cut by line count, results are taken in
@@ -90,13 +95,17 @@ export class PartitionedReplay {
   /** Batches sent, oldest first: their results are taken in this order. */
   private readonly inFlight: { readonly partition: Partition; readonly result: Promise<BatchResult>; readonly finish: boolean }[] = [];
   private readonly restored: number;
+  private readonly assigner: PartitionAssigner;
+  /** The input's first lines, held until the first round of batches to plan the split on them. */
+  private unplanned: BatchMessage[] | undefined = [];
   /** Lines added since the last round of batches. */
   private sinceRound = 0;
   /** End of the last window start handed on to the response. */
   private handedOn: number | undefined;
 
-  private constructor(private readonly setup: PartitionedReplaySetup, detections: PartitionDetection[], restored: number) {
+  private constructor(private readonly setup: PartitionedReplaySetup, detections: PartitionDetection[], restored: number, assignment: PartitionAssignment | undefined) {
     const { options, sinks, state, shared } = setup;
+    this.assigner = new PartitionAssigner(detections.length, assignment);
     this.partitions = detections.map((detection) => ({ detection, pending: [], events: [], frontier: Number.POSITIVE_INFINITY, fed: false, result: undefined }));
     this.restored = restored;
     this.graph = new LearnedCallGraph(options.features.maxEntities);
@@ -125,29 +134,28 @@ export class PartitionedReplay {
         detections.push(hostedHere(host, setup.shared.clock));
       }
     }
-    return new PartitionedReplay(setup, detections, restored);
+    // The saved split goes with the saved detection states: without them, entities are placed afresh.
+    const assignment = saved !== undefined ? readAssignment(setup.state.assignment, setup.partitions) : undefined;
+    return new PartitionedReplay(setup, detections, restored, assignment);
   }
 
   /** One input line (`cutFrom`: the line was cut at the limit, its full length). */
   async add(line: string, position: number, cutFrom?: number): Promise<void> {
-    const partition = this.partitions[replayPartition(line, this.partitions.length)];
-    if (partition === undefined) return;
-    partition.pending.push({ value: line, position, ...(cutFrom !== undefined ? { cutFrom } : {}) });
-    if (!partition.fed) {
-      // A partition that had no line closed nothing yet: the merge waits for it from now on.
-      partition.fed = true;
-      partition.frontier = Number.NEGATIVE_INFINITY;
-    }
+    const message: BatchMessage = { value: line, position, ...(cutFrom !== undefined ? { cutFrom } : {}) };
+    if (this.unplanned !== undefined) this.unplanned.push(message);
+    else this.place(message, this.assigner.partitionOf(line));
     // Every partition sends what it holds at the same line counts, so each reports how far its
     // event time got at the same places, whatever the spread of the entities over partitions.
     if (++this.sinceRound >= BATCH_LINES * this.partitions.length) {
       this.sinceRound = 0;
+      this.planSplit();
       for (const p of this.partitions) await this.send(p, false);
     }
   }
 
   /** End of input: every partition closes its windows; every window and incident is handed on. */
   async finish(): Promise<void> {
+    this.planSplit();
     for (const partition of this.partitions) await this.send(partition, true);
     while (this.inFlight.length > 0) await this.takeOldest();
     await this.merge();
@@ -161,7 +169,7 @@ export class PartitionedReplay {
   async state(): Promise<PartitionedState> {
     const partitions: DetectionState[] = [];
     for (const partition of this.partitions) partitions.push(await partition.detection.state());
-    return { ...this.response.state(), partitions };
+    return { ...this.response.state(), partitions, assignment: this.assigner.snapshot() };
   }
 
   get counters(): PipelineCounters {
@@ -197,6 +205,29 @@ export class PartitionedReplay {
 
   get trackedEntities(): number {
     return this.partitions.reduce((n, p) => n + (p.result?.trackedEntities ?? 0), 0);
+  }
+
+  /** Splits the first lines, held until now, by the volume of their entities (once). */
+  private planSplit(): void {
+    const held = this.unplanned;
+    if (held === undefined) return;
+    this.unplanned = undefined;
+    const split = this.assigner.plan(held.map((m) => (typeof m.value === 'string' ? m.value : '')));
+    for (let i = 0; i < held.length; i++) {
+      const message = held[i];
+      if (message !== undefined) this.place(message, split[i] ?? 0);
+    }
+  }
+
+  private place(message: BatchMessage, index: number): void {
+    const partition = this.partitions[index];
+    if (partition === undefined) return;
+    partition.pending.push(message);
+    if (!partition.fed) {
+      // A partition that had no line closed nothing yet: the merge waits for it from now on.
+      partition.fed = true;
+      partition.frontier = Number.NEGATIVE_INFINITY;
+    }
   }
 
   private async send(partition: Partition, finish: boolean): Promise<void> {

@@ -34,14 +34,9 @@ export function replayEntityKey(line: string): string | undefined {
   return undefined;
 }
 
-/**
- * The partition of a replayed line, as a Kafka topic keyed by entity would place it: a stable hash
- * (FNV-1a) of its entity's key; lines whose entity cannot be read cheaply go to partition 0.
- */
-export function replayPartition(line: string, partitions: number): number {
+/** A stable hash (FNV-1a) of an entity key onto `partitions` partitions. */
+export function hashPartition(key: string, partitions: number): number {
   if (partitions <= 1) return 0;
-  const key = replayEntityKey(line);
-  if (key === undefined) return 0;
   let hash = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
     hash ^= key.charCodeAt(i);

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { replayEntityKey, replayPartition } from '../../../src/embedded/replay-partition.js';
+import { PartitionAssigner } from '../../../src/embedded/partition-assigner.js';
+import { replayEntityKey } from '../../../src/embedded/replay-partition.js';
+
+/** The partition of one line, in a fresh replay of `n` partitions. */
+const replayPartition = (line: string, n: number): number => new PartitionAssigner(n).partitionOf(line);
 
 const text = (userAgent: string): string =>
   `[2026-11-02T08:00:00.000Z] "GET /x HTTP/1.1" 200 - via_upstream - "-" 0 10 1 1 "-" "${userAgent}" "r" "a:80" "10.0.0.2:80" inbound|80|| 127.0.0.6:1 10.0.0.2:80 10.0.0.3:2 - default`;
@@ -14,7 +18,13 @@ describe('the partition of a replayed line', () => {
 
   it('keeps the pods of one workload together', () => {
     const line = (pod: string): string => JSON.stringify({ log: 'x', kubernetes: { pod_name: pod } });
-    for (const n of [2, 3, 7]) expect(replayPartition(line('frontend-7d9c8b6f5-x2k4p'), n)).toBe(replayPartition(line('frontend-8e0d9c7a6-q1w2e'), n));
+    for (const n of [2, 3, 7]) {
+      const assigner = new PartitionAssigner(n);
+      const lines = ['frontend-7d9c8b6f5-x2k4p', 'auth-0', 'frontend-8e0d9c7a6-q1w2e', 'inference-qqmglhkdcx-mhphk'].map(line);
+      const [a, , b] = assigner.plan(lines);
+      expect(a).toBe(b);
+      expect(assigner.partitionOf(line('frontend-9f1e0d8b7-z9y8x'))).toBe(a);
+    }
   });
 
   it('cannot be chosen by text a client wrote: quotes are escaped in JSON, and a TEXT line goes to partition 0', () => {
