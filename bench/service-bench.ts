@@ -373,7 +373,8 @@ async function startProfile(): Promise<{ stop(): Promise<void> } | undefined> {
 async function playbooksFor(namespace: string): Promise<PlaybookSpec[]> {
   const dir = mkdtempSync(join(tmpdir(), 'meshwarden-bench-playbooks-'));
   try {
-    for (const file of readdirSync('playbooks')) writeFileSync(join(dir, file), readFileSync(join('playbooks', file), 'utf8').replaceAll('ml-prod', namespace));
+    // Playbook files only: `playbooks/tests/` holds their tests, not playbooks.
+    for (const file of readdirSync('playbooks').filter((name) => /\.ya?ml$/.test(name))) writeFileSync(join(dir, file), readFileSync(join('playbooks', file), 'utf8').replaceAll('ml-prod', namespace));
     const config = await loadConfig([dir]);
     if (config.problems.length > 0) throw new Error('the shipped playbooks do not validate; run meshwarden check playbooks');
     return config.playbooks.map((p) => p.value);
