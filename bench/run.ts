@@ -3,7 +3,8 @@
  * baselines measured in the same run (the machine is shared and noisy; absolute figures drift).
  *
  *   bare parse      parseMessage over every line (the edge alone)
- *   pipeline        parse + features + detectors (autoencoder included) + triage + playbooks (dry-run) + ledger records
+ *   pipeline        parse + features + detectors (autoencoder included) + triage + playbooks (dry-run) + ledger records,
+ *                   retraining in the background as the service does
  *
  * Lines are read into memory first, so neither figure includes disk I/O.
  */
@@ -23,6 +24,8 @@ import { benchReplayWorkers } from './replay-workers-bench.js';
 
 const RECORDING = 'examples/recording/mesh.ndjson';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Lines between two turns of the event loop in the pipeline figure (a power of two), as a service batch. */
+const BATCH_LINES = 2_048;
 
 function ensureRecording(): void {
   if (existsSync(RECORDING)) return;
@@ -75,42 +78,41 @@ async function main(): Promise<void> {
   });
   let anomalies = 0;
   let ledgerRecords = 0;
-  // Of the best pipeline round: seconds spent waiting for a training to finish, and CPU time
-  // (every thread of the process: the training thread too) per line.
-  let trainingSeconds = 0;
+  let trainings = 0;
+  // CPU time of the best pipeline round per line: every thread of the process, the training thread too.
   let pipelineCpuMicros = Number.NaN;
   let pipelineSeconds = Number.POSITIVE_INFINITY;
-  // Every detector, the autoencoder included (a fresh model per round, trained where it falls due,
-  // as in a replay); without its model the autoencoder detector scores nothing.
+  // Every detector, the autoencoder included (a fresh model per round). As the service runs it:
+  // a retraining that falls due starts on the training thread and is not waited for (the current
+  // model scores meanwhile); the loop yields to the event loop once per batch of lines, where the
+  // service would fetch its next batch, so a finished training is installed.
   const pipelineRate = await bestAsync('parse + features + detect + act', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'meshwarden-bench-pipeline-'));
     try {
       const autoencoders = await loadAutoencoders(detectors, stateDir, { clock: systemClock, logger: silentLogger() });
       const started = performance.now();
       const cpu = process.cpuUsage();
-      let waited = 0;
+      const running: Promise<unknown>[] = [];
       const pipeline = new Pipeline(detectors, playbooks, DEFAULT_PIPELINE_OPTIONS, {
         deadLetters: { add: () => { sink++; } },
         ledger: { append: () => { ledgerRecords++; }, flush: () => Promise.resolve() },
       }, {}, { autoencoders });
       for (let i = 0; i < lines.length; i++) {
         pipeline.ingest(lines[i] ?? '', { source: 'bench', position: i });
-        for (const model of autoencoders.values()) {
-          if (!model.retrainDue) continue;
-          const training = performance.now();
-          await model.maybeRetrain();
-          waited += performance.now() - training;
-        }
+        if ((i & (BATCH_LINES - 1)) !== BATCH_LINES - 1) continue;
+        for (const model of autoencoders.values()) if (model.retrainDue) running.push(model.maybeRetrain());
+        await new Promise(setImmediate);
       }
       pipeline.finish();
       const seconds = (performance.now() - started) / 1000;
       if (seconds < pipelineSeconds) {
         const used = process.cpuUsage(cpu);
         pipelineSeconds = seconds;
-        trainingSeconds = waited / 1000;
         pipelineCpuMicros = (used.user + used.system) / lines.length;
+        trainings = running.length;
       }
       anomalies = pipeline.anomalies.length;
+      await Promise.all(running);
       for (const model of autoencoders.values()) await model.close();
       return { units: lines.length, seconds };
     } finally {
@@ -118,11 +120,8 @@ async function main(): Promise<void> {
     }
   });
   const ratio = pipelineRate / parseRate;
-  process.stdout.write(`  ratio pipeline / bare parse        ${ratio.toFixed(2).padStart(12)}   (target >= 0.50) ${ratio >= 0.5 ? 'ok' : 'BELOW TARGET'}\n`);
-  // The replay waits for each training (as the embedded mode does); the stream work alone is the
-  // rest of the round. CPU per line counts the training thread as well.
-  const streamRatio = (lines.length / Math.max(pipelineSeconds - trainingSeconds, 1e-9)) / parseRate;
-  process.stdout.write(`  (best round: ${trainingSeconds.toFixed(1)} s of ${pipelineSeconds.toFixed(1)} s waiting for autoencoder training; ratio without it ${streamRatio.toFixed(2)};\n`);
+  process.stdout.write(`  ratio pipeline / bare parse        ${ratio.toFixed(2).padStart(12)}   (target >= 0.60) ${ratio >= 0.6 ? 'ok' : 'BELOW TARGET'}\n`);
+  process.stdout.write(`  (best round: ${trainings} autoencoder training(s) started, not waited for;\n`);
   process.stdout.write(`   CPU per line, pipeline / bare parse: ${pipelineCpuMicros.toFixed(1)} / ${parseCpuMicros.toFixed(1)} us = x${(pipelineCpuMicros / parseCpuMicros).toFixed(1)})\n`);
   process.stdout.write(`  (${anomalies} anomalies, ${ledgerRecords} ledger records per run; checksum ${sink})\n`);
 
