@@ -1,4 +1,4 @@
-import { hashPartition, replayEntityKey } from './replay-partition.js';
+import { EntityKeyCache, hashPartition, replayEntityKey } from './replay-partition.js';
 
 /** Entities given a partition of their own choosing at most; past it, the rest are hashed. */
 export const MAX_ASSIGNED_ENTITIES = 4_096;
@@ -23,6 +23,7 @@ export type PartitionAssignment = Readonly<Record<string, number>>;
 export class PartitionAssigner {
   private readonly assigned = new Map<string, number>();
   private readonly load: number[];
+  private readonly names = new EntityKeyCache();
   private planned = false;
 
   /** `saved`: the assignment of the previous run (checked: see `readAssignment`). */
@@ -69,7 +70,7 @@ export class PartitionAssigner {
 
   private keyOf(line: string): string | undefined {
     if (this.partitions <= 1) return undefined;
-    return replayEntityKey(line);
+    return replayEntityKey(line, this.names);
   }
 
   private partitionFor(key: string | undefined, weight: number): number {

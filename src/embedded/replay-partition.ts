@@ -16,11 +16,32 @@ const MARKERS: readonly { readonly marker: string; readonly kind: 'pod' | 'model
 /** Longest name read: Kubernetes names are at most 253 characters. */
 const MAX_NAME = 253;
 
+/** Entity keys remembered by name at most (see {@link EntityKeyCache}); past it, the cache starts over. */
+const MAX_CACHED_NAMES = 4_096;
+
+/**
+ * Entity keys by the name a line carried, so a workload's pods are not matched against the
+ * pod-name pattern once per line. Bounded: a flood of names only empties it.
+ */
+export class EntityKeyCache {
+  private readonly keys = new Map<string, string>();
+
+  keyOf(kind: 'pod' | 'model', name: string): string {
+    const cacheKey = kind === 'pod' ? name : `\0${name}`;
+    const known = this.keys.get(cacheKey);
+    if (known !== undefined) return known;
+    const key = kind === 'model' ? `model:${name}` : `workload:${workloadName(name, undefined) ?? name}`;
+    if (this.keys.size >= MAX_CACHED_NAMES) this.keys.clear();
+    this.keys.set(cacheKey, key);
+    return key;
+  }
+}
+
 /**
  * The entity a line belongs to, read cheaply (a few substring searches, no parse): the workload of
  * its logging pod or its model, or undefined (a TEXT line, or a line without such metadata).
  */
-export function replayEntityKey(line: string): string | undefined {
+export function replayEntityKey(line: string, cache?: EntityKeyCache): string | undefined {
   if (line.charCodeAt(0) !== 123) return undefined;
   for (const { marker, kind } of MARKERS) {
     const at = line.indexOf(marker);
@@ -29,6 +50,7 @@ export function replayEntityKey(line: string): string | undefined {
     const end = line.indexOf('"', start);
     if (end < 0 || end - start > MAX_NAME || end === start) return undefined;
     const name = line.slice(start, end);
+    if (cache !== undefined) return cache.keyOf(kind, name);
     return kind === 'model' ? `model:${name}` : `workload:${workloadName(name, undefined) ?? name}`;
   }
   return undefined;

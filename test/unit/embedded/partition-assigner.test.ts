@@ -27,7 +27,8 @@ describe('the split of a replay over its partitions', () => {
     const split = new PartitionAssigner(2).plan(lines);
     const [a = 0, b = 0] = loads(split, lines, 2);
     expect(Math.max(a, b) / (a + b)).toBeLessThan(0.55);
-    const hashed = loads(lines.map((l) => hashPartition(`workload:${JSON.parse(l).kubernetes.pod_name.split('-')[0]}`, 2)), lines, 2);
+    const workloadOf = (line: string): string => (JSON.parse(line) as { kubernetes: { pod_name: string } }).kubernetes.pod_name.split('-')[0] ?? '';
+    const hashed = loads(lines.map((l) => hashPartition(`workload:${workloadOf(l)}`, 2)), lines, 2);
     expect(Math.max(...hashed) / (a + b)).toBeGreaterThan(0.6);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PartitionAssigner } from '../../../src/embedded/partition-assigner.js';
-import { replayEntityKey } from '../../../src/embedded/replay-partition.js';
+import { EntityKeyCache, replayEntityKey } from '../../../src/embedded/replay-partition.js';
 
 /** The partition of one line, in a fresh replay of `n` partitions. */
 const replayPartition = (line: string, n: number): number => new PartitionAssigner(n).partitionOf(line);
@@ -41,5 +41,22 @@ describe('the partition of a replayed line', () => {
     expect(replayPartition('{"authority":"a"}', 5)).toBe(0);
     expect(replayPartition(`{"pod_name":"${'a'.repeat(300)}"}`, 5)).toBe(0);
     expect(replayPartition(JSON.stringify({ kubernetes: { pod_name: 'frontend-7d9c8b6f5-x2k4p' } }), 1)).toBe(0);
+  });
+});
+
+describe('the entity keys remembered by name', () => {
+  it('gives the same key as reading it afresh, keeps pods and models apart, and stays bounded under a flood', () => {
+    const cache = new EntityKeyCache();
+    const pod = JSON.stringify({ kubernetes: { pod_name: 'frontend-7d9c8b6f5-x2k4p' } });
+    const model = JSON.stringify({ schema: 'model_telemetry.v1', model: { name: 'frontend-7d9c8b6f5-x2k4p', version: 'v1' } });
+    for (let i = 0; i < 3; i++) {
+      expect(replayEntityKey(pod, cache)).toBe(replayEntityKey(pod));
+      expect(replayEntityKey(model, cache)).toBe('model:frontend-7d9c8b6f5-x2k4p');
+    }
+    for (let i = 0; i < 20_000; i++) {
+      const line = JSON.stringify({ kubernetes: { pod_name: `w${i}-7d9c8b6f5-x2k4p` } });
+      expect(replayEntityKey(line, cache)).toBe(`workload:w${i}`);
+    }
+    expect((cache as unknown as { keys: Map<string, string> }).keys.size).toBeLessThanOrEqual(4_096);
   });
 });
