@@ -11,53 +11,10 @@ import type { DetectorSpec } from './detector-spec.js';
 import { falcoVerdict } from './falco-detector.js';
 import { hasEvidence } from './feature-evidence.js';
 import { PersistenceStreaks, type StreakSnapshot } from './persistence-streaks.js';
-import { formatDuration } from '../shared/duration.js';
-import { HORIZON_AGGREGATES, HorizonRing, horizonRingStateSchema, windowWeight, type HorizonAggregate, type HorizonRingState } from './horizon-ring.js';
-
-interface CompiledFeature {
-  readonly name: string;
-  readonly algorithm: AlgorithmConfig;
-  readonly min?: number;
-  readonly max?: number;
-  /** How the feature is aggregated over the detector's horizons (set when it has horizons). */
-  readonly aggregate?: HorizonAggregate;
-  /** The algorithm of the horizon baselines. */
-  readonly horizonAlgorithm: AlgorithmConfig;
-  /** `|<feature>`: the end of its scorer's and ring's keys (`<detector>|<owner>|<feature>`). */
-  readonly keySuffix: string;
-  /** `<detector>|<feature>`: its persistence streak's key. */
-  readonly streakKey: string;
-  /** Per horizon of the detector, shortest first: its baseline's feature and keys. */
-  readonly horizons: readonly CompiledHorizon[];
-}
-
-/** One horizon of one feature, with the strings its scoring needs made once. */
-interface CompiledHorizon {
-  readonly ms: number;
-  /** `15m`. */
-  readonly label: string;
-  /** The feature as the horizon's baseline sees it (`horizonAlgorithm`). */
-  readonly feature: CompiledFeature;
-  /** `|<feature>@<label>`. */
-  readonly keySuffix: string;
-  /** `<detector>|<feature>@<label>`. */
-  readonly streakKey: string;
-}
-
-interface CompiledDetector {
-  readonly spec: DetectorSpec;
-  readonly name: string;
-  /** `<detector>|`: the start of its scorers' and rings' keys. */
-  readonly keyPrefix: string;
-  /** `cohort:<entity kind>` for a cohort baseline, else undefined (each entity owns its own). */
-  readonly cohort?: string;
-  /** The spec's `matchLabels` as entries (read for every window). */
-  readonly matchLabels?: readonly (readonly [string, string])[];
-  readonly features: readonly CompiledFeature[];
-  readonly namespaces?: ReadonlySet<string>;
-  /** Longer time scales in ms, shortest first (empty: per window only). */
-  readonly horizons: readonly number[];
-}
+import { CanaryComparison, stableWindows } from './canary-comparison.js';
+import { DEFAULT_MODEL_VERSIONS_OPTIONS, ModelVersions, modelOf, type ModelVersionsState } from './model-versions.js';
+import { HorizonRing, horizonRingStateSchema, windowWeight, type HorizonRingState } from './horizon-ring.js';
+import { compileDetector, type CompiledDetector, type CompiledFeature } from './compile-detector.js';
 
 /** Saved scorer state of every detector, keyed by `detector|entity|feature`. */
 export interface DetectorStateSnapshot {
@@ -67,6 +24,8 @@ export interface DetectorStateSnapshot {
   readonly streaks?: StreakSnapshot;
   /** Recent per-window values behind detectors with `horizons`, keyed by `detector|entity|feature`. */
   readonly horizons?: Record<string, HorizonRingState>;
+  /** Which versions of each model served, for how long (absent in snapshots from before it existed). */
+  readonly modelVersions?: ModelVersionsState;
 }
 
 /**
@@ -86,6 +45,8 @@ export function detectorStateOf(snapshot: DetectorStateSnapshot, keep: (detector
     scorers: Object.fromEntries(Object.entries(snapshot.scorers).filter(([key]) => mine(key))),
     streaks,
     horizons: Object.fromEntries(Object.entries(snapshot.horizons ?? {}).filter(([key]) => mine(key))),
+    // Which versions served is the models' history, whichever detectors read it.
+    ...(snapshot.modelVersions !== undefined ? { modelVersions: snapshot.modelVersions } : {}),
   };
 }
 
@@ -100,6 +61,10 @@ export class DetectorRuntime {
   private readonly streaks: PersistenceStreaks;
   private readonly rings = new Map<string, HorizonRing>();
   private readonly restoredRings: Map<string, HorizonRingState>;
+  /** Which versions of each model served: the stable version, and whose baseline a new version inherits. */
+  private readonly versions: ModelVersions;
+  /** Versions judged against their model's stable version (`compare: stable-version`). */
+  private readonly canary: CanaryComparison;
   /** Entities scored and flagged per detector since the last `takeTally` (feeds the breaker). */
   private tally = new Map<string, { scored: number; flagged: Entity[] }>();
 
@@ -112,9 +77,11 @@ export class DetectorRuntime {
     snapshot?: DetectorStateSnapshot,
     private readonly autoencoders: ReadonlyMap<string, AutoencoderDetector> = new Map(),
   ) {
-    this.detectors = specs.map(compile);
+    this.detectors = specs.map(compileDetector);
     this.restored = new Map(Object.entries(snapshot?.scorers ?? {}));
     this.streaks = new PersistenceStreaks(snapshot?.streaks);
+    this.versions = new ModelVersions(DEFAULT_MODEL_VERSIONS_OPTIONS, snapshot?.modelVersions);
+    this.canary = new CanaryComparison(this.restored, this.streaks);
     // Checked once, here: a saved ring that does not parse starts afresh, and is not saved again.
     this.restoredRings = new Map();
     for (const [key, saved] of Object.entries(snapshot?.horizons ?? {})) {
@@ -143,8 +110,10 @@ export class DetectorRuntime {
       const results = model.observeBatch(mine);
       verdicts.set(detector.name, new Map(mine.map((w, i) => [w, results[i]])));
     }
+    this.versions.observe(windows);
+    const stable = stableWindows(windows, this.versions);
     const anomalies: Anomaly[] = [];
-    for (const window of windows) anomalies.push(...this.scoreOne(window, verdicts));
+    for (const window of windows) anomalies.push(...this.scoreOne(window, verdicts, stable));
     return anomalies;
   }
 
@@ -183,7 +152,7 @@ export class DetectorRuntime {
         if (total === undefined || (spec.minRequests > 0 && total.weight < spec.minRequests)) continue;
         scored = true;
         const label = compiled.label;
-        const result = this.scorer(detector.keyPrefix + owner + compiled.keySuffix, compiled.feature).update(total.value, window.windowEnd, total.weight);
+        const result = this.scorer(detector.keyPrefix + owner + compiled.keySuffix, compiled.feature, this.heritage(detector, window, compiled.keySuffix)).update(total.value, window.windowEnd, total.weight);
         // min and max are per window: a summed feature's bounds grow with the windows it spans.
         const scale = feature.aggregate === 'sum' ? horizon / windowMs : 1;
         const anomalous = result.ready && result.score >= (spec.threshold ?? 1) && stillCarries(observed, total.value / scale, result.expected / scale) &&
@@ -213,7 +182,7 @@ export class DetectorRuntime {
     return ring;
   }
 
-  private scoreOne(window: FeatureWindow, verdicts: ReadonlyMap<string, ReadonlyMap<FeatureWindow, VectorVerdict | undefined>>): Anomaly[] {
+  private scoreOne(window: FeatureWindow, verdicts: ReadonlyMap<string, ReadonlyMap<FeatureWindow, VectorVerdict | undefined>>, stable: ReadonlyMap<string, FeatureWindow>): Anomaly[] {
     const anomalies: Anomaly[] = [];
     for (const detector of this.detectors) {
       const spec = detector.spec.spec;
@@ -223,16 +192,22 @@ export class DetectorRuntime {
         if (verdict !== undefined) anomalies.push(verdict);
         continue;
       }
+      if (detector.compare !== undefined) {
+        const verdict = this.canary.judge(detector, window, stable.get(modelOf(window.entity) ?? ''));
+        if (!verdict.scored) continue;
+        const counts = this.counts(detector.name);
+        counts.scored++;
+        if (verdict.evidence.length === 0) continue;
+        counts.flagged.push(window.entity);
+        anomalies.push(anomalyOf(detector, window, verdict.best, verdict.evidence));
+        continue;
+      }
       const threshold = spec.threshold ?? 1;
       const owner = detector.cohort ?? window.entity.key;
       const enough = enoughRequests(detector, window);
       const horizons = this.scoreHorizons(detector, owner, window);
       if (!enough && !horizons.scored) continue;
-      let counts = this.tally.get(detector.name);
-      if (counts === undefined) {
-        counts = { scored: 0, flagged: [] };
-        this.tally.set(detector.name, counts);
-      }
+      const counts = this.counts(detector.name);
       counts.scored++;
       const evidence: Evidence[] = [];
       let best = 0;
@@ -250,7 +225,7 @@ export class DetectorRuntime {
         // Too few observations behind the value: neither judged nor learned from, as a window
         // under minRequests is not.
         if (!hasEvidence(window, feature.name, spec.minRequests)) continue;
-        const result = this.scorer(detector.keyPrefix + owner + feature.keySuffix, feature).update(observed, window.windowEnd, windowWeight(window, feature.name));
+        const result = this.scorer(detector.keyPrefix + owner + feature.keySuffix, feature, this.heritage(detector, window, feature.keySuffix)).update(observed, window.windowEnd, windowWeight(window, feature.name));
         const anomalous = result.ready && result.score >= threshold &&
           !(feature.min !== undefined && observed < feature.min) && !(feature.max !== undefined && observed > feature.max);
         if (spec.persistence > 1) {
@@ -272,18 +247,37 @@ export class DetectorRuntime {
       }
       if (evidence.length === 0) continue;
       counts.flagged.push(window.entity);
-      anomalies.push({
-        id: anomalyId(detector.name, window.entity.key, window.windowStart),
-        detector: detector.name,
-        severity: spec.severity,
-        entity: window.entity,
-        score: best,
-        windowStart: window.windowStart,
-        windowEnd: window.windowEnd,
-        evidence,
-      });
+      anomalies.push(anomalyOf(detector, window, best, evidence));
     }
     return anomalies;
+  }
+
+  private counts(detector: string): { scored: number; flagged: Entity[] } {
+    let counts = this.tally.get(detector);
+    if (counts === undefined) {
+      counts = { scored: 0, flagged: [] };
+      this.tally.set(detector, counts);
+    }
+    return counts;
+  }
+
+  /**
+   * Where a new model version's baseline comes from: a copy of the scorer state its model's
+   * predecessor holds for the same detector and feature (see {@link ModelVersions.predecessor}),
+   * so a version that replaces another is judged against the baseline of the version it replaces
+   * from its first window. Only a version of the same model, chosen by windows served, never by
+   * anything a record names; `{other}` and cohort baselines inherit nothing.
+   */
+  private heritage(detector: CompiledDetector, window: FeatureWindow, keySuffix: string): (() => ScorerSnapshot | undefined) | undefined {
+    const model = modelOf(window.entity);
+    const version = window.entity.version;
+    if (model === undefined || version === undefined || detector.cohort !== undefined) return undefined;
+    return () => {
+      const from = this.versions.predecessor(model, version);
+      if (from === undefined) return undefined;
+      const key = `${detector.keyPrefix}model:${model}@${from}${keySuffix}`;
+      return this.scorers.get(key)?.snapshot() ?? this.restored.get(key);
+    };
   }
 
   /**
@@ -326,6 +320,8 @@ export class DetectorRuntime {
       if (entity !== undefined && gone.has(entity)) this.rings.delete(key);
     }
     this.streaks.forget(gone);
+    this.canary.forget(gone);
+    this.versions.forget(gone);
   }
 
   /** Number of running persistence streaks (memory is proportional to it). */
@@ -333,28 +329,37 @@ export class DetectorRuntime {
     return this.streaks.size;
   }
 
-  /** Number of live scorers (memory is proportional to it). */
+  /** Number of live scorers, comparisons included (memory is proportional to it). */
   get scorerCount(): number {
-    return this.scorers.size;
+    return this.scorers.size + this.canary.size;
+  }
+
+  /** Model versions with a history (memory is proportional to it). */
+  get modelVersionCount(): number {
+    return this.versions.size;
   }
 
   snapshot(): DetectorStateSnapshot {
     const scorers: Record<string, ScorerSnapshot> = Object.fromEntries(this.restored);
     for (const [key, scorer] of this.scorers) scorers[key] = scorer.snapshot();
+    this.canary.snapshotInto(scorers);
     const horizons: Record<string, HorizonRingState> = Object.fromEntries(this.restoredRings);
     for (const [key, ring] of this.rings) horizons[key] = ring.state();
-    return { version: 1, scorers, streaks: this.streaks.snapshot(), horizons };
+    return { version: 1, scorers, streaks: this.streaks.snapshot(), horizons, modelVersions: this.versions.state() };
   }
 
   /**
    * @param key `<detector>|<owner>|<feature>`, with `@<horizon>` for a horizon's baseline (each
    *   time scale has a baseline of its own).
+   * @param inherit the state a new scorer starts from when none was saved (a model version's
+   *   predecessor's, see {@link heritage}).
    */
-  private scorer(key: string, feature: CompiledFeature): StreamScorer {
+  private scorer(key: string, feature: CompiledFeature, inherit?: () => ScorerSnapshot | undefined): StreamScorer {
     let scorer = this.scorers.get(key);
     if (scorer === undefined) {
       const saved = this.restored.size > 0 ? this.restored.get(key) : undefined;
-      scorer = saved ? restoreOrFresh(feature.algorithm, saved) : createScorer(feature.algorithm);
+      const start = saved ?? inherit?.();
+      scorer = start ? restoreOrFresh(feature.algorithm, start) : createScorer(feature.algorithm);
       if (saved) this.restored.delete(key);
       this.scorers.set(key, scorer);
     }
@@ -372,37 +377,6 @@ function restoreOrFresh(algorithm: AlgorithmConfig, saved: ScorerSnapshot): Stre
   } catch {
     return createScorer(algorithm);
   }
-}
-
-function compile(spec: DetectorSpec): CompiledDetector {
-  const name = spec.metadata.name;
-  const horizons = [...new Set(spec.spec.horizons ?? [])].sort((a, b) => a - b);
-  const features = (spec.spec.features ?? []).map((feature): CompiledFeature => {
-    const algorithm = feature.algorithm ?? spec.spec.algorithm;
-    // The schema guarantees one of them is set; this guards against a caller bypassing it.
-    if (algorithm === undefined) throw new Error(`detector ${name}: feature ${feature.name} has no algorithm`);
-    const compiled: CompiledFeature = {
-      name: feature.name, algorithm, horizonAlgorithm: feature.horizonAlgorithm ?? algorithm,
-      ...(feature.min !== undefined ? { min: feature.min } : {}),
-      ...(feature.max !== undefined ? { max: feature.max } : {}),
-      ...(spec.spec.horizons !== undefined ? { aggregate: HORIZON_AGGREGATES[feature.name] } : {}),
-      keySuffix: `|${feature.name}`, streakKey: `${name}|${feature.name}`, horizons: [],
-    };
-    const perHorizon = horizons.map((ms): CompiledHorizon => {
-      const label = formatDuration(ms);
-      return {
-        ms, label, feature: { ...compiled, algorithm: compiled.horizonAlgorithm },
-        keySuffix: `|${feature.name}@${label}`, streakKey: `${name}|${feature.name}@${label}`,
-      };
-    });
-    return { ...compiled, horizons: perHorizon };
-  });
-  return {
-    spec, name, keyPrefix: `${name}|`, features, horizons,
-    ...(spec.spec.baseline === 'cohort' ? { cohort: `cohort:${spec.spec.entity}` } : {}),
-    ...(spec.spec.matchLabels ? { matchLabels: Object.entries(spec.spec.matchLabels) } : {}),
-    ...(spec.spec.namespaces ? { namespaces: new Set(spec.spec.namespaces) } : {}),
-  };
 }
 
 /**
@@ -431,6 +405,13 @@ function enoughRequests(detector: CompiledDetector, window: FeatureWindow): bool
 function hasLabels(labels: Readonly<Record<string, string>> | undefined, wanted: readonly (readonly [string, string])[]): boolean {
   for (const [key, value] of wanted) if (labels?.[key] !== value) return false;
   return true;
+}
+
+function anomalyOf(detector: CompiledDetector, window: FeatureWindow, score: number, evidence: readonly Evidence[]): Anomaly {
+  return {
+    id: anomalyId(detector.name, window.entity.key, window.windowStart), detector: detector.name, severity: detector.spec.spec.severity,
+    entity: window.entity, score, windowStart: window.windowStart, windowEnd: window.windowEnd, evidence,
+  };
 }
 
 function anomalyId(detector: string, entity: string, windowStart: number): string {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ENTITY_KINDS } from '../features/entity.js';
-import { FEATURE_NAMES } from '../features/feature-window.js';
+import { FEATURE_NAMES, type FeatureName } from '../features/feature-window.js';
+import { COMPARED_FEATURES } from './compared-features.js';
 import { durationSchema } from '../shared/duration.js';
 import { autoencoderConfigSchema } from './autoencoder/autoencoder-config.js';
 import { falcoDetectorConfigSchema } from './falco-detector.js';
@@ -45,6 +46,13 @@ export const detectorSchema = z
          * shared by all entities of the kind, so a principal never seen before is still judged.
          */
         baseline: z.enum(['entity', 'cohort']).default('entity'),
+        /**
+         * `stable-version` (entity: model): judge every version of a model that is not its stable
+         * version against the stable version's value in the same window, from the version's first
+         * window (see docs/detection.md, "Canary versions"). Features: `model_latency_p95` and
+         * `confidence_mean` with `log-ratio-cusum`, `model_failure_ratio` with `binomial-cusum`.
+         */
+        compare: z.enum(['stable-version']).optional().describe('Judge each model version against its model\'s stable version in the same window (entity: model).'),
         algorithm: algorithmSchema.optional().describe('Default algorithm of the features that do not set one.'),
         features: z.array(featureSpecSchema).min(1).optional().describe('Features scored one by one with statistical algorithms...'),
         autoencoder: autoencoderConfigSchema.optional().describe('...or together, by an autoencoder over the entity\'s feature vector (one model per detector)...'),
@@ -105,6 +113,7 @@ export const detectorSchema = z
         if (spec.horizons !== undefined && spec.autoencoder !== undefined) {
           ctx.addIssue({ code: 'custom', path: ['horizons'], message: 'spec.horizons applies to spec.features; an autoencoder detector does not use it' });
         }
+        if (spec.compare !== undefined) for (const issue of compareIssues(spec)) ctx.addIssue({ code: 'custom', ...issue });
         (spec.features ?? []).forEach((feature, i) => {
           if (spec.horizons !== undefined && HORIZON_AGGREGATES[feature.name] === undefined) {
             ctx.addIssue({
@@ -126,3 +135,28 @@ export const detectorSchema = z
   .strict();
 
 export type DetectorSpec = z.infer<typeof detectorSchema>;
+
+/** What `compare: stable-version` asks of the rest of a detector's spec, as issues. */
+function compareIssues(spec: {
+  readonly entity: string; readonly baseline: string; readonly horizons?: readonly number[] | undefined;
+  readonly algorithm?: { readonly type: string } | undefined; readonly autoencoder?: unknown; readonly falco?: unknown;
+  readonly features?: readonly { readonly name: string; readonly algorithm?: { readonly type: string } | undefined }[] | undefined;
+}): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  if (spec.entity !== 'model') issues.push({ path: ['compare'], message: `compares a model's versions: set entity: model (got "${spec.entity}")` });
+  if (spec.baseline !== 'entity') issues.push({ path: ['baseline'], message: 'does not apply with compare: a version is judged against its stable version, not a cohort' });
+  if (spec.horizons !== undefined) issues.push({ path: ['horizons'], message: 'does not apply with compare: the comparison accumulates evidence window by window itself' });
+  if (spec.autoencoder !== undefined || spec.falco !== undefined) issues.push({ path: ['compare'], message: 'applies to spec.features' });
+  (spec.features ?? []).forEach((feature, i) => {
+    const wanted = COMPARED_FEATURES[feature.name as FeatureName];
+    if (wanted === undefined) {
+      issues.push({ path: ['features', i, 'name'], message: `feature "${feature.name}" cannot be compared between versions; use ${Object.keys(COMPARED_FEATURES).join(', ')}` });
+      return;
+    }
+    const type = (feature.algorithm ?? spec.algorithm)?.type;
+    if (type !== undefined && type !== wanted) {
+      issues.push({ path: ['features', i, 'algorithm', 'type'], message: `"${type}" cannot judge "${feature.name}" against the stable version; use ${wanted}` });
+    }
+  });
+  return issues;
+}

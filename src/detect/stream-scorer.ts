@@ -37,3 +37,19 @@ export interface ScorerSnapshot {
   readonly version: number;
   readonly state: unknown;
 }
+
+/**
+ * A scorer that can also judge a value against a reference measured beside it in the same window
+ * (a canary model version against the stable one), rather than against the baseline it learnt from
+ * the series' own past. Evidence still accumulates across windows in its state; nothing is learnt
+ * from a compared value, so a series judged this way from its first window needs no warm-up and
+ * cannot teach itself that its difference is normal.
+ */
+export interface ReferenceScorer extends StreamScorer {
+  /**
+   * @param value the series' value in the window.
+   * @param reference the reference's value in the same window.
+   * @param weight the observations behind the comparison (see each algorithm).
+   */
+  compare(value: number, reference: number, timestampMs: number, weight: number): ScoreResult;
+}

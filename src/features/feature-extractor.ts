@@ -16,6 +16,7 @@ import { externalHost, RouteTable } from './route-table.js';
 import { routeTemplate } from './route-template.js';
 import { completeModelFeatures, type DatasetDrift } from './model-window-evidence.js';
 import { modelEntity, tallyDrift, tallyTelemetry } from './model-record-tally.js';
+import { ModelVersionTable } from './model-version-table.js';
 import { directionOf, PeerNames } from './peer-names.js';
 import { tallyEgress, tallyServed } from './request-tally.js';
 import { WindowAccumulator } from './window-accumulator.js';
@@ -113,6 +114,8 @@ export class FeatureExtractor {
   private readonly sourceHistory: SourceHistory;
   /** Each workload's routes and the external hosts it calls, as entities of their own (bounded). */
   private readonly routes = new RouteTable();
+  /** Each model's versions, as entities of their own (bounded: the version is the publisher's word). */
+  private readonly versions = new ModelVersionTable();
   private readonly random: () => number;
   /** Dataset-level drift summaries of the open model windows, kept apart from the column statistics. */
   private readonly datasetDrift = new WeakMap<WindowAccumulator, DatasetDrift>();
@@ -328,7 +331,7 @@ export class FeatureExtractor {
   }
 
   private ingestTelemetry(r: ModelTelemetryRecord, windowStart: number): void {
-    const model = modelEntity(r.model);
+    const model = modelEntity(this.versions.placed(r.model, r.timestamp));
     const acc = this.window(model, windowStart, r.timestamp);
     const server = this.relations.modelServedBy(model.key, model.namespace ?? 'default', r.model.pod);
     if (server !== undefined) this.learned?.models.push([model.key, server]);
@@ -336,7 +339,7 @@ export class FeatureExtractor {
   }
 
   private ingestDrift(r: DriftMetricRecord, windowStart: number): void {
-    tallyDrift(this.window(modelEntity(r.model), windowStart, r.timestamp), r, this.datasetDrift);
+    tallyDrift(this.window(modelEntity(this.versions.placed(r.model, r.timestamp)), windowStart, r.timestamp), r, this.datasetDrift);
   }
 
   /**

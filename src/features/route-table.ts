@@ -1,6 +1,6 @@
 import type { Entity } from './entity.js';
 import { hostOf } from './ip-directory.js';
-import { RecencyMap } from './recency-map.js';
+import { BoundedPlaces } from './bounded-places.js';
 
 /** Bounds of the per-route and per-authority entities. */
 export interface RouteTableOptions {
@@ -22,10 +22,7 @@ export const DEFAULT_ROUTE_TABLE_OPTIONS: RouteTableOptions = {
 };
 
 /** The name of the shared entity of everything beyond the bounds. */
-export const OVERFLOW = '{other}';
-
-/** The places of one workload's routes (or authorities): name -> last request (event time). */
-type Places = RecencyMap<string, number>;
+export { OVERFLOW } from './bounded-places.js';
 
 /**
  * Gives each workload's routes and the external hosts it calls an entity of their own, within
@@ -37,14 +34,17 @@ type Places = RecencyMap<string, number>;
  * while the routes in real use keep theirs (and their baselines) however many are sprayed.
  */
 export class RouteTable {
-  private readonly routes = new RecencyMap<string, Places>();
-  private readonly authorities = new RecencyMap<string, Places>();
+  private readonly routes: BoundedPlaces;
+  private readonly authorities: BoundedPlaces;
 
-  constructor(private readonly options: RouteTableOptions = DEFAULT_ROUTE_TABLE_OPTIONS) {}
+  constructor(options: RouteTableOptions = DEFAULT_ROUTE_TABLE_OPTIONS) {
+    this.routes = new BoundedPlaces({ maxPerOwner: options.maxRoutesPerWorkload, maxOwners: options.maxWorkloads, idleMs: options.idleMs });
+    this.authorities = new BoundedPlaces({ maxPerOwner: options.maxAuthoritiesPerWorkload, maxOwners: options.maxWorkloads, idleMs: options.idleMs });
+  }
 
   /** The route entity of a request `template` (`METHOD /path/{n}`) served by `workload`. */
   route(workload: Entity, template: string, at: number): Entity {
-    const name = this.place(this.routes, workload.key, template, this.options.maxRoutesPerWorkload, at);
+    const name = this.routes.place(workload.key, template, at);
     return {
       key: `route:${workload.namespace ?? ''}/${workload.name}:${name.replace(' ', ':')}`, kind: 'route', name,
       ...(workload.namespace === undefined ? {} : { namespace: workload.namespace }), workload: workload.name,
@@ -53,7 +53,7 @@ export class RouteTable {
 
   /** The authority entity of an external `host` called by `workload` (see {@link authorityName}). */
   authority(workload: Entity, host: string, at: number): Entity {
-    const name = this.place(this.authorities, workload.key, authorityName(host), this.options.maxAuthoritiesPerWorkload, at);
+    const name = this.authorities.place(workload.key, authorityName(host), at);
     return {
       key: `authority:${workload.namespace ?? ''}/${workload.name}->${name}`, kind: 'authority', name,
       ...(workload.namespace === undefined ? {} : { namespace: workload.namespace }), workload: workload.name,
@@ -62,34 +62,7 @@ export class RouteTable {
 
   /** Places held, routes and authorities together (memory is proportional to it). */
   get size(): number {
-    let n = 0;
-    for (const [, places] of this.routes) n += places.size;
-    for (const [, places] of this.authorities) n += places.size;
-    return n;
-  }
-
-  private place(table: RecencyMap<string, Places>, owner: string, name: string, max: number, at: number): string {
-    let places = table.get(owner);
-    if (places === undefined) {
-      places = new RecencyMap();
-      table.set(owner, places);
-      if (table.size > this.options.maxWorkloads) table.shift();
-    } else {
-      table.touch(owner);
-    }
-    const seen = places.get(name);
-    if (seen !== undefined) {
-      places.set(name, Math.max(seen, at));
-      return name;
-    }
-    if (places.size >= max) {
-      // The least recently used place, if idle, goes to the newcomer.
-      const oldest = places.entries().next();
-      if (oldest.done === true || at - oldest.value[1] < this.options.idleMs) return OVERFLOW;
-      places.shift();
-    }
-    places.set(name, at);
-    return name;
+    return this.routes.size + this.authorities.size;
   }
 }
 

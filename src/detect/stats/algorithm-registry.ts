@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ScorerSnapshot, StreamScorer } from '../stream-scorer.js';
+import type { ReferenceScorer, ScorerSnapshot, StreamScorer } from '../stream-scorer.js';
 import { ArtNoveltyScorer, artNoveltySchema } from './art-novelty-scorer.js';
 import { BinomialCusumScorer, binomialCusumSchema } from './binomial-cusum-scorer.js';
 import { ContextNoveltyScorer, contextNoveltySchema } from './context-novelty-scorer.js';
@@ -79,6 +79,20 @@ export function createScorer(config: AlgorithmConfig): StreamScorer {
  */
 export function restoreScorer(config: AlgorithmConfig, snapshot: ScorerSnapshot): StreamScorer {
   return build(config, snapshot);
+}
+
+/** The algorithms that can judge a series against a reference measured beside it ({@link ReferenceScorer}). */
+export const REFERENCE_ALGORITHMS = ['log-ratio-cusum', 'binomial-cusum'] as const;
+
+/**
+ * Creates (or, from a snapshot, resumes) a scorer that judges against a reference, or undefined
+ * for an algorithm that has none (see {@link REFERENCE_ALGORITHMS}). Throws `ScorerSnapshotError`
+ * as {@link restoreScorer} does.
+ */
+export function createReferenceScorer(config: AlgorithmConfig, snapshot?: ScorerSnapshot): ReferenceScorer | undefined {
+  if (config.type === 'log-ratio-cusum') return new LogRatioCusumScorer(config, snapshot);
+  if (config.type === 'binomial-cusum') return new BinomialCusumScorer(config, snapshot);
+  return undefined;
 }
 
 function build(config: AlgorithmConfig, snapshot?: ScorerSnapshot): StreamScorer {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ScoreResult, ScorerSnapshot, StreamScorer } from '../stream-scorer.js';
+import type { ReferenceScorer, ScoreResult, ScorerSnapshot } from '../stream-scorer.js';
 import { readSnapshotState } from './read-snapshot-state.js';
 import { halfLifeToAlpha } from './robust-baseline.js';
 import { alarmReached, surpriseToScore } from './surprise-score.js';
@@ -56,7 +56,7 @@ const stateSchema = z
  * baseline `p0` is the exponentially weighted share of all observations (not of windows), never
  * below `minShare`. O(1) time and memory per window.
  */
-export class BinomialCusumScorer implements StreamScorer {
+export class BinomialCusumScorer implements ReferenceScorer {
   private readonly decay: number;
   private windows: number;
   private events: number;
@@ -87,7 +87,26 @@ export class BinomialCusumScorer implements StreamScorer {
     const failures = value * weight;
     this.absorb(failures, weight);
     if (!ready) return { score: 0, expected: p0, spread, ready };
+    return { score: this.accumulate(failures, weight, p0), expected: p0, spread, ready };
+  }
 
+  /**
+   * Judges a share of failures against `reference`, the share of another series in the same
+   * window (a canary model version's failures against the stable version's): the CUSUM above with
+   * `p0` the reference, never below `minShare`, instead of the learnt baseline. Nothing is absorbed
+   * and there is no warm-up: the reference is measured, not learnt.
+   *
+   * @param weight the observations behind `value` (the compared series' own inferences).
+   */
+  compare(value: number, reference: number, _timestampMs: number, weight: number): ScoreResult {
+    const p0 = Math.min(Math.max(Number.isFinite(reference) ? reference : 0, this.config.minShare), 1 - 1e-9);
+    const spread = Math.sqrt((p0 * (1 - p0)) / Math.max(weight, 1));
+    if (!(value >= 0 && value <= 1) || !(weight > 0) || !Number.isFinite(weight)) return { score: 0, expected: p0, spread, ready: true };
+    return { score: this.accumulate(value * weight, weight, p0), expected: p0, spread, ready: true };
+  }
+
+  /** Adds one window's log-likelihood ratio to the sum; returns the score (restarting after an alarm). */
+  private accumulate(failures: number, weight: number, p0: number): number {
     const { h, minEvents, share } = this.config;
     const p1 = p0 + (1 - p0) * share;
     const perFailure = Math.min(Math.log(p1 / p0), h / minEvents);
@@ -98,7 +117,7 @@ export class BinomialCusumScorer implements StreamScorer {
       statistic = Math.max(statistic, h);
       this.sum = 0;
     }
-    return { score: surpriseToScore(statistic, h), expected: p0, spread, ready };
+    return surpriseToScore(statistic, h);
   }
 
   /** The baseline share, never below `minShare` (the floor before anything was seen). */

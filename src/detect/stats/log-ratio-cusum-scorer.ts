@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ScoreResult, ScorerSnapshot, StreamScorer } from '../stream-scorer.js';
+import type { ReferenceScorer, ScoreResult, ScorerSnapshot } from '../stream-scorer.js';
 import { readSnapshotState } from './read-snapshot-state.js';
 import { halfLifeToAlpha } from './robust-baseline.js';
 import { directionSchema } from './robust-zscore-scorer.js';
@@ -63,7 +63,7 @@ const stateSchema = z
  * feed one baseline. Each observation adds at most `h / minCount`: a single outlier cannot alarm.
  * The sum restarts from zero after an alarm. O(1) time and memory per window.
  */
-export class LogRatioCusumScorer implements StreamScorer {
+export class LogRatioCusumScorer implements ReferenceScorer {
   private readonly alpha: number;
   private count: number;
   private location: number;
@@ -95,7 +95,29 @@ export class LogRatioCusumScorer implements StreamScorer {
     const residual = y - this.location;
     this.absorb(residual, weight);
     if (!ready) return { score: 0, expected, spread, ready };
+    return { score: this.accumulate(residual, weight, spread), expected, spread, ready };
+  }
 
+  /**
+   * Judges `value` against `reference`, the same statistic of another series in the same window
+   * (a canary model version's p95 against the stable version's): the residual is
+   * `ln((value + offset) / (reference + offset))` and the CUSUM above accumulates it with
+   * `sigma = minSpread`, fixed. A spread learnt from the compared residuals would let a version
+   * that is slow from its first window teach itself that its difference is noise. Nothing is
+   * absorbed into the baseline, and there is no warm-up: the reference is measured, not learnt.
+   *
+   * @param weight the observations behind the difference; for two windows of `n` and `m`
+   *   observations, `n * m / (n + m)` (the variance of a difference of two means).
+   */
+  compare(value: number, reference: number, _timestampMs: number, weight: number): ScoreResult {
+    const spread = this.config.minSpread;
+    const residual = Math.log(value + this.config.offset) - Math.log(reference + this.config.offset);
+    if (!Number.isFinite(residual) || !(weight > 0) || !Number.isFinite(weight)) return { score: 0, expected: reference, spread, ready: true };
+    return { score: this.accumulate(residual, weight, spread), expected: reference, spread, ready: true };
+  }
+
+  /** Adds one window's log-likelihood ratio to the sums; returns the score (restarting after an alarm). */
+  private accumulate(residual: number, weight: number, spread: number): number {
     const { direction, h, minCount } = this.config;
     const d = Math.log(this.config.ratio);
     const cap = (weight * h) / minCount;
@@ -108,7 +130,7 @@ export class LogRatioCusumScorer implements StreamScorer {
       this.upper = 0;
       this.lower = 0;
     }
-    return { score: surpriseToScore(statistic, h), expected, spread, ready };
+    return surpriseToScore(statistic, h);
   }
 
   /** One observation's spread of log(value), never below `minSpread`. */
