@@ -149,10 +149,11 @@ export class CanaryComparison {
   }
 }
 
-const FORMATS: Readonly<Record<string, (value: number) => string>> = {
-  model_latency_p95: (v) => `p95 ${round(v)} ms`,
-  model_failure_ratio: (v) => `failures ${round(v * 100)}%`,
-  confidence_mean: (v) => `mean confidence ${round(v)}`,
+/** How a compared feature reads: its name in the sentence and its value with a unit. */
+const FORMATS: Readonly<Record<string, { readonly label: string; readonly value: (v: number) => string }>> = {
+  model_latency_p95: { label: 'p95', value: (v) => `${round(v)} ms` },
+  model_failure_ratio: { label: 'failures', value: (v) => `${round(v * 100)}%` },
+  confidence_mean: { label: 'mean confidence', value: (v) => round(v) },
 };
 
 /**
@@ -161,12 +162,12 @@ const FORMATS: Readonly<Record<string, (value: number) => string>> = {
  * observations on each side.
  */
 function describeRun(feature: string, window: FeatureWindow, stable: FeatureWindow, run: Run): string {
-  const format = FORMATS[feature] ?? ((v: number): string => `${feature} ${round(v)}`);
+  const format = FORMATS[feature] ?? { label: feature, value: round };
   const value = run.count > 0 ? run.value / run.count : 0;
   const reference = run.referenceCount > 0 ? run.reference / run.referenceCount : 0;
   const unit = feature === 'confidence_mean' ? 'predictions' : 'inferences';
   const windows = run.windows === 1 ? 'in the same window' : `over the same ${run.windows} windows`;
-  return `${window.entity.version ?? '?'} ${format(value)} vs stable ${stable.entity.version ?? '?'} ${format(reference)} ${windows}, ${round(run.count)} vs ${round(run.referenceCount)} ${unit}`;
+  return `${window.entity.version ?? '?'} ${format.label} ${format.value(value)} vs stable ${stable.entity.version ?? '?'} ${format.value(reference)} ${windows}, ${round(run.count)} vs ${round(run.referenceCount)} ${unit}`;
 }
 
 function round(value: number): string {
