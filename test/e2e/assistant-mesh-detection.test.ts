@@ -145,6 +145,25 @@ describe('the engine on the assistant mesh (a second, independent scenario)', ()
     expect(detectionDelay(incident('latency-regression'))).toBeLessThanOrEqual(2 * WINDOW);
   });
 
+  it('sees the reranker canary, 2.2 times slower than the stable version beside it at a tenth of the queries, in its first window, and asks to roll it back', () => {
+    // No baseline of its own: each window of r6 is judged against r5's in the same window.
+    const x = incident('canary-regression');
+    expect(detectionDelay(x)).toBeLessThanOrEqual(2 * WINDOW);
+    expect(respondingPlaybooks(x)).toEqual(expect.arrayContaining([...x.playbooks]));
+    const first = report.anomalies.find((a) => a.detector === 'model-canary-regression');
+    expect(first?.entity).toBe('model:assist/passage-reranker@r6');
+    expect(first?.evidence[0]?.details?.[0]).toMatch(/^r6 p95 [\d.]+ ms vs stable r5 [\d.]+ ms in the same window, \d+ vs \d+ inferences$/);
+    expect(report.actions).toContainEqual(expect.objectContaining({
+      playbook: 'model-rollback', action: 'kubernetes.rollback-deployment', target: 'Deployment assist/passage-reranker-predictor', outcome: 'dry-run',
+    }));
+  });
+
+  it('raises nothing on the reranker canary that is as good as its stable version, nor on the stable version', () => {
+    const benign = truth.benign.find((b) => b.kind === 'canary');
+    expect(benign).toBeDefined();
+    expect(report.anomalies.filter((a) => a.entity.startsWith('model:assist/passage-reranker@') && a.entity !== 'model:assist/passage-reranker@r6')).toEqual([]);
+  });
+
   it('raises nothing on the benign days but the llm-router rollout\'s new edge', () => {
     expect(strays().filter((s) => !/new-callee-edges pod:assist\/llm-router-/.test(s))).toEqual([]);
   });

@@ -9,6 +9,7 @@ import { Prng } from '../../recording/prng.js';
 import type { PodInfo } from '../../recording/topology.js';
 import { ASSISTANT_HOURS, ASSISTANT_SEED, ASSISTANT_START, SCHEDULE, scenarioTruth, within, type ScenarioBenignEvent, type ScenarioIncident } from './assistant-schedule.js';
 import { ASSIST_NAMESPACE, buildAssistantTopology, podsOf, type AssistantTopology } from './assistant-topology.js';
+import { rerankerTelemetry } from './assistant-reranker.js';
 import { assistantMinute, incidentMinute, type AssistantContext, type EmbedderMinute } from './assistant-traffic.js';
 
 /** What to generate. */
@@ -55,7 +56,8 @@ export function generateAssistantMesh(options: AssistantOptions, write: (chunk: 
     const minuteStart = startMs + m * 60_000;
     const minuteEnd = minuteStart + 60_000;
     const embeds: EmbedderMinute = new Map();
-    const base = { topology: { publicHost: 'assistant.example.org' }, buffer, mesh, offsetMs: minuteStart - startMs, embeds };
+    const queries = new Map<PodInfo, number>();
+    const base = { topology: { publicHost: 'assistant.example.org' }, buffer, mesh, offsetMs: minuteStart - startMs, embeds, queries };
     // Separate streams, so the incidents never change what the benign traffic looks like.
     const benign: AssistantContext = { ...base, rng: new Prng(seed, `assistant/traffic/${m}`) };
     assistantMinute(benign, minuteStart);
@@ -66,6 +68,8 @@ export function generateAssistantMesh(options: AssistantOptions, write: (chunk: 
       drift.rows += served.length;
       buffer.record('model-telemetry', telemetry(mesh, pod, minuteEnd, served), minuteEnd + telemetryRng.uniform(1_000, 3_000));
     }
+    const rerankRng = new Prng(seed, `assistant/reranker-arrival/${m}`);
+    for (const record of rerankerTelemetry(seed, m, minuteStart - startMs, minuteEnd, queries)) buffer.record('model-telemetry', record, minuteEnd + rerankRng.uniform(1_000, 3_000));
     if ((m + 1) % DRIFT_EVERY_MINUTES === 0) {
       const driftRng = new Prng(seed, `assistant/drift/${m}`);
       const arrival = minuteEnd + driftRng.uniform(15_000, 40_000);

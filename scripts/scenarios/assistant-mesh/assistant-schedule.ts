@@ -1,8 +1,10 @@
 /**
- * What happens in the second scenario, and its ground truth: four injected incidents of shapes the
+ * What happens in the second scenario, and its ground truth: five injected incidents of shapes the
  * bundled recording does not have (an attack spread over twenty low-rate sources, an exfiltration
- * that ramps up over ninety minutes, a latency regression at weekend volume, a dependency outage)
- * and the benign changes an engine must not call intrusions (two rollouts, one of them bringing a
+ * that ramps up over ninety minutes, a latency regression at weekend volume, a dependency outage, a model canary slower than its
+ * stable version)
+ * and the benign changes an engine must not call intrusions (two rollouts, a canary as good as the
+ * stable version, one of them bringing a
  * new edge that stays, a log shipper's gap, routine drift-test blips).
  */
 import { ASSIST_NAMESPACE, DROP_HOST, GATEWAY_NAMESPACE, PROVIDER_HOST, CACHE_FQDN, type AssistantTopology } from './assistant-topology.js';
@@ -17,6 +19,8 @@ export const ASSISTANT_HOURS = 72;
 
 /** The offsets of everything scheduled, from the start. */
 export const SCHEDULE = {
+  rerankerCanary: { from: 15 * HOUR, to: 15 * HOUR + 45 * MINUTE },
+  benignCanary: { from: 40 * HOUR, to: 41 * HOUR + 30 * MINUTE },
   shipperGap: { from: 27 * HOUR, to: 27 * HOUR + 12 * MINUTE },
   routerRollout: 37 * HOUR,
   dependencyOutage: { from: 44 * HOUR, to: 44 * HOUR + 15 * MINUTE },
@@ -96,6 +100,16 @@ export function scenarioTruth(topology: AssistantTopology, startMs: number): { i
       end: at(SCHEDULE.distributedStuffing.to),
     },
     {
+      id: 'assist-5-canary-regression',
+      kind: 'canary-regression',
+      description: 'The passage reranker\'s canary version r6 takes a tenth of the queries beside the stable r5 for 45 minutes on a Friday afternoon and scores passages 2.2 times slower.',
+      flagOneOf: [`model:${ns}/passage-reranker@r6`],
+      related: [],
+      playbooks: ['model-rollback'],
+      start: at(SCHEDULE.rerankerCanary.from),
+      end: at(SCHEDULE.rerankerCanary.to),
+    },
+    {
       id: 'assist-4-slow-exfiltration',
       kind: 'slow-exfiltration',
       description: `Retriever pod ${exfilPod.name} uploads to ${DROP_HOST}, a host no workload contacted before, ramping from about 0.4 MB to 4 MB a minute over ninety minutes.`,
@@ -107,6 +121,7 @@ export function scenarioTruth(topology: AssistantTopology, startMs: number): { i
     },
   ];
   const benign: ScenarioBenignEvent[] = [
+    { kind: 'canary', description: 'The passage reranker\'s canary version r7 takes a tenth of the queries beside the stable r5 for 90 minutes, as fast and as reliable as r5.', start: at(SCHEDULE.benignCanary.from), end: at(SCHEDULE.benignCanary.to) },
     { kind: 'shipper-gap', description: `The log shipper of node ${topology.nodes[2]?.name ?? '?'} sends nothing for twelve minutes.`, start: at(SCHEDULE.shipperGap.from), end: at(SCHEDULE.shipperGap.to) },
     { kind: 'rollout-new-edge', description: `llm-router rolls out v4, which starts using ${CACHE_FQDN} (a new edge that stays) beside ${PROVIDER_HOST}.`, start: at(SCHEDULE.routerRollout), end: at(SCHEDULE.routerRollout + 10 * MINUTE) },
     { kind: 'rollout', description: 'embedder rolls out v8 (the latency regression that follows is incident assist-2).', start: at(SCHEDULE.embedderRollout), end: at(SCHEDULE.embedderRollout + 10 * MINUTE) },

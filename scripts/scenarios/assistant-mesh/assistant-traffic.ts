@@ -23,6 +23,8 @@ export interface AssistantContext extends CallContext {
   /** Offset of the minute from the start of the scenario. */
   readonly offsetMs: number;
   readonly embeds: EmbedderMinute;
+  /** Queries each retriever pod served in the minute (its reranker scores their passages). */
+  readonly queries: Map<PodInfo, number>;
 }
 
 /** Expected chats in the minute starting at `atMs`: a daily rhythm, quieter at the weekend. */
@@ -88,6 +90,7 @@ function retrieve(ctx: AssistantContext, caller: PodInfo, at: number): HopResult
     kind: 'app',
     reply: (serverStart) => {
       if (reset) return { code: 503, appMs: rng.uniform(1, 5), bytesSent: 95, flags: 'UC', details: 'upstream_reset_before_response_started{connection_termination}', noUpstreamTime: true };
+      ctx.queries.set(server, (ctx.queries.get(server) ?? 0) + 1);
       const embedded = embed(ctx, server, serverStart + rng.uniform(0.5, 2));
       const searched = search(ctx, server, serverStart + embedded.durationMs + rng.uniform(0.5, 2));
       if (searched.code >= 500) return reply(502, embedded.durationMs + searched.durationMs + 2, 80);
