@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load-config.js';
 import type { Anomaly } from '../../../src/detect/anomaly.js';
 import { DetectorRuntime, type DetectorStateSnapshot } from '../../../src/detect/detector-runtime.js';
-import type { DetectorSpec } from '../../../src/detect/detector-spec.js';
+import { detectorSchema, type DetectorSpec } from '../../../src/detect/detector-spec.js';
 import type { FeatureWindow } from '../../../src/features/feature-window.js';
 import { seededRandom } from '../../../src/shared/random.js';
 
@@ -145,5 +145,39 @@ describe('a canary version judged against the stable version beside it', () => {
     const saved = JSON.parse(JSON.stringify(runtime.snapshot())) as DetectorStateSnapshot;
     expect(saved.modelVersions).toEqual([['assist/ranker', [['v3', 121, T0 + MIN, T0 + 121 * MIN], ['v4', 1, T0 + 121 * MIN, T0 + 121 * MIN]]]]);
     expect(Object.keys(saved.scorers)).toContain('model-canary-regression|model:assist/ranker@v4|model_latency_p95');
+  });
+});
+
+describe('compare: stable-version in a detector file', () => {
+  const base = { entity: 'model', compare: 'stable-version', threshold: 0.5, features: [{ name: 'model_latency_p95', algorithm: { type: 'log-ratio-cusum' } }] };
+  const issues = (spec: Record<string, unknown>): string[] => {
+    const parsed = detectorSchema.safeParse({ apiVersion: 'meshwarden.io/v1', kind: 'Detector', metadata: { name: 'canary' }, spec: { ...base, ...spec } });
+    return parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+
+  it('accepts the shipped shape', () => {
+    expect(issues({})).toEqual([]);
+  });
+
+  it('explains every misuse at once, each at its path', () => {
+    expect(issues({
+      entity: 'workload', horizons: ['5m'],
+      features: [
+        { name: 'model_latency_p95', algorithm: { type: 'robust-zscore' } },
+        { name: 'ratio_5xx', algorithm: { type: 'binomial-cusum' } },
+        { name: 'model_failure_ratio', algorithm: { type: 'log-ratio-cusum' } },
+      ],
+    })).toEqual([
+      'spec.compare: compares a model\'s versions: set entity: model (got "workload")',
+      'spec.horizons: does not apply with compare: the comparison accumulates evidence window by window itself',
+      'spec.features.0.algorithm.type: "robust-zscore" cannot judge "model_latency_p95" against the stable version; use log-ratio-cusum',
+      'spec.features.1.name: feature "ratio_5xx" cannot be compared between versions; use model_latency_p95, confidence_mean, model_failure_ratio',
+      'spec.features.2.algorithm.type: "log-ratio-cusum" cannot judge "model_failure_ratio" against the stable version; use binomial-cusum',
+    ]);
+  });
+
+  it('refuses a value other than stable-version, and a cohort baseline', () => {
+    expect(issues({ compare: 'previous-version' })).toEqual(['spec.compare: Invalid input: expected "stable-version"']);
+    expect(issues({ baseline: 'cohort' })).toEqual(['spec.baseline: does not apply with compare: a version is judged against its stable version, not a cohort']);
   });
 });

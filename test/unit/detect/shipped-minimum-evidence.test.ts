@@ -60,6 +60,13 @@ const RULES: Readonly<Record<string, { readonly rule: string; readonly holds: (s
     holds: (s) => everyFeature(s, (f) => { const a = algorithmOf(s, f); return a?.type === 'log-ratio-cusum' && a.minCount >= 3; }),
   },
   'mesh-autoencoder': { rule: 'at least 10 requests in the window', holds: (s) => s.minRequests >= 10 },
+  'model-canary-regression': {
+    rule: 'at least 3 inferences of each version in the window, and 3 slow or failed inferences behind an alarm (minCount, minEvents)',
+    holds: (s) => s.minRequests >= 3 && everyFeature(s, (f) => {
+      const a = algorithmOf(s, f);
+      return (a?.type === 'log-ratio-cusum' && a.minCount >= 3) || (a?.type === 'binomial-cusum' && a.minEvents >= 3);
+    }),
+  },
   'model-confidence-collapse': { rule: 'at least 10 predictions with a confidence in the window', holds: (s) => s.minRequests >= 10 },
   'model-latency': { rule: 'at least 10 inferences in the window', holds: (s) => s.minRequests >= 10 },
   // A new edge is a connection Envoy made, judged only once its workload's edges have been learnt.
