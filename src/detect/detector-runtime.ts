@@ -345,7 +345,8 @@ export class DetectorRuntime {
     this.canary.snapshotInto(scorers);
     const horizons: Record<string, HorizonRingState> = Object.fromEntries(this.restoredRings);
     for (const [key, ring] of this.rings) horizons[key] = ring.state();
-    return { version: 1, scorers, streaks: this.streaks.snapshot(), horizons, modelVersions: this.versions.state() };
+    const modelVersions = this.versions.state();
+    return { version: 1, scorers, streaks: this.streaks.snapshot(), horizons, ...(modelVersions.length > 0 ? { modelVersions } : {}) };
   }
 
   /**

@@ -41,7 +41,7 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'detectors'));
   mkdirSync(join(dir, 'playbooks'));
   writeFileSync(join(dir, 'detectors', 'feature-drift.yaml'), readFileSync('detectors/feature-drift.yaml'));
-  writeFileSync(join(dir, 'playbooks', 'model-rollback.yaml'), readFileSync('playbooks/model-rollback.yaml', 'utf8').replace('[model-confidence-collapse, feature-drift]', '[feature-drift]'));
+  writeFileSync(join(dir, 'playbooks', 'model-rollback.yaml'), readFileSync('playbooks/model-rollback.yaml', 'utf8').replace('[model-confidence-collapse, feature-drift, model-canary-regression]', '[feature-drift]'));
   const run = meshwarden(['run', '--input', '-', '--state', state, '--detectors', join(dir, 'detectors'), '--playbooks', join(dir, 'playbooks')], { input: driftReports() });
   expect(run.code).toBe(0);
   const incidents = JSON.parse(meshwarden(['incidents', 'list', '--state-dir', state, '-o', 'json']).stdout) as { id: string; actions: number }[];

@@ -11,7 +11,7 @@ describe('meshwarden check', () => {
     const result = await checkConfig([`${BAD}/unknown-detector.yaml`]);
     expect(result.reference).toEqual({ dir: 'detectors', detectors: expect.arrayContaining(['egress-spike', 'auth-failure-storm']) as string[] });
     expect(result.problems.map(formatProblem)).toEqual([`${BAD}/unknown-detector.yaml:7:17 no detector is named "egres-spike"; did you mean "egress-spike"?`]);
-    expect(checkNote(result)).toBe('note: no detector among the files; playbooks checked against the 14 detector(s) in detectors\n');
+    expect(checkNote(result)).toBe('note: no detector among the files; playbooks checked against the 15 detector(s) in detectors\n');
     expect(checkText(result)).toBe(`${BAD}/unknown-detector.yaml:7:17 no detector is named "egres-spike"; did you mean "egress-spike"?\n1 problem(s) in 1 file(s)\n`);
   });
 
@@ -46,7 +46,7 @@ describe('meshwarden check', () => {
 
   it('writes JSON with every problem, its rule and what was checked', async () => {
     const json = JSON.parse(checkJson(await checkConfig(['detectors', `${BAD}/never-fires.yaml`, `${BAD}/syntax.yaml`]))) as Record<string, unknown>;
-    expect(json).toMatchObject({ ok: false, detectors: 14, playbooks: 1, files: 16 });
+    expect(json).toMatchObject({ ok: false, detectors: 15, playbooks: 1, files: 17 });
     expect(json.problems).toEqual(expect.arrayContaining([
       expect.objectContaining({ file: `${BAD}/syntax.yaml`, line: 5, col: 1, rule: 'schema' }),
       expect.objectContaining({ file: `${BAD}/never-fires.yaml`, line: 8, col: 17, rule: 'never-fires', path: 'spec.trigger.detectors[0]' }),
@@ -69,6 +69,6 @@ describe('meshwarden check', () => {
   it('accepts the shipped detectors, playbooks and playbook tests without a problem', async () => {
     const result = await checkConfig(['detectors', 'playbooks']);
     expect(result.problems).toEqual([]);
-    expect(checkText(result)).toBe('ok: 14 detector(s), 7 playbook(s), 8 playbook test(s) in 29 file(s)\n');
+    expect(checkText(result)).toBe('ok: 15 detector(s), 7 playbook(s), 8 playbook test(s) in 30 file(s)\n');
   });
 });
