@@ -255,11 +255,12 @@ export class FeatureExtractor {
         const { features, details } = acc.features(w);
         completeModelFeatures(acc, this.datasetDrift.get(acc), features);
         const falco = acc.falco;
-        if (falco !== undefined) Object.assign(features, falco.features());
-        windows.push({
-          entity: state.entity, windowStart: start, windowEnd: start + w, features, details,
-          ...(falco === undefined ? {} : { falco: falco.summaries() }),
-        });
+        if (falco === undefined) {
+          windows.push({ entity: state.entity, windowStart: start, windowEnd: start + w, features, details });
+        } else {
+          Object.assign(features, falco.features());
+          windows.push({ entity: state.entity, windowStart: start, windowEnd: start + w, features, details, falco: falco.summaries() });
+        }
         state.delete(start);
       }
     }

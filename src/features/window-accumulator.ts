@@ -211,10 +211,10 @@ export class WindowAccumulator {
       }
       const sampled = Math.min(this.seenDurations, MAX_DURATIONS);
       if (this.durations !== undefined && sampled > 0) {
-        const sorted = Float64Array.from(this.durations.slice(0, sampled)).sort();
-        f.latency_p50 = quantileSorted(sorted, 0.5);
-        f.latency_p95 = quantileSorted(sorted, 0.95);
-        f.latency_p99 = quantileSorted(sorted, 0.99);
+        sortInto(this.durations, sampled, sortedDurations);
+        f.latency_p50 = quantileOf(sortedDurations, sampled, 0.5);
+        f.latency_p95 = quantileOf(sortedDurations, sampled, 0.95);
+        f.latency_p99 = quantileOf(sortedDurations, sampled, 0.99);
       }
       if (this.firstPath !== undefined) f.distinct_paths = WindowAccumulator.distinct(this.firstPath, this.paths);
       if (this.rare?.claims) details[CLIENT_CLAIMED_FORWARDED_FOR] = [...this.rare.claims];
@@ -228,34 +228,76 @@ export class WindowAccumulator {
       f.rollout_edges = sent.rolloutEdges?.length ?? 0;
       if (sent.rolloutEdges) details.rollout_edges = [...sent.rolloutEdges, ...(sent.rollouts ?? [])];
     }
-    if (this.confidenceCount > 0) f.confidence_mean = this.confidenceSum / this.confidenceCount;
-    if (this.modelIntervals > 0) {
-      f.model_requests = this.modelRequests;
-      if (this.modelRequests > 0) f.model_failure_ratio = this.modelFailures / this.modelRequests;
-      if (this.modelLatencyP95 !== undefined && !Number.isNaN(this.modelLatencyP95)) f.model_latency_p95 = this.modelLatencyP95;
-    }
-    const drifts = this.model?.drifts;
-    if (drifts !== undefined && drifts.size > 0) {
-      f.drift_stat_max = this.driftStatMax ?? Number.NaN;
-      if (this.psiMax !== undefined && !Number.isNaN(this.psiMax)) f.drift_psi_max = this.psiMax;
-      let drifted = 0;
-      const names: string[] = [];
-      for (const [feature, detected] of drifts) {
-        if (detected) {
-          drifted++;
-          names.push(feature);
-        }
-      }
-      f.drift_share = drifted / drifts.size;
-      if (names.length > 0) details.drift_share = names;
-    }
+    // Most windows are not a model's: one read tells, instead of a getter per sum.
+    const model = this.rare?.model;
+    if (model !== undefined) modelFeatures(model, f, details);
     return { features: f, details };
+  }
+}
+
+/** The features of a model window's telemetry and drift sums, added to `f` and `details`. */
+function modelFeatures(model: ModelSums, f: Record<string, number>, details: Record<string, string[]>): void {
+  if (model.confidenceCount > 0) f.confidence_mean = model.confidenceSum / model.confidenceCount;
+  if (model.modelIntervals > 0) {
+    f.model_requests = model.modelRequests;
+    if (model.modelRequests > 0) f.model_failure_ratio = model.modelFailures / model.modelRequests;
+    if (model.modelLatencyP95 !== undefined && !Number.isNaN(model.modelLatencyP95)) f.model_latency_p95 = model.modelLatencyP95;
+  }
+  const drifts = model.drifts;
+  if (drifts === undefined || drifts.size === 0) return;
+  f.drift_stat_max = model.driftStatMax ?? Number.NaN;
+  if (model.psiMax !== undefined && !Number.isNaN(model.psiMax)) f.drift_psi_max = model.psiMax;
+  let drifted = 0;
+  const names: string[] = [];
+  for (const [feature, detected] of drifts) {
+    if (detected) {
+      drifted++;
+      names.push(feature);
+    }
+  }
+  f.drift_share = drifted / drifts.size;
+  if (names.length > 0) details.drift_share = names;
+}
+
+/**
+ * Scratch space the latency sample is sorted in when a window closes (closing is synchronous: one
+ * window uses it at a time), so a window costs no allocation to close however many it samples.
+ */
+const sortedDurations = new Float64Array(MAX_DURATIONS);
+
+/** Below this many values an insertion sort beats the built-in sort (and a view to call it on). */
+const INSERTION_SORT_MAX = 32;
+
+/**
+ * Copies the first `n` values into `out`, ascending. The sample holds no NaN (durations are
+ * non-negative integers); a -0 (a JSON line may say so) may land on either side of a 0, which no
+ * quantile can tell: it is a + t(b - a) with a <= b, +0 whenever it is zero.
+ */
+function sortInto(values: readonly number[], n: number, out: Float64Array): void {
+  if (n > INSERTION_SORT_MAX) {
+    for (let i = 0; i < n; i++) out[i] = values[i] ?? 0;
+    out.subarray(0, n).sort();
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const value = values[i] ?? 0;
+    let j = i;
+    for (; j > 0; j--) {
+      const before = out[j - 1] ?? 0;
+      if (!(before > value)) break;
+      out[j] = before;
+    }
+    out[j] = value;
   }
 }
 
 /** Linear interpolation between closest ranks (the R-7 / numpy default). */
 export function quantileSorted(sorted: Float64Array, p: number): number {
-  const n = sorted.length;
+  return quantileOf(sorted, sorted.length, p);
+}
+
+/** {@link quantileSorted} over the first `n` values of `sorted`. */
+function quantileOf(sorted: Float64Array, n: number, p: number): number {
   if (n === 0) return Number.NaN;
   const h = (n - 1) * p;
   const lo = Math.floor(h);
