@@ -13,7 +13,7 @@ import { ServiceRelations } from './service-relations.js';
 import { DEFAULT_SOURCE_HISTORY_OPTIONS, SourceHistory } from './source-history.js';
 import type { FeatureWindow } from './feature-window.js';
 import { externalHost, RouteTable } from './route-table.js';
-import { routeTemplate } from './route-template.js';
+import { RouteTemplates } from './route-template.js';
 import { completeModelFeatures, type DatasetDrift } from './model-window-evidence.js';
 import { modelEntity, tallyDrift, tallyTelemetry } from './model-record-tally.js';
 import { ModelVersionTable } from './model-version-table.js';
@@ -116,6 +116,8 @@ export class FeatureExtractor {
   private readonly routes = new RouteTable();
   /** Each model's versions, as entities of their own (bounded: the version is the publisher's word). */
   private readonly versions = new ModelVersionTable();
+  /** The route template of each request path seen lately (bounded). */
+  private readonly templates = new RouteTemplates();
   private readonly random: () => number;
   /** Dataset-level drift summaries of the open model windows, kept apart from the column statistics. */
   private readonly datasetDrift = new WeakMap<WindowAccumulator, DatasetDrift>();
@@ -303,7 +305,7 @@ export class FeatureExtractor {
       const path = this.names.pathOf(r);
       tallyServed(workload, r, path, this.random);
       tallyServed(pod, r, path, this.random);
-      if (r.protocol !== undefined) tallyServed(this.window(this.routes.route(logging.workload, routeTemplate(r.method, r.path), r.timestamp), windowStart, r.timestamp), r, path, this.random);
+      if (r.protocol !== undefined) tallyServed(this.window(this.routes.route(logging.workload, this.templates.of(r.method, path), r.timestamp), windowStart, r.timestamp), r, path, this.random);
       // Across principals, on the workload that answered (at a gateway, the entry point): the only
       // place the callers are named from what the mesh saw, not from headers a client wrote.
       if (caller) {

@@ -49,6 +49,14 @@ export class RecencyMap<K, V> implements Iterable<[K, V]> {
     return this;
   }
 
+  /** The value of an entry, made the newest (one lookup for `get` then `touch`); undefined if absent. */
+  use(key: K): V | undefined {
+    const node = this.nodes.get(key);
+    if (node === undefined) return undefined;
+    this.moveToNewest(node);
+    return node.value;
+  }
+
   /** Makes an entry the newest without changing it; false if absent. */
   touch(key: K): boolean {
     const node = this.nodes.get(key);

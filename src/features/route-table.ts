@@ -1,6 +1,6 @@
 import type { Entity } from './entity.js';
 import { hostOf } from './ip-directory.js';
-import { BoundedPlaces } from './bounded-places.js';
+import { BoundedPlaces, type Place } from './bounded-places.js';
 
 /** Bounds of the per-route and per-authority entities. */
 export interface RouteTableOptions {
@@ -32,10 +32,13 @@ export { OVERFLOW } from './bounded-places.js';
  * entity, which is judged like any route. A place is held while it is used: one that has had no
  * request for `idleMs` gives it up to the next newcomer, so paths sprayed once free their places
  * while the routes in real use keep theirs (and their baselines) however many are sprayed.
+ *
+ * A place keeps the entity it names (built on its first request, not on every line), and hands
+ * it out again while the workload it was built for is named the same.
  */
 export class RouteTable {
-  private readonly routes: BoundedPlaces;
-  private readonly authorities: BoundedPlaces;
+  private readonly routes: BoundedPlaces<Entity>;
+  private readonly authorities: BoundedPlaces<Entity>;
 
   constructor(options: RouteTableOptions = DEFAULT_ROUTE_TABLE_OPTIONS) {
     this.routes = new BoundedPlaces({ maxPerOwner: options.maxRoutesPerWorkload, maxOwners: options.maxWorkloads, idleMs: options.idleMs });
@@ -44,26 +47,43 @@ export class RouteTable {
 
   /** The route entity of a request `template` (`METHOD /path/{n}`) served by `workload`. */
   route(workload: Entity, template: string, at: number): Entity {
-    const name = this.routes.place(workload.key, template, at);
-    return {
-      key: `route:${workload.namespace ?? ''}/${workload.name}:${name.replace(' ', ':')}`, kind: 'route', name,
-      ...(workload.namespace === undefined ? {} : { namespace: workload.namespace }), workload: workload.name,
-    };
+    return entityOf(this.routes.take(workload.key, template, at), workload, routeEntity);
   }
 
   /** The authority entity of an external `host` called by `workload` (see {@link authorityName}). */
   authority(workload: Entity, host: string, at: number): Entity {
-    const name = this.authorities.place(workload.key, authorityName(host), at);
-    return {
-      key: `authority:${workload.namespace ?? ''}/${workload.name}->${name}`, kind: 'authority', name,
-      ...(workload.namespace === undefined ? {} : { namespace: workload.namespace }), workload: workload.name,
-    };
+    return entityOf(this.authorities.take(workload.key, authorityName(host), at), workload, authorityEntity);
   }
 
   /** Places held, routes and authorities together (memory is proportional to it). */
   get size(): number {
     return this.routes.size + this.authorities.size;
   }
+}
+
+/**
+ * The entity a place names for `workload`: the one it keeps, while it was built for a workload
+ * named the same (the places are keyed by the workload's key; its names are what could differ),
+ * else a new one, kept.
+ */
+function entityOf(place: Place<Entity>, workload: Entity, build: (workload: Entity, name: string) => Entity): Entity {
+  const known = place.value;
+  if (known !== undefined && known.workload === workload.name && known.namespace === workload.namespace) return known;
+  return (place.value = build(workload, place.name));
+}
+
+function routeEntity(workload: Entity, name: string): Entity {
+  return {
+    key: `route:${workload.namespace ?? ''}/${workload.name}:${name.replace(' ', ':')}`, kind: 'route', name,
+    ...(workload.namespace === undefined ? {} : { namespace: workload.namespace }), workload: workload.name,
+  };
+}
+
+function authorityEntity(workload: Entity, name: string): Entity {
+  return {
+    key: `authority:${workload.namespace ?? ''}/${workload.name}->${name}`, kind: 'authority', name,
+    ...(workload.namespace === undefined ? {} : { namespace: workload.namespace }), workload: workload.name,
+  };
 }
 
 /** Longest host name DNS allows. */

@@ -24,6 +24,40 @@ const WORD = /^[A-Za-z0-9_\-~.:@]+$/;
 /** A content hash inside a segment (`main.4f9c2a71.js`): 8+ hex characters with a digit, between non-alphanumerics. */
 const EMBEDDED_HEX = /(?<![A-Za-z0-9])(?=[0-9a-f]*\d)[0-9a-f]{8,}(?![A-Za-z0-9])/gi;
 
+/** Distinct paths whose templates {@link RouteTemplates} remembers; past it, it starts over. */
+const MAX_CACHED_PATHS = 4096;
+/** The names a route's method can take, `OTHER` last. */
+const VERBS: readonly string[] = [...METHODS, 'OTHER'];
+const VERB_INDEX = new Map(VERBS.map((verb, i) => [verb, i]));
+const OTHER = VERBS.length - 1;
+
+/**
+ * {@link routeTemplate} for the lines of a mesh, which serves few paths, each in line after line:
+ * a path's template is worked out once, and each `METHOD /template` is one string. Clients choose
+ * paths: bounded, emptied when full (a path sprayed once costs what it did without the cache).
+ */
+export class RouteTemplates {
+  /** Per path: its template, then one `METHOD /template` per verb, made when first asked. */
+  private readonly byPath = new Map<string, (string | undefined)[]>();
+
+  /**
+   * `routeTemplate(method, path)`. `path` is kept: pass one string per distinct path without its
+   * query (`PeerNames.pathOf`), not a slice of a log line (the template drops the query anyway).
+   */
+  of(method: string | undefined, path: string | undefined): string {
+    const verb = method === undefined ? OTHER : (VERB_INDEX.get(method) ?? OTHER);
+    const key = path ?? '';
+    let names = this.byPath.get(key);
+    if (names === undefined) {
+      if (this.byPath.size >= MAX_CACHED_PATHS) this.byPath.clear();
+      names = new Array<string | undefined>(VERBS.length + 1).fill(undefined);
+      names[0] = pathTemplate(key);
+      this.byPath.set(key, names);
+    }
+    return (names[verb + 1] ??= `${VERBS[verb] ?? 'OTHER'} ${names[0] ?? '/'}`);
+  }
+}
+
 /** `METHOD /template` of a request (query string and fragment dropped). */
 export function routeTemplate(method: string | undefined, path: string | undefined): string {
   const verb = method !== undefined && METHODS.has(method) ? method : 'OTHER';

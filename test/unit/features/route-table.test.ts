@@ -44,6 +44,19 @@ describe('RouteTable', () => {
     expect(routes.size).toBe(2);
   });
 
+  it('names a route and {other} after the workload asking, also when another entity shares its key', () => {
+    const routes = table();
+    const renamed: Entity = { key: WORKLOAD.key, kind: 'workload', name: 'checkout-v2', workload: 'checkout-v2' };
+    for (const r of ['GET /a', 'GET /b', 'GET /c']) routes.route(WORKLOAD, r, 0);
+    expect(routes.route(WORKLOAD, 'GET /a', 1)).toBe(routes.route(WORKLOAD, 'GET /a', 2));
+    expect(routes.route(renamed, 'GET /a', 3)).toEqual({ key: 'route:/checkout-v2:GET:/a', kind: 'route', name: 'GET /a', workload: 'checkout-v2' });
+    expect(routes.route(WORKLOAD, 'GET /a', 4)).toMatchObject({ key: 'route:shop/checkout:GET:/a', namespace: 'shop' });
+    expect(routes.route(WORKLOAD, 'GET /d', 5)).toMatchObject({ key: 'route:shop/checkout:{other}', name: OVERFLOW });
+    expect(routes.route(renamed, 'GET /e', 6)).toEqual({ key: 'route:/checkout-v2:{other}', kind: 'route', name: OVERFLOW, workload: 'checkout-v2' });
+    expect(routes.authority(WORKLOAD, 'api.example.com', 7)).toBe(routes.authority(WORKLOAD, 'API.example.com', 8));
+    expect(routes.authority(renamed, 'api.example.com', 9).key).toBe('authority:/checkout-v2->api.example.com');
+  });
+
   it('names an external host only by a plain DNS name or address', () => {
     expect(authorityName('api.example.com')).toBe('api.example.com');
     expect(authorityName('10.0.0.1:8443')).toBe('10.0.0.1:8443');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_SEGMENTS, pathTemplate, routeTemplate } from '../../../src/features/route-template.js';
+import { MAX_SEGMENTS, pathTemplate, RouteTemplates, routeTemplate } from '../../../src/features/route-template.js';
 
 describe('routeTemplate', () => {
   it.each([
@@ -36,5 +36,30 @@ describe('routeTemplate', () => {
     // The longest template: MAX_SEGMENTS segments of 40 characters and the tail.
     expect(pathTemplate(`/${Array.from({ length: 99 }, () => 'b'.repeat(40)).join('/')}`).length).toBeLessThanOrEqual(MAX_SEGMENTS * 41 + 6);
     expect(pathTemplate('/a|b/c\u0000d/e f')).toBe('/{x}/{x}/{x}');
+  });
+});
+
+describe('RouteTemplates', () => {
+  const paths = ['/v1/users/8812/orders/17', '/static/js/main.4f9c2a71.js', '/search', '/a/b#frag', '/', '', undefined, '/données/1', '/api/'];
+  const methods = ['GET', 'POST', 'DELETE', 'X-SPRAY-1', '', undefined];
+
+  it('names every method and path as routeTemplate does, asked once or again', () => {
+    const templates = new RouteTemplates();
+    for (let round = 0; round < 2; round++) {
+      for (const path of paths) for (const method of methods) expect(templates.of(method, path)).toBe(routeTemplate(method, path));
+    }
+  });
+
+  it('hands out one string per method and path', () => {
+    const templates = new RouteTemplates();
+    const first = templates.of('GET', '/v1/users/8812');
+    expect(templates.of('GET', '/v1/users/8812')).toBe(first);
+    expect(templates.of('GET', '/v1/users/17')).toBe('GET /v1/users/{n}');
+  });
+
+  it('stays right when a client sprays more distinct paths than it remembers', () => {
+    const templates = new RouteTemplates();
+    for (let i = 0; i < 10_000; i++) expect(templates.of('GET', `/spray/${i}/x${i}`)).toBe(`GET /spray/{n}/x${i}`);
+    expect(templates.of('PUT', '/v1/users/8812')).toBe('PUT /v1/users/{n}');
   });
 });
