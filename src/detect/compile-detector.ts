@@ -19,6 +19,10 @@ export interface CompiledFeature {
   readonly streakKey: string;
   /** Per horizon of the detector, shortest first: its baseline's feature and keys. */
   readonly horizons: readonly CompiledHorizon[];
+  /** Its scorer's slot among an owner's (see OwnerSlots). */
+  readonly slot: number;
+  /** Its ring's slot among an entity's: the feature's index. */
+  readonly ringSlot: number;
 }
 
 /** One horizon of one feature, with the strings its scoring needs made once. */
@@ -32,6 +36,8 @@ export interface CompiledHorizon {
   readonly keySuffix: string;
   /** `<detector>|<feature>@<label>`. */
   readonly streakKey: string;
+  /** Its baseline's slot among an owner's scorers. */
+  readonly slot: number;
 }
 
 /** A detector as the runtime runs it: its spec with every key prefix and lookup made once. */
@@ -50,13 +56,19 @@ export interface CompiledDetector {
   readonly horizons: readonly number[];
   /** Set when the detector judges each model version against its model's stable version. */
   readonly compare?: 'stable-version';
+  /** Its position in the runtime's list: where its owners' slots are. */
+  readonly index: number;
+  /** Scorer slots per owner: each feature's, and each of its horizons' (see OwnerSlots). */
+  readonly slots: number;
 }
 
-/** Compiles a parsed detector for the runtime. */
-export function compileDetector(spec: DetectorSpec): CompiledDetector {
+/** Compiles a parsed detector for the runtime; `index` is its place in the runtime's list. */
+export function compileDetector(spec: DetectorSpec, index: number): CompiledDetector {
   const name = spec.metadata.name;
   const horizons = [...new Set(spec.spec.horizons ?? [])].sort((a, b) => a - b);
-  const features = (spec.spec.features ?? []).map((feature): CompiledFeature => {
+  // Each feature's scorer, then its horizons' baselines, in one run of slots.
+  let slots = 0;
+  const features = (spec.spec.features ?? []).map((feature, ringSlot): CompiledFeature => {
     const algorithm = feature.algorithm ?? spec.spec.algorithm;
     // The schema guarantees one of them is set; this guards against a caller bypassing it.
     if (algorithm === undefined) throw new Error(`detector ${name}: feature ${feature.name} has no algorithm`);
@@ -65,19 +77,19 @@ export function compileDetector(spec: DetectorSpec): CompiledDetector {
       ...(feature.min !== undefined ? { min: feature.min } : {}),
       ...(feature.max !== undefined ? { max: feature.max } : {}),
       ...(spec.spec.horizons !== undefined ? { aggregate: HORIZON_AGGREGATES[feature.name] } : {}),
-      keySuffix: `|${feature.name}`, streakKey: `${name}|${feature.name}`, horizons: [],
+      keySuffix: `|${feature.name}`, streakKey: `${name}|${feature.name}`, horizons: [], slot: slots++, ringSlot,
     };
     const perHorizon = horizons.map((ms): CompiledHorizon => {
       const label = formatDuration(ms);
       return {
         ms, label, feature: { ...compiled, algorithm: compiled.horizonAlgorithm },
-        keySuffix: `|${feature.name}@${label}`, streakKey: `${name}|${feature.name}@${label}`,
+        keySuffix: `|${feature.name}@${label}`, streakKey: `${name}|${feature.name}@${label}`, slot: slots++,
       };
     });
     return { ...compiled, horizons: perHorizon };
   });
   return {
-    spec, name, keyPrefix: `${name}|`, features, horizons,
+    spec, name, keyPrefix: `${name}|`, features, horizons, index, slots,
     ...(spec.spec.compare !== undefined ? { compare: spec.spec.compare } : {}),
     ...(spec.spec.baseline === 'cohort' ? { cohort: `cohort:${spec.spec.entity}` } : {}),
     ...(spec.spec.matchLabels ? { matchLabels: Object.entries(spec.spec.matchLabels) } : {}),

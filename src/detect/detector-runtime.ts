@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { evidenceDetails } from '../features/evidence-details.js';
-import type { Entity } from '../features/entity.js';
+import type { Entity, EntityKind } from '../features/entity.js';
 import type { FeatureWindow } from '../features/feature-window.js';
 import type { ScorerSnapshot, StreamScorer } from './stream-scorer.js';
 import { createScorer, restoreScorer, type AlgorithmConfig } from './stats/algorithm-registry.js';
@@ -15,6 +15,7 @@ import { CanaryComparison, stableWindows } from './canary-comparison.js';
 import { DEFAULT_MODEL_VERSIONS_OPTIONS, ModelVersions, modelOf, type ModelVersionsState } from './model-versions.js';
 import { HorizonRing, horizonRingStateSchema, windowWeight, type HorizonRingState } from './horizon-ring.js';
 import { compileDetector, type CompiledDetector, type CompiledFeature } from './compile-detector.js';
+import { OwnerSlots } from './owner-slots.js';
 
 /** Saved scorer state of every detector, keyed by `detector|entity|feature`. */
 export interface DetectorStateSnapshot {
@@ -67,6 +68,14 @@ export class DetectorRuntime {
   private readonly canary: CanaryComparison;
   /** Entities scored and flagged per detector since the last `takeTally` (feeds the breaker). */
   private tally = new Map<string, { scored: number; flagged: Entity[] }>();
+  /** Per detector (by index), its owners' scorers: the entries of `scorers`, found by owner. */
+  private readonly scorerSlots: OwnerSlots<StreamScorer>[];
+  /** Per detector (by index), its entities' rings: the entries of `rings`, found by entity. */
+  private readonly ringSlots: OwnerSlots<HorizonRing>[];
+  /** Per entity kind, the detectors that watch it, in order. */
+  private readonly byKind = new Map<EntityKind, CompiledDetector[]>();
+  /** What `scoreHorizons` found for the window it was last called with (scoring is synchronous). */
+  private readonly horizonEvidence: Evidence[] = [];
 
   /**
    * @param autoencoders the loaded model of every autoencoder detector, by detector name (models
@@ -77,7 +86,15 @@ export class DetectorRuntime {
     snapshot?: DetectorStateSnapshot,
     private readonly autoencoders: ReadonlyMap<string, AutoencoderDetector> = new Map(),
   ) {
-    this.detectors = specs.map(compileDetector);
+    this.detectors = specs.map((spec, index) => compileDetector(spec, index));
+    this.scorerSlots = this.detectors.map((d) => new OwnerSlots<StreamScorer>(d.slots));
+    this.ringSlots = this.detectors.map((d) => new OwnerSlots<HorizonRing>(d.features.length));
+    for (const detector of this.detectors) {
+      const kind = detector.spec.spec.entity;
+      const watching = this.byKind.get(kind);
+      if (watching === undefined) this.byKind.set(kind, [detector]);
+      else watching.push(detector);
+    }
     this.restored = new Map(Object.entries(snapshot?.scorers ?? {}));
     this.streaks = new PersistenceStreaks(snapshot?.streaks);
     this.versions = new ModelVersions(DEFAULT_MODEL_VERSIONS_OPTIONS, snapshot?.modelVersions);
@@ -113,7 +130,7 @@ export class DetectorRuntime {
     this.versions.observe(windows);
     const stable = stableWindows(windows, this.versions);
     const anomalies: Anomaly[] = [];
-    for (const window of windows) anomalies.push(...this.scoreOne(window, verdicts, stable));
+    for (const window of windows) this.scoreOne(window, verdicts, stable, anomalies);
     return anomalies;
   }
 
@@ -130,21 +147,30 @@ export class DetectorRuntime {
   }
 
   /**
-   * Scores the detector's features over its horizons. Every window of a watched entity feeds the
-   * rings, including windows under `minRequests`: at a few requests a minute, an hour of them is
-   * the evidence. `scored` says whether any horizon had enough observations to be judged.
+   * Scores the detector's features over its horizons, into `horizonEvidence`. Every window of a
+   * watched entity feeds the rings, including windows under `minRequests`: at a few requests a
+   * minute, an hour of them is the evidence. Returns whether any horizon had enough observations
+   * to be judged.
    */
-  private scoreHorizons(detector: CompiledDetector, owner: string, window: FeatureWindow): { readonly scored: boolean; readonly evidence: readonly Evidence[] } {
+  private scoreHorizons(detector: CompiledDetector, owner: string, window: FeatureWindow): boolean {
+    const evidence = this.horizonEvidence;
+    evidence.length = 0;
     const longest = detector.horizons.at(-1);
-    if (longest === undefined) return NO_HORIZONS;
-    const evidence: Evidence[] = [];
+    if (longest === undefined) return false;
     let scored = false;
     const spec = detector.spec.spec;
     const windowMs = Math.max(1, window.windowEnd - window.windowStart);
+    let rings: (HorizonRing | undefined)[] | undefined;
+    let scorers: (StreamScorer | undefined)[] | undefined;
     for (const feature of detector.features) {
       const observed = window.features[feature.name];
       if (feature.aggregate === undefined || observed === undefined || !Number.isFinite(observed)) continue;
-      const ring = this.ring(detector.keyPrefix + window.entity.key + feature.keySuffix, longest / windowMs, window.windowStart);
+      rings ??= this.ringSlots[detector.index]?.of(window.entity.key) ?? [];
+      let ring = rings[feature.ringSlot];
+      if (ring === undefined) {
+        ring = this.ring(detector.keyPrefix + window.entity.key + feature.keySuffix, longest / windowMs, window.windowStart);
+        rings[feature.ringSlot] = ring;
+      }
       ring.push(window.windowEnd, observed, windowWeight(window, feature.name));
       for (const compiled of feature.horizons) {
         const horizon = compiled.ms;
@@ -152,7 +178,8 @@ export class DetectorRuntime {
         if (total === undefined || (spec.minRequests > 0 && total.weight < spec.minRequests)) continue;
         scored = true;
         const label = compiled.label;
-        const result = this.scorer(detector.keyPrefix + owner + compiled.keySuffix, compiled.feature, this.heritage(detector, window, compiled.keySuffix)).update(total.value, window.windowEnd, total.weight);
+        scorers ??= this.scorerSlots[detector.index]?.of(owner) ?? [];
+        const result = this.scorerIn(scorers, compiled.slot, detector, owner, window, compiled.keySuffix, compiled.feature).update(total.value, window.windowEnd, total.weight);
         // min and max are per window: a summed feature's bounds grow with the windows it spans.
         const scale = feature.aggregate === 'sum' ? horizon / windowMs : 1;
         const anomalous = result.ready && result.score >= (spec.threshold ?? 1) && stillCarries(observed, total.value / scale, result.expected / scale) &&
@@ -168,7 +195,7 @@ export class DetectorRuntime {
         });
       }
     }
-    return { scored, evidence };
+    return scored;
   }
 
   private ring(key: string, windows: number, since: number): HorizonRing {
@@ -182,9 +209,11 @@ export class DetectorRuntime {
     return ring;
   }
 
-  private scoreOne(window: FeatureWindow, verdicts: ReadonlyMap<string, ReadonlyMap<FeatureWindow, VectorVerdict | undefined>>, stable: ReadonlyMap<string, FeatureWindow>): Anomaly[] {
-    const anomalies: Anomaly[] = [];
-    for (const detector of this.detectors) {
+  /** Scores one window with every detector watching its entity, adding what they flag to `anomalies`. */
+  private scoreOne(window: FeatureWindow, verdicts: ReadonlyMap<string, ReadonlyMap<FeatureWindow, VectorVerdict | undefined>>, stable: ReadonlyMap<string, FeatureWindow>, anomalies: Anomaly[]): void {
+    const watching = this.byKind.get(window.entity.kind);
+    if (watching === undefined) return;
+    for (const detector of watching) {
       const spec = detector.spec.spec;
       if (!this.watches(detector, window)) continue;
       if (spec.falco !== undefined) {
@@ -205,8 +234,8 @@ export class DetectorRuntime {
       const threshold = spec.threshold ?? 1;
       const owner = detector.cohort ?? window.entity.key;
       const enough = enoughRequests(detector, window);
-      const horizons = this.scoreHorizons(detector, owner, window);
-      if (!enough && !horizons.scored) continue;
+      const scoredHorizons = this.scoreHorizons(detector, owner, window);
+      if (!enough && !scoredHorizons) continue;
       const counts = this.counts(detector.name);
       counts.scored++;
       const evidence: Evidence[] = [];
@@ -219,13 +248,15 @@ export class DetectorRuntime {
           best = verdict.score;
         }
       }
-      for (const feature of enough ? detector.features : []) {
+      let scorers: (StreamScorer | undefined)[] | undefined;
+      for (const feature of enough ? detector.features : NO_FEATURES) {
         const observed = window.features[feature.name];
         if (observed === undefined || !Number.isFinite(observed)) continue;
         // Too few observations behind the value: neither judged nor learned from, as a window
         // under minRequests is not.
         if (!hasEvidence(window, feature.name, spec.minRequests)) continue;
-        const result = this.scorer(detector.keyPrefix + owner + feature.keySuffix, feature, this.heritage(detector, window, feature.keySuffix)).update(observed, window.windowEnd, windowWeight(window, feature.name));
+        scorers ??= this.scorerSlots[detector.index]?.of(owner) ?? [];
+        const result = this.scorerIn(scorers, feature.slot, detector, owner, window, feature.keySuffix, feature).update(observed, window.windowEnd, windowWeight(window, feature.name));
         const anomalous = result.ready && result.score >= threshold &&
           !(feature.min !== undefined && observed < feature.min) && !(feature.max !== undefined && observed > feature.max);
         if (spec.persistence > 1) {
@@ -241,7 +272,7 @@ export class DetectorRuntime {
         });
         if (result.score > best) best = result.score;
       }
-      for (const found of horizons.evidence) {
+      for (const found of this.horizonEvidence) {
         evidence.push(found);
         if (found.score > best) best = found.score;
       }
@@ -249,7 +280,6 @@ export class DetectorRuntime {
       counts.flagged.push(window.entity);
       anomalies.push(anomalyOf(detector, window, best, evidence));
     }
-    return anomalies;
   }
 
   private counts(detector: string): { scored: number; flagged: Entity[] } {
@@ -319,6 +349,8 @@ export class DetectorRuntime {
       const entity = key.split('|')[1];
       if (entity !== undefined && gone.has(entity)) this.rings.delete(key);
     }
+    for (const slots of this.scorerSlots) slots.forget(gone);
+    for (const slots of this.ringSlots) slots.forget(gone);
     this.streaks.forget(gone);
     this.canary.forget(gone);
     this.versions.forget(gone);
@@ -350,6 +382,18 @@ export class DetectorRuntime {
   }
 
   /**
+   * The scorer in an owner's `slot`: `scorer(<detector>|<owner><keySuffix>)`, with the key (and
+   * what a new one would inherit) made only when the slot is empty.
+   */
+  private scorerIn(slots: (StreamScorer | undefined)[], slot: number, detector: CompiledDetector, owner: string, window: FeatureWindow, keySuffix: string, feature: CompiledFeature): StreamScorer {
+    const known = slots[slot];
+    if (known !== undefined) return known;
+    const scorer = this.scorer(detector.keyPrefix + owner + keySuffix, feature, this.heritage(detector, window, keySuffix));
+    slots[slot] = scorer;
+    return scorer;
+  }
+
+  /**
    * @param key `<detector>|<owner>|<feature>`, with `@<horizon>` for a horizon's baseline (each
    *   time scale has a baseline of its own).
    * @param inherit the state a new scorer starts from when none was saved (a model version's
@@ -368,8 +412,8 @@ export class DetectorRuntime {
   }
 }
 
-/** What a detector without horizons scores over them (every window asks). */
-const NO_HORIZONS: { readonly scored: boolean; readonly evidence: readonly Evidence[] } = Object.freeze({ scored: false, evidence: Object.freeze([]) });
+/** The features scored per window when the window has too few requests: none. */
+const NO_FEATURES: readonly CompiledFeature[] = Object.freeze([]);
 
 /** A snapshot from another algorithm or version (the detector was edited) starts a fresh baseline. */
 function restoreOrFresh(algorithm: AlgorithmConfig, saved: ScorerSnapshot): StreamScorer {
