@@ -68,10 +68,10 @@ export function routeTemplate(method: string | undefined, path: string | undefin
 export function pathTemplate(path: string | undefined): string {
   if (path === undefined || path === '') return '/';
   let end = path.length;
-  for (const stop of ['?', '#']) {
-    const at = path.indexOf(stop);
-    if (at >= 0 && at < end) end = at;
-  }
+  const query = path.indexOf('?');
+  if (query >= 0) end = query;
+  const fragment = path.indexOf('#');
+  if (fragment >= 0 && fragment < end) end = fragment;
   const segments: string[] = [];
   let from = path.startsWith('/') ? 1 : 0;
   while (from <= end && segments.length <= MAX_SEGMENTS) {
@@ -86,9 +86,15 @@ export function pathTemplate(path: string | undefined): string {
 }
 
 function segmentTemplate(segment: string): string {
-  if (segment.length > MAX_SEGMENT_CHARS) return '{long}';
-  if (NUMBER.test(segment)) return '{n}';
-  if (UUID.test(segment) || HEX.test(segment)) return '{id}';
-  if (TOKEN.test(segment)) return '{token}';
-  return WORD.test(segment) || segment === '' ? segment.replace(EMBEDDED_HEX, '{id}') : '{x}';
+  const n = segment.length;
+  if (n > MAX_SEGMENT_CHARS) return '{long}';
+  if (n === 0) return segment;
+  // Each pattern is tried only on a segment it could match: a number starts with a sign or a
+  // digit, an id has 8 characters or more, a token 16 (a client spraying paths pays for each).
+  const first = segment.charCodeAt(0);
+  if (((first >= 48 && first <= 57) || first === 43 || first === 45) && NUMBER.test(segment)) return '{n}';
+  if (n >= 8 && (UUID.test(segment) || HEX.test(segment))) return '{id}';
+  if (n >= 16 && TOKEN.test(segment)) return '{token}';
+  if (!WORD.test(segment)) return '{x}';
+  return n >= 8 ? segment.replace(EMBEDDED_HEX, '{id}') : segment;
 }

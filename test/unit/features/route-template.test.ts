@@ -17,6 +17,12 @@ describe('routeTemplate', () => {
     ['/users/%2e%2e/x', '/users/{x}/x'],
     ['/données/1', '/{x}/{n}'],
     ['/api/', '/api'],
+    // At the edges of each pattern: a number's sign, an id's 8 characters, a token's 16.
+    ['/+12/-3.5/-/+/1.', '/{n}/{n}/-/{x}/1.'],
+    ['/deadbee/deadbee1/DEADBEE1/abcdefgh', '/deadbee/{id}/{id}/abcdefgh'],
+    ['/a1b2c3d4e5f6g7h/a1b2c3d4e5f6g7h8/aaaaaaaaaaaaaaaa', '/a1b2c3d4e5f6g7h/{token}/aaaaaaaaaaaaaaaa'],
+    ['/x.1234567.js/x.12345678.js/x-00ff00ff', '/x.1234567.js/x.{id}.js/x-{id}'],
+    ['/a%/b c/ok~', '/{x}/{x}/ok~'],
   ])('%s -> %s', (path, template) => {
     expect(pathTemplate(path)).toBe(template);
   });
