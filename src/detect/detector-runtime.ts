@@ -2,54 +2,20 @@ import { createHash } from 'node:crypto';
 import { evidenceDetails } from '../features/evidence-details.js';
 import type { Entity, EntityKind } from '../features/entity.js';
 import type { FeatureWindow } from '../features/feature-window.js';
-import type { ScorerSnapshot, StreamScorer } from './stream-scorer.js';
-import { createScorer, restoreScorer, type AlgorithmConfig } from './stats/algorithm-registry.js';
+import type { StreamScorer } from './stream-scorer.js';
 import type { Anomaly, Evidence } from './anomaly.js';
 import type { AutoencoderDetector, VectorVerdict } from './autoencoder/autoencoder-detector.js';
 import { autoencoderEvidence } from './autoencoder/autoencoder-evidence.js';
 import type { DetectorSpec } from './detector-spec.js';
 import { falcoVerdict } from './falco-detector.js';
 import { hasEvidence } from './feature-evidence.js';
-import { PersistenceStreaks, type StreakSnapshot } from './persistence-streaks.js';
+import { PersistenceStreaks } from './persistence-streaks.js';
 import { CanaryComparison, stableWindows } from './canary-comparison.js';
-import { DEFAULT_MODEL_VERSIONS_OPTIONS, ModelVersions, modelOf, type ModelVersionsState } from './model-versions.js';
-import { HorizonRing, horizonRingStateSchema, windowWeight, type HorizonRingState } from './horizon-ring.js';
+import { DEFAULT_MODEL_VERSIONS_OPTIONS, ModelVersions, modelOf } from './model-versions.js';
+import { windowWeight, type HorizonRing } from './horizon-ring.js';
 import { compileDetector, type CompiledDetector, type CompiledFeature } from './compile-detector.js';
-import { OwnerSlots } from './owner-slots.js';
-
-/** Saved scorer state of every detector, keyed by `detector|entity|feature`. */
-export interface DetectorStateSnapshot {
-  readonly version: 1;
-  readonly scorers: Record<string, ScorerSnapshot>;
-  /** Running streaks of detectors with `persistence` (absent in snapshots from before it existed). */
-  readonly streaks?: StreakSnapshot;
-  /** Recent per-window values behind detectors with `horizons`, keyed by `detector|entity|feature`. */
-  readonly horizons?: Record<string, HorizonRingState>;
-  /** Which versions of each model served, for how long (absent in snapshots from before it existed). */
-  readonly modelVersions?: ModelVersionsState;
-}
-
-/**
- * The part of a snapshot that belongs to the detectors `keep` accepts (by name): what a
- * configuration reload carries over for detectors whose definition did not change.
- */
-export function detectorStateOf(snapshot: DetectorStateSnapshot, keep: (detector: string) => boolean): DetectorStateSnapshot {
-  // Every key starts with the detector's name, which cannot contain "|" (a DNS label).
-  const mine = (key: string): boolean => keep(key.slice(0, key.indexOf('|')));
-  const streaks: StreakSnapshot = {};
-  for (const [entity, runs] of Object.entries(snapshot.streaks ?? {})) {
-    const kept = Object.entries(runs).filter(([key]) => mine(key));
-    if (kept.length > 0) streaks[entity] = Object.fromEntries(kept);
-  }
-  return {
-    version: 1,
-    scorers: Object.fromEntries(Object.entries(snapshot.scorers).filter(([key]) => mine(key))),
-    streaks,
-    horizons: Object.fromEntries(Object.entries(snapshot.horizons ?? {}).filter(([key]) => mine(key))),
-    // Which versions served is the models' history, whichever detectors read it.
-    ...(snapshot.modelVersions !== undefined ? { modelVersions: snapshot.modelVersions } : {}),
-  };
-}
+import type { DetectorStateSnapshot } from './detector-state.js';
+import { ScorerStore } from './scorer-store.js';
 
 /**
  * Runs every detector over closed feature windows. Holds one scorer per (detector, entity or
@@ -57,21 +23,14 @@ export function detectorStateOf(snapshot: DetectorStateSnapshot, keep: (detector
  */
 export class DetectorRuntime {
   private readonly detectors: CompiledDetector[];
-  private readonly scorers = new Map<string, StreamScorer>();
-  private readonly restored: Map<string, ScorerSnapshot>;
+  private readonly store: ScorerStore;
   private readonly streaks: PersistenceStreaks;
-  private readonly rings = new Map<string, HorizonRing>();
-  private readonly restoredRings: Map<string, HorizonRingState>;
   /** Which versions of each model served: the stable version, and whose baseline a new version inherits. */
   private readonly versions: ModelVersions;
   /** Versions judged against their model's stable version (`compare: stable-version`). */
   private readonly canary: CanaryComparison;
   /** Entities scored and flagged per detector since the last `takeTally` (feeds the breaker). */
   private tally = new Map<string, { scored: number; flagged: Entity[] }>();
-  /** Per detector (by index), its owners' scorers: the entries of `scorers`, found by owner. */
-  private readonly scorerSlots: OwnerSlots<StreamScorer>[];
-  /** Per detector (by index), its entities' rings: the entries of `rings`, found by entity. */
-  private readonly ringSlots: OwnerSlots<HorizonRing>[];
   /** Per entity kind, the detectors that watch it, in order. */
   private readonly byKind = new Map<EntityKind, CompiledDetector[]>();
   /** What `scoreHorizons` found for the window it was last called with (scoring is synchronous). */
@@ -87,24 +46,16 @@ export class DetectorRuntime {
     private readonly autoencoders: ReadonlyMap<string, AutoencoderDetector> = new Map(),
   ) {
     this.detectors = specs.map((spec, index) => compileDetector(spec, index));
-    this.scorerSlots = this.detectors.map((d) => new OwnerSlots<StreamScorer>(d.slots));
-    this.ringSlots = this.detectors.map((d) => new OwnerSlots<HorizonRing>(d.features.length));
     for (const detector of this.detectors) {
       const kind = detector.spec.spec.entity;
       const watching = this.byKind.get(kind);
       if (watching === undefined) this.byKind.set(kind, [detector]);
       else watching.push(detector);
     }
-    this.restored = new Map(Object.entries(snapshot?.scorers ?? {}));
     this.streaks = new PersistenceStreaks(snapshot?.streaks);
     this.versions = new ModelVersions(DEFAULT_MODEL_VERSIONS_OPTIONS, snapshot?.modelVersions);
-    this.canary = new CanaryComparison(this.restored, this.streaks);
-    // Checked once, here: a saved ring that does not parse starts afresh, and is not saved again.
-    this.restoredRings = new Map();
-    for (const [key, saved] of Object.entries(snapshot?.horizons ?? {})) {
-      const parsed = horizonRingStateSchema.safeParse(saved);
-      if (parsed.success) this.restoredRings.set(key, parsed.data);
-    }
+    this.store = new ScorerStore(this.detectors, this.versions, snapshot);
+    this.canary = new CanaryComparison(this.store.restored, this.streaks);
   }
 
   /** Scores one window with every detector that watches its entity kind. */
@@ -165,12 +116,8 @@ export class DetectorRuntime {
     for (const feature of detector.features) {
       const observed = window.features[feature.name];
       if (feature.aggregate === undefined || observed === undefined || !Number.isFinite(observed)) continue;
-      rings ??= this.ringSlots[detector.index]?.of(window.entity.key) ?? [];
-      let ring = rings[feature.ringSlot];
-      if (ring === undefined) {
-        ring = this.ring(detector.keyPrefix + window.entity.key + feature.keySuffix, longest / windowMs, window.windowStart);
-        rings[feature.ringSlot] = ring;
-      }
+      rings ??= this.store.ringsOf(detector, window.entity.key);
+      const ring = this.store.ringIn(rings, feature.ringSlot, detector, window.entity.key, feature.keySuffix, longest / windowMs, window.windowStart);
       ring.push(window.windowEnd, observed, windowWeight(window, feature.name));
       for (const compiled of feature.horizons) {
         const horizon = compiled.ms;
@@ -178,8 +125,8 @@ export class DetectorRuntime {
         if (total === undefined || (spec.minRequests > 0 && total.weight < spec.minRequests)) continue;
         scored = true;
         const label = compiled.label;
-        scorers ??= this.scorerSlots[detector.index]?.of(owner) ?? [];
-        const result = this.scorerIn(scorers, compiled.slot, detector, owner, window, compiled.keySuffix, compiled.feature).update(total.value, window.windowEnd, total.weight);
+        scorers ??= this.store.scorersOf(detector, owner);
+        const result = this.store.scorerIn(scorers, compiled.slot, detector, owner, window, compiled.keySuffix, compiled.feature).update(total.value, window.windowEnd, total.weight);
         // min and max are per window: a summed feature's bounds grow with the windows it spans.
         const scale = feature.aggregate === 'sum' ? horizon / windowMs : 1;
         const anomalous = result.ready && result.score >= (spec.threshold ?? 1) && stillCarries(observed, total.value / scale, result.expected / scale) &&
@@ -196,17 +143,6 @@ export class DetectorRuntime {
       }
     }
     return scored;
-  }
-
-  private ring(key: string, windows: number, since: number): HorizonRing {
-    let ring = this.rings.get(key);
-    if (ring === undefined) {
-      const saved = this.restoredRings.get(key);
-      this.restoredRings.delete(key);
-      ring = new HorizonRing(windows, since, saved);
-      this.rings.set(key, ring);
-    }
-    return ring;
   }
 
   /** Scores one window with every detector watching its entity, adding what they flag to `anomalies`. */
@@ -255,8 +191,8 @@ export class DetectorRuntime {
         // Too few observations behind the value: neither judged nor learned from, as a window
         // under minRequests is not.
         if (!hasEvidence(window, feature.name, spec.minRequests)) continue;
-        scorers ??= this.scorerSlots[detector.index]?.of(owner) ?? [];
-        const result = this.scorerIn(scorers, feature.slot, detector, owner, window, feature.keySuffix, feature).update(observed, window.windowEnd, windowWeight(window, feature.name));
+        scorers ??= this.store.scorersOf(detector, owner);
+        const result = this.store.scorerIn(scorers, feature.slot, detector, owner, window, feature.keySuffix, feature).update(observed, window.windowEnd, windowWeight(window, feature.name));
         const anomalous = result.ready && result.score >= threshold &&
           !(feature.min !== undefined && observed < feature.min) && !(feature.max !== undefined && observed > feature.max);
         if (spec.persistence > 1) {
@@ -292,25 +228,6 @@ export class DetectorRuntime {
   }
 
   /**
-   * Where a new model version's baseline comes from: a copy of the scorer state its model's
-   * predecessor holds for the same detector and feature (see {@link ModelVersions.predecessor}),
-   * so a version that replaces another is judged against the baseline of the version it replaces
-   * from its first window. Only a version of the same model, chosen by windows served, never by
-   * anything a record names; `{other}` and cohort baselines inherit nothing.
-   */
-  private heritage(detector: CompiledDetector, window: FeatureWindow, keySuffix: string): (() => ScorerSnapshot | undefined) | undefined {
-    const model = modelOf(window.entity);
-    const version = window.entity.version;
-    if (model === undefined || version === undefined || detector.cohort !== undefined) return undefined;
-    return () => {
-      const from = this.versions.predecessor(model, version);
-      if (from === undefined) return undefined;
-      const key = `${detector.keyPrefix}model:${model}@${from}${keySuffix}`;
-      return this.scorers.get(key)?.snapshot() ?? this.restored.get(key);
-    };
-  }
-
-  /**
    * A `falco` detector scores every window of a watched pod (so the breaker sees the share of pods
    * Falco alerts on, not 100%) and flags the ones with selected alerts.
    */
@@ -341,16 +258,7 @@ export class DetectorRuntime {
   forget(entityKeys: readonly string[]): void {
     if (entityKeys.length === 0) return;
     const gone = new Set(entityKeys);
-    for (const key of this.scorers.keys()) {
-      const entity = key.split('|')[1];
-      if (entity !== undefined && gone.has(entity)) this.scorers.delete(key);
-    }
-    for (const key of this.rings.keys()) {
-      const entity = key.split('|')[1];
-      if (entity !== undefined && gone.has(entity)) this.rings.delete(key);
-    }
-    for (const slots of this.scorerSlots) slots.forget(gone);
-    for (const slots of this.ringSlots) slots.forget(gone);
+    this.store.forget(gone);
     this.streaks.forget(gone);
     this.canary.forget(gone);
     this.versions.forget(gone);
@@ -363,7 +271,7 @@ export class DetectorRuntime {
 
   /** Number of live scorers, comparisons included (memory is proportional to it). */
   get scorerCount(): number {
-    return this.scorers.size + this.canary.size;
+    return this.store.size + this.canary.size;
   }
 
   /** Model versions with a history (memory is proportional to it). */
@@ -372,57 +280,15 @@ export class DetectorRuntime {
   }
 
   snapshot(): DetectorStateSnapshot {
-    const scorers: Record<string, ScorerSnapshot> = Object.fromEntries(this.restored);
-    for (const [key, scorer] of this.scorers) scorers[key] = scorer.snapshot();
+    const { scorers, horizons } = this.store.snapshot();
     this.canary.snapshotInto(scorers);
-    const horizons: Record<string, HorizonRingState> = Object.fromEntries(this.restoredRings);
-    for (const [key, ring] of this.rings) horizons[key] = ring.state();
     const modelVersions = this.versions.state();
     return { version: 1, scorers, streaks: this.streaks.snapshot(), horizons, ...(modelVersions.length > 0 ? { modelVersions } : {}) };
-  }
-
-  /**
-   * The scorer in an owner's `slot`: `scorer(<detector>|<owner><keySuffix>)`, with the key (and
-   * what a new one would inherit) made only when the slot is empty.
-   */
-  private scorerIn(slots: (StreamScorer | undefined)[], slot: number, detector: CompiledDetector, owner: string, window: FeatureWindow, keySuffix: string, feature: CompiledFeature): StreamScorer {
-    const known = slots[slot];
-    if (known !== undefined) return known;
-    const scorer = this.scorer(detector.keyPrefix + owner + keySuffix, feature, this.heritage(detector, window, keySuffix));
-    slots[slot] = scorer;
-    return scorer;
-  }
-
-  /**
-   * @param key `<detector>|<owner>|<feature>`, with `@<horizon>` for a horizon's baseline (each
-   *   time scale has a baseline of its own).
-   * @param inherit the state a new scorer starts from when none was saved (a model version's
-   *   predecessor's, see {@link heritage}).
-   */
-  private scorer(key: string, feature: CompiledFeature, inherit?: () => ScorerSnapshot | undefined): StreamScorer {
-    let scorer = this.scorers.get(key);
-    if (scorer === undefined) {
-      const saved = this.restored.size > 0 ? this.restored.get(key) : undefined;
-      const start = saved ?? inherit?.();
-      scorer = start ? restoreOrFresh(feature.algorithm, start) : createScorer(feature.algorithm);
-      if (saved) this.restored.delete(key);
-      this.scorers.set(key, scorer);
-    }
-    return scorer;
   }
 }
 
 /** The features scored per window when the window has too few requests: none. */
 const NO_FEATURES: readonly CompiledFeature[] = Object.freeze([]);
-
-/** A snapshot from another algorithm or version (the detector was edited) starts a fresh baseline. */
-function restoreOrFresh(algorithm: AlgorithmConfig, saved: ScorerSnapshot): StreamScorer {
-  try {
-    return restoreScorer(algorithm, saved);
-  } catch {
-    return createScorer(algorithm);
-  }
-}
 
 /**
  * Whether the newest window still carries at least half of the horizon's departure from its

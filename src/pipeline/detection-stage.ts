@@ -1,5 +1,6 @@
 import type { AutoencoderDetector } from '../detect/autoencoder/autoencoder-detector.js';
-import { DetectorRuntime, detectorStateOf } from '../detect/detector-runtime.js';
+import { DetectorRuntime } from '../detect/detector-runtime.js';
+import { detectorStateOf } from '../detect/detector-state.js';
 import type { DetectorSpec } from '../detect/detector-spec.js';
 import type { EntityKind } from '../features/entity.js';
 import { EventTimeGuard } from '../features/event-time-guard.js';

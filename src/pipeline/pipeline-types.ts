@@ -2,7 +2,7 @@
  * The values that cross the pipeline's stages and its callers: options, sinks, counters, state.
  */
 import type { Anomaly } from '../detect/anomaly.js';
-import type { DetectorStateSnapshot } from '../detect/detector-runtime.js';
+import type { DetectorStateSnapshot } from '../detect/detector-state.js';
 import { DEFAULT_EVENT_TIME_OPTIONS, type EventTimeOptions, type EventTimeSnapshot } from '../features/event-time-guard.js';
 import { DEFAULT_FEATURE_OPTIONS, type FeatureExtractorOptions, type FeatureSnapshot } from '../features/feature-extractor.js';
 import { DEFAULT_DEAD_LETTER_PREFIX_BYTES } from '../parse/compact-dead-letter.js';

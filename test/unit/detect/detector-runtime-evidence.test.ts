@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DetectorRuntime, type DetectorStateSnapshot } from '../../../src/detect/detector-runtime.js';
+import { DetectorRuntime } from '../../../src/detect/detector-runtime.js';
+import type { DetectorStateSnapshot } from '../../../src/detect/detector-state.js';
 import { detectorSchema, type DetectorSpec } from '../../../src/detect/detector-spec.js';
 import type { Entity } from '../../../src/features/entity.js';
 import type { FeatureWindow } from '../../../src/features/feature-window.js';

@@ -5,7 +5,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load-config.js';
 import type { Anomaly } from '../../../src/detect/anomaly.js';
-import { DetectorRuntime, type DetectorStateSnapshot } from '../../../src/detect/detector-runtime.js';
+import { DetectorRuntime } from '../../../src/detect/detector-runtime.js';
+import type { DetectorStateSnapshot } from '../../../src/detect/detector-state.js';
 import type { DetectorSpec } from '../../../src/detect/detector-spec.js';
 import type { FeatureWindow } from '../../../src/features/feature-window.js';
 import { seededRandom } from '../../../src/shared/random.js';
