@@ -8,6 +8,7 @@ import type { ClosedGroup } from '../pipeline/closed-group.js';
 import { DeferredScoring, splitDetectors } from '../pipeline/deferred-scoring.js';
 import type { DetectionState } from '../pipeline/detection-stage.js';
 import { LearnedCallGraph } from '../pipeline/learned-call-graph.js';
+import { mergeSameWindow } from '../pipeline/merge-anomalies.js';
 import type { DeadLetterSink, LedgerSink, PipelineCounters, PipelineOptions, PipelineState } from '../pipeline/pipeline-types.js';
 import { ResponseStage } from '../pipeline/response-stage.js';
 import type { PlaybookSpec } from '../playbook/playbook-spec.js';
@@ -277,7 +278,10 @@ export class PartitionedReplay {
       if (groups.length === 0) break;
       const combined = this.combine(groups);
       this.handedOn = combined.windowEnd;
-      this.response.group(this.scoring.complete(combined));
+      // An entity seen in several partitions (a caller named in its callees' logs) has a window in
+      // each, and a verdict from each: one anomaly per window goes on, the autoencoders' included.
+      const scored = this.scoring.complete(combined);
+      this.response.group({ ...scored, anomalies: mergeSameWindow(scored.anomalies) });
       // Retraining falls due between two window starts, in the same place however the work was spread.
       for (const model of this.setup.shared.autoencoders.values()) if (model.retrainDue) await model.maybeRetrain();
     }

@@ -50,6 +50,8 @@ describe('the demo replayed on detection worker threads', () => {
     expect(one.records).toBe(one.parsed + one.deadLettered);
     expect(one.cases).toHaveLength(7);
     expect(one.anomalies.length).toBeGreaterThan(300);
+    // A caller's pod has windows in its own partition and in its callees': one anomaly per window.
+    expect(new Set(one.anomalies.map((a) => a.id)).size).toBe(one.anomalies.length);
   }, 600_000);
 
   it('with one partition, replays through one pipeline in this thread whatever the number of workers', async () => {
