@@ -135,7 +135,7 @@ export function consoleRoutes(deps: ConsoleRouteDeps): HttpRoute[] {
   };
 
   const silences = deps.silences === undefined ? [] : [consoleSilenceRoute({
-    tokens: deps.tokens, silences: deps.silences, canRecord: deps.canRecord, clock: deps.clock ?? systemClock, logger: deps.logger,
+    tokens: deps.tokens, silences: deps.silences, canRecord: deps.canRecord, record: deps.record, clock: deps.clock ?? systemClock, logger: deps.logger,
   })];
   return [{ path: CONSOLE_API_PREFIX, prefix: true, methods: ['GET', 'POST'], maxBodyBytes: MAX_DECISION_BYTES, handle }, ...silences];
 }

@@ -29,6 +29,8 @@ export interface ConsoleSilenceRouteDeps {
   readonly silences: ConsoleSilences;
   /** Whether the ledger is open yet: no silence is changed that could not be recorded. */
   readonly canRecord: () => boolean;
+  /** Appends a decision record to the service's audit ledger (a refused request is one). */
+  readonly record: (data: unknown) => void;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -70,7 +72,9 @@ function parseBody<T>(body: Buffer, schema: z.ZodType<T>): T | undefined {
  * /api/v1/silences` (add) and `POST /api/v1/silences/<id>/expire`. Authenticated like every
  * console request; the silence goes to the service's store (the ConfigMap every replica reads, or
  * its state directory) and into its ledger, naming the token and the identity bound to it beside
- * the author the operator typed, which is theirs to choose and recorded as such.
+ * the author the operator typed, which is theirs to choose and recorded as such. A request from a
+ * valid token that is refused (a body, matcher, span or author out of shape; no such silence) is
+ * recorded too, as a `console-silence` decision naming the token, so an attempt leaves a trace.
  */
 export function consoleSilenceRoute(deps: ConsoleSilenceRouteDeps): HttpRoute {
   const handle = async (req: IncomingMessage, body: Buffer): Promise<HttpAnswer> => {
@@ -104,12 +108,22 @@ export function consoleSilenceRoute(deps: ConsoleSilenceRouteDeps): HttpRoute {
     }
   };
 
+  /** A refused request of a valid token: answered, and recorded once the ledger is open. */
+  const refuse = (status: number, error: string, token: ConsoleToken, action: 'add' | 'expire', silenceId?: string): HttpAnswer => {
+    if (deps.canRecord()) {
+      const refused = { event: 'console-silence', via: `token:${token.name}`, user: token.user, action, ...(silenceId !== undefined ? { silenceId } : {}), result: 'refused', reason: error };
+      deps.record(refused);
+      deps.logger.warn({ token: token.name, action, status }, 'console silence request refused');
+    }
+    return json(status, { error });
+  };
+
   const add = async (body: Buffer, token: ConsoleToken, actor: SilenceActor): Promise<HttpAnswer> => {
     const request = parseBody(body, createBodySchema);
     if (request === undefined) {
-      return json(400, { error: 'the body must be JSON: {"matchers": [...], "comment": "...", and "endsAt" or "durationMs", optionally "startsAt" and "author"}' });
+      return refuse(400, 'the body must be JSON: {"matchers": [...], "comment": "...", and "endsAt" or "durationMs", optionally "startsAt" and "author"}', token, 'add');
     }
-    if ((request.endsAt === undefined) === (request.durationMs === undefined)) return json(400, { error: 'give endsAt or durationMs, one of them' });
+    if ((request.endsAt === undefined) === (request.durationMs === undefined)) return refuse(400, 'give endsAt or durationMs, one of them', token, 'add');
     if (!deps.canRecord()) return starting();
     const now = deps.clock.now();
     const startsAt = request.startsAt ?? now;
@@ -120,7 +134,7 @@ export function consoleSilenceRoute(deps: ConsoleSilenceRouteDeps): HttpRoute {
         createdBy: request.author ?? `token:${token.name}`, comment: request.comment,
       }, now);
     } catch (error) {
-      if (error instanceof MatcherError || error instanceof RangeError) return json(400, { error: error.message });
+      if (error instanceof MatcherError || error instanceof RangeError) return refuse(400, error.message, token, 'add');
       throw error;
     }
     await deps.silences.add(silence, actor);
@@ -129,15 +143,15 @@ export function consoleSilenceRoute(deps: ConsoleSilenceRouteDeps): HttpRoute {
   };
 
   const end = async (id: string, body: Buffer, token: ConsoleToken, actor: SilenceActor): Promise<HttpAnswer> => {
-    if (!ID.test(id)) return json(404, { error: 'no such silence' });
+    if (!ID.test(id)) return refuse(404, 'no such silence', token, 'expire');
     const request = parseBody(body.length === 0 ? Buffer.from('{}') : body, expireBodySchema);
-    if (request === undefined) return json(400, { error: 'the body must be JSON: {} or {"author": "..."}' });
+    if (request === undefined) return refuse(400, 'the body must be JSON: {} or {"author": "..."}', token, 'expire', id);
     const by = request.author ?? `token:${token.name}`;
     const problem = authorProblem(by);
-    if (problem !== undefined) return json(400, { error: problem });
+    if (problem !== undefined) return refuse(400, problem, token, 'expire', id);
     if (!deps.canRecord()) return starting();
     const expired = await deps.silences.expire(id, by, actor);
-    if (expired === undefined) return json(404, { error: `no silence ${id}` });
+    if (expired === undefined) return refuse(404, `no silence ${id}`, token, 'expire', id);
     deps.logger.info({ token: token.name, silence: id }, 'silence expired from the console');
     return json(200, { silence: expired });
   };

@@ -97,7 +97,15 @@ describe('silences through the service\'s console API', () => {
     expect(listed.map((s) => [s.id, s.state])).toEqual([[id, 'expired'], [claimedId, 'active']]);
     expect(listed[0]?.comment).toBe(FORGING_COMMENT);
 
+    // Without a valid token nothing is recorded: a stranger cannot fill the ledger.
+    const stranger = await post('/api/v1/silences', 'not-a-token', { matchers: ['pod=inference-0'], durationMs: 600_000, comment: 'x', author: HOSTILE_AUTHOR });
+    expect(stranger.status).toBe(401);
+
     await serve.stop();
+    // The refused request of a valid token leaves a trace naming the token, the author as escaped data.
+    const refused = ledger(stateDir).filter((r) => r.data.event === 'console-silence');
+    expect(refused.map((r) => [r.type, r.data.action, r.data.via, r.data.user, r.data.result])).toEqual([['decision', 'add', 'token:alice-laptop', 'U0ALICE', 'refused']]);
+    expect(refused[0]?.data.reason).toContain('the author must be a name on one line');
     const records = ledger(stateDir).filter((r) => typeof r.data.event === 'string' && r.data.event.startsWith('silence-'));
     expect(records.map((r) => [r.data.event, r.data.id, r.data.via, r.data.user, r.data.createdBy])).toEqual([
       ['silence-created', id, 'token:alice-laptop', 'U0ALICE', 'alice'],
