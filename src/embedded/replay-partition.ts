@@ -30,7 +30,7 @@ export class EntityKeyCache {
     const cacheKey = kind === 'pod' ? name : `\0${name}`;
     const known = this.keys.get(cacheKey);
     if (known !== undefined) return known;
-    const key = kind === 'model' ? `model:${name}` : `workload:${workloadName(name, undefined) ?? name}`;
+    const key = entityKey(kind, name);
     if (this.keys.size >= MAX_CACHED_NAMES) this.keys.clear();
     this.keys.set(cacheKey, key);
     return key;
@@ -50,10 +50,14 @@ export function replayEntityKey(line: string, cache?: EntityKeyCache): string | 
     const end = line.indexOf('"', start);
     if (end < 0 || end - start > MAX_NAME || end === start) return undefined;
     const name = line.slice(start, end);
-    if (cache !== undefined) return cache.keyOf(kind, name);
-    return kind === 'model' ? `model:${name}` : `workload:${workloadName(name, undefined) ?? name}`;
+    return cache !== undefined ? cache.keyOf(kind, name) : entityKey(kind, name);
   }
   return undefined;
+}
+
+/** The key of a model, or of a logging pod's workload. */
+function entityKey(kind: 'pod' | 'model', name: string): string {
+  return kind === 'model' ? `model:${name}` : `workload:${workloadName(name, undefined) ?? name}`;
 }
 
 /** A stable hash (FNV-1a) of an entity key onto `partitions` partitions. */
