@@ -7,14 +7,14 @@ import type { Anomaly } from '../detect/anomaly.js';
  * anomaly with the highest score, that verdict's entity, and every partition's evidence, the
  * highest-scoring first. Order is kept by first appearance; an id seen once is returned as is.
  */
-export function mergeSameWindow(anomalies: readonly Anomaly[]): Anomaly[] {
+export function mergeSameWindow(anomalies: readonly Anomaly[]): readonly Anomaly[] {
   const byId = new Map<string, Anomaly[]>();
   for (const anomaly of anomalies) {
     const same = byId.get(anomaly.id);
     if (same === undefined) byId.set(anomaly.id, [anomaly]);
     else same.push(anomaly);
   }
-  if (byId.size === anomalies.length) return [...anomalies];
+  if (byId.size === anomalies.length) return anomalies;
   const merged: Anomaly[] = [];
   for (const same of byId.values()) {
     const [only] = same;
