@@ -17,7 +17,8 @@ if [[ "$(id -u)" != "0" ]] || ! command -v apt-get >/dev/null 2>&1; then
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq chromium >/dev/null
+# Wait for another apt-get (a parallel prepare, unattended upgrades) instead of failing on its lock.
+apt-get -o DPkg::Lock::Timeout=600 update -qq
+apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium >/dev/null
 [[ -x "$browser" ]] || { echo "testenv: ERROR: apt-get installed chromium but $browser is still missing" >&2; exit 1; }
 echo "testenv: chromium $(version) built"

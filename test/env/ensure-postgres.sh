@@ -13,7 +13,8 @@ if [[ "$(id -u)" != "0" ]] || ! command -v apt-get >/dev/null 2>&1; then
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+# Wait for another apt-get (a parallel prepare, unattended upgrades) instead of failing on its lock.
+apt-get -o DPkg::Lock::Timeout=600 update -qq
+apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends postgresql >/dev/null
 found="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
 echo "testenv: postgres $(basename "$(dirname "$found")") built"
