@@ -118,12 +118,9 @@ export class LogRatioCusumScorer implements ReferenceScorer {
 
   /** Adds one window's log-likelihood ratio to the sums; returns the score (restarting after an alarm). */
   private accumulate(residual: number, weight: number, spread: number): number {
-    const { direction, h, minCount } = this.config;
-    const d = Math.log(this.config.ratio);
-    const cap = (weight * h) / minCount;
-    const llr = (signed: number): number => Math.min((weight * (d * signed - (d * d) / 2)) / (spread * spread), cap);
-    if (direction !== 'down') this.upper = Math.max(0, this.upper + llr(residual));
-    if (direction !== 'up') this.lower = Math.max(0, this.lower + llr(-residual));
+    const { direction, h } = this.config;
+    if (direction !== 'down') this.upper = Math.max(0, this.upper + this.logLikelihoodRatio(residual, weight, spread));
+    if (direction !== 'up') this.lower = Math.max(0, this.lower + this.logLikelihoodRatio(-residual, weight, spread));
     let statistic = Math.max(this.upper, this.lower);
     if (alarmReached(statistic, h)) {
       statistic = Math.max(statistic, h);
@@ -131,6 +128,15 @@ export class LogRatioCusumScorer implements ReferenceScorer {
       this.lower = 0;
     }
     return surpriseToScore(statistic, h);
+  }
+
+  /**
+   * One window's log-likelihood ratio of a shift by `ln(ratio)` against none, for a residual signed
+   * towards the shift, capped at `weight * h / minCount`.
+   */
+  private logLikelihoodRatio(signed: number, weight: number, spread: number): number {
+    const d = Math.log(this.config.ratio);
+    return Math.min((weight * (d * signed - (d * d) / 2)) / (spread * spread), (weight * this.config.h) / this.config.minCount);
   }
 
   /** One observation's spread of log(value), never below `minSpread`. */
