@@ -25,6 +25,15 @@ interface PartitionState {
   dirty: boolean;
   /** Parsed records already counted in the metrics. */
   countedParsed: number;
+  /**
+   * The batch handed on and not finished yet (fed, its live runs drained, the ledger flushed, the
+   * checkpoint written when due): the partition's next batch waits for it.
+   */
+  inFlight: Promise<void> | undefined;
+  /** The consumer's own failure (a flush, a checkpoint, a commit) in a batch finished after its handler returned. */
+  error: Error | undefined;
+  /** The partition went to another replica: what is in flight for it finishes, and nothing more is checkpointed. */
+  revoked: boolean;
 }
 
 /** Messages handed to a partition's pipeline at once, at most (heartbeats go between them). */
@@ -61,18 +70,33 @@ export interface PartitionConsumerDeps {
  * (outputs, then checkpoint, then offset) every `checkpointEveryMs`. A partition whose pipeline
  * fails (its detection worker died or threw) commits nothing more: it is dropped and read again
  * from its last checkpoint (at least once).
+ *
+ * A batch's handler hands the batch on and returns, so Kafka fetches the next batch while the
+ * partition's detection works on this one (on its worker thread, beside the other partitions').
+ * Each partition still takes one batch at a time: its next batch is read only once the one before
+ * is finished, drained and checkpointed, so a live run waiting on a slow backend holds the
+ * partition's consumption as before, and at most one batch per partition is in memory beyond
+ * what Kafka fetched. Fetch positions move ahead; commits follow the checkpoints only.
  */
 export class PartitionConsumer {
   private readonly partitions = new Map<string, PartitionState>();
+  /** Every batch handed on and not finished, revoked partitions' included (a stop waits for them). */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly deps: PartitionConsumerDeps) {}
 
-  /** After a rebalance: a partition that moved to another replica is that replica's now. */
+  /**
+   * After a rebalance: a partition that moved to another replica is that replica's now. A batch
+   * of it still in flight finishes here (its anomalies and live runs are claimed as any replica's
+   * are), but it writes no checkpoint and commits nothing: the new owner reads from the last one.
+   */
   keepOnly(assigned: ReadonlySet<string>): void {
     for (const [key, partition] of this.partitions) {
       if (assigned.has(key)) continue;
       this.partitions.delete(key);
-      partition.engine.close();
+      partition.revoked = true;
+      if (partition.inFlight === undefined) partition.engine.close();
+      else void partition.inFlight.then(() => { partition.engine.close(); });
     }
   }
 
@@ -83,87 +107,114 @@ export class PartitionConsumer {
 
   /** Partitions whose pipeline was lost (their worker died): read again from their checkpoints. */
   lost(keys: readonly string[], error: Error): void {
-    for (const key of keys) this.fail(key, error);
+    for (const key of keys) {
+      const partition = this.partitions.get(key);
+      if (partition !== undefined) this.fail(key, partition, error);
+    }
   }
 
-  /** Checkpoints every partition with unsaved progress (on stop: without committing). */
+  /** Finishes the batches in flight, then checkpoints every partition with unsaved progress (on stop: without committing). */
   async checkpointAll(commit: boolean): Promise<void> {
+    await Promise.all(this.inFlight);
     for (const [key, partition] of this.partitions) await this.checkpoint(key, partition, commit);
   }
 
-  /** One fetched batch of one partition. */
+  /** One fetched batch of one partition: handed on once the partition's batch before it is finished. */
   async batch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    const started = performance.now();
     const key = `${batch.topic}:${batch.partition}`;
+    const before = this.partitions.get(key);
+    if (before?.inFlight !== undefined) await before.inFlight;
+    if (before !== undefined && before.error !== undefined) {
+      // The consumer's own errors (a lost membership, a broker away) go to kafkajs as before, one
+      // batch later; what the failed batch produced waits in the outbox for the next flush.
+      const error = before.error;
+      before.error = undefined;
+      throw error;
+    }
+    // Not running, or a seek pending (the batch before failed and the partition is read again
+    // from its checkpoint): this batch is not taken.
+    if (!payload.isRunning() || payload.isStale()) return;
+    const started = performance.now();
     const partition = this.partitions.get(key) ?? (await this.load(key));
+    // Messages covered by the checkpoint are resolved too, or a batch entirely below it is
+    // fetched forever.
+    const chunks: BatchMessage[][] = [];
+    let chunk: BatchMessage[] = [];
+    let chunkBytes = 0;
+    for (const message of batch.messages) {
+      const offset = Number(message.offset);
+      if (offset < partition.skipBelow) continue;
+      chunk.push({ value: message.value, position: offset });
+      chunkBytes += message.value?.byteLength ?? 0;
+      if (chunk.length >= CHUNK_MESSAGES || chunkBytes >= CHUNK_BYTES) {
+        chunks.push(chunk);
+        chunk = [];
+        chunkBytes = 0;
+      }
+    }
+    if (chunk.length > 0) chunks.push(chunk);
+    const last = batch.messages.at(-1);
+    if (last !== undefined) payload.resolveOffset(last.offset);
+    const work = this.finish(key, partition, chunks, batch, started);
+    partition.inFlight = work;
+    this.inFlight.add(work);
+    void work.then(() => {
+      this.inFlight.delete(work);
+      if (partition.inFlight === work) partition.inFlight = undefined;
+    });
+    await payload.heartbeat();
+  }
+
+  /**
+   * Feeds a batch's chunks, drains the live runs, flushes the ledger and checkpoints when due.
+   * Never rejects: a pipeline failure reloads the partition from its checkpoint, the consumer's
+   * own failure is kept for the partition's next batch.
+   */
+  private async finish(key: string, partition: PartitionState, chunks: readonly BatchMessage[][], batch: EachBatchPayload['batch'], started: number): Promise<void> {
     const source = `${batch.topic}/${batch.partition}`;
     const { metrics, outbox } = this.deps;
     const spill = async (): Promise<void> => { if (outbox.full) await outbox.flush(); };
-    // Whether to go on (running, no seek pending) can only change while the loop awaits: it is
-    // read again after each chunk. Messages covered by the checkpoint are resolved too, or a batch
-    // entirely below it is fetched forever.
-    let proceed = payload.isRunning() && !payload.isStale();
-    let handled: string | undefined;
-    let chunk: BatchMessage[] = [];
-    let chunkBytes = 0;
-    const feed = async (): Promise<void> => {
-      if (chunk.length > 0) {
-        const messages = chunk;
-        chunk = [];
-        chunkBytes = 0;
+    try {
+      for (const messages of chunks) {
         try {
           await partition.engine.feed(messages, source, spill);
         } catch (error) {
-          throw new PipelineFailure(error);
+          // Nothing of this batch is committed; the partition is read again from its checkpoint.
+          this.fail(key, partition, error instanceof Error ? error : new Error(String(error)));
+          return;
         }
         partition.nextOffset = (messages.at(-1)?.position ?? partition.nextOffset - 1) + 1;
         partition.dirty = true;
       }
-      if (handled !== undefined) payload.resolveOffset(handled);
-      handled = undefined;
-      await payload.heartbeat();
-      proceed = payload.isRunning() && !payload.isStale();
-    };
-    try {
-      for (const message of batch.messages) {
-        if (!proceed) break;
-        const offset = Number(message.offset);
-        if (offset >= partition.skipBelow) {
-          chunk.push({ value: message.value, position: offset });
-          chunkBytes += message.value?.byteLength ?? 0;
-        }
-        handled = message.offset;
-        if (chunk.length >= CHUNK_MESSAGES || chunkBytes >= CHUNK_BYTES) await feed();
-      }
-      if (proceed) await feed();
+      const parsed = partition.engine.parsed;
+      metrics.records.inc({ source: batch.topic, outcome: 'parsed' }, parsed - partition.countedParsed);
+      partition.countedParsed = parsed;
+      // Live actions run before anything is committed; a slow backend slows consumption instead of
+      // letting work pile up in memory.
+      await partition.engine.drain();
+      await this.deps.flushLedger();
+      if (partition.revoked) return;
+      if (this.deps.clock.now() - partition.lastCheckpoint >= this.deps.checkpointEveryMs) await this.checkpoint(key, partition, true);
+      this.deps.afterBatch();
+      metrics.trackedEntities.set([...this.partitions.values()].reduce((n, p) => n + p.engine.trackedEntities, 0));
+      const lag = Number(batch.highWatermark) - partition.nextOffset;
+      metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, lag));
+      metrics.batchSeconds.observe({ topic: batch.topic }, (performance.now() - started) / 1000);
     } catch (error) {
-      // The consumer's own errors (a rebalance, a lost membership) go to kafkajs as before.
-      if (!(error instanceof PipelineFailure)) throw error;
-      // Nothing of this batch is committed; the partition is read again from its checkpoint.
-      this.fail(key, error.failure);
-      return;
+      if (partition.revoked || this.partitions.get(key) !== partition) {
+        this.deps.logger.warn({ err: safeError(error), partition: key }, 'a batch of a partition no longer assigned here failed to finish; its new owner reads it again');
+        return;
+      }
+      this.deps.logger.error({ err: safeError(error), partition: key }, 'a batch failed to finish; the consumer takes the error with the partition\'s next batch');
+      partition.error = error instanceof Error ? error : new Error(String(error));
     }
-    const parsed = partition.engine.parsed;
-    metrics.records.inc({ source: batch.topic, outcome: 'parsed' }, parsed - partition.countedParsed);
-    partition.countedParsed = parsed;
-    // Live actions run before anything is committed; a slow backend slows consumption instead of
-    // letting work pile up in memory.
-    await partition.engine.drain();
-    await this.deps.flushLedger();
-    if (this.deps.clock.now() - partition.lastCheckpoint >= this.deps.checkpointEveryMs) await this.checkpoint(key, partition, true);
-    this.deps.afterBatch();
-    metrics.trackedEntities.set([...this.partitions.values()].reduce((n, p) => n + p.engine.trackedEntities, 0));
-    const lag = Number(batch.highWatermark) - partition.nextOffset;
-    metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, lag));
-    metrics.batchSeconds.observe({ topic: batch.topic }, (performance.now() - started) / 1000);
-    await payload.heartbeat();
   }
 
   /** Drops a failed partition and seeks back to its last checkpoint; the next batch reloads it. */
-  private fail(key: string, error: Error): void {
-    const partition = this.partitions.get(key);
-    if (partition === undefined) return;
+  private fail(key: string, partition: PartitionState, error: Error): void {
+    // The partition may have been reloaded meanwhile (its worker died, then a batch came): leave the new one be.
+    if (this.partitions.get(key) !== partition) return;
     this.partitions.delete(key);
     partition.engine.close();
     const [topic, number] = splitKey(key);
@@ -198,20 +249,13 @@ export class PartitionConsumer {
       engine = await build(undefined);
     }
     const skipBelow = saved ? Number(saved.nextOffset) : 0;
-    const state: PartitionState = { engine, skipBelow, nextOffset: skipBelow, resumeAt: skipBelow, lastCheckpoint: this.deps.clock.now(), dirty: false, countedParsed: 0 };
+    const state: PartitionState = {
+      engine, skipBelow, nextOffset: skipBelow, resumeAt: skipBelow, lastCheckpoint: this.deps.clock.now(), dirty: false, countedParsed: 0,
+      inFlight: undefined, error: undefined, revoked: false,
+    };
     this.partitions.set(key, state);
     this.deps.logger.info({ partition: key, resumedAt: saved?.nextOffset ?? null }, saved ? 'partition resumed from its checkpoint' : 'partition starts with fresh baselines');
     return state;
-  }
-}
-
-/** A partition's pipeline failed (not the consumer): what `batch` recovers from by reloading it. */
-class PipelineFailure extends Error {
-  readonly failure: Error;
-
-  constructor(cause: unknown) {
-    super('the partition\'s pipeline failed', { cause });
-    this.failure = cause instanceof Error ? cause : new Error(String(cause));
   }
 }
 
