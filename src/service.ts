@@ -11,7 +11,8 @@
  *
  * This file wires the parts, each in `src/service/`: the Kafka connection, the partition
  * consumer, checkpoints, the outbox and its audit tee, approval forwarding, housekeeping, the
- * step reporter and the rails' state file.
+ * step reporter, the rails' state file, and the changes a person makes through the console or
+ * Slack (person-changes.ts).
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +28,7 @@ import { inspectKubeTarget } from './actions/kubernetes/inspect-target.js';
 import { currentSubjectsWith } from './approvals/current-subjects.js';
 import { ClusterRails } from './coordination/cluster-rails.js';
 import { KubeLeaseClaims } from './coordination/kube-lease-claims.js';
-import { releaseOnRequest, type QuarantineBudgetDeps } from './coordination/quarantine-sweep.js';
+import type { QuarantineBudgetDeps } from './coordination/quarantine-sweep.js';
 import type { RunClaims } from './coordination/run-claims.js';
 import { Ledger } from './audit/ledger.js';
 import { serviceLedgerSigning } from './audit/service-ledger-signing.js';
@@ -46,7 +47,7 @@ import { FileSilenceStore } from './silences/file-silence-store.js';
 import { SilenceCache } from './silences/silence-cache.js';
 import type { SilenceStore } from './silences/silence-store.js';
 import type { StoredSilence } from './silences/silence.js';
-import { silenceCreatedRecord, silenceExpiredRecord, type SilenceActor } from './silences/silence-record.js';
+import type { SilenceActor } from './silences/silence-record.js';
 import { FileRunStore } from './playbook/run-store.js';
 import { DEFAULT_SAFETY_POLICY, SafetyGuard, type SafetyPolicy } from './playbook/safety-guard.js';
 import type { Clock } from './shared/clock.js';
@@ -63,6 +64,7 @@ import { Housekeeping } from './service/housekeeping.js';
 import { inputTopics } from './service/input-topics.js';
 import { KafkaConnection } from './service/kafka-connection.js';
 import { PartitionConsumer } from './service/partition-consumer.js';
+import { PersonChanges } from './service/person-changes.js';
 import { inThreadEngine, type PartitionEngine } from './service/partition-engine.js';
 import { DetectionPool, defaultWorkerCount } from './workers/detection-pool.js';
 import { WorkerPipeline } from './workers/worker-pipeline.js';
@@ -128,10 +130,13 @@ export class MeshwardenService {
   private configReload: ConfigReload | undefined;
   private joined = false;
   private stopping = false;
+  /** What a person changes through the console API or Slack (silences, releases, decisions). */
+  private readonly personChanges: PersonChanges;
 
   constructor(private readonly deps: ServiceDeps) {
     const { config, logger, metrics, clock } = deps;
     this.topics = config.kafka.topics;
+    this.personChanges = new PersonChanges(() => this.started, clock, logger);
     this.actionDeps = { ...deps.actionDeps, clock, logger };
     this.kafka = new Kafka({ ...deps.kafka, logLevel: logLevel.NOTHING });
     const { groupId, sessionTimeout, heartbeatInterval } = config.kafka;
@@ -297,65 +302,34 @@ export class MeshwardenService {
     return this.configReload?.reload();
   }
 
-  /**
-   * Adds a silence a person asked for (the "Silence 4h" button, the console API): stored where
-   * every replica reads it, recorded in the ledger with who asked through what, and in force on
-   * this replica at once.
-   */
-  async addSilence(silence: StoredSilence, actor: SilenceActor): Promise<void> {
-    const { silences } = this.running();
-    await silences.add(silence);
-    await this.recordPersonChange(silenceCreatedRecord(silence, actor));
+  /** Adds a silence a person asked for: stored, recorded in the ledger, in force here at once. */
+  addSilence(silence: StoredSilence, actor: SilenceActor): Promise<void> {
+    return this.personChanges.addSilence(silence, actor);
   }
 
-  /** Ends a silence now (the console API): like {@link addSilence}, stored, recorded, in force here at once. */
-  async expireSilence(id: string, by: string, actor: SilenceActor): Promise<StoredSilence | undefined> {
-    const { silences } = this.running();
-    const at = this.deps.clock.now();
-    const expired = await silences.expire(id, at, by);
-    if (expired === undefined) return undefined;
-    await this.recordPersonChange(silenceExpiredRecord(expired, actor, at));
-    return expired;
-  }
-
-  /**
-   * Records a change a person made: in the local ledger before the answer (the change is made, so
-   * its record must be durable even while Kafka is away), and on the audit topic as soon as the
-   * outbox can publish it.
-   */
-  private async recordPersonChange(data: Record<string, unknown>): Promise<void> {
-    const { audit, ledger } = this.running();
-    audit.append('decision', data);
-    await ledger.flush();
-    audit.flush().catch((error: unknown) => { this.deps.logger.warn({ err: describeError(error) }, 'a silence change is in the local ledger; the audit topic gets it once Kafka is back'); });
+  /** Ends a silence now (the console API): stored, recorded, in force here at once. */
+  expireSilence(id: string, by: string, actor: SilenceActor): Promise<StoredSilence | undefined> {
+    return this.personChanges.expireSilence(id, by, actor);
   }
 
   /** The silences as the store holds them now (the console API lists them). */
-  async listSilences(): Promise<StoredSilence[]> {
-    return this.running().silences.list();
+  listSilences(): Promise<StoredSilence[]> {
+    return this.personChanges.listSilences();
   }
 
-  /**
-   * Releases a quarantine a person asked for (the "Release pod" button): the engine's
-   * `kubernetes.release-pod`, the pod out of the budgets, a ledger record naming who asked.
-   */
-  async releaseQuarantine(target: ReleaseTarget, by: string): Promise<ActionResult> {
-    return releaseOnRequest(this.running().quarantine, { ...target, by, via: 'slack-release' });
+  /** Releases a quarantine a person asked for (the "Release pod" button). */
+  releaseQuarantine(target: ReleaseTarget, by: string): Promise<ActionResult> {
+    return this.personChanges.releaseQuarantine(target, by);
   }
 
   /** Whether the ledger is open, so {@link recordConsoleDecision} can record. */
   get recording(): boolean {
-    return this.started !== undefined;
+    return this.personChanges.recording;
   }
 
-  /**
-   * Records an operator's decision from the console API (who, through which token, what it did)
-   * in the ledger and the audit topic, flushed at once (once the audit topic has taken it).
-   */
+  /** Records an operator's decision from the console API in the ledger and the audit topic. */
   recordConsoleDecision(data: unknown): void {
-    const audit = this.running().audit;
-    audit.append('decision', data);
-    audit.flush().catch((error: unknown) => { this.deps.logger.error({ err: describeError(error) }, 'could not write a console decision to the ledger'); });
+    this.personChanges.recordConsoleDecision(data);
   }
 
   /**
