@@ -11,8 +11,9 @@
  *
  * This file wires the parts, each in `src/service/`: the Kafka connection, the partition
  * consumer, checkpoints, the outbox and its audit tee, approval forwarding, housekeeping, the
- * step reporter, the rails' state file, and the changes a person makes through the console or
- * Slack (person-changes.ts).
+ * step reporter, the rails' state file, the executor of live runs and its run claims
+ * (build-executor.ts), and the changes a person makes through the console or Slack
+ * (person-changes.ts).
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -23,13 +24,8 @@ import { loadAutoencoders } from './detect/autoencoder/load-autoencoders.js';
 import type { AutoencoderDetector } from './detect/autoencoder/autoencoder-detector.js';
 import type { ActionDeps, ActionResult } from './actions/action-context.js';
 import type { ActionsBlock } from './actions/slack/block-kit.js';
-import type { ActionTarget } from './actions/action-definition.js';
-import { inspectKubeTarget } from './actions/kubernetes/inspect-target.js';
-import { currentSubjectsWith } from './approvals/current-subjects.js';
 import { ClusterRails } from './coordination/cluster-rails.js';
-import { KubeLeaseClaims } from './coordination/kube-lease-claims.js';
 import type { QuarantineBudgetDeps } from './coordination/quarantine-sweep.js';
-import type { RunClaims } from './coordination/run-claims.js';
 import { Ledger } from './audit/ledger.js';
 import { serviceLedgerSigning } from './audit/service-ledger-signing.js';
 import { checkpointMessage } from './audit/topic-copy.js';
@@ -39,16 +35,13 @@ import type { Anomaly } from './detect/anomaly.js';
 import type { StoredDeadLetter } from './parse/records.js';
 import type { ApprovalService } from './approvals/approval-service.js';
 import type { ReleaseTarget } from './approvals/release-button.js';
-import { SlackApprovalGate } from './approvals/slack-approval-gate.js';
 import type { PlaybookSpec } from './playbook/playbook-spec.js';
-import { RunExecutor } from './playbook/run-executor.js';
-import { policyGate } from './policy/policy-gate.js';
 import { FileSilenceStore } from './silences/file-silence-store.js';
 import { SilenceCache } from './silences/silence-cache.js';
 import type { SilenceStore } from './silences/silence-store.js';
 import type { StoredSilence } from './silences/silence.js';
 import type { SilenceActor } from './silences/silence-record.js';
-import { FileRunStore } from './playbook/run-store.js';
+import type { RunExecutor } from './playbook/run-executor.js';
 import { DEFAULT_SAFETY_POLICY, SafetyGuard, type SafetyPolicy } from './playbook/safety-guard.js';
 import type { Clock } from './shared/clock.js';
 import { ConfigError, describeError } from './shared/errors.js';
@@ -57,6 +50,7 @@ import type { EngineMetrics } from './server/metrics.js';
 import { describeSafely, safeError } from './shared/safe-error.js';
 import { startApprovalForwarding } from './service/approval-forwarding.js';
 import { teeLedger, type AuditTee } from './service/audit-tee.js';
+import { buildExecutor, claimStore } from './service/build-executor.js';
 import { buildOutputs, type Outputs } from './outputs/build-outputs.js';
 import { CheckpointStore, STATE_MAX_MESSAGE_BYTES } from './service/checkpoints.js';
 import { readGuardState, writeGuardState } from './service/guard-state-file.js';
@@ -198,11 +192,18 @@ export class MeshwardenService {
       kube: this.deps.actionDeps.kube, instance: hostname(),
     });
     this.outputs.start();
-    const claims = this.claimStore();
+    const claims = claimStore(config, this.deps.kube, clock, logger);
     const rails = claims ? new ClusterRails(claims, policy, QUARANTINE_SLOT_HOLD_MS) : undefined;
     const silences = new SilenceCache(this.deps.silences ?? new FileSilenceStore(config.stateDir, clock), { clock, logger, cacheMs: config.silences.cacheFor });
     await silences.load();
-    const { executor, store, gate } = this.createExecutor(playbooks, guard, audit, claims, rails, silences);
+    const { executor, store, gate } = buildExecutor({
+      config, actionDeps: this.actionDeps, approvals: this.deps.approvals, playbooks, guard, ledger: audit, claims, rails, silences,
+      onStep: (run, result) => {
+        this.outputs?.events?.stepResult(run, result);
+        return this.reporter.reportStep(run, result);
+      },
+      clock, logger,
+    });
     const threads = this.actionDeps.slackThreads;
     const quarantine: QuarantineBudgetDeps = { actionDeps: this.actionDeps, guard, ledger: audit, ...(rails ? { rails } : {}), ...(threads ? { threads } : {}) };
     const housekeeping = new Housekeeping({
@@ -386,56 +387,9 @@ export class MeshwardenService {
     return inThreadEngine(new Pipeline(setup.detectors, setup.playbooks, options, sinks, state, shared));
   }
 
-  /** The shared executor of live runs, with Slack approvals and cluster-wide claims when configured. */
-  private createExecutor(
-    playbooks: readonly PlaybookSpec[], guard: SafetyGuard, ledger: AuditTee, claims: RunClaims | undefined, rails: ClusterRails | undefined, silences: SilenceCache,
-  ): { executor: RunExecutor; store: FileRunStore; gate: SlackApprovalGate | undefined } {
-    const { config, logger, approvals } = this.deps;
-    // The gate hands verified decisions back to the executor that parked the run.
-    const kube = this.deps.actionDeps.kube;
-    const inspectTarget = kube ? (target: ActionTarget) => inspectKubeTarget(kube, target) : undefined;
-    const gate = approvals
-      ? new SlackApprovalGate({
-          service: approvals, logger, deliver: (runId, approvalId, decision) => this.running().executor.decide(runId, approvalId, decision),
-          ...(inspectTarget ? { currentSubjects: currentSubjectsWith(inspectTarget) } : {}),
-        })
-      : undefined;
-    const store = new FileRunStore(join(config.stateDir, 'runs'));
-    const executor = new RunExecutor({
-      playbooks: new Map(playbooks.map((p) => [p.metadata.name, p])), guard, store, ledger,
-      actionDeps: this.actionDeps,
-      ...(gate ? { approvals: gate } : {}),
-      onStep: (run, result) => {
-        this.outputs?.events?.stepResult(run, result);
-        return this.reporter.reportStep(run, result);
-      },
-      ...(inspectTarget ? { inspectTarget } : {}),
-      ...(claims ? { claims: { store: claims, holdAtLeastMs: config.coordination.holdAtLeast } } : {}),
-      ...(rails ? { clusterRails: rails } : {}),
-      ...(config.policy.enabled ? { policy: policyGate(config.policy, { guard, clock: this.deps.clock, ...(kube ? { kube } : {}) }) } : {}),
-      silences,
-    });
-    return { executor, store, gate };
-  }
-
   private running(): Started {
     if (!this.started) throw new Error('service not started');
     return this.started;
-  }
-
-  /**
-   * Where runs claim their playbook and entity. Leases on the API server when configured (or
-   * `auto` with Kubernetes enabled and live actions); none in dry-run or with `none`.
-   */
-  private claimStore(): RunClaims | undefined {
-    const { config, kube, clock, logger } = this.deps;
-    const mode = config.coordination.claims;
-    if (mode === 'none' || (mode === 'auto' && (config.dryRun || !config.kubernetes.enabled))) {
-      if (!config.dryRun) logger.warn('run claims are off: run a single replica, or two replicas may act on one entity');
-      return undefined;
-    }
-    if (!kube) throw new ConfigError([{ file: 'config', line: 0, col: 0, path: 'coordination.claims', message: 'run claims need a Kubernetes client, and none is configured' }]);
-    return new KubeLeaseClaims(kube, config.namespace, clock);
   }
 
   /**
