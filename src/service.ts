@@ -10,16 +10,17 @@
  * records produce the same anomaly ids and the same action idempotency keys (no action twice).
  *
  * This file wires the parts, each in `src/service/`: the Kafka connection, the partition
- * consumer, checkpoints, the outbox and its audit tee, approval forwarding, housekeeping, the
- * step reporter, the rails' state file, the executor of live runs and its run claims
- * (build-executor.ts), and the changes a person makes through the console or Slack
+ * consumer, each partition's engine in this thread or on the worker pool
+ * (partition-pipelines.ts), checkpoints, the outbox and its audit tee, approval forwarding,
+ * housekeeping, the step reporter, the rails' state file, the executor of live runs and its run
+ * claims (build-executor.ts), and the changes a person makes through the console or Slack
  * (person-changes.ts).
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer, type KafkaConfig } from 'kafkajs';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { DEFAULT_PIPELINE_OPTIONS, Pipeline, type PipelineOptions, type PipelineState } from './app.js';
+import { DEFAULT_PIPELINE_OPTIONS, type PipelineState } from './app.js';
 import { loadAutoencoders } from './detect/autoencoder/load-autoencoders.js';
 import type { AutoencoderDetector } from './detect/autoencoder/autoencoder-detector.js';
 import type { ActionDeps, ActionResult } from './actions/action-context.js';
@@ -30,12 +31,8 @@ import { Ledger } from './audit/ledger.js';
 import { serviceLedgerSigning } from './audit/service-ledger-signing.js';
 import { checkpointMessage } from './audit/topic-copy.js';
 import type { ServiceConfig } from './config/service-config.js';
-import type { DetectorSpec } from './detect/detector-spec.js';
-import type { Anomaly } from './detect/anomaly.js';
-import type { StoredDeadLetter } from './parse/records.js';
 import type { ApprovalService } from './approvals/approval-service.js';
 import type { ReleaseTarget } from './approvals/release-button.js';
-import type { PlaybookSpec } from './playbook/playbook-spec.js';
 import { FileSilenceStore } from './silences/file-silence-store.js';
 import { SilenceCache } from './silences/silence-cache.js';
 import type { SilenceStore } from './silences/silence-store.js';
@@ -59,9 +56,9 @@ import { inputTopics } from './service/input-topics.js';
 import { KafkaConnection } from './service/kafka-connection.js';
 import { PartitionConsumer } from './service/partition-consumer.js';
 import { PersonChanges } from './service/person-changes.js';
-import { inThreadEngine, type PartitionEngine } from './service/partition-engine.js';
+import type { PartitionEngine } from './service/partition-engine.js';
+import { openPartitionEngine, type PipelineSetup } from './service/partition-pipelines.js';
 import { DetectionPool, defaultWorkerCount } from './workers/detection-pool.js';
-import { WorkerPipeline } from './workers/worker-pipeline.js';
 import { ServiceOutbox } from './service/service-outbox.js';
 import { StepReporter } from './service/step-reporter.js';
 import type { ReloadOutcome } from './service/config-reloader.js';
@@ -361,30 +358,16 @@ export class MeshwardenService {
   }
 
   /** The detectors, playbooks and rails every partition's pipeline is built with (set by `start`). */
-  private pipelineSetup: { readonly detectors: DetectorSpec[]; readonly playbooks: PlaybookSpec[]; readonly policy: SafetyPolicy } | undefined;
+  private pipelineSetup: PipelineSetup | undefined;
 
   private async createPipeline(key: string, state: PipelineState, replayBelow: number | undefined): Promise<PartitionEngine> {
     const setup = this.pipelineSetup;
     const { guard, executor, audit } = this.running();
     if (!setup) throw new Error('service not started');
-    const config = this.deps.config;
-    // Live event time follows the wall clock: nothing more than the skew ahead of it is admitted.
-    const options: PipelineOptions = {
-      ...DEFAULT_PIPELINE_OPTIONS,
-      features: { ...DEFAULT_PIPELINE_OPTIONS.features, trustedProxyHops: config.trustedProxyHops, maxEntities: config.maxEntities },
-      dryRun: config.dryRun, collect: false, safety: setup.policy, eventTime: { ...DEFAULT_PIPELINE_OPTIONS.eventTime, wallClock: true },
-    };
-    const sinks = {
-      deadLetters: { add: (letter: StoredDeadLetter) => { this.outbox.deadLetter(letter); } },
-      ledger: audit,
-      anomalies: { add: (anomaly: Anomaly) => { this.outbox.anomaly(anomaly); } },
-      ...(this.outputs?.incidents ? { incidents: this.outputs.incidents } : {}),
-    };
-    const shared = { guard, executor, autoencoders: this.autoencoders, clock: this.deps.clock, ...(replayBelow !== undefined ? { replayBelow } : {}) };
-    if (this.detectionWorkers !== undefined) {
-      return WorkerPipeline.open({ pool: this.detectionWorkers, id: key, detectors: setup.detectors, playbooks: setup.playbooks, options, sinks, state, shared });
-    }
-    return inThreadEngine(new Pipeline(setup.detectors, setup.playbooks, options, sinks, state, shared));
+    return openPartitionEngine(key, state, replayBelow, {
+      config: this.deps.config, setup, autoencoders: this.autoencoders, guard, executor, audit, outbox: this.outbox,
+      incidents: this.outputs?.incidents, workers: this.detectionWorkers, clock: this.deps.clock,
+    });
   }
 
   private running(): Started {
