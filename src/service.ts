@@ -9,12 +9,12 @@
  * new owner loads the checkpoint and skips what it covers, so baselines resume exactly and replayed
  * records produce the same anomaly ids and the same action idempotency keys (no action twice).
  *
- * This file wires the parts, each in `src/service/`: the Kafka connection, the partition
- * consumer, each partition's engine in this thread or on the worker pool
- * (partition-pipelines.ts), checkpoints, the outbox and its audit tee, approval forwarding,
- * housekeeping, the step reporter, the rails' state file, the executor of live runs and its run
- * claims (build-executor.ts), and the changes a person makes through the console or Slack
- * (person-changes.ts).
+ * This file wires the parts, each in `src/service/`: the Kafka connection and the output topics
+ * it creates (output-topics.ts), the partition consumer, each partition's engine in this thread
+ * or on the worker pool (partition-pipelines.ts), checkpoints, the outbox and its audit tee,
+ * approval forwarding, housekeeping, the step reporter, the rails' state file, the executor of
+ * live runs and its run claims (build-executor.ts), and the changes a person makes through the
+ * console or Slack (person-changes.ts).
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -49,11 +49,12 @@ import { startApprovalForwarding } from './service/approval-forwarding.js';
 import { teeLedger, type AuditTee } from './service/audit-tee.js';
 import { buildExecutor, claimStore } from './service/build-executor.js';
 import { buildOutputs, type Outputs } from './outputs/build-outputs.js';
-import { CheckpointStore, STATE_MAX_MESSAGE_BYTES } from './service/checkpoints.js';
+import { CheckpointStore } from './service/checkpoints.js';
 import { readGuardState, writeGuardState } from './service/guard-state-file.js';
 import { Housekeeping } from './service/housekeeping.js';
 import { inputTopics } from './service/input-topics.js';
 import { KafkaConnection } from './service/kafka-connection.js';
+import { ensureOutputTopics } from './service/output-topics.js';
 import { PartitionConsumer } from './service/partition-consumer.js';
 import { PersonChanges } from './service/person-changes.js';
 import type { PartitionEngine } from './service/partition-engine.js';
@@ -224,7 +225,7 @@ export class MeshwardenService {
     housekeeping.start();
     await this.detectionWorkers?.warm();
     logger.info({ workers: this.detectionWorkers?.size ?? 0 }, this.detectionWorkers ? 'partitions detect on worker threads' : 'partitions detect on the main thread');
-    await this.connection.connect(() => this.ensureOutputTopics(), signal);
+    await this.connection.connect(() => ensureOutputTopics(this.connection.admin, this.topics, this.deps.approvals !== undefined), signal);
     const consumer = this.connection.consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       this.joined = true;
@@ -382,16 +383,5 @@ export class MeshwardenService {
   private checkpointUnusable(partition: string, why: string): void {
     this.deps.logger.error({ partition, topic: this.topics.state }, `the checkpoint of ${partition} cannot be used (${why}); its baselines start over`);
     this.started?.audit.append('decision', { event: 'checkpoint-unusable', partition, reason: why });
-  }
-
-  private async ensureOutputTopics(): Promise<void> {
-    const admin = this.connection.admin;
-    const existing = new Set(await admin.listTopics());
-    const wanted = [
-      { topic: this.topics.deadLetters }, { topic: this.topics.anomalies }, { topic: this.topics.audit },
-      { topic: this.topics.state, configEntries: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'max.message.bytes', value: String(STATE_MAX_MESSAGE_BYTES) }] },
-      ...(this.deps.approvals ? [{ topic: this.topics.approvals, configEntries: [{ name: 'retention.ms', value: String(30 * 60_000) }] }] : []),
-    ].filter((t) => !existing.has(t.topic));
-    if (wanted.length > 0) await admin.createTopics({ waitForLeaders: true, topics: wanted });
   }
 }
