@@ -5,24 +5,23 @@ import { callGraphOf, type CallGraph } from './call-graph.js';
 import { EdgeLearner } from './edge-learner.js';
 import { restoreFeatureSnapshot, takeFeatureSnapshot, type FeatureSnapshot } from './feature-snapshot.js';
 import { EntityResolver } from './entity-resolver.js';
-import { EntityTable } from './entity-table.js';
-import { EntityState } from './entity-state.js';
 import { FalcoTally } from './falco-window-evidence.js';
 import { DEFAULT_ROLLOUT_OPTIONS, revisionOf, RolloutTracker } from './rollout-tracker.js';
 import { ServiceRelations } from './service-relations.js';
 import { DEFAULT_SOURCE_HISTORY_OPTIONS, SourceHistory } from './source-history.js';
-import type { FeatureWindow } from './feature-window.js';
 import { externalHost, RouteTable } from './route-table.js';
 import { RouteTemplates } from './route-template.js';
-import { completeModelFeatures, type DatasetDrift } from './model-window-evidence.js';
 import { modelEntity, tallyDrift, tallyTelemetry } from './model-record-tally.js';
 import { ModelVersionTable } from './model-version-table.js';
 import { directionOf, PeerNames } from './peer-names.js';
 import { tallyEgress, tallyServed } from './request-tally.js';
-import { WindowAccumulator } from './window-accumulator.js';
+import { OpenWindows, type AdvanceResult } from './open-windows.js';
+import type { WindowAccumulator } from './window-accumulator.js';
 
 // Part of this module's interface since before the snapshot had a file of its own.
 export { DEFAULT_MAX_SNAPSHOT_BYTES, type FeatureSnapshot } from './feature-snapshot.js';
+// Part of this module's interface since before the window bookkeeping had a file of its own.
+export type { AdvanceResult } from './open-windows.js';
 
 /** Tuning of the feature stage. */
 export interface FeatureExtractorOptions {
@@ -69,15 +68,6 @@ export interface FeatureClock {
 /** What feeding one record did. */
 export type IngestResult = 'accepted' | 'late' | 'unattributed';
 
-/** What advancing event time produced. */
-export interface AdvanceResult {
-  readonly windows: FeatureWindow[];
-  /** Entities forgotten because they went quiet: their detector state can go too. */
-  readonly evicted: string[];
-}
-
-const NOTHING_CLOSED: AdvanceResult = Object.freeze({ windows: [], evicted: [] });
-
 /**
  * What the extractor learned of how entities talk since the last `takeLearned`: what a response
  * stage on another thread needs to group incidents into cases (see `LearnedCallGraph`).
@@ -95,13 +85,10 @@ export interface LearnedRelations {
  * Turns parsed records into per-entity feature windows (workload, pod, principal, model) in event
  * time. Windows close when the watermark (newest timestamp minus allowed lateness) passes their
  * end; a record for a window already closed is reported `late` so the caller can dead-letter it.
+ * The windows themselves (opening, closing, the bound on tracked entities) are kept by
+ * `OpenWindows` (open-windows.ts), which this class extends.
  */
-export class FeatureExtractor {
-  private readonly entities: EntityTable<EntityState>;
-  /** Entities evicted to stay within `maxEntities` that a detector may have state for. */
-  private evictedForRoom: string[] = [];
-  /** Per open-window list: how many of its entities were evicted since (compacted when half). */
-  private readonly evictedFromWindow = new WeakMap<EntityState[], number>();
+export class FeatureExtractor extends OpenWindows {
   /** The caller -> callee edges learned so far. */
   private readonly edges: EdgeLearner;
   /** When each workload's revisions were first seen: what makes a new edge a rollout's change. */
@@ -119,25 +106,17 @@ export class FeatureExtractor {
   /** The route template of each request path seen lately (bounded). */
   private readonly templates = new RouteTemplates();
   private readonly random: () => number;
-  /** Dataset-level drift summaries of the open model windows, kept apart from the column statistics. */
-  private readonly datasetDrift = new WeakMap<WindowAccumulator, DatasetDrift>();
   private maxTimestamp = Number.NEGATIVE_INFINITY;
-  /** Every window ending at or before this is closed. */
-  private closedUpTo = Number.NEGATIVE_INFINITY;
-  /** Entities with an open accumulator, by window start: closing a window visits only them. */
-  private readonly openWindows = new Map<number, EntityState[]>();
-  /** Event time of the last scan for idle entities. */
-  private lastEvictionScan = Number.NEGATIVE_INFINITY;
   /** Paths and callees, one string each. */
   private readonly names = new PeerNames();
   /** What was learned of the call graph since `takeLearned` (when recording; see `recordLearned`). */
   private learned: LearnedRelations | undefined;
 
   constructor(private readonly options: FeatureExtractorOptions = DEFAULT_FEATURE_OPTIONS, clock?: FeatureClock, saved?: FeatureSnapshot) {
+    super(options.windowMs, options.idleEvictionMs, options.maxEntities);
     this.random = seededRandom(options.seed ?? 1);
     this.relations = new ServiceRelations(options.maxEntities);
     this.resolver = new EntityResolver({ maxEntities: options.maxEntities, trustedProxyHops: options.trustedProxyHops ?? 0 });
-    this.entities = new EntityTable(options.maxEntities, options.windowMs);
     this.rollouts = new RolloutTracker({ changeWindowMs: options.changeWindowMs ?? DEFAULT_ROLLOUT_OPTIONS.changeWindowMs, maxWorkloads: options.maxEntities });
     this.edges = new EdgeLearner(this.rollouts, { maxCallers: options.maxEntities, learningMs: options.edgeLearningMs });
     this.sourceHistory = new SourceHistory({
@@ -241,51 +220,9 @@ export class FeatureExtractor {
     return this.closeUpTo(Number.POSITIVE_INFINITY);
   }
 
-  private closeUpTo(watermark: number): AdvanceResult {
-    const w = this.options.windowMs;
-    const lastClosable = watermark === Number.POSITIVE_INFINITY ? watermark : watermark - (watermark % w);
-    // Called for every record: the common case (nothing to close) must not allocate.
-    if (lastClosable <= this.closedUpTo) return NOTHING_CLOSED;
-    const windows: FeatureWindow[] = [];
-    const evicted: string[] = this.takeEvictedForRoom();
-    for (const [start, states] of this.openWindows) {
-      if (start + w > lastClosable) continue;
-      this.openWindows.delete(start);
-      for (const state of states) {
-        const acc = state.get(start);
-        if (acc === undefined) continue;
-        const { features, details } = acc.features(w);
-        completeModelFeatures(acc, this.datasetDrift.get(acc), features);
-        const falco = acc.falco;
-        if (falco === undefined) {
-          windows.push({ entity: state.entity, windowStart: start, windowEnd: start + w, features, details });
-        } else {
-          Object.assign(features, falco.features());
-          windows.push({ entity: state.entity, windowStart: start, windowEnd: start + w, features, details, falco: falco.summaries() });
-        }
-        state.delete(start);
-      }
-    }
-    // Idle entities are looked for a few times per eviction period, not at every window.
-    if (watermark - this.lastEvictionScan >= this.options.idleEvictionMs / 8) {
-      this.lastEvictionScan = watermark;
-      for (const [key, state] of this.entities) {
-        if (state.size === 0 && state.lastSeen < watermark - this.options.idleEvictionMs) {
-          this.entities.delete(key);
-          evicted.push(key);
-        }
-      }
-      this.resolver.forgetPrincipals((key) => this.entities.has(key));
-    }
-    this.closedUpTo = lastClosable;
-    windows.sort((a, b) => a.windowStart - b.windowStart || (a.entity.key < b.entity.key ? -1 : 1));
-    return { windows, evicted };
-  }
-
-  /** Whether the window holding event time `at` is closed. */
-  private closed(at: number): boolean {
-    const w = this.options.windowMs;
-    return (Math.floor(at / w) + 1) * w <= this.closedUpTo;
+  /** Principals no longer tracked are dropped from the resolver's index of them. */
+  protected idleEntitiesForgotten(): void {
+    this.resolver.forgetPrincipals((key) => this.entities.has(key));
   }
 
   private ingestAccessLog(r: AccessLogRecord, windowStart: number): IngestResult {
@@ -367,62 +304,5 @@ export class FeatureExtractor {
   private observeSource(target: WindowAccumulator, targetKey: string, source: string, r: AccessLogRecord): void {
     const refused = r.protocol !== undefined && (r.responseCode === 401 || r.responseCode === 403);
     target.addSource(source, refused, () => this.sourceHistory.observe(targetKey, source, r.timestamp));
-  }
-
-  private window(entity: Entity, windowStart: number, timestamp: number): WindowAccumulator {
-    let state = this.entities.get(entity.key);
-    if (state === undefined) {
-      state = new EntityState(entity, timestamp, timestamp, windowStart);
-      const evicted = this.entities.add(state);
-      if (evicted !== undefined) this.dropEvicted(evicted);
-    } else {
-      this.entities.touch(state, timestamp);
-      // A pod first seen in a Falco alert is named without its labels: the first access-log line
-      // that knows them completes it, so label-matching detectors and playbooks see the pod.
-      if (state.entity !== entity && state.entity.labels === undefined && entity.labels !== undefined) state.entity = entity;
-    }
-    let acc = state.get(windowStart);
-    if (acc === undefined) {
-      acc = new WindowAccumulator();
-      state.set(windowStart, acc);
-      const open = this.openWindows.get(windowStart);
-      if (open === undefined) this.openWindows.set(windowStart, [state]);
-      else open.push(state);
-    }
-    return acc;
-  }
-
-  /**
-   * Forgets an entity evicted to make room: its open windows are dropped (closing skips an entity
-   * without an accumulator for the window) and, if a window of it has closed, so detectors may hold
-   * state for it, the next advance reports it evicted.
-   */
-  private dropEvicted(state: EntityState): void {
-    for (const start of state.keys()) {
-      const open = this.openWindows.get(start);
-      if (open === undefined) continue;
-      const dead = (this.evictedFromWindow.get(open) ?? 0) + 1;
-      // A flood of one-line entities would otherwise keep every evicted one listed until the
-      // window closes: compact the list once half of it is gone (amortised O(1) per eviction).
-      if (dead * 2 > open.length && open.length >= 64) {
-        state.clear();
-        const live = open.filter((s) => s.has(start));
-        this.openWindows.set(start, live);
-        this.evictedFromWindow.set(live, 0);
-        // The entity's windows are cleared: its other windows are not counted (as when this
-        // walked a Map, whose iteration ends once it is cleared).
-        break;
-      } else {
-        this.evictedFromWindow.set(open, dead);
-      }
-    }
-    state.clear();
-    if (state.since + this.options.windowMs <= this.closedUpTo) this.evictedForRoom.push(state.entity.key);
-  }
-
-  private takeEvictedForRoom(): string[] {
-    const evicted = this.evictedForRoom;
-    if (evicted.length > 0) this.evictedForRoom = [];
-    return evicted;
   }
 }
