@@ -58,7 +58,7 @@ interface Harness {
   readonly engines: HeldEngine[];
   readonly written: { key: string; checkpoint: Checkpoint; commit: boolean }[];
   readonly seeks: { topic: string; partition: number; offset: string }[];
-  failWrite?: Error;
+  failWrite?: Error | undefined;
 }
 
 function harness(): Harness {
