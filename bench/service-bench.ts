@@ -104,15 +104,19 @@ async function messages(n: number): Promise<{ values: string[]; origin: string }
     if (values.length >= n) return { values, origin: RECORDING };
   }
   const t0 = Date.UTC(2026, 10, 2, 8, 0, 0);
-  const values = Array.from({ length: n }, (_, i) => fluentBitLine(t0 + Math.floor(i / 50) * 1_000, `inference-7d9c8b6f5-${(i % 40).toString(36).padStart(5, 'x')}`, i));
-  return { values, origin: `synthetic Fluent Bit lines (40 pods, 3,000 lines a minute${synthetic ? '' : '; the recording is absent'})` };
+  // Four workloads of ten pods each, so that lines keyed by workload reach both partitions.
+  const values = Array.from({ length: n }, (_, i) => fluentBitLine(t0 + Math.floor(i / 50) * 1_000, SYNTHETIC_WORKLOADS[i % 4] ?? 'inference', `7d9c8b6f5-${(i % 40).toString(36).padStart(5, 'x')}`, i));
+  return { values, origin: `synthetic Fluent Bit lines (40 pods of 4 workloads, 3,000 lines a minute${synthetic ? '' : '; the recording is absent'})` };
 }
 
-/** A Fluent Bit message carrying an inbound Istio TEXT access-log line of an inference pod. */
-function fluentBitLine(at: number, pod: string, i: number): string {
+const SYNTHETIC_WORKLOADS = ['inference', 'ranker', 'embedder', 'feature-store'];
+
+/** A Fluent Bit message carrying an inbound Istio TEXT access-log line of a pod of `workload`. */
+function fluentBitLine(at: number, workload: string, podSuffix: string, i: number): string {
+  const pod = `${workload}-${podSuffix}`;
   const code = i % 97 === 0 ? 503 : 200;
   const text = `[${new Date(at).toISOString()}] "POST /v1/score HTTP/1.1" ${code} ${code >= 500 ? 'UF' : '-'} via_upstream - "-" 300 900 12 11 "-" "frontend/1.0" "req-${i}" "inference:8080" "10.42.2.10:8080" inbound|8080|| 127.0.0.6:4${i % 10000} 10.42.2.10:8080 10.42.1.5:51000 outbound_.8080_._.inference.ml-prod.svc.cluster.local default`;
-  return JSON.stringify({ '@timestamp': at / 1000, log: text, kubernetes: { namespace_name: 'ml-prod', pod_name: pod, container_name: 'istio-proxy', labels: { app: 'inference' } } });
+  return JSON.stringify({ '@timestamp': at / 1000, log: text, kubernetes: { namespace_name: 'ml-prod', pod_name: pod, container_name: 'istio-proxy', labels: { app: workload } } });
 }
 
 async function benchKafka(): Promise<void> {
@@ -152,6 +156,11 @@ async function benchKafka(): Promise<void> {
       if (chunk.length > 0) await producer.send({ topic: topics.accessLogs, acks: 1, messages: chunk });
     })());
     await producer.disconnect();
+    // The service reports a partition's lag once it has had a batch: wait for the partitions that hold messages.
+    const offsets = kafka.admin();
+    await offsets.connect();
+    const filled = (await offsets.fetchTopicOffsets(topics.accessLogs)).filter((p) => Number(p.high) > Number(p.low)).length;
+    await offsets.disconnect();
     out(`  produced in ${((performance.now() - produceStarted) / 1000).toFixed(1)} s`);
     const total = values.length;
     values.length = 0;
@@ -214,7 +223,7 @@ async function benchKafka(): Promise<void> {
           for (;;) {
             const lags = (await metrics.lag.get()).values.filter((v) => v.labels.topic === topics.accessLogs);
             const now = performance.now();
-            if (lags.length === ACCESS_PARTITIONS) {
+            if (lags.length === filled) {
               const lag = lags.reduce((n, v) => n + v.value, 0);
               const done = total - lag;
               // Steady state: from the point half of the input is done, when the service's
@@ -259,7 +268,7 @@ async function benchKafka(): Promise<void> {
     const serviceCpu = two.cpu;
     const serviceBusy = two.busy;
     const serviceMachine = two.machine;
-    out(`  ratio 2 workers / 1 worker                  ${(two.rate / one.rate).toFixed(2).padStart(10)}         (${ACCESS_PARTITIONS} partitions keyed by workload)`);
+    out(`  ratio 2 workers / 1 worker                  ${(two.rate / one.rate).toFixed(2).padStart(10)}         (${ACCESS_PARTITIONS} partitions keyed by workload, ${filled} holding messages)`);
     out(`  ratio service / raw, 1 worker / 2 workers   ${(one.rate / rawRate).toFixed(2).padStart(5)} / ${(two.rate / rawRate).toFixed(2)}`);
     const ratio = serviceRate / rawRate;
     out(`  ratio service (2 workers) / raw             ${ratio.toFixed(2).padStart(10)}         (target >= 0.70) ${ratio >= 0.7 ? 'ok' : 'BELOW TARGET'}`);
@@ -590,7 +599,7 @@ async function benchMemory(): Promise<void> {
       for (let r = 0; r < 2; r++) {
         for (let pod = 0; pod < k; pod++) {
           const at = t0 + minute * MIN + r * 20_000 + Math.floor((pod / k) * 19_000);
-          pipeline.ingest(fluentBitLine(at, `inference-7d9c8b6f5-${pod.toString(36).padStart(5, '0')}`, position), { source: 'bench', position });
+          pipeline.ingest(fluentBitLine(at, 'inference', `7d9c8b6f5-${pod.toString(36).padStart(5, '0')}`, position), { source: 'bench', position });
           position++;
         }
       }
