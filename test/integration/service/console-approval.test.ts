@@ -91,6 +91,11 @@ describe('approving from the console, on the running service', () => {
       return approvalId !== '';
     }, 1_000);
 
+    // An approver decides on a request they were shown: it is in #soc-approvals first. (The service
+    // lists an approval as pending as soon as it is saved, and posts it to Slack after that.)
+    await waitFor('the approval request in #soc-approvals', 90_000, () => slackServer.channelMessages('C0APPROVALS').some((parent) => slackServer.replies('C0APPROVALS', parent.ts).length > 0), 200)
+      .catch((error: unknown) => { throw new Error(`${String(error)}\n${serve.output().slice(-3000)}`); });
+
     const listed = meshwarden(['approvals', 'list', ...server, '--token-file', aliceFile]);
     expect(listed.stdout).toMatch(new RegExp(`${approvalId}\\s+pending\\s+\\S+\\s+approve-then-notify\\s+[0-9a-f]{16}\\s+0/1\\s+slack.notify on SlackChannel #soc-alerts`));
 
