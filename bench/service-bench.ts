@@ -105,7 +105,7 @@ async function messages(n: number): Promise<{ values: string[]; origin: string }
   }
   const t0 = Date.UTC(2026, 10, 2, 8, 0, 0);
   // Four workloads of ten pods each, so that lines keyed by workload reach both partitions.
-  const values = Array.from({ length: n }, (_, i) => fluentBitLine(t0 + Math.floor(i / 50) * 1_000, SYNTHETIC_WORKLOADS[i % 4] ?? 'inference', `7d9c8b6f5-${(i % 40).toString(36).padStart(5, 'x')}`, i));
+  const values = Array.from({ length: n }, (_, i) => fluentBitLine(t0 + Math.floor(i / 50) * 1_000, SYNTHETIC_WORKLOADS[i % SYNTHETIC_WORKLOADS.length] ?? 'inference', `7d9c8b6f5-${(i % 40).toString(36).padStart(5, 'x')}`, i));
   return { values, origin: `synthetic Fluent Bit lines (40 pods of 4 workloads, 3,000 lines a minute${synthetic ? '' : '; the recording is absent'})` };
 }
 

@@ -6,7 +6,7 @@ import type { Logger } from '../shared/logger.js';
 import { safeError } from '../shared/safe-error.js';
 import type { EngineMetrics } from '../server/metrics.js';
 import type { BatchMessage } from '../workers/message-batch.js';
-import type { Checkpoint, CheckpointStore } from './checkpoints.js';
+import { splitPartitionKey, type Checkpoint, type CheckpointStore } from './checkpoints.js';
 import type { PartitionEngine } from './partition-engine.js';
 import type { ServiceOutbox } from './service-outbox.js';
 
@@ -32,8 +32,6 @@ interface PartitionState {
   inFlight: Promise<void> | undefined;
   /** The consumer's own failure (a flush, a checkpoint, a commit) in a batch finished after its handler returned. */
   error: Error | undefined;
-  /** The partition went to another replica: what is in flight for it finishes, and nothing more is checkpointed. */
-  revoked: boolean;
 }
 
 /** Messages handed to a partition's pipeline at once, at most (heartbeats go between them). */
@@ -94,7 +92,6 @@ export class PartitionConsumer {
     for (const [key, partition] of this.partitions) {
       if (assigned.has(key)) continue;
       this.partitions.delete(key);
-      partition.revoked = true;
       if (partition.inFlight === undefined) partition.engine.close();
       else void partition.inFlight.then(() => { partition.engine.close(); });
     }
@@ -194,7 +191,8 @@ export class PartitionConsumer {
       // letting work pile up in memory.
       await partition.engine.drain();
       await this.deps.flushLedger();
-      if (partition.revoked) return;
+      // Moved to another replica (or failed and reloaded) meanwhile: nothing more is checkpointed.
+      if (!this.owns(key, partition)) return;
       if (this.deps.clock.now() - partition.lastCheckpoint >= this.deps.checkpointEveryMs) await this.checkpoint(key, partition, true);
       this.deps.afterBatch();
       metrics.trackedEntities.set([...this.partitions.values()].reduce((n, p) => n + p.engine.trackedEntities, 0));
@@ -202,7 +200,7 @@ export class PartitionConsumer {
       metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, lag));
       metrics.batchSeconds.observe({ topic: batch.topic }, (performance.now() - started) / 1000);
     } catch (error) {
-      if (partition.revoked || this.partitions.get(key) !== partition) {
+      if (!this.owns(key, partition)) {
         this.deps.logger.warn({ err: safeError(error), partition: key }, 'a batch of a partition no longer assigned here failed to finish; its new owner reads it again');
         return;
       }
@@ -211,13 +209,18 @@ export class PartitionConsumer {
     }
   }
 
+  /** Whether `partition` is still the state this replica holds for `key` (not moved away, failed or reloaded). */
+  private owns(key: string, partition: PartitionState): boolean {
+    return this.partitions.get(key) === partition;
+  }
+
   /** Drops a failed partition and seeks back to its last checkpoint; the next batch reloads it. */
   private fail(key: string, partition: PartitionState, error: Error): void {
     // The partition may have been reloaded meanwhile (its worker died, then a batch came): leave the new one be.
-    if (this.partitions.get(key) !== partition) return;
+    if (!this.owns(key, partition)) return;
     this.partitions.delete(key);
     partition.engine.close();
-    const [topic, number] = splitKey(key);
+    const [topic, number] = splitPartitionKey(key);
     this.deps.logger.error({ err: safeError(error), partition: key, resumeAt: partition.resumeAt }, 'a partition\'s pipeline failed; reading it again from its last checkpoint');
     this.deps.seek(topic, number, String(partition.resumeAt));
   }
@@ -251,16 +254,10 @@ export class PartitionConsumer {
     const skipBelow = saved ? Number(saved.nextOffset) : 0;
     const state: PartitionState = {
       engine, skipBelow, nextOffset: skipBelow, resumeAt: skipBelow, lastCheckpoint: this.deps.clock.now(), dirty: false, countedParsed: 0,
-      inFlight: undefined, error: undefined, revoked: false,
+      inFlight: undefined, error: undefined,
     };
     this.partitions.set(key, state);
     this.deps.logger.info({ partition: key, resumedAt: saved?.nextOffset ?? null }, saved ? 'partition resumed from its checkpoint' : 'partition starts with fresh baselines');
     return state;
   }
-}
-
-/** `topic:partition` back into its parts (split at the last colon). */
-function splitKey(key: string): [string, number] {
-  const at = key.lastIndexOf(':');
-  return [key.slice(0, at), Number(key.slice(at + 1))];
 }
