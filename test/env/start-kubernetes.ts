@@ -151,7 +151,8 @@ export async function startKubernetes(
       '--manage-nodes-with-label-selector=',
       '--disregard-status-with-annotation-selector=kwok.x-k8s.io/status=custom',
       '--disregard-status-with-label-selector=',
-      '--cidr=10.244.0.1/24',
+      // Room for every pod a whole suite run leaves behind (a /24 would run out of addresses).
+      '--cidr=10.244.0.1/16',
       '--node-ip=10.244.0.1',
       `--server-address=127.0.0.1:${kwokPort}`,
     ],

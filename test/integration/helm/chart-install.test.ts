@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { helmBinary, randomName, testEnv, notStarted } from '../../env/backends.js';
 import { kubeConfigFor } from '../../env/kube-backend.js';
+import { rolloutDiagnosis } from '../../env/kube-diagnosis.js';
 import { buildKubeConfig } from '../../env/kube-config.js';
 import { kubeConfigFile } from '../../env/kube-config-file.js';
 import { kubeObject } from '../../env/kube-object.js';
@@ -86,7 +87,10 @@ describe('helm chart installed on the test API server', () => {
     const name = randomName('mw');
     const valuesFile = join(work, `${name}.yaml`);
     await writeFile(valuesFile, stringify(values));
-    const output = await helm(['install', name, CHART_DIR, '--namespace', namespace, '--values', valuesFile, '--wait', '--timeout', '120s']);
+    // Helm gives up before the test does, so that a stalled rollout says what stands in its way.
+    const output = await helm(['install', name, CHART_DIR, '--namespace', namespace, '--values', valuesFile, '--wait', '--timeout', '90s']).catch(async (error: unknown) => {
+      throw new Error(`helm install ${name}: ${error instanceof Error ? error.message : String(error)}; ${await rolloutDiagnosis(admin, namespace, `${name}-meshwarden`)}`);
+    });
     const release = { name, namespace, output, user: `system:serviceaccount:${namespace}:${name}-meshwarden` };
     releases.push(release);
     return release;
