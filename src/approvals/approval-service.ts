@@ -73,6 +73,8 @@ export class ApprovalService {
   private readonly waiters = new Map<string, Set<(decision: ApprovalDecision) => void>>();
   private readonly postedRejections = new Set<string>();
   private readonly background = new Set<Promise<void>>();
+  /** Requests on their way to Slack, by approval id. */
+  private readonly posting = new Map<string, Promise<PendingApproval>>();
   private readonly replay: ReplayGuard;
   private readonly windowMs: number;
   private queue: Promise<unknown> = Promise.resolve();
@@ -103,11 +105,13 @@ export class ApprovalService {
    * the incident's thread in the policy's channel. Idempotent on `request.idempotencyKey`: asking
    * again returns the same approval, posting only if the earlier attempt did not get that far.
    * Throws `ActionError` when Slack refuses the post; the approval stays pending and a retry posts it.
+   * The post runs outside the lock: a slow Slack holds up neither a console decision nor the
+   * timeout, and a request that was decided while on its way shows the decision once posted.
    */
   requestApproval(request: ApprovalRequest): Promise<PendingApproval> {
     const problems = requestProblems(request);
     if (problems.length > 0) return Promise.reject(new ActionError('client', `approval request is invalid: ${problems.join('; ')}`));
-    return this.exclusive(async () => {
+    return this.exclusive(async (): Promise<{ readonly done: PendingApproval } | { readonly posting: Promise<PendingApproval> }> => {
       const id = ApprovalService.approvalId(request.idempotencyKey);
       let record = this.records.get(id);
       if (record === undefined) {
@@ -136,14 +140,30 @@ export class ApprovalService {
         this.emit({ type: 'requested', approval: record });
         this.options.logger.info({ approvalId: id, incidentId: request.incidentId, playbook: request.playbook, subjects: record.subjects.map(formatSubject) }, 'approval requested');
       }
-      if (record.message !== undefined || record.decision !== undefined) return record;
+      if (record.message !== undefined || record.decision !== undefined) return { done: record };
+      // Boxed: an async function returning the promise itself would hold the lock until it settles.
+      return { posting: this.posting.get(id) ?? this.post(record, request) };
+    }).then((outcome) => ('done' in outcome ? outcome.done : outcome.posting));
+  }
+
+  /** Posts a pending approval's request (one post per approval at a time), then records where. */
+  private post(record: ApprovalRecord, request: ApprovalRequest): Promise<PendingApproval> {
+    const run = (async (): Promise<PendingApproval> => {
       // One thread per case, as slack.notify keeps it: the request goes where the case is being discussed.
       const parent = await this.options.threads.ensureThread(request.caseId ?? request.incidentId, request.channel, request.anomaly);
       const posted = await this.options.threads.reply(parent, renderApprovalRequest(record, this.token(record)));
-      const withMessage: ApprovalRecord = { ...record, message: { channel: posted.channel, ts: posted.ts, threadTs: parent.ts } };
-      await this.save(withMessage);
-      return withMessage;
-    });
+      return this.exclusive(async () => {
+        const current = this.records.get(record.id) ?? record;
+        const withMessage: ApprovalRecord = { ...current, message: { channel: posted.channel, ts: posted.ts, threadTs: parent.ts } };
+        await this.save(withMessage);
+        if (current.decision !== undefined) this.showDecision(withMessage, current.decision);
+        return withMessage;
+      });
+    })();
+    const settled = (): void => { this.posting.delete(record.id); };
+    this.posting.set(record.id, run);
+    run.then(settled, settled);
+    return run;
   }
 
   /**
@@ -457,13 +477,18 @@ export class ApprovalService {
     this.options.logger.info({ approvalId: record.id, incidentId: record.incidentId, outcome, proceed, by }, 'approval decided');
     for (const wake of this.waiters.get(record.id) ?? []) wake(decision);
     this.waiters.delete(record.id);
-    const message = record.message;
-    if (message !== undefined) {
-      this.inBackground(`update approval ${record.id}`, () => callSlack('chat.update', () =>
-        this.options.slack.chat.update({ channel: message.channel, ts: message.ts, ...slackContent(renderApprovalClosed(decided, decision)) })).then(() => undefined));
-      this.postInThread(decided, renderDecisionReply(decision));
-    }
+    // Not posted yet: the post shows the decision when it lands.
+    if (record.message !== undefined) this.showDecision(decided, decision);
     return decision;
+  }
+
+  /** Replaces the request's buttons with the decision and says it in the thread. */
+  private showDecision(record: ApprovalRecord, decision: ApprovalDecision): void {
+    const message = record.message;
+    if (message === undefined) return;
+    this.inBackground(`update approval ${record.id}`, () => callSlack('chat.update', () =>
+      this.options.slack.chat.update({ channel: message.channel, ts: message.ts, ...slackContent(renderApprovalClosed(record, decision)) })).then(() => undefined));
+    this.postInThread(record, renderDecisionReply(decision));
   }
 
   private reject(

@@ -5,7 +5,9 @@ import { inspect } from 'node:util';
 import { EventEmitter } from 'node:events';
 import { WebClient } from '@slack/web-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sealForwarded, type ApprovalService } from '../../../src/approvals/approval-service.js';
+import { ApprovalService, sealForwarded } from '../../../src/approvals/approval-service.js';
+import { decideFromConsole } from '../../../src/approvals/console-decision.js';
+import { subjectsDigest } from '../../../src/approvals/subjects-digest.js';
 import { FileApprovalStore } from '../../../src/approvals/approval-store.js';
 import type { ApprovalRecord, InteractionResult } from '../../../src/approvals/approval-types.js';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID } from '../../../src/approvals/interaction-payload.js';
@@ -251,6 +253,43 @@ describe('decisions', () => {
     expect(JSON.stringify(request?.blocks)).not.toContain(APPROVE_ACTION_ID);
     expect(JSON.stringify(request?.blocks)).toContain('Approval granted');
     expect(threadReplies(record).some((t) => t.includes('granted') && t.includes('<@U0ALICE>'))).toBe(true);
+  });
+
+  it('takes a console decision while Slack is slow to take the request, and the request shows it once posted', async () => {
+    const service = await h.approvals();
+    const slack = h.server.hold('chat.postMessage');
+    const requesting = requested(service);
+    await slack.reached;
+    const id = ApprovalService.approvalId(quarantineRequest().idempotencyKey);
+    const pending = service.get(id);
+    if (pending === undefined) throw new Error('the approval is not pending while its request is posted');
+    const deciding = decideFromConsole(service, { approvalId: id, user: 'U0ALICE', verdict: 'approve', binding: subjectsDigest(pending) });
+    // Slack still holds the post: a decision waiting behind it would never come.
+    const first = await Promise.race([deciding.then(() => 'decided'), new Promise((resolve) => { setTimeout(resolve, 5_000, 'waiting for Slack'); })]);
+    expect(first).toBe('decided');
+    expect(await deciding).toMatchObject({ type: 'decided', decision: { outcome: 'approved', by: ['U0ALICE'] } });
+
+    slack.release();
+    const record = await requesting;
+    await service.flush();
+    expect(record.decision?.outcome).toBe('approved');
+    const request = h.server.message(APPROVALS, where(record).ts);
+    expect(JSON.stringify(request?.blocks)).not.toContain(APPROVE_ACTION_ID);
+    expect(JSON.stringify(request?.blocks)).toContain('Approval granted');
+    expect(threadReplies(record).some((t) => t.includes('granted') && t.includes('<@U0ALICE>'))).toBe(true);
+    expect(service.get(id)?.message).toEqual(record.message);
+  });
+
+  it('posts a request asked for twice at once only once', async () => {
+    const service = await h.approvals();
+    const slack = h.server.hold('chat.postMessage');
+    const first = requested(service);
+    await slack.reached;
+    const second = requested(service);
+    slack.release();
+    const [a, b] = await Promise.all([first, second]);
+    expect(b.message).toEqual(a.message);
+    expect(h.server.callsTo('chat.postMessage').filter((c) => JSON.stringify(c.params).includes(APPROVE_ACTION_ID))).toHaveLength(1);
   });
 
   it('times out to deny by default, measured on the injected clock', async () => {
