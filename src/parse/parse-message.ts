@@ -7,6 +7,7 @@
 import type { AccessLogContext, Rejection } from './access-log-context.js';
 import { parseAccessLogText } from './parse-access-log-text.js';
 import { parseOtlpBatch } from './parse-otlp-batch.js';
+import type { KubernetesBlocks } from './kubernetes-blocks.js';
 import { decodeJsonObject, firstContentIndex, parsePayloadObject, parsePayloadText } from './parse-payload.js';
 import type { DeadLetter, DeadLetterCode, Envelope, KubernetesMeta, ParseOutcome, ParsedRecord, RecordOrigin } from './records.js';
 import { unwrapEnvelope } from './unwrap-envelope.js';
@@ -15,6 +16,8 @@ import { unwrapEnvelope } from './unwrap-envelope.js';
 export interface ParseOptions {
   /** Messages over this many UTF-8 bytes are dead-lettered unread. Default 1 MiB. */
   readonly maxBytes?: number;
+  /** Kubernetes blocks of envelopes seen before, reused instead of parsed again (one per stream). */
+  readonly blocks?: KubernetesBlocks;
 }
 
 /** The default message size limit: 1 MiB, Kafka's default `max.message.bytes`. */
@@ -51,12 +54,12 @@ function isOversized(raw: string, maxBytes: number): boolean {
   return Buffer.byteLength(raw, 'utf8') > maxBytes;
 }
 
-function parseUnchecked(raw: string, origin: RecordOrigin): ParseOutcome {
+function parseUnchecked(raw: string, origin: RecordOrigin, blocks: KubernetesBlocks | undefined): ParseOutcome {
   const first = firstContentIndex(raw);
   if (raw.charCodeAt(first) !== 123) {
     return outcome(parseAccessLogText(raw, { origin, envelope: 'raw' }), raw, origin);
   }
-  const decoded = decodeJsonObject(raw, 'the message');
+  const decoded = blocks !== undefined ? blocks.decode(raw, 'the message') : decodeJsonObject(raw, 'the message');
   if (!('object' in decoded)) return outcome(decoded, raw, origin);
   const obj = decoded.object;
   if (obj.resourceLogs !== undefined) return parseOtlpBatch(obj, raw, origin);
@@ -94,7 +97,7 @@ export function parseMessage(raw: string, origin: RecordOrigin, options: ParseOp
     };
   }
   try {
-    return parseUnchecked(raw, origin);
+    return parseUnchecked(raw, origin, options.blocks);
   } catch (error) {
     // A safety net, not a code path: the fuzz tests assert it is never taken. One bad message must
     // not stop the stream, so even a parser bug ends as a dead letter.

@@ -7,7 +7,8 @@ import { EventTimeGuard } from '../features/event-time-guard.js';
 import { FeatureExtractor, type AdvanceResult } from '../features/feature-extractor.js';
 import type { FeatureWindow } from '../features/feature-window.js';
 import { DeadLetterCompactor } from '../parse/compact-dead-letter.js';
-import { parseMessage } from '../parse/parse-message.js';
+import { KubernetesBlocks } from '../parse/kubernetes-blocks.js';
+import { parseMessage, type ParseOptions } from '../parse/parse-message.js';
 import type { DeadLetter, RecordOrigin } from '../parse/records.js';
 import type { Clock } from '../shared/clock.js';
 import { isoOrNumber } from '../shared/iso-or-number.js';
@@ -50,6 +51,8 @@ export class DetectionStage {
   private readonly features: FeatureExtractor;
   private readonly eventTime: EventTimeGuard;
   private readonly compactor: DeadLetterCompactor;
+  /** The size limit, and the Kubernetes blocks of this stream's envelopes seen before. */
+  private readonly parseOptions: ParseOptions;
   /** Windows ending at or before this were closed by an earlier run (saved state). */
   readonly restoredClosedUpTo: number;
   private detectors: DetectorRuntime;
@@ -63,6 +66,7 @@ export class DetectionStage {
   ) {
     this.eventTime = new EventTimeGuard(options.eventTime, setup.clock, state.eventTime);
     this.compactor = new DeadLetterCompactor(options.deadLetterPrefixBytes);
+    this.parseOptions = { maxBytes: options.maxMessageBytes, blocks: new KubernetesBlocks() };
     const closedUpTo = trustedClosedUpTo(state, options, setup.clock);
     this.restoredClosedUpTo = closedUpTo;
     this.features = new FeatureExtractor(options.features, { closedUpTo, maxTimestamp: closedUpTo }, state.features);
@@ -76,7 +80,7 @@ export class DetectionStage {
     const c = this.counters;
     c.messages++;
     this.compactor.nextMessage();
-    const outcome = parseMessage(text, origin, { maxBytes: this.options.maxMessageBytes });
+    const outcome = parseMessage(text, origin, this.parseOptions);
     c.records += outcome.records.length + outcome.deadLetters.length;
     for (const letter of outcome.deadLetters) this.deadLetter(letter);
     const { maxFutureSkewMs, maxSourceLeadMs } = this.options.eventTime;
