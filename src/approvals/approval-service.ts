@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
 import type { SlackMessage } from '../actions/slack/block-kit.js';
 import type { SlackIncidentThreads } from '../actions/slack/incident-threads.js';
@@ -8,22 +8,21 @@ import { ActionError, ConfigError, describeError, MeshwardenError } from '../sha
 import type { Logger } from '../shared/logger.js';
 import type { Secret } from '../shared/secret.js';
 import {
-  formatSubject, formatTarget, renderApprovalClosed, renderApprovalRequest, renderDecisionReply, renderRejectionReply, renderVoteReply,
+  formatSubject, renderApprovalClosed, renderApprovalRequest, renderDecisionReply, renderRejectionReply, renderVoteReply,
 } from './approval-message.js';
 import type { ApprovalStore } from './approval-store.js';
 import type {
   ApprovalDecision, ApprovalEvent, ApprovalOutcome, ApprovalRecord, ApprovalRequest, ApprovalSubject, ButtonClick, InteractionRejection,
   InteractionResult, InteractionTransport, PendingApproval, RejectionReason,
 } from './approval-types.js';
-import { bindingToken, tokensEqual } from './binding-token.js';
-import {
-  APPROVE_ACTION_ID, blockActionsSchema, DENY_ACTION_ID, parseButtonValue, payloadType, readFormPayload, type BlockActionsPayload,
-} from './interaction-payload.js';
-import { ReplayGuard } from './replay-guard.js';
-import { requestMessageProblem } from './request-message-check.js';
+import { isAllowListed, type AllowList } from './approver-allow-list.js';
+import { bindingHolds, describeChange } from './binding-change.js';
+import { bindingToken } from './binding-token.js';
+import { ClickChecks } from './click-checks.js';
+import { InteractionIntake } from './interaction-intake.js';
 import { unusableSecretProblems } from './usable-secret.js';
 import { decisionFor, tallyVote, timeoutVerdict, type Verdict } from './vote-tally.js';
-import { SLACK_SIGNATURE_TOLERANCE_MS, verifySlackSignature, type HeaderBag } from './slack-signature.js';
+import { SLACK_SIGNATURE_TOLERANCE_MS, type HeaderBag } from './slack-signature.js';
 
 /** What the approval service needs. */
 export interface ApprovalServiceOptions {
@@ -69,21 +68,27 @@ export class ApprovalError extends MeshwardenError {}
  */
 export class ApprovalService {
   private readonly records = new Map<string, ApprovalRecord>();
-  private readonly buttons = new Map<string, (click: ButtonClick) => Promise<InteractionResult>>();
   private readonly waiters = new Map<string, Set<(decision: ApprovalDecision) => void>>();
   private readonly postedRejections = new Set<string>();
   private readonly background = new Set<Promise<void>>();
   /** Requests on their way to Slack, by approval id. */
   private readonly posting = new Map<string, Promise<PendingApproval>>();
-  private readonly replay: ReplayGuard;
-  private readonly windowMs: number;
+  /** Where clicks come in; it applies the click checks and hands what passes back to {@link castVote}. */
+  private readonly intake: InteractionIntake;
   private queue: Promise<unknown> = Promise.resolve();
-  private forwarder: ((sealed: string) => Promise<void>) | undefined;
 
   private constructor(private readonly options: ApprovalServiceOptions, records: readonly ApprovalRecord[], seen: [string, number][]) {
-    this.windowMs = options.replayWindowMs ?? SLACK_SIGNATURE_TOLERANCE_MS;
-    // Clicks are admitted up to one window either side of now, so a key must outlive two windows.
-    this.replay = new ReplayGuard(2 * this.windowMs, seen);
+    const windowMs = options.replayWindowMs ?? SLACK_SIGNATURE_TOLERANCE_MS;
+    const checks = new ClickChecks({
+      windowMs, bindingSecret: options.bindingSecret, slack: options.slack, logger: options.logger, store: options.store,
+      exclusive: (task) => this.exclusive(task),
+    }, seen);
+    this.intake = new InteractionIntake({
+      signingSecret: options.signingSecret, bindingSecret: options.bindingSecret, windowMs, clock: options.clock, logger: options.logger, checks,
+      held: (id) => this.records.get(id),
+      reject: (transport, reason, detail, ids, record) => this.reject(transport, reason, detail, ids, record),
+      castVote: (approvalId, user, verdict, transport, now) => this.castVote(approvalId, user, verdict, transport, now),
+    });
     for (const record of records) this.records.set(record.id, record);
   }
 
@@ -171,15 +176,8 @@ export class ApprovalService {
    * the timestamp window, then applies the checks every interaction gets. Never throws for a bad
    * request; the result says what was done and why.
    */
-  async handleInteraction(headers: HeaderBag, rawBody: string | Uint8Array): Promise<InteractionResult> {
-    const now = this.options.clock.now();
-    const secret = this.options.signingSecret;
-    if (secret === undefined) return this.reject('http', 'unsigned', 'no signing secret is configured, so HTTP interactions cannot be verified');
-    const check = verifySlackSignature({ signingSecret: secret, headers, rawBody, nowMs: now, toleranceMs: this.windowMs });
-    if (!check.ok) return this.reject('http', check.reason, check.detail);
-    const payload = readFormPayload(rawBody);
-    if (payload === undefined) return this.reject('http', 'malformed', 'the body has no JSON "payload" field');
-    return this.handleVerified(payload, 'http');
+  handleInteraction(headers: HeaderBag, rawBody: string | Uint8Array): Promise<InteractionResult> {
+    return this.intake.handleInteraction(headers, rawBody);
   }
 
   /**
@@ -188,7 +186,7 @@ export class ApprovalService {
    * (from `action_ts`), replay, binding and allow-list checks apply exactly as over HTTP.
    */
   handleSocketModePayload(body: unknown): Promise<InteractionResult> {
-    return this.handleVerified(body, 'socket-mode');
+    return this.intake.handleSocketModePayload(body);
   }
 
   /**
@@ -198,7 +196,7 @@ export class ApprovalService {
    * delivers it to every replica's {@link handleForwarded}; the holder applies it like its own.
    */
   setForwarder(send: ((sealed: string) => Promise<void>) | undefined): void {
-    this.forwarder = send;
+    this.intake.setForwarder(send);
   }
 
   /**
@@ -208,9 +206,7 @@ export class ApprovalService {
    * ignores it quietly (the holder answers it).
    */
   handleForwarded(sealed: string): Promise<InteractionResult> {
-    const opened = openForwarded(sealed, this.options.bindingSecret, this.options.clock.now(), this.windowMs);
-    if (!opened.ok) return Promise.resolve(this.reject('forwarded', 'bad-signature', opened.detail));
-    return this.handleVerified(opened.payload, 'forwarded');
+    return this.intake.handleForwarded(sealed);
   }
 
   /**
@@ -281,7 +277,7 @@ export class ApprovalService {
     return this.exclusive(async () => {
       const record = this.records.get(id);
       if (record === undefined) throw new ApprovalError('approval-unknown', `no approval ${id}`);
-      const holds = tokensEqual(this.token(record), bindingToken(this.options.bindingSecret, record.id, current));
+      const holds = bindingHolds(this.options.bindingSecret, record.id, record.subjects, current);
       if (holds) return record.decision === undefined ? { holds: true } : { holds: true, decision: record.decision };
       // Already ended without leave to run: nothing left to void.
       if (record.decision !== undefined && !record.decision.proceed) return { holds: false, decision: record.decision };
@@ -315,8 +311,7 @@ export class ApprovalService {
    * handle them (nothing is held), so they are never forwarded.
    */
   setButtonHandler(actionId: string, handler: ((click: ButtonClick) => Promise<InteractionResult>) | undefined): void {
-    if (handler === undefined) this.buttons.delete(actionId);
-    else this.buttons.set(actionId, handler);
+    this.intake.setButtonHandler(actionId, handler);
   }
 
   /** Records and logs a refused click on another button, like a refused approval click. */
@@ -325,20 +320,8 @@ export class ApprovalService {
   }
 
   /** Whether `user` is in the allow-list, directly or through a user group ('unknown': Slack could not say). */
-  async isAllowListed(allowed: { readonly users: readonly string[]; readonly groups: readonly string[] }, user: string, context: Record<string, unknown> = {}): Promise<boolean | 'unknown'> {
-    if (allowed.users.includes(user)) return true;
-    let failed = false;
-    for (const group of allowed.groups) {
-      try {
-        const members = await callSlack('usergroups.users.list', () => this.options.slack.usergroups.users.list({ usergroup: group }));
-        if ((members.users ?? []).includes(user)) return true;
-      } catch (error) {
-        failed = true;
-        this.options.logger.warn({ ...context, group, err: describeError(error) }, 'could not list the members of an allow-listed group');
-      }
-    }
-    // Membership could not be ruled out: refuse, but say so instead of calling the user unlisted.
-    return failed ? 'unknown' : false;
+  isAllowListed(allowed: AllowList, user: string, context: Record<string, unknown> = {}): Promise<boolean | 'unknown'> {
+    return isAllowListed(this.options.slack, this.options.logger, allowed, user, context);
   }
 
   /** One approval, pending or decided. */
@@ -359,60 +342,6 @@ export class ApprovalService {
   /** Waits for the Slack posts still in flight (thread replies, message updates). */
   async flush(): Promise<void> {
     while (this.background.size > 0) await Promise.all([...this.background]);
-  }
-
-  private async handleVerified(payload: unknown, transport: InteractionTransport): Promise<InteractionResult> {
-    const now = this.options.clock.now();
-    const type = payloadType(payload);
-    if (type !== 'block_actions') return { type: 'ignored', detail: `interaction of type ${type ?? '(none)'} is not an approval` };
-    const parsed = blockActionsSchema.safeParse(payload);
-    if (!parsed.success) return this.reject(transport, 'malformed', 'block_actions payload lacks a user id or actions');
-    const body = parsed.data;
-    const action = body.actions.find((a) => this.buttons.has(a.action_id))
-      ?? body.actions.find((a) => a.action_id === APPROVE_ACTION_ID || a.action_id === DENY_ACTION_ID);
-    if (action === undefined) return { type: 'ignored', detail: 'no approval button in this interaction' };
-    const user = body.user.id;
-
-    const clickedAt = Number(action.action_ts) * 1000;
-    if (Math.abs(now - clickedAt) > this.windowMs) {
-      return this.reject(transport, 'stale', `clicked at ${new Date(clickedAt).toISOString()}, outside the ${this.windowMs / 1000}s window`, { user });
-    }
-    const handler = this.buttons.get(action.action_id);
-    if (handler !== undefined) {
-      if (!(await this.firstTime(body, action, now))) return this.reject(transport, 'replayed', 'this interaction was already handled', { user });
-      const channel = body.container?.channel_id ?? body.channel?.id;
-      const ts = body.container?.message_ts;
-      return handler({
-        user, actionId: action.action_id, value: action.value ?? '', transport, at: now,
-        ...(channel !== undefined ? { channel } : {}), ...(ts !== undefined ? { ts } : {}),
-      });
-    }
-    const value = parseButtonValue(action.value);
-    if (value === undefined) return this.reject(transport, 'malformed', 'the button value is not an approval reference', { user });
-    const record = this.records.get(value.approvalId);
-    if (record === undefined) {
-      if (transport === 'forwarded') return { type: 'ignored', detail: `approval ${value.approvalId} is not held here` };
-      if (this.forwarder !== undefined) {
-        await this.forwarder(sealForwarded(payload, this.options.bindingSecret, now));
-        this.options.logger.info({ approvalId: value.approvalId, user }, 'forwarded a click for an approval another replica holds');
-        return { type: 'forwarded', approvalId: value.approvalId };
-      }
-      return this.reject(transport, 'unknown-approval', `no approval ${value.approvalId}`, { user });
-    }
-    const ids = { user, approvalId: record.id };
-
-    if (!(await this.firstTime(body, action, now))) return this.reject(transport, 'replayed', 'this interaction was already handled', ids, record);
-
-    if (!tokensEqual(value.token, this.token(record))) {
-      return this.reject(transport, 'binding-mismatch', 'the button does not carry the token of this approval\'s actions and targets', ids, record);
-    }
-    const wrongMessage = requestMessageProblem(body, record.message);
-    if (wrongMessage !== undefined) return this.reject(transport, 'wrong-message', wrongMessage, ids, record);
-    const allowed = await this.isApprover(record, user);
-    if (allowed === 'unknown') return this.reject(transport, 'approver-check-failed', 'could not read the allow-listed user groups from Slack', ids, record);
-    if (!allowed) return this.reject(transport, 'not-an-approver', 'the user is not on the approver allow-list', ids, record);
-
-    return this.castVote(record.id, user, action.action_id === DENY_ACTION_ID ? 'deny' : 'approve', transport, now);
   }
 
   /**
@@ -446,21 +375,6 @@ export class ApprovalService {
   /** Records and logs a refused console decision, like a refused click (the reason says why). */
   refuse(transport: InteractionTransport, reason: RejectionReason, detail: string, ids: { user?: string; approvalId?: string }): InteractionRejection {
     return this.reject(transport, reason, detail, ids, ids.approvalId === undefined ? undefined : this.records.get(ids.approvalId));
-  }
-
-  /**
-   * Remembers a click (persisted, so a restart does not forget it); false when it was seen before.
-   * Same user, same button, same click time: the same interaction, whichever way it arrived.
-   */
-  private async firstTime(body: BlockActionsPayload, action: BlockActionsPayload['actions'][number], now: number): Promise<boolean> {
-    const key = `${body.team?.id ?? '-'}|${body.user.id}|${action.action_id}|${action.block_id ?? '-'}|${action.action_ts}`;
-    if (!this.replay.admit(key, now)) return false;
-    await this.exclusive(() => this.options.store.saveSeen(this.replay.entries()));
-    return true;
-  }
-
-  private isApprover(record: ApprovalRecord, user: string): Promise<boolean | 'unknown'> {
-    return this.isAllowListed(record.policy.approvers, user, { approvalId: record.id });
   }
 
   private decideTimeout(record: ApprovalRecord, now: number): Promise<ApprovalDecision> {
@@ -580,65 +494,6 @@ function copySubject(subject: ApprovalSubject): ApprovalSubject {
   };
 }
 
-/** Says what differs between what was approved and what is about to run. */
-function describeChange(approved: readonly ApprovalSubject[], current: readonly ApprovalSubject[]): string {
-  if (approved.length !== current.length) return `${approved.length} action(s) approved, ${current.length} about to run`;
-  const changes: string[] = [];
-  approved.forEach((was, i) => {
-    const now = current[i];
-    if (now === undefined) return;
-    if (was.action !== now.action) changes.push(`action ${was.action} became ${now.action}`);
-    if (formatTarget(was.target) !== formatTarget(now.target)) changes.push(`target ${formatTarget(was.target)} became ${formatTarget(now.target)}`);
-    if (was.target.uid !== now.target.uid) changes.push(`${formatTarget(was.target)} UID ${was.target.uid ?? '(none)'} is now ${now.target.uid ?? '(none)'}`);
-    if (was.target.resourceVersion !== now.target.resourceVersion) {
-      changes.push(`${formatTarget(was.target)} resourceVersion ${was.target.resourceVersion ?? '(none)'} is now ${now.target.resourceVersion ?? '(none)'}`);
-    }
-    if (JSON.stringify(sortKeys(was.params)) !== JSON.stringify(sortKeys(now.params))) changes.push(`parameters of ${was.action} changed`);
-  });
-  return changes.length > 0 ? changes.join('; ') : 'the binding token differs';
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, sortKeys(v)]));
-}
-
 function slackContent(message: SlackMessage): { text: string; blocks: SlackMessage['blocks'][number][] } {
   return { text: message.text, blocks: [...message.blocks] };
-}
-
-/** A forwarded click: the payload, when it was sealed, and an HMAC over both with a derived key. */
-interface ForwardedEnvelope {
-  readonly payload: unknown;
-  readonly sealedAt: number;
-  readonly mac: string;
-}
-
-function forwardMac(secret: Secret, payloadJson: string, sealedAt: number): string {
-  // A key of its own, derived from the binding secret: a forwarded envelope can never pass for a
-  // button token or the other way round.
-  const key = createHmac('sha256', secret.reveal()).update('meshwarden forwarded interaction v1').digest();
-  return createHmac('sha256', key).update(`${sealedAt}\n${payloadJson}`).digest('hex');
-}
-
-export function sealForwarded(payload: unknown, secret: Secret, now: number): string {
-  const payloadJson = JSON.stringify(payload);
-  return JSON.stringify({ payload, sealedAt: now, mac: forwardMac(secret, payloadJson, now) } satisfies ForwardedEnvelope);
-}
-
-function openForwarded(sealed: string, secret: Secret, now: number, windowMs: number): { ok: true; payload: unknown } | { ok: false; detail: string } {
-  let envelope: Partial<ForwardedEnvelope>;
-  try {
-    envelope = JSON.parse(sealed) as Partial<ForwardedEnvelope>;
-  } catch {
-    return { ok: false, detail: 'a forwarded interaction that is not JSON' };
-  }
-  if (typeof envelope.sealedAt !== 'number' || typeof envelope.mac !== 'string' || envelope.payload === undefined) {
-    return { ok: false, detail: 'a forwarded interaction without payload, time or seal' };
-  }
-  const expected = forwardMac(secret, JSON.stringify(envelope.payload), envelope.sealedAt);
-  if (!tokensEqual(envelope.mac, expected)) return { ok: false, detail: 'a forwarded interaction whose seal does not verify' };
-  if (Math.abs(now - envelope.sealedAt) > windowMs) return { ok: false, detail: `a forwarded interaction sealed at ${new Date(envelope.sealedAt).toISOString()}, outside the window` };
-  return { ok: true, payload: envelope.payload };
 }
