@@ -217,7 +217,7 @@ async function benchKafka(): Promise<void> {
       const result = { rate: 0, seconds: 0, cpu: 0, busy: 0, machine: undefined as MachineShare | undefined };
       try {
         await within('starting the service', 120_000, service.start());
-        const profile = await startProfile();
+        const profile = await startProfile(workers);
         result.rate = await within('the service processing every message', 600_000, (async () => {
           let first: { at: number; done: number; cpu: NodeJS.CpuUsage; elu: EventLoopUtilization; machine: MachineSample } | undefined;
           for (;;) {
@@ -358,11 +358,13 @@ function cpuMicrosPerMessage(since: NodeJS.CpuUsage, messages: number): number {
 
 /**
  * BENCH_PROFILE=<file.cpuprofile>: a V8 CPU profile of the service phase alone (not the producer
- * or the raw consumer), for Chrome DevTools or any .cpuprofile viewer.
+ * or the raw consumer), for Chrome DevTools or any .cpuprofile viewer; one per run, the number of
+ * workers put before the extension (`<file>.1w.cpuprofile`, `<file>.2w.cpuprofile`).
  */
-async function startProfile(): Promise<{ stop(): Promise<void> } | undefined> {
-  const path = process.env.BENCH_PROFILE;
-  if (path === undefined || path === '') return undefined;
+async function startProfile(workers: number): Promise<{ stop(): Promise<void> } | undefined> {
+  const base = process.env.BENCH_PROFILE;
+  if (base === undefined || base === '') return undefined;
+  const path = base.replace(/(\.cpuprofile)?$/, `.${workers}w.cpuprofile`);
   const { Session } = await import('node:inspector/promises');
   const session = new Session();
   session.connect();
