@@ -14,8 +14,10 @@
  *   write the nonce, it never leaves this object). Anything else (the placeholder inside a nested
  *   object, a key that merely ends in `kubernetes`, a line that is not valid JSON) is parsed whole.
  *
- * Bounded: at most {@link MAX_BLOCKS} blocks of at most {@link MAX_BLOCK_CHARS} characters; when full
- * it starts over, so a flood of distinct blocks costs a re-parse per line, never memory.
+ * Bounded: at most {@link MAX_BLOCKS} blocks, {@link MAX_BLOCK_CHARS} characters each and
+ * {@link MAX_CACHED_CHARS} in all; when full it starts over. A line whose block is not held costs its
+ * parse and one `JSON.stringify` of the block, so a flood of distinct blocks (or more containers in
+ * one stream than it holds) costs CPU by that much, never memory.
  */
 import { randomBytes } from 'node:crypto';
 import type { Rejection } from './access-log-context.js';
@@ -23,10 +25,12 @@ import { decodeJsonObject, isJsonObject, type Decoded } from './parse-payload.js
 
 const MEMBER = '"kubernetes":{';
 /** Blocks remembered at most. */
-export const MAX_BLOCKS = 1_024;
+export const MAX_BLOCKS = 2_048;
 /** Longest block remembered, in characters. */
-export const MAX_BLOCK_CHARS = 16_384;
-/** Characters of a block that pick its candidates (the first names the pod or container). */
+export const MAX_BLOCK_CHARS = 8_192;
+/** Characters of all the blocks remembered, at most. */
+export const MAX_CACHED_CHARS = 2 * 1024 * 1024;
+/** Characters of a block that pick its candidates (the first name the pod or container), hashed. */
 const PROBE_CHARS = 64;
 /** Blocks that share their first characters (one pod's metadata before and after a label change). */
 const MAX_PER_PROBE = 4;
@@ -44,9 +48,27 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** FNV-1a of the first {@link PROBE_CHARS} characters from `start`: a number, so no key holds on to a line. */
+function probeOf(text: string, start: number): number {
+  const end = Math.min(text.length, start + PROBE_CHARS);
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
 export class KubernetesBlocks {
-  private readonly byProbe = new Map<string, Block[]>();
+  private readonly byProbe = new Map<number, Block[]>();
+  /**
+   * Probes of blocks seen once and not held: a block is remembered when it comes again before this
+   * fills up, so a stream with more containers than the cache holds, each coming round rarely, does
+   * not pay for remembering blocks it would drop before they come again.
+   */
+  private readonly seen = new Set<number>();
   private size = 0;
+  private chars = 0;
   private readonly nonce = `kubernetes-block-${randomBytes(16).toString('hex')}`;
   private readonly placeholder = JSON.stringify(this.nonce);
 
@@ -60,7 +82,7 @@ export class KubernetesBlocks {
     const at = text.indexOf(MEMBER);
     if (at < 0) return decodeJsonObject(text, what);
     const start = at + MEMBER.length - 1;
-    const probe = text.slice(start, start + PROBE_CHARS);
+    const probe = probeOf(text, start);
     const candidates = this.byProbe.get(probe);
     const block = candidates?.find((b) => text.slice(start, start + b.text.length) === b.text);
     if (block !== undefined) {
@@ -85,21 +107,31 @@ export class KubernetesBlocks {
     return { object: parsed };
   }
 
-  /** Remembers the block at `start` when it is the text of the line's `kubernetes` object. */
-  private remember(text: string, start: number, probe: string, member: unknown): void {
+  /**
+   * Remembers the block at `start` when it is the text of the line's `kubernetes` object. The text
+   * at `start` is then `JSON.stringify` of that object, whose parse gives the object back: the
+   * object (frozen, to be shared by every line that repeats it) is the block's parse.
+   */
+  private remember(text: string, start: number, probe: number, member: unknown): void {
     if (!isJsonObject(member)) return;
+    if (!this.seen.delete(probe)) {
+      if (this.seen.size >= MAX_BLOCKS) this.seen.clear();
+      this.seen.add(probe);
+      return;
+    }
     const candidate = JSON.stringify(member);
     if (candidate.length > MAX_BLOCK_CHARS || text.slice(start, start + candidate.length) !== candidate) return;
-    // Its own parse, not the line's object: the block is shared by every line that repeats it.
-    const value = JSON.parse(candidate) as Record<string, unknown>;
-    if (this.size >= MAX_BLOCKS) {
+    if (this.size >= MAX_BLOCKS || this.chars + candidate.length > MAX_CACHED_CHARS) {
       this.byProbe.clear();
       this.size = 0;
+      this.chars = 0;
     }
     const known = this.byProbe.get(probe) ?? [];
-    if (known.length >= MAX_PER_PROBE) known.shift();
-    else this.size++;
-    known.push({ text: candidate, value: deepFreeze(value) });
+    const dropped = known.length >= MAX_PER_PROBE ? known.shift() : undefined;
+    if (dropped === undefined) this.size++;
+    else this.chars -= dropped.text.length;
+    this.chars += candidate.length;
+    known.push({ text: candidate, value: deepFreeze(member) });
     this.byProbe.set(probe, known);
   }
 }

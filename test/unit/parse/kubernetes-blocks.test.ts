@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KubernetesBlocks, MAX_BLOCK_CHARS, MAX_BLOCKS } from '../../../src/parse/kubernetes-blocks.js';
+import { KubernetesBlocks, MAX_BLOCK_CHARS, MAX_BLOCKS, MAX_CACHED_CHARS } from '../../../src/parse/kubernetes-blocks.js';
 import { decodeJsonObject } from '../../../src/parse/parse-payload.js';
 import { parseMessage } from '../../../src/parse/parse-message.js';
 
@@ -39,6 +39,13 @@ function plain(text: string): unknown {
   return 'object' in result ? result.object : result;
 }
 
+/** A cache holding the blocks of `lines` (a block is held from its second sighting on). */
+function primed(...lines: string[]): KubernetesBlocks {
+  const blocks = new KubernetesBlocks();
+  for (let i = 0; i < 2; i++) for (const line of lines) decoded(blocks, line);
+  return blocks;
+}
+
 const ALICE = fluentBitBlock('inference-qqmglhkdcx-mhphk');
 const ALICE_TEXT = JSON.stringify(ALICE);
 
@@ -58,8 +65,7 @@ describe('Kubernetes blocks of shipper envelopes, parsed once', () => {
   });
 
   it('keeps one pod\'s metadata from being changed by a line that uses it', () => {
-    const blocks = new KubernetesBlocks();
-    decoded(blocks, fluentBit(ALICE));
+    const blocks = primed(fluentBit(ALICE));
     const first = decoded(blocks, fluentBit(ALICE)) as { kubernetes: { labels: Record<string, string> } };
     expect(() => { first.kubernetes.labels.app = 'someone-else'; }).toThrow(TypeError);
     expect((decoded(blocks, fluentBit(ALICE)) as { kubernetes: unknown }).kubernetes).toEqual(ALICE);
@@ -78,8 +84,7 @@ describe('Kubernetes blocks of shipper envelopes, parsed once', () => {
     };
     for (const [name, line] of Object.entries(cases)) {
       it(name, () => {
-        const blocks = new KubernetesBlocks();
-        decoded(blocks, fluentBit(ALICE));
+        const blocks = primed(fluentBit(ALICE));
         expect(blocks.blocks).toBe(1);
         expect(decoded(blocks, line)).toEqual(JSON.parse(line));
         expect(decoded(blocks, line)).toEqual(JSON.parse(line));
@@ -88,8 +93,8 @@ describe('Kubernetes blocks of shipper envelopes, parsed once', () => {
   });
 
   it('rejects a broken line holding a known block as a line without it would be rejected', () => {
-    const blocks = new KubernetesBlocks();
-    decoded(blocks, fluentBit(ALICE));
+    const blocks = primed(fluentBit(ALICE));
+    expect(blocks.blocks).toBe(1);
     for (const line of [`{"log":"x","kubernetes":${ALICE_TEXT}`, `{"log":"x" "kubernetes":${ALICE_TEXT}}`, `{"log":"x","kubernetes":${ALICE_TEXT}}}`, `{"log":"x\\","kubernetes":${ALICE_TEXT}}`]) {
       expect(decoded(blocks, line)).toEqual(plain(line));
       expect(decoded(blocks, line)).toMatchObject({ kind: 'rejected', code: 'invalid-json' });
@@ -105,29 +110,46 @@ describe('Kubernetes blocks of shipper envelopes, parsed once', () => {
       insert: fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('"', '\\', '}', '{', ',', '"kubernetes":', `"kubernetes":${ALICE_TEXT}`, ',"kubernetes":"x"', '\\"')),
     });
     fc.assert(fc.property(edit, ({ seed, at, cut, insert }) => {
-      const blocks = new KubernetesBlocks();
-      for (const line of seeds) decoded(blocks, line);
+      const blocks = primed(...seeds);
       const i = at % (seed.length + 1);
       const line = seed.slice(0, i) + insert + seed.slice(i + cut);
       expect(decoded(blocks, line)).toEqual(plain(line));
     }), { numRuns: 2_000, seed: 20261207 });
   });
 
-  it('holds a bounded number of blocks however many distinct ones arrive, and none over the size limit', () => {
+  it('holds a block from its second sighting on, and none that only ever comes once', () => {
+    const blocks = new KubernetesBlocks();
+    for (let i = 0; i < 3 * MAX_BLOCKS; i++) decoded(blocks, fluentBit(fluentBitBlock(`once-${i}-abcde`)));
+    expect(blocks.blocks).toBe(0);
+    decoded(blocks, fluentBit(ALICE));
+    expect(blocks.blocks).toBe(0);
+    decoded(blocks, fluentBit(ALICE));
+    expect(blocks.blocks).toBe(1);
+  });
+
+  it('holds a bounded number of blocks and characters however many distinct ones arrive, and none over the size limit', () => {
     const blocks = new KubernetesBlocks();
     for (let i = 0; i < 3 * MAX_BLOCKS; i++) {
       const line = fluentBit(fluentBitBlock(`flood-${i}-abcde`));
-      expect(decoded(blocks, line)).toEqual(JSON.parse(line));
+      for (let twice = 0; twice < 2; twice++) expect(decoded(blocks, line)).toEqual(JSON.parse(line));
       expect(blocks.blocks).toBeLessThanOrEqual(MAX_BLOCKS);
+    }
+    expect(blocks.blocks).toBeGreaterThan(0);
+    const wide = new KubernetesBlocks();
+    const note = 'x'.repeat(MAX_BLOCK_CHARS - 1_000);
+    for (let i = 0; i < 2 * MAX_CACHED_CHARS / MAX_BLOCK_CHARS; i++) {
+      const line = fluentBit(fluentBitBlock(`wide-${i}-abcde`, { note }));
+      for (let twice = 0; twice < 2; twice++) expect(decoded(wide, line)).toEqual(JSON.parse(line));
+      expect(wide.blocks * note.length).toBeLessThanOrEqual(MAX_CACHED_CHARS);
     }
     const huge = new KubernetesBlocks();
     const line = fluentBit(fluentBitBlock('big-5f6d7-zzzzz', { note: 'x'.repeat(MAX_BLOCK_CHARS) }));
-    expect(decoded(huge, line)).toEqual(JSON.parse(line));
+    for (let twice = 0; twice < 2; twice++) expect(decoded(huge, line)).toEqual(JSON.parse(line));
     expect(huge.blocks).toBe(0);
   });
 
   it('parses a whole message the same with and without remembered blocks', () => {
-    const blocks = new KubernetesBlocks();
+    const blocks = primed(fluentBit(ALICE), vector('frontend-tbccrjttxs-xgjqj'));
     const origin = { source: 'test', position: 1 };
     for (const line of [fluentBit(ALICE), fluentBit(ALICE, 'not an access log'), vector('frontend-tbccrjttxs-xgjqj'), vector('frontend-tbccrjttxs-xgjqj')]) {
       expect(parseMessage(line, origin, { blocks })).toEqual(parseMessage(line, origin));
