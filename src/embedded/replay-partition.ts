@@ -1,4 +1,5 @@
 import { workloadName } from '../features/entity.js';
+import { fnv1a } from '../shared/fnv1a.js';
 
 /**
  * Where the shipper's metadata names the entity of a JSON line: the logging pod (Vector and
@@ -63,10 +64,5 @@ function entityKey(kind: 'pod' | 'model', name: string): string {
 /** A stable hash (FNV-1a) of an entity key onto `partitions` partitions. */
 export function hashPartition(key: string, partitions: number): number {
   if (partitions <= 1) return 0;
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % partitions;
+  return fnv1a(key) % partitions;
 }

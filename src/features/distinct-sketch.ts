@@ -1,3 +1,5 @@
+import { fnv1a } from '../shared/fnv1a.js';
+
 /** log2 of the register count: 1024 registers, about 3% standard error, 1 KiB whatever the count. */
 const PRECISION = 10;
 const REGISTERS = 1 << PRECISION;
@@ -38,11 +40,7 @@ export class DistinctSketch {
 
 /** FNV-1a over UTF-16 code units, then murmur3's finaliser so every bit depends on every input bit. */
 export function hash32(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
+  let h = fnv1a(key);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

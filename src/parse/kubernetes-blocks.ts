@@ -20,6 +20,7 @@
  * one stream than it holds) costs CPU by that much, never memory.
  */
 import { randomBytes } from 'node:crypto';
+import { fnv1a } from '../shared/fnv1a.js';
 import type { Rejection } from './access-log-context.js';
 import { decodeJsonObject, isJsonObject, type Decoded } from './parse-payload.js';
 
@@ -50,13 +51,7 @@ function deepFreeze<T>(value: T): T {
 
 /** FNV-1a of the first {@link PROBE_CHARS} characters from `start`: a number, so no key holds on to a line. */
 function probeOf(text: string, start: number): number {
-  const end = Math.min(text.length, start + PROBE_CHARS);
-  let hash = 0x811c9dc5;
-  for (let i = start; i < end; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
+  return fnv1a(text, start, Math.min(text.length, start + PROBE_CHARS));
 }
 
 export class KubernetesBlocks {
