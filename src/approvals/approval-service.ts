@@ -1,16 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
-import type { SlackMessage } from '../actions/slack/block-kit.js';
 import type { SlackIncidentThreads } from '../actions/slack/incident-threads.js';
-import { callSlack } from '../actions/slack/slack-call.js';
 import type { Clock } from '../shared/clock.js';
 import { ActionError, ConfigError, describeError, MeshwardenError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Secret } from '../shared/secret.js';
-import {
-  formatSubject, renderApprovalClosed, renderApprovalRequest, renderDecisionReply, renderRejectionReply, renderVoteReply,
-} from './approval-message.js';
+import { formatSubject, renderApprovalRequest, renderVoteReply } from './approval-message.js';
+import { copySubject, requestProblems } from './approval-request-check.js';
 import type { ApprovalStore } from './approval-store.js';
+import { ApprovalThread } from './approval-thread.js';
 import type {
   ApprovalDecision, ApprovalEvent, ApprovalOutcome, ApprovalRecord, ApprovalRequest, ApprovalSubject, ButtonClick, InteractionRejection,
   InteractionResult, InteractionTransport, PendingApproval, RejectionReason,
@@ -69,8 +67,8 @@ export class ApprovalError extends MeshwardenError {}
 export class ApprovalService {
   private readonly records = new Map<string, ApprovalRecord>();
   private readonly waiters = new Map<string, Set<(decision: ApprovalDecision) => void>>();
-  private readonly postedRejections = new Set<string>();
-  private readonly background = new Set<Promise<void>>();
+  /** Votes, decisions and refusals said in the request's thread. */
+  private readonly thread: ApprovalThread;
   /** Requests on their way to Slack, by approval id. */
   private readonly posting = new Map<string, Promise<PendingApproval>>();
   /** Where clicks come in; it applies the click checks and hands what passes back to {@link castVote}. */
@@ -78,6 +76,7 @@ export class ApprovalService {
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly options: ApprovalServiceOptions, records: readonly ApprovalRecord[], seen: [string, number][]) {
+    this.thread = new ApprovalThread(options);
     const windowMs = options.replayWindowMs ?? SLACK_SIGNATURE_TOLERANCE_MS;
     const checks = new ClickChecks({
       windowMs, bindingSecret: options.bindingSecret, slack: options.slack, logger: options.logger, store: options.store,
@@ -161,7 +160,7 @@ export class ApprovalService {
         const current = this.records.get(record.id) ?? record;
         const withMessage: ApprovalRecord = { ...current, message: { channel: posted.channel, ts: posted.ts, threadTs: parent.ts } };
         await this.save(withMessage);
-        if (current.decision !== undefined) this.showDecision(withMessage, current.decision);
+        if (current.decision !== undefined) this.thread.showDecision(withMessage, current.decision);
         return withMessage;
       });
     })();
@@ -341,7 +340,7 @@ export class ApprovalService {
 
   /** Waits for the Slack posts still in flight (thread replies, message updates). */
   async flush(): Promise<void> {
-    while (this.background.size > 0) await Promise.all([...this.background]);
+    await this.thread.flush();
   }
 
   /**
@@ -367,7 +366,7 @@ export class ApprovalService {
       const event = { type: 'approved-by', approvalId, user, approvals: tally.approvals, required: tally.required, at: now } as const;
       this.emit(event);
       this.options.logger.info({ approvalId, user, approvals: tally.approvals, required: tally.required }, 'approval counted');
-      this.postInThread(tally.record, renderVoteReply(user, tally.approvals, tally.required));
+      this.thread.post(tally.record, renderVoteReply(user, tally.approvals, tally.required));
       return event;
     });
   }
@@ -392,17 +391,8 @@ export class ApprovalService {
     for (const wake of this.waiters.get(record.id) ?? []) wake(decision);
     this.waiters.delete(record.id);
     // Not posted yet: the post shows the decision when it lands.
-    if (record.message !== undefined) this.showDecision(decided, decision);
+    if (record.message !== undefined) this.thread.showDecision(decided, decision);
     return decision;
-  }
-
-  /** Replaces the request's buttons with the decision and says it in the thread. */
-  private showDecision(record: ApprovalRecord, decision: ApprovalDecision): void {
-    const message = record.message;
-    if (message === undefined) return;
-    this.inBackground(`update approval ${record.id}`, () => callSlack('chat.update', () =>
-      this.options.slack.chat.update({ channel: message.channel, ts: message.ts, ...slackContent(renderApprovalClosed(record, decision)) })).then(() => undefined));
-    this.postInThread(record, renderDecisionReply(decision));
   }
 
   private reject(
@@ -417,35 +407,8 @@ export class ApprovalService {
     this.emit(rejection);
     // The detail never holds a secret, a signature or the body: safe to log as is.
     this.options.logger.warn({ transport, reason, detail, approvalId: ids.approvalId, user: ids.user }, 'slack interaction rejected');
-    if (record !== undefined) {
-      // Once per approval, user and reason: a flood of replays must not become a flood of replies.
-      const once = `${record.id}|${ids.user ?? '-'}|${reason}`;
-      if (!this.postedRejections.has(once)) {
-        this.postedRejections.add(once);
-        this.postInThread(record, renderRejectionReply(ids.user, reason, detail));
-      }
-    }
+    if (record !== undefined) this.thread.showRejection(record, ids.user, reason, detail);
     return rejection;
-  }
-
-  private postInThread(record: ApprovalRecord, message: SlackMessage): void {
-    const where = record.message;
-    if (where === undefined) return;
-    this.inBackground(`reply in approval thread ${record.id}`, async () => {
-      await this.options.threads.reply({ channel: where.channel, ts: where.threadTs }, message);
-    });
-  }
-
-  /**
-   * Slack posts that report on a decision run after it, off the caller's path: Slack wants an HTTP
-   * interaction answered within 3 seconds, and a failed post does not change the decision.
-   */
-  private inBackground(what: string, task: () => Promise<void>): void {
-    const run = task().catch((error: unknown) => {
-      this.options.logger.warn({ err: describeError(error) }, `could not ${what}`);
-    });
-    this.background.add(run);
-    void run.finally(() => this.background.delete(run));
   }
 
   private token(record: ApprovalRecord): string {
@@ -471,29 +434,4 @@ export class ApprovalService {
     this.queue = run.catch(() => undefined);
     return run;
   }
-}
-
-function requestProblems(request: ApprovalRequest): string[] {
-  const problems: string[] = [];
-  if (request.subjects.length === 0) problems.push('name at least one action to approve');
-  if (request.approvers.users.length + request.approvers.groups.length === 0) problems.push('name at least one approver user or group');
-  if (!Number.isInteger(request.required) || request.required < 1) problems.push(`required must be a whole number of at least 1, not ${request.required}`);
-  if (request.approvers.groups.length === 0 && request.required > request.approvers.users.length) {
-    problems.push(`required is ${request.required} but only ${request.approvers.users.length} approver(s) are listed`);
-  }
-  if (!(request.timeoutMs > 0)) problems.push('timeout must be positive');
-  return problems;
-}
-
-function copySubject(subject: ApprovalSubject): ApprovalSubject {
-  return {
-    action: subject.action,
-    params: structuredClone(subject.params),
-    target: { ...subject.target },
-    ...(subject.description !== undefined ? { description: subject.description } : {}),
-  };
-}
-
-function slackContent(message: SlackMessage): { text: string; blocks: SlackMessage['blocks'][number][] } {
-  return { text: message.text, blocks: [...message.blocks] };
 }
