@@ -21,6 +21,7 @@ import { systemClock } from '../src/shared/clock.js';
 import { silentLogger } from '../src/shared/logger.js';
 import { benchAutoencoder } from './autoencoder-bench.js';
 import { benchDetectors } from './detectors-bench.js';
+import { benchKubernetesBlocks } from './kubernetes-blocks-bench.js';
 import { benchReplayWorkers } from './replay-workers-bench.js';
 
 const RECORDING = 'examples/recording/mesh.ndjson';
@@ -129,6 +130,11 @@ async function main(): Promise<void> {
   process.stdout.write(`  (${anomalies} anomalies, ${ledgerRecords} ledger records per run; checksum ${sink})\n`);
 
   await benchReplayWorkers(lines, detectors, playbooks, ROUNDS);
+
+  process.stdout.write('Fluent Bit envelope decoding with the Kubernetes block cache (ratio to JSON.parse of the same lines, same run)\n');
+  for (const row of benchKubernetesBlocks()) {
+    process.stdout.write(`  ${row.containers.toLocaleString('en-US').padStart(6)} containers in turn  ${(row.cachedNsPerLine / 1000).toFixed(2)} vs ${(row.plainNsPerLine / 1000).toFixed(2)} us  x${(row.cachedNsPerLine / row.plainNsPerLine).toFixed(2)}\n`);
+  }
 
   process.stdout.write('detector cost per sample (ratio to a trivial loop measured in the same run)\n');
   {

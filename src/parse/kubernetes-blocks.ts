@@ -15,9 +15,10 @@
  *   object, a key that merely ends in `kubernetes`, a line that is not valid JSON) is parsed whole.
  *
  * Bounded: at most {@link MAX_BLOCKS} blocks, {@link MAX_BLOCK_CHARS} characters each and
- * {@link MAX_CACHED_CHARS} in all; when full it starts over. A line whose block is not held costs its
- * parse and one `JSON.stringify` of the block, so a flood of distinct blocks (or more containers in
- * one stream than it holds) costs CPU by that much, never memory.
+ * {@link MAX_CACHED_CHARS} in all; when full it starts over. A block is held from its second
+ * sighting, and a cache that reuses few blocks (a flood of distinct ones, or more containers taking
+ * turns in the stream than it holds) rests for a while, parsing lines whole: it costs a few percent
+ * of CPU at worst, never memory.
  */
 import { randomBytes } from 'node:crypto';
 import { fnv1a } from '../shared/fnv1a.js';
@@ -35,6 +36,12 @@ export const MAX_CACHED_CHARS = 2 * 1024 * 1024;
 const PROBE_CHARS = 64;
 /** Blocks that share their first characters (one pod's metadata before and after a label change). */
 const MAX_PER_PROBE = 4;
+/** Envelopes over which the cache checks that it pays. */
+const PERIOD = 4_096;
+/** It pays when at least this many of a period's envelopes reuse a block. */
+const MIN_HITS = PERIOD / 8;
+/** Periods it rests (parses lines whole, looks nothing up) after one in which it did not pay. */
+const REST_PERIODS = 8;
 
 interface Block {
   readonly text: string;
@@ -64,6 +71,10 @@ export class KubernetesBlocks {
   private readonly seen = new Set<number>();
   private size = 0;
   private chars = 0;
+  /** Envelopes looked up and blocks reused in this period; envelopes still to parse whole while resting. */
+  private looked = 0;
+  private hits = 0;
+  private resting = 0;
   private readonly nonce = `kubernetes-block-${randomBytes(16).toString('hex')}`;
   private readonly placeholder = JSON.stringify(this.nonce);
 
@@ -74,19 +85,36 @@ export class KubernetesBlocks {
 
   /** `JSON.parse` of a message that starts with `{`, reusing the parse of a block seen before. */
   decode(text: string, what: string): Decoded | Rejection {
+    if (this.resting > 0) {
+      this.resting--;
+      return decodeJsonObject(text, what);
+    }
     const at = text.indexOf(MEMBER);
     if (at < 0) return decodeJsonObject(text, what);
+    this.pays();
     const start = at + MEMBER.length - 1;
     const probe = probeOf(text, start);
     const candidates = this.byProbe.get(probe);
     const block = candidates?.find((b) => text.slice(start, start + b.text.length) === b.text);
     if (block !== undefined) {
+      this.hits++;
       const reused = this.withBlock(text.slice(0, start) + this.placeholder + text.slice(start + block.text.length), block.value);
       return reused ?? decodeJsonObject(text, what);
     }
     const decoded = decodeJsonObject(text, what);
     if ('object' in decoded) this.remember(text, start, probe, decoded.object.kubernetes);
     return decoded;
+  }
+
+  /**
+   * Ends a period: one in which few envelopes reused a block (more containers take turns than the
+   * cache holds) is followed by a rest, in which lines are parsed whole without the lookup's cost.
+   */
+  private pays(): void {
+    if (++this.looked < PERIOD) return;
+    if (this.hits < MIN_HITS) this.resting = REST_PERIODS * PERIOD;
+    this.looked = 0;
+    this.hits = 0;
   }
 
   /** The line parsed with the placeholder, the block put back; undefined when the placeholder was not the member's value. */

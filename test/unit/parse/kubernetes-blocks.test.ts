@@ -119,12 +119,29 @@ describe('Kubernetes blocks of shipper envelopes, parsed once', () => {
 
   it('holds a block from its second sighting on, and none that only ever comes once', () => {
     const blocks = new KubernetesBlocks();
-    for (let i = 0; i < 3 * MAX_BLOCKS; i++) decoded(blocks, fluentBit(fluentBitBlock(`once-${i}-abcde`)));
+    for (let i = 0; i < 1_000; i++) decoded(blocks, fluentBit(fluentBitBlock(`once-${i}-abcde`)));
     expect(blocks.blocks).toBe(0);
     decoded(blocks, fluentBit(ALICE));
     expect(blocks.blocks).toBe(0);
     decoded(blocks, fluentBit(ALICE));
     expect(blocks.blocks).toBe(1);
+  });
+
+  it('parses lines whole for a while after a flood of blocks that never come again, then holds blocks again', () => {
+    const blocks = new KubernetesBlocks();
+    for (let i = 0; i < 3 * MAX_BLOCKS; i++) decoded(blocks, fluentBit(fluentBitBlock(`once-${i}-abcde`)));
+    // Resting: a block that now comes again and again is not held at once...
+    const line = fluentBit(ALICE);
+    for (let i = 0; i < 100; i++) expect(decoded(blocks, line)).toEqual(JSON.parse(line));
+    expect(blocks.blocks).toBe(0);
+    // ...but once the rest is over (a bounded number of lines later).
+    let lines = 100;
+    while (blocks.blocks === 0 && lines < 100_000) {
+      expect(decoded(blocks, line)).toEqual(JSON.parse(line));
+      lines++;
+    }
+    expect(blocks.blocks).toBe(1);
+    expect(lines).toBeLessThan(100_000);
   });
 
   it('holds a bounded number of blocks and characters however many distinct ones arrive, and none over the size limit', () => {
