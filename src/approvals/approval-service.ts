@@ -108,7 +108,8 @@ export class ApprovalService {
    * Asks for approval: persists the pending approval, then posts the request with its buttons in
    * the incident's thread in the policy's channel. Idempotent on `request.idempotencyKey`: asking
    * again returns the same approval, posting only if the earlier attempt did not get that far.
-   * Throws `ActionError` when Slack refuses the post; the approval stays pending and a retry posts it.
+   * Throws `ActionError` when Slack refuses the post; the approval stays pending and a retry posts it
+   * (an approval decided while its request was on its way resolves decided, without a message).
    * The post runs outside the lock: a slow Slack holds up neither a console decision nor the
    * timeout, and a request that was decided while on its way shows the decision once posted.
    */
@@ -153,9 +154,21 @@ export class ApprovalService {
   /** Posts a pending approval's request (one post per approval at a time), then records where. */
   private post(record: ApprovalRecord, request: ApprovalRequest): Promise<PendingApproval> {
     const run = (async (): Promise<PendingApproval> => {
-      // One thread per case, as slack.notify keeps it: the request goes where the case is being discussed.
-      const parent = await this.options.threads.ensureThread(request.caseId ?? request.incidentId, request.channel, request.anomaly);
-      const posted = await this.options.threads.reply(parent, renderApprovalRequest(record, this.token(record)));
+      let parent: Awaited<ReturnType<SlackIncidentThreads['ensureThread']>>;
+      let posted: Awaited<ReturnType<SlackIncidentThreads['reply']>>;
+      try {
+        // One thread per case, as slack.notify keeps it: the request goes where the case is being discussed.
+        parent = await this.options.threads.ensureThread(request.caseId ?? request.incidentId, request.channel, request.anomaly);
+        posted = await this.options.threads.reply(parent, renderApprovalRequest(record, this.token(record)));
+      } catch (error) {
+        // Decided meanwhile (from the console, or by the timeout): the decision stands without Slack.
+        const decided = this.records.get(record.id);
+        if (decided?.decision !== undefined) {
+          this.options.logger.warn({ approvalId: record.id, err: describeError(error) }, 'could not post an approval request that was decided meanwhile');
+          return decided;
+        }
+        throw error;
+      }
       return this.exclusive(async () => {
         const current = this.records.get(record.id) ?? record;
         const withMessage: ApprovalRecord = { ...current, message: { channel: posted.channel, ts: posted.ts, threadTs: parent.ts } };

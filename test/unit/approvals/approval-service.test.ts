@@ -281,6 +281,22 @@ describe('decisions', () => {
     expect(service.get(id)?.message).toEqual(record.message);
   });
 
+  it('keeps a console decision made while the request was on its way when Slack then refuses the post', async () => {
+    const service = await h.approvals();
+    const slack = h.server.hold('chat.postMessage');
+    h.server.failNext('chat.postMessage', 'channel_not_found');
+    const requesting = requested(service);
+    await slack.reached;
+    const id = ApprovalService.approvalId(quarantineRequest().idempotencyKey);
+    const pending = service.get(id);
+    if (pending === undefined) throw new Error('the approval is not pending while its request is posted');
+    expect(await decideFromConsole(service, { approvalId: id, user: 'U0ALICE', verdict: 'approve', binding: subjectsDigest(pending) })).toMatchObject({ type: 'decided' });
+    slack.release();
+    const record = await requesting;
+    expect(record).toMatchObject({ id, decision: { outcome: 'approved', by: ['U0ALICE'] } });
+    expect(record.message).toBeUndefined();
+  });
+
   it('posts a request asked for twice at once only once', async () => {
     const service = await h.approvals();
     const slack = h.server.hold('chat.postMessage');
