@@ -4,10 +4,8 @@
  * Every post runs in the background, off the caller's path: Slack wants an HTTP interaction
  * answered within 3 seconds, and a failed post does not change the decision.
  */
-import type { WebClient } from '@slack/web-api';
 import type { SlackMessage } from '../actions/slack/block-kit.js';
 import type { SlackIncidentThreads } from '../actions/slack/incident-threads.js';
-import { callSlack } from '../actions/slack/slack-call.js';
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { renderApprovalClosed, renderDecisionReply, renderRejectionReply } from './approval-message.js';
@@ -17,15 +15,13 @@ export class ApprovalThread {
   private readonly background = new Set<Promise<void>>();
   private readonly postedRejections = new Set<string>();
 
-  constructor(private readonly options: { readonly slack: WebClient; readonly threads: SlackIncidentThreads; readonly logger: Logger }) {}
+  constructor(private readonly options: { readonly threads: SlackIncidentThreads; readonly logger: Logger }) {}
 
   /** Replaces the request's buttons with the decision and says it in the thread (nothing before the request is posted). */
   showDecision(record: ApprovalRecord, decision: ApprovalDecision): void {
     const message = record.message;
     if (message === undefined) return;
-    const closed = renderApprovalClosed(record, decision);
-    this.inBackground(`update approval ${record.id}`, () => callSlack('chat.update', () =>
-      this.options.slack.chat.update({ channel: message.channel, ts: message.ts, text: closed.text, blocks: [...closed.blocks] })).then(() => undefined));
+    this.inBackground(`update approval ${record.id}`, () => this.options.threads.update(message.channel, message.ts, renderApprovalClosed(record, decision)));
     this.post(record, renderDecisionReply(decision));
   }
 
