@@ -29,6 +29,11 @@ export interface AutoencoderDeps {
    * slices on the event loop; falls back to in-process when the thread cannot run.
    */
   readonly trainInThread?: boolean;
+  /**
+   * The training thread to use, shared with other detectors (implies `trainInThread`): the detector
+   * holds it while open and releases it on close.
+   */
+  readonly trainingThread?: TrainingThread;
 }
 
 /** Options of {@link AutoencoderDetector.load}. */
@@ -151,7 +156,7 @@ export class AutoencoderDetector {
   ) {
     this.names = [...config.features];
     this.store = deps.stateDir === undefined ? undefined : new ModelStore(deps.stateDir);
-    this.thread = deps.trainInThread === true ? new TrainingThread(deps.tensorflow, deps.logger) : undefined;
+    this.thread = (deps.trainingThread ?? (deps.trainInThread === true ? new TrainingThread(deps.tensorflow, deps.logger) : undefined))?.hold();
     this.thread?.warm();
   }
 
@@ -169,36 +174,42 @@ export class AutoencoderDetector {
     const detector = new AutoencoderDetector(config, { ...deps, tensorflow });
     const store = detector.store;
     if (store === undefined) return detector;
-    const manifest = await store.readManifest();
-    let featuresMatch = true;
-    if (manifest !== undefined) {
-      const mismatch = describeMismatch(manifest.featureSchema.names, config.features);
-      detector.lastVersion = manifest.version;
-      if (mismatch !== undefined) {
-        featuresMatch = false;
-        const message = `${store.dir}: model v${manifest.version} was trained on features [${manifest.featureSchema.names.join(', ')}] but the detector reads [${config.features.join(', ')}] (${mismatch}); restore the feature list, or remove the folder to train a new model`;
-        if ((options.onSchemaMismatch ?? 'refuse') === 'refuse') throw new AutoencoderStateError('autoencoder-schema-mismatch', message);
-        deps.logger.warn({ dir: store.dir, version: manifest.version }, `${message}; training a new model`);
-      } else {
-        const network = await store.readModel(tensorflow.tf, manifest);
-        const { artifacts, ...draft } = manifest;
-        detector.current = { network, scaler: FeatureScaler.fromScalings(manifest.featureSchema.scaling), manifest: draft, artifacts };
-        detector.savedVersion = manifest.version;
-        deps.logger.info(
-          { dir: store.dir, version: manifest.version, trainedOn: manifest.backend, backend: tensorflow.backend, errorQuantile: manifest.errorQuantile.value },
-          'autoencoder model loaded',
-        );
+    try {
+      const manifest = await store.readManifest();
+      let featuresMatch = true;
+      if (manifest !== undefined) {
+        const mismatch = describeMismatch(manifest.featureSchema.names, config.features);
+        detector.lastVersion = manifest.version;
+        if (mismatch !== undefined) {
+          featuresMatch = false;
+          const message = `${store.dir}: model v${manifest.version} was trained on features [${manifest.featureSchema.names.join(', ')}] but the detector reads [${config.features.join(', ')}] (${mismatch}); restore the feature list, or remove the folder to train a new model`;
+          if ((options.onSchemaMismatch ?? 'refuse') === 'refuse') throw new AutoencoderStateError('autoencoder-schema-mismatch', message);
+          deps.logger.warn({ dir: store.dir, version: manifest.version }, `${message}; training a new model`);
+        } else {
+          const network = await store.readModel(tensorflow.tf, manifest);
+          const { artifacts, ...draft } = manifest;
+          detector.current = { network, scaler: FeatureScaler.fromScalings(manifest.featureSchema.scaling), manifest: draft, artifacts };
+          detector.savedVersion = manifest.version;
+          deps.logger.info(
+            { dir: store.dir, version: manifest.version, trainedOn: manifest.backend, backend: tensorflow.backend, errorQuantile: manifest.errorQuantile.value },
+            'autoencoder model loaded',
+          );
+        }
       }
-    }
-    const saved = await store.readTrainingWindows();
-    if (saved !== undefined) {
-      if (featuresMatch && describeMismatch(saved.features, config.features) === undefined) {
-        for (const w of saved.windows) detector.remember({ at: w.at, values: w.values.map((v) => v ?? undefined) });
-        detector.windowsSinceTraining = saved.windowsSinceTraining;
-        detector.excludedSinceTraining = saved.excludedSinceTraining;
-      } else {
-        deps.logger.warn({ dir: store.dir }, 'saved training windows were collected for another feature list; starting a new collection');
+      const saved = await store.readTrainingWindows();
+      if (saved !== undefined) {
+        if (featuresMatch && describeMismatch(saved.features, config.features) === undefined) {
+          for (const w of saved.windows) detector.remember({ at: w.at, values: w.values.map((v) => v ?? undefined) });
+          detector.windowsSinceTraining = saved.windowsSinceTraining;
+          detector.excludedSinceTraining = saved.excludedSinceTraining;
+        } else {
+          deps.logger.warn({ dir: store.dir }, 'saved training windows were collected for another feature list; starting a new collection');
+        }
       }
+    } catch (error) {
+      // A detector that cannot open releases what it holds (its training thread).
+      await detector.close();
+      throw error;
     }
     return detector;
   }
@@ -262,7 +273,7 @@ export class AutoencoderDetector {
   async close(): Promise<void> {
     this.closed = true;
     await this.training;
-    await this.thread?.close();
+    await this.thread?.release();
     await this.enqueue(() => {
       this.current?.network.dispose();
       this.current = undefined;

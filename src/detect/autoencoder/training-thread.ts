@@ -15,17 +15,34 @@ export interface TrainedWeights {
  * turns with the stream on the event loop. The thread runs the same code on the same backend with
  * the same seeds, so the weights are those an in-process training would give. Started by `warm` or
  * the first job; when it cannot start or dies, `train` rejects and the caller trains in-process instead.
+ *
+ * One thread serves every detector that holds it (jobs run one after another, each with its own
+ * stop flag): the thread loads TensorFlow.js once, not once per detector or per configuration
+ * reload. It ends when the last holder releases it.
  */
 export class TrainingThread {
   private worker: Worker | undefined;
   private broken = false;
   private nextId = 1;
+  private holders = 0;
   private readonly pending = new Map<number, { resolve: (w: TrainedWeights) => void; reject: (e: Error) => void }>();
 
   constructor(
     private readonly runtime: TensorflowRuntime,
     private readonly logger: Logger,
   ) {}
+
+  /** One more holder (a detector, or whoever keeps the thread across detectors); see {@link release}. */
+  hold(): this {
+    this.holders++;
+    return this;
+  }
+
+  /** A holder is done with the thread: it ends with the last one (a training still running there is abandoned). */
+  async release(): Promise<void> {
+    if (this.holders > 0) this.holders--;
+    if (this.holders === 0) await this.close();
+  }
 
   /** Starts the thread now (it loads TensorFlow.js), so the first training does not pay for that. */
   warm(): void {
