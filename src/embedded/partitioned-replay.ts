@@ -19,6 +19,7 @@ import type { DetectionPool } from '../workers/detection-pool.js';
 import { encodeBatch, type BatchMessage } from '../workers/message-batch.js';
 import { RemoteDetection } from '../workers/remote-detection.js';
 import { PartitionAssigner, readAssignment, type PartitionAssignment } from './partition-assigner.js';
+import { RetrainingGate } from './retraining-gate.js';
 
 /** Lines per partition between two rounds of batches (each partition's lines go as one batch). */
 const BATCH_LINES = 2_048;
@@ -97,6 +98,8 @@ export class PartitionedReplay {
   private readonly inFlight: { readonly partition: Partition; readonly result: Promise<BatchResult>; readonly finish: boolean }[] = [];
   private readonly restored: number;
   private readonly assigner: PartitionAssigner;
+  /** Retrains the autoencoders where it falls due, holding later groups while detection goes on. */
+  private readonly retraining: RetrainingGate;
   /** The input's first lines, held until the first round of batches to plan the split on them. */
   private unplanned: BatchMessage[] | undefined = [];
   /** Lines added since the last round of batches. */
@@ -114,6 +117,12 @@ export class PartitionedReplay {
     this.order = new Map(setup.detectors.map((d, i) => [d.metadata.name, i]));
     this.response = new ResponseStage(setup.playbooks, options, sinks, this.graph.view, state, {
       ...(shared.policy ? { policy: shared.policy } : {}), ...(shared.silences ? { silences: shared.silences } : {}),
+    });
+    this.retraining = new RetrainingGate(() => shared.autoencoders.values(), (group) => {
+      // An entity seen in several partitions (a caller named in its callees' logs) has a window in
+      // each, and a verdict from each: one anomaly per window goes on, the autoencoders' included.
+      const scored = this.scoring.complete(group);
+      this.response.group({ ...scored, anomalies: mergeSameWindow(scored.anomalies) });
     });
   }
 
@@ -160,14 +169,18 @@ export class PartitionedReplay {
     for (const partition of this.partitions) await this.send(partition, true);
     while (this.inFlight.length > 0) await this.takeOldest();
     await this.merge();
+    await this.retraining.settle();
     this.response.finish();
   }
 
+  /** Waits for what the response has queued (a policy's answers); groups held for a retraining stay held. */
   drain(): Promise<void> {
     return this.response.drain();
   }
 
   async state(): Promise<PartitionedState> {
+    // Groups held for a retraining are handed on first: the partitions' states are past them.
+    await this.retraining.settle();
     const partitions: DetectionState[] = [];
     for (const partition of this.partitions) partitions.push(await partition.detection.state());
     return { ...this.response.state(), partitions, assignment: this.assigner.snapshot() };
@@ -278,12 +291,7 @@ export class PartitionedReplay {
       if (groups.length === 0) break;
       const combined = this.combine(groups);
       this.handedOn = combined.windowEnd;
-      // An entity seen in several partitions (a caller named in its callees' logs) has a window in
-      // each, and a verdict from each: one anomaly per window goes on, the autoencoders' included.
-      const scored = this.scoring.complete(combined);
-      this.response.group({ ...scored, anomalies: mergeSameWindow(scored.anomalies) });
-      // Retraining falls due between two window starts, in the same place however the work was spread.
-      for (const model of this.setup.shared.autoencoders.values()) if (model.retrainDue) await model.maybeRetrain();
+      await this.retraining.handOn(combined);
     }
   }
 
