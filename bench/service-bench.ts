@@ -8,7 +8,8 @@
  *
  * Kafka and Kubernetes are started from the test environment's cache (test/env/prepare.sh); when
  * the cache is missing, that figure is skipped with the reason. Sizes: BENCH_SERVICE_MESSAGES,
- * BENCH_QUARANTINES, BENCH_MEMORY_ENTITIES (comma list).
+ * BENCH_QUARANTINES, BENCH_MEMORY_ENTITIES (comma list). BENCH_THREADS=1 prints the service's CPU by
+ * thread (Linux).
  */
 import { createReadStream, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -42,6 +43,7 @@ import { systemClock } from '../src/shared/clock.js';
 import { createLogger, silentLogger } from '../src/shared/logger.js';
 import { IncidentTracker } from '../src/triage/incident-tracker.js';
 import { missingFromCache, within, withKafka, withKubernetes, type BenchBackendName } from './service-bench-backends.js';
+import { describeThreadCpu, threadCpu } from './thread-cpu.js';
 
 const RECORDING = 'examples/recording/mesh.ndjson';
 /** Partitions of the access-log topic in the kafka figure: one per detection worker of the faster run. */
@@ -219,7 +221,7 @@ async function benchKafka(): Promise<void> {
         await within('starting the service', 120_000, service.start());
         const profile = await startProfile(workers);
         result.rate = await within('the service processing every message', 600_000, (async () => {
-          let first: { at: number; done: number; cpu: NodeJS.CpuUsage; elu: EventLoopUtilization; machine: MachineSample } | undefined;
+          let first: { at: number; done: number; cpu: NodeJS.CpuUsage; elu: EventLoopUtilization; machine: MachineSample; threads: Map<number, number> } | undefined;
           for (;;) {
             const lags = (await metrics.lag.get()).values.filter((v) => v.labels.topic === topics.accessLogs);
             const now = performance.now();
@@ -230,12 +232,13 @@ async function benchKafka(): Promise<void> {
               // threads (its workers too) have compiled and optimised their code, as a running
               // service has; the raw consumer has nothing to warm up.
               if (first === undefined) {
-                if (done >= total / 2) first = { at: now, done, cpu: process.cpuUsage(), elu: performance.eventLoopUtilization(), machine: sampleMachine(brokerPid) };
+                if (done >= total / 2) first = { at: now, done, cpu: process.cpuUsage(), elu: performance.eventLoopUtilization(), machine: sampleMachine(brokerPid), threads: threadCpu() };
               } else if (lag === 0) {
                 result.seconds = (now - first.at) / 1000;
                 result.cpu = cpuMicrosPerMessage(first.cpu, done - first.done);
                 result.busy = busyMicrosPerMessage(first.elu, done - first.done);
                 result.machine = machineShare(first.machine, sampleMachine(brokerPid), done - first.done);
+                if (process.env.BENCH_THREADS === '1') out(`  (${workers} worker(s): CPU by thread over the measured ${fmt(done - first.done)} messages: ${describeThreadCpu(first.threads, threadCpu())})`);
                 await profile?.stop();
                 return (done - first.done) / result.seconds;
               }
