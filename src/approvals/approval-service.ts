@@ -5,6 +5,7 @@ import type { Clock } from '../shared/clock.js';
 import { ActionError, ConfigError, describeError, MeshwardenError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Secret } from '../shared/secret.js';
+import { ApprovalEvents } from './approval-events.js';
 import { formatSubject, renderApprovalRequest, renderVoteReply } from './approval-message.js';
 import { copySubject, requestProblems } from './approval-request-check.js';
 import type { ApprovalStore } from './approval-store.js';
@@ -17,6 +18,7 @@ import { isAllowListed, type AllowList } from './approver-allow-list.js';
 import { bindingHolds, describeChange } from './binding-change.js';
 import { bindingToken } from './binding-token.js';
 import { ClickChecks } from './click-checks.js';
+import { DecisionWaiters } from './decision-waiters.js';
 import { InteractionIntake } from './interaction-intake.js';
 import { unusableSecretProblems } from './usable-secret.js';
 import { decisionFor, tallyVote, timeoutVerdict, type Verdict } from './vote-tally.js';
@@ -66,7 +68,7 @@ export class ApprovalError extends MeshwardenError {}
  */
 export class ApprovalService {
   private readonly records = new Map<string, ApprovalRecord>();
-  private readonly waiters = new Map<string, Set<(decision: ApprovalDecision) => void>>();
+  private readonly waiters = new DecisionWaiters();
   /** Votes, decisions and refusals said in the request's thread. */
   private readonly thread: ApprovalThread;
   /** Requests on their way to Slack, by approval id. */
@@ -74,9 +76,12 @@ export class ApprovalService {
   /** Where clicks come in; it applies the click checks and hands what passes back to {@link castVote}. */
   private readonly intake: InteractionIntake;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The `onEvent` sink, and refusals logged and said in the thread. */
+  private readonly events: ApprovalEvents;
 
   private constructor(private readonly options: ApprovalServiceOptions, records: readonly ApprovalRecord[], seen: [string, number][]) {
     this.thread = new ApprovalThread(options);
+    this.events = new ApprovalEvents({ ...(options.onEvent ? { onEvent: options.onEvent } : {}), clock: options.clock, logger: options.logger, thread: this.thread });
     const windowMs = options.replayWindowMs ?? SLACK_SIGNATURE_TOLERANCE_MS;
     const checks = new ClickChecks({
       windowMs, bindingSecret: options.bindingSecret, slack: options.slack, logger: options.logger, store: options.store,
@@ -85,7 +90,7 @@ export class ApprovalService {
     this.intake = new InteractionIntake({
       signingSecret: options.signingSecret, bindingSecret: options.bindingSecret, windowMs, clock: options.clock, logger: options.logger, checks,
       held: (id) => this.records.get(id),
-      reject: (transport, reason, detail, ids, record) => this.reject(transport, reason, detail, ids, record),
+      reject: (transport, reason, detail, ids, record) => this.events.reject(transport, reason, detail, ids, record),
       castVote: (approvalId, user, verdict, transport, now) => this.castVote(approvalId, user, verdict, transport, now),
     });
     for (const record of records) this.records.set(record.id, record);
@@ -142,7 +147,7 @@ export class ApprovalService {
         };
         // Written before posting: a crash in between leaves a pending approval a retry will post.
         await this.save(record);
-        this.emit({ type: 'requested', approval: record });
+        this.events.emit({ type: 'requested', approval: record });
         this.options.logger.info({ approvalId: id, incidentId: request.incidentId, playbook: request.playbook, subjects: record.subjects.map(formatSubject) }, 'approval requested');
       }
       if (record.message !== undefined || record.decision !== undefined) return { done: record };
@@ -229,24 +234,7 @@ export class ApprovalService {
     const record = this.records.get(id);
     if (record === undefined) return Promise.reject(new ApprovalError('approval-unknown', `no approval ${id}`));
     if (record.decision !== undefined) return Promise.resolve(record.decision);
-    return new Promise((resolve, reject) => {
-      const waiters = this.waiters.get(id) ?? new Set();
-      this.waiters.set(id, waiters);
-      const onAbort = (): void => {
-        waiters.delete(settle);
-        reject(new ActionError('timeout', `stopped waiting for approval ${id}`));
-      };
-      const settle = (decision: ApprovalDecision): void => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(decision);
-      };
-      if (signal?.aborted === true) {
-        onAbort();
-        return;
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
-      waiters.add(settle);
-    });
+    return this.waiters.wait(id, signal);
   }
 
   /**
@@ -328,7 +316,7 @@ export class ApprovalService {
 
   /** Records and logs a refused click on another button, like a refused approval click. */
   refuseClick(click: ButtonClick, reason: RejectionReason, detail: string): InteractionRejection {
-    return this.reject(click.transport, reason, detail, { user: click.user });
+    return this.events.reject(click.transport, reason, detail, { user: click.user });
   }
 
   /** Whether `user` is in the allow-list, directly or through a user group ('unknown': Slack could not say). */
@@ -366,18 +354,18 @@ export class ApprovalService {
     return this.exclusive(async (): Promise<InteractionResult> => {
       // Re-read under the lock: another click or the timeout may have ended it meanwhile.
       const current = this.records.get(approvalId);
-      if (current === undefined) return this.reject(transport, 'unknown-approval', `no approval ${approvalId}`, ids);
+      if (current === undefined) return this.events.reject(transport, 'unknown-approval', `no approval ${approvalId}`, ids);
       if (current.decision === undefined && now >= current.expiresAt) await this.decideTimeout(current, now);
       const latest = this.records.get(approvalId) ?? current;
       const tally = tallyVote(latest, user, verdict, now);
-      if (tally.kind === 'rejected') return this.reject(transport, tally.reason, tally.detail, ids, latest);
+      if (tally.kind === 'rejected') return this.events.reject(transport, tally.reason, tally.detail, ids, latest);
       if (tally.kind === 'decided') {
         const decision = await this.decide(tally.record, tally.outcome, tally.proceed, tally.by, tally.reason, now);
         return { type: 'decided', decision };
       }
       await this.save(tally.record);
       const event = { type: 'approved-by', approvalId, user, approvals: tally.approvals, required: tally.required, at: now } as const;
-      this.emit(event);
+      this.events.emit(event);
       this.options.logger.info({ approvalId, user, approvals: tally.approvals, required: tally.required }, 'approval counted');
       this.thread.post(tally.record, renderVoteReply(user, tally.approvals, tally.required));
       return event;
@@ -386,7 +374,7 @@ export class ApprovalService {
 
   /** Records and logs a refused console decision, like a refused click (the reason says why). */
   refuse(transport: InteractionTransport, reason: RejectionReason, detail: string, ids: { user?: string; approvalId?: string }): InteractionRejection {
-    return this.reject(transport, reason, detail, ids, ids.approvalId === undefined ? undefined : this.records.get(ids.approvalId));
+    return this.events.reject(transport, reason, detail, ids, ids.approvalId === undefined ? undefined : this.records.get(ids.approvalId));
   }
 
   private decideTimeout(record: ApprovalRecord, now: number): Promise<ApprovalDecision> {
@@ -399,29 +387,12 @@ export class ApprovalService {
     const decision = decisionFor(record, outcome, proceed, by, reason, now);
     const decided: ApprovalRecord = { ...record, decision };
     await this.save(decided);
-    this.emit({ type: 'decided', decision });
+    this.events.emit({ type: 'decided', decision });
     this.options.logger.info({ approvalId: record.id, incidentId: record.incidentId, outcome, proceed, by }, 'approval decided');
-    for (const wake of this.waiters.get(record.id) ?? []) wake(decision);
-    this.waiters.delete(record.id);
+    this.waiters.wake(record.id, decision);
     // Not posted yet: the post shows the decision when it lands.
     if (record.message !== undefined) this.thread.showDecision(decided, decision);
     return decision;
-  }
-
-  private reject(
-    transport: InteractionTransport, reason: RejectionReason, detail: string,
-    ids: { user?: string; approvalId?: string } = {}, record?: ApprovalRecord,
-  ): InteractionRejection {
-    const rejection: InteractionRejection = {
-      type: 'rejected', reason, detail, transport, at: this.options.clock.now(),
-      ...(ids.approvalId !== undefined ? { approvalId: ids.approvalId } : {}),
-      ...(ids.user !== undefined ? { user: ids.user } : {}),
-    };
-    this.emit(rejection);
-    // The detail never holds a secret, a signature or the body: safe to log as is.
-    this.options.logger.warn({ transport, reason, detail, approvalId: ids.approvalId, user: ids.user }, 'slack interaction rejected');
-    if (record !== undefined) this.thread.showRejection(record, ids.user, reason, detail);
-    return rejection;
   }
 
   private token(record: ApprovalRecord): string {
@@ -431,14 +402,6 @@ export class ApprovalService {
   private async save(record: ApprovalRecord): Promise<void> {
     await this.options.store.saveApproval(record);
     this.records.set(record.id, record);
-  }
-
-  private emit(event: ApprovalEvent): void {
-    try {
-      this.options.onEvent?.(event);
-    } catch (error) {
-      this.options.logger.error({ err: describeError(error) }, 'approval event sink failed');
-    }
   }
 
   /** Runs state changes one at a time, so two clicks (or a click and the timeout) never interleave. */
