@@ -20,6 +20,7 @@ import { randomName } from '../../env/backends.js';
 import { kubeConfigFor, restrictedUserName } from '../../env/kube-backend.js';
 import { kubeObject } from '../../env/kube-object.js';
 import { rolloutDiagnosis } from '../../env/kube-diagnosis.js';
+import { podsShowRollout } from '../../env/rollout-state.js';
 import { waitFor } from '../../env/wait-for.js';
 
 /** Admin clients, for arranging and checking what the actions (run as the restricted user) did. */
@@ -136,19 +137,22 @@ export async function runningPods(namespace: string, labelSelector: string): Pro
   return pods.items.filter((pod) => pod.status?.phase === 'Running' && pod.metadata?.deletionTimestamp === undefined);
 }
 
-/** Waits until the Deployment's rollout is complete: every replica updated, available and no extra. */
+/**
+ * Waits until the Deployment's rollout is complete: every replica updated, available and no extra,
+ * as its status says, or as its pods show when the status lags them (see `podsShowRollout`).
+ */
 export async function waitForRollout(namespace: string, name: string, timeoutMs = 90_000): Promise<void> {
   const { apps, kc } = admin();
   await waitFor(`deployment ${namespace}/${name} to finish rolling out`, timeoutMs, async () => {
     const deployment = await apps.readNamespacedDeployment({ name, namespace });
     const want = deployment.spec?.replicas ?? 1;
     const status = deployment.status;
-    return (
+    const byStatus =
       status?.observedGeneration === deployment.metadata?.generation &&
       (status?.updatedReplicas ?? 0) === want &&
       (status?.availableReplicas ?? 0) === want &&
-      (status?.replicas ?? 0) === want
-    );
+      (status?.replicas ?? 0) === want;
+    return byStatus || (await podsShowRollout(kc, namespace, deployment));
   }).catch(async (error: unknown) => {
     throw new Error(`${error instanceof Error ? error.message : String(error)}: ${await rolloutDiagnosis(kc, namespace, name)}`);
   });

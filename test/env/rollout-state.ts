@@ -1,0 +1,32 @@
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+
+const REVISION = 'deployment.kubernetes.io/revision';
+
+/**
+ * Whether a Deployment's newest revision is what runs, read from its pods: the controller has seen
+ * the current spec (observedGeneration), and exactly `spec.replicas` pods match its selector, every
+ * one Running, Ready, not terminating and of the ReplicaSet of the Deployment's current revision.
+ *
+ * The Deployment's own status says the same once the controllers have caught up; on a loaded
+ * machine its availability can lag the pods by minutes (a rollout whose only pod was Running and
+ * Ready, with the status still "MinimumReplicasUnavailable" 90 s later), which is the controller's
+ * bookkeeping, not the rollout.
+ */
+export async function podsShowRollout(kube: KubeConfig, namespace: string, deployment: V1Deployment): Promise<boolean> {
+  const want = deployment.spec?.replicas ?? 1;
+  if (deployment.status?.observedGeneration !== deployment.metadata?.generation) return false;
+  const revision = deployment.metadata?.annotations?.[REVISION];
+  const uid = deployment.metadata?.uid;
+  if (revision === undefined || uid === undefined) return false;
+  const selector = Object.entries(deployment.spec?.selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+  const sets = (await kube.makeApiClient(AppsV1Api).listNamespacedReplicaSet({ namespace, labelSelector: selector })).items;
+  const current = sets.find((rs) => rs.metadata?.ownerReferences?.some((o) => o.uid === uid) === true && rs.metadata.annotations?.[REVISION] === revision);
+  const hash = current?.metadata?.labels?.['pod-template-hash'];
+  if (hash === undefined) return false;
+  const pods = (await kube.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, labelSelector: selector })).items;
+  return pods.length === want && pods.every((pod) =>
+    pod.metadata?.deletionTimestamp === undefined &&
+    pod.metadata?.labels?.['pod-template-hash'] === hash &&
+    pod.status?.phase === 'Running' &&
+    pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true);
+}
