@@ -1,6 +1,18 @@
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
+import { labelSelectorString } from '../../src/actions/kubernetes/kube-selectors.js';
 
-const REVISION = 'deployment.kubernetes.io/revision';
+/** The annotation a Deployment and its ReplicaSets carry their revision number in. */
+export const REVISION = 'deployment.kubernetes.io/revision';
+
+/** Whether the pod's Ready condition is True. */
+export function podReady(pod: V1Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+}
+
+/** The Deployment's selector as list calls take it. */
+export function deploymentSelector(deployment: V1Deployment): string {
+  return deployment.spec === undefined ? '' : labelSelectorString(deployment.spec.selector);
+}
 
 /**
  * Whether a Deployment's newest revision is what runs, read from its pods: the controller has seen
@@ -18,7 +30,7 @@ export async function podsShowRollout(kube: KubeConfig, namespace: string, deplo
   const revision = deployment.metadata?.annotations?.[REVISION];
   const uid = deployment.metadata?.uid;
   if (revision === undefined || uid === undefined) return false;
-  const selector = Object.entries(deployment.spec?.selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+  const selector = deploymentSelector(deployment);
   const sets = (await kube.makeApiClient(AppsV1Api).listNamespacedReplicaSet({ namespace, labelSelector: selector })).items;
   const current = sets.find((rs) => rs.metadata?.ownerReferences?.some((o) => o.uid === uid) === true && rs.metadata.annotations?.[REVISION] === revision);
   const hash = current?.metadata?.labels?.['pod-template-hash'];
@@ -28,5 +40,5 @@ export async function podsShowRollout(kube: KubeConfig, namespace: string, deplo
     pod.metadata?.deletionTimestamp === undefined &&
     pod.metadata?.labels?.['pod-template-hash'] === hash &&
     pod.status?.phase === 'Running' &&
-    pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true);
+    podReady(pod));
 }

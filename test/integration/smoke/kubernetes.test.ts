@@ -17,10 +17,8 @@ import { pinnedVersions, randomName } from '../../env/backends.js';
 import { fakeNodeName, kubeConfigFor, restrictedUserName } from '../../env/kube-backend.js';
 import { kubeObject } from '../../env/kube-object.js';
 import { rolloutDiagnosis } from '../../env/kube-diagnosis.js';
-import { podsShowRollout } from '../../env/rollout-state.js';
+import { podsShowRollout, REVISION } from '../../env/rollout-state.js';
 import { waitFor } from '../../env/wait-for.js';
-
-const REVISION = 'deployment.kubernetes.io/revision';
 
 function admin(): { core: CoreV1Api; apps: AppsV1Api; rbac: RbacAuthorizationV1Api } {
   const kc = kubeConfigFor('admin');
