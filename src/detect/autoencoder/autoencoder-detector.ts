@@ -175,43 +175,49 @@ export class AutoencoderDetector {
     const store = detector.store;
     if (store === undefined) return detector;
     try {
-      const manifest = await store.readManifest();
-      let featuresMatch = true;
-      if (manifest !== undefined) {
-        const mismatch = describeMismatch(manifest.featureSchema.names, config.features);
-        detector.lastVersion = manifest.version;
-        if (mismatch !== undefined) {
-          featuresMatch = false;
-          const message = `${store.dir}: model v${manifest.version} was trained on features [${manifest.featureSchema.names.join(', ')}] but the detector reads [${config.features.join(', ')}] (${mismatch}); restore the feature list, or remove the folder to train a new model`;
-          if ((options.onSchemaMismatch ?? 'refuse') === 'refuse') throw new AutoencoderStateError('autoencoder-schema-mismatch', message);
-          deps.logger.warn({ dir: store.dir, version: manifest.version }, `${message}; training a new model`);
-        } else {
-          const network = await store.readModel(tensorflow.tf, manifest);
-          const { artifacts, ...draft } = manifest;
-          detector.current = { network, scaler: FeatureScaler.fromScalings(manifest.featureSchema.scaling), manifest: draft, artifacts };
-          detector.savedVersion = manifest.version;
-          deps.logger.info(
-            { dir: store.dir, version: manifest.version, trainedOn: manifest.backend, backend: tensorflow.backend, errorQuantile: manifest.errorQuantile.value },
-            'autoencoder model loaded',
-          );
-        }
-      }
-      const saved = await store.readTrainingWindows();
-      if (saved !== undefined) {
-        if (featuresMatch && describeMismatch(saved.features, config.features) === undefined) {
-          for (const w of saved.windows) detector.remember({ at: w.at, values: w.values.map((v) => v ?? undefined) });
-          detector.windowsSinceTraining = saved.windowsSinceTraining;
-          detector.excludedSinceTraining = saved.excludedSinceTraining;
-        } else {
-          deps.logger.warn({ dir: store.dir }, 'saved training windows were collected for another feature list; starting a new collection');
-        }
-      }
+      await detector.restore(store, options);
     } catch (error) {
       // A detector that cannot open releases what it holds (its training thread).
       await detector.close();
       throw error;
     }
     return detector;
+  }
+
+  /** Reloads the saved model and training windows from `store` (see {@link load}). */
+  private async restore(store: ModelStore, options: AutoencoderLoadOptions): Promise<void> {
+    const { tensorflow } = this.deps;
+    const manifest = await store.readManifest();
+    let featuresMatch = true;
+    if (manifest !== undefined) {
+      const mismatch = describeMismatch(manifest.featureSchema.names, this.config.features);
+      this.lastVersion = manifest.version;
+      if (mismatch !== undefined) {
+        featuresMatch = false;
+        const message = `${store.dir}: model v${manifest.version} was trained on features [${manifest.featureSchema.names.join(', ')}] but the detector reads [${this.config.features.join(', ')}] (${mismatch}); restore the feature list, or remove the folder to train a new model`;
+        if ((options.onSchemaMismatch ?? 'refuse') === 'refuse') throw new AutoencoderStateError('autoencoder-schema-mismatch', message);
+        this.deps.logger.warn({ dir: store.dir, version: manifest.version }, `${message}; training a new model`);
+      } else {
+        const network = await store.readModel(tensorflow.tf, manifest);
+        const { artifacts, ...draft } = manifest;
+        this.current = { network, scaler: FeatureScaler.fromScalings(manifest.featureSchema.scaling), manifest: draft, artifacts };
+        this.savedVersion = manifest.version;
+        this.deps.logger.info(
+          { dir: store.dir, version: manifest.version, trainedOn: manifest.backend, backend: tensorflow.backend, errorQuantile: manifest.errorQuantile.value },
+          'autoencoder model loaded',
+        );
+      }
+    }
+    const saved = await store.readTrainingWindows();
+    if (saved !== undefined) {
+      if (featuresMatch && describeMismatch(saved.features, this.config.features) === undefined) {
+        for (const w of saved.windows) this.remember({ at: w.at, values: w.values.map((v) => v ?? undefined) });
+        this.windowsSinceTraining = saved.windowsSinceTraining;
+        this.excludedSinceTraining = saved.excludedSinceTraining;
+      } else {
+        this.deps.logger.warn({ dir: store.dir }, 'saved training windows were collected for another feature list; starting a new collection');
+      }
+    }
   }
 
   /**

@@ -7,6 +7,7 @@ import { AutoencoderDetector, autoencoderStateDir, type VectorVerdict } from '..
 import { autoencoderEvidence } from '../../../../src/detect/autoencoder/autoencoder-evidence.js';
 import { AutoencoderStateError } from '../../../../src/detect/autoencoder/autoencoder-state-error.js';
 import { loadTensorflow, type TensorflowRuntime } from '../../../../src/detect/autoencoder/tensorflow-runtime.js';
+import { TrainingThread } from '../../../../src/detect/autoencoder/training-thread.js';
 import { ManualClock } from '../../../../src/shared/clock.js';
 import { silentLogger } from '../../../../src/shared/logger.js';
 import { CREDENTIAL_STUFFING, EXFILTRATION, MeshWindows, T0, WORKLOAD_FEATURES } from './mesh-windows.js';
@@ -239,6 +240,10 @@ describe('AutoencoderDetector', () => {
       message: expect.stringContaining('model v1 was trained on features [request_rate, ratio_4xx') as string,
     });
     await expect(refusal).rejects.toThrow('(no longer read: distinct_peers; new: distinct_paths); restore the feature list, or remove the folder to train a new model');
+    // The refused detector does not keep its training thread: held by nothing else, the thread ends.
+    const thread = new TrainingThread(tensorflow, logger);
+    await expect(AutoencoderDetector.load(fewer, { logger, clock, tensorflow, stateDir: dir, trainingThread: thread })).rejects.toBeInstanceOf(AutoencoderStateError);
+    expect(thread.usable).toBe(false);
 
     const reordered = autoencoderConfigSchema.parse({ ...BASE, features: [...WORKLOAD_FEATURES].reverse() });
     await expect(AutoencoderDetector.load(reordered, { logger, clock, tensorflow, stateDir: dir })).rejects.toThrow('the same features in another order');
