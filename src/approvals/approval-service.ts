@@ -390,8 +390,8 @@ export class ApprovalService {
     this.events.emit({ type: 'decided', decision });
     this.options.logger.info({ approvalId: record.id, incidentId: record.incidentId, outcome, proceed, by }, 'approval decided');
     this.waiters.wake(record.id, decision);
-    // Not posted yet: the post shows the decision when it lands.
-    if (record.message !== undefined) this.thread.showDecision(decided, decision);
+    // Says nothing before the request is posted: the post shows the decision when it lands.
+    this.thread.showDecision(decided, decision);
     return decision;
   }
 
