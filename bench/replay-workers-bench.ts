@@ -14,8 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_PIPELINE_OPTIONS } from '../src/app.js';
 import { loadAutoencoders } from '../src/detect/autoencoder/load-autoencoders.js';
-import { loadTensorflow } from '../src/detect/autoencoder/tensorflow-runtime.js';
-import { TrainingThread } from '../src/detect/autoencoder/training-thread.js';
+import type { TrainingThread } from '../src/detect/autoencoder/training-thread.js';
 import type { DetectorSpec } from '../src/detect/detector-spec.js';
 import { PartitionedReplay } from '../src/embedded/partitioned-replay.js';
 import type { PlaybookSpec } from '../src/playbook/playbook-spec.js';
@@ -46,12 +45,11 @@ async function replayRate(lines: readonly string[], detectors: readonly Detector
   }
 }
 
-/** Prints the figure; returns the ratio of 2 workers to 1. */
-export async function benchReplayWorkers(lines: readonly string[], detectors: readonly DetectorSpec[], playbooks: readonly PlaybookSpec[], rounds: number): Promise<number> {
+/** Prints the figure; returns the ratio of 2 workers to 1. `trainingThread`: the one every round trains on. */
+export async function benchReplayWorkers(lines: readonly string[], detectors: readonly DetectorSpec[], playbooks: readonly PlaybookSpec[], rounds: number, trainingThread: TrainingThread): Promise<number> {
   const out = (line: string): void => { process.stdout.write(`${line}\n`); };
   const best = { 1: { rate: 0, anomalies: 0, cpuMicros: 0 }, 2: { rate: 0, anomalies: 0, cpuMicros: 0 } };
   const pool = new DetectionPool(2, silentLogger());
-  const trainingThread = new TrainingThread(await loadTensorflow({ logger: silentLogger() }), silentLogger()).hold();
   try {
     await pool.warm();
     const poolFor = (workers: 1 | 2): DetectionPool | undefined => (workers > 1 ? pool : undefined);
@@ -65,7 +63,6 @@ export async function benchReplayWorkers(lines: readonly string[], detectors: re
     }
   } finally {
     await pool.close();
-    await trainingThread.release();
   }
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(12);
   out('embedded replay in 2 partitions (meshwarden run --partitions 2), every detector and playbook, steady state');

@@ -1,7 +1,8 @@
 /**
  * CPU time of each thread of this process (Linux: /proc/self/task), for `BENCH_THREADS=1`: where a
  * run's CPU went, by thread (the main thread, detection workers, the autoencoder's training thread,
- * the garbage collector's helpers). Threads are named by id; the main thread's id is the pid.
+ * V8's helper threads: background compilation and garbage collection). Threads are named by id;
+ * the main thread's id is the pid.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
