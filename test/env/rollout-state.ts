@@ -19,10 +19,10 @@ export function deploymentSelector(deployment: V1Deployment): string {
  * the current spec (observedGeneration), and exactly `spec.replicas` pods match its selector, every
  * one Running, Ready, not terminating and of the ReplicaSet of the Deployment's current revision.
  *
- * The Deployment's own status says the same once the controllers have caught up; on a loaded
- * machine its availability can lag the pods by minutes (a rollout whose only pod was Running and
- * Ready, with the status still "MinimumReplicasUnavailable" 90 s later), which is the controller's
- * bookkeeping, not the rollout.
+ * The Deployment's own status says the same once the controllers have caught up with the pods;
+ * this reads the pods directly, so a status that lags them does not hold a test's setup up. It does
+ * not help when the pods themselves are not Ready: on a loaded machine kwok has left Running pods
+ * without a True Ready condition for over 90 s (see `rolloutDiagnosis`, which lists them).
  */
 export async function podsShowRollout(kube: KubeConfig, namespace: string, deployment: V1Deployment): Promise<boolean> {
   const want = deployment.spec?.replicas ?? 1;
