@@ -69,6 +69,8 @@ export async function startKafka(supervisor: ProcessSupervisor, runDir: string, 
   // Short-lived JVMs do not profit from the C2 compiler; this roughly halves startup.
   const jvm = ['-Xms128m', '-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dlog4j.configuration=file:${log4j}`];
   // A cluster id is 16 random bytes in URL-safe base64, which saves a JVM start for `random-uuid`.
+  // Passed as `--cluster-id=<id>`: an id that starts with '-' (one in 64) would otherwise be read
+  // as an option, and formatting would fail with "argument --cluster-id/-t: expected one argument".
   const clusterId = randomBytes(16).toString('base64url');
   const format = supervisor.start('kafka-format', 'java', [
     ...jvm,
@@ -76,8 +78,7 @@ export async function startKafka(supervisor: ProcessSupervisor, runDir: string, 
     classpath,
     'kafka.tools.StorageTool',
     'format',
-    '-t',
-    clusterId,
+    `--cluster-id=${clusterId}`,
     '-c',
     properties,
     '--ignore-formatted',
