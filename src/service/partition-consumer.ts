@@ -171,7 +171,7 @@ export class PartitionConsumer {
   private async finish(key: string, partition: PartitionState, chunks: readonly BatchMessage[][], batch: EachBatchPayload['batch'], started: number): Promise<void> {
     const source = `${batch.topic}/${batch.partition}`;
     const { metrics, outbox } = this.deps;
-    const spill = async (): Promise<void> => { if (outbox.full) await outbox.flush(); };
+    const spill = (): Promise<void> | undefined => (outbox.full ? outbox.flush() : undefined);
     try {
       for (const messages of chunks) {
         try {

@@ -8,12 +8,16 @@ import type { BatchMessage } from '../workers/message-batch.js';
  * One partition's pipeline as the partition consumer drives it: in this thread (a `Pipeline`), or
  * with its detection on a worker thread (`WorkerPipeline`).
  */
+/** Sends the outputs when they fill the outbox, then resolves; undefined when there is nothing to send. */
+export type Spill = () => Promise<void> | undefined;
+
 export interface PartitionEngine {
   /**
-   * Processes `messages` in order. `spill` sends the outputs when they fill the outbox: called
-   * between messages in this thread, after the batch's results on a worker.
+   * Processes `messages` in order. `spill` sends the outputs when they fill the outbox (and says
+   * nothing, undefined, when they do not): called between messages in this thread, after the
+   * batch's results on a worker.
    */
-  feed(messages: readonly BatchMessage[], source: string, spill: () => Promise<void>): Promise<void>;
+  feed(messages: readonly BatchMessage[], source: string, spill: Spill): Promise<void>;
   /** Executes the live runs queued (before anything is committed). */
   drain(): Promise<void>;
   resumePosition(next: number): number;
@@ -35,7 +39,9 @@ export function inThreadEngine(pipeline: Pipeline): PartitionEngine {
         const origin = { source, position: message.position };
         if (message.value === null) pipeline.reject({ code: 'empty', reason: 'message without a value (tombstone)', raw: '', origin });
         else pipeline.ingest(typeof message.value === 'string' ? message.value : Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength).toString('utf8'), origin);
-        await spill();
+        // Awaited only when it sends: an await per message costs a promise and a turn of the microtask queue.
+        const spilled = spill();
+        if (spilled !== undefined) await spilled;
       }
     },
     drain: () => pipeline.drain(),

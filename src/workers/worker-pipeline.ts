@@ -6,7 +6,7 @@ import { LearnedCallGraph } from '../pipeline/learned-call-graph.js';
 import type { DeadLetterSink, PipelineOptions } from '../pipeline/pipeline-types.js';
 import { ResponseStage, type ResponseSinks } from '../pipeline/response-stage.js';
 import type { PlaybookSpec } from '../playbook/playbook-spec.js';
-import type { PartitionEngine } from '../service/partition-engine.js';
+import type { PartitionEngine, Spill } from '../service/partition-engine.js';
 import type { Clock } from '../shared/clock.js';
 import type { BatchResult } from './detection-protocol.js';
 import type { DetectionPool } from './detection-pool.js';
@@ -63,7 +63,7 @@ export class WorkerPipeline implements PartitionEngine {
     return new WorkerPipeline(setup, detection);
   }
 
-  async feed(messages: readonly BatchMessage[], source: string, spill: () => Promise<void>): Promise<void> {
+  async feed(messages: readonly BatchMessage[], source: string, spill: Spill): Promise<void> {
     this.check();
     this.apply(await this.detection.feed(messages, source));
     await spill();
