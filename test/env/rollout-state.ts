@@ -20,9 +20,8 @@ export function deploymentSelector(deployment: V1Deployment): string {
  * one Running, Ready, not terminating and of the ReplicaSet of the Deployment's current revision.
  *
  * The Deployment's own status says the same once the controllers have caught up with the pods;
- * this reads the pods directly, so a status that lags them does not hold a test's setup up. It does
- * not help when the pods themselves are not Ready: on a loaded machine kwok has left Running pods
- * without a True Ready condition for over 90 s (see `rolloutDiagnosis`, which lists them).
+ * this reads the pods directly, so a status that lags them does not hold a test's setup up. Pods
+ * that are Running but not Ready are listed by `rolloutDiagnosis` when a rollout times out.
  */
 export async function podsShowRollout(kube: KubeConfig, namespace: string, deployment: V1Deployment): Promise<boolean> {
   const want = deployment.spec?.replicas ?? 1;

@@ -126,8 +126,9 @@ export async function startKubernetes(
     `--service-account-private-key-file=${saKey}`,
     `--root-ca-file=${join(certDir, 'apiserver.crt')}`,
     '--use-service-account-credentials=false',
-    // kwok heartbeats the fake node; on a loaded two-core machine a heartbeat can come late, and the
-    // default 40 s grace would mark the node NotReady and taint it, stalling every rollout.
+    // The fake node's heartbeat is kwok's node Lease, renewed every 10 s (see kwok's flags below);
+    // a generous grace keeps a kwok starved of CPU on a loaded two-core machine from having the
+    // node declared NotReady, which would mark every pod on it NotReady for good.
     '--node-monitor-grace-period=10m',
     '--profiling=false',
     '--v=1',
@@ -155,6 +156,12 @@ export async function startKubernetes(
       '--cidr=10.244.0.1/16',
       '--node-ip=10.244.0.1',
       `--server-address=127.0.0.1:${kwokPort}`,
+      // A node Lease, renewed every 10 s, is the node's heartbeat, as kwokctl sets it up. Without it
+      // kwok v0.7.0 patches the node's status only every 600-1210 s: past the grace period above,
+      // ten minutes into a run, the node lifecycle controller marked the node NotReady and set
+      // Ready=False on every pod on it, which kwok never makes Ready again (its pod-ready stage only
+      // takes pods without an IP), and every rollout under way then hung.
+      '--node-lease-duration-seconds=40',
     ],
     // kwok reads ~/.kwok/kwok.yaml when present; a private HOME keeps a developer's config out.
     { env: { ...process.env, HOME: kwokHome } },

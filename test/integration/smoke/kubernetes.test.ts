@@ -1,6 +1,7 @@
 import {
   ApiException,
   AppsV1Api,
+  CoordinationV1Api,
   CoreV1Api,
   PatchStrategy,
   RbacAuthorizationV1Api,
@@ -73,6 +74,25 @@ describe('Kubernetes test backend (@kubernetes/client-node)', () => {
   it('serves the pinned Kubernetes version', async () => {
     const info = await kubeConfigFor('admin').makeApiClient(VersionApi).getCode();
     expect(info.gitVersion).toBe(pinnedVersions().kubernetes);
+  });
+
+  it('keeps the fake node alive with a node Lease that kwok renews', async () => {
+    // Without a Lease, kwok updates the node only every 10-20 minutes: the node lifecycle controller
+    // then declares it NotReady mid-run and marks every pod on it NotReady for good.
+    const leases = kubeConfigFor('admin').makeApiClient(CoordinationV1Api);
+    const renewed = async (): Promise<number> => {
+      const lease = await leases.readNamespacedLease({ name: fakeNodeName(), namespace: 'kube-node-lease' });
+      // kwok holds it under its own identity (its host's name).
+      expect(lease.spec?.holderIdentity).toBeTruthy();
+      return new Date(lease.spec?.renewTime ?? 0).getTime();
+    };
+    let first = 0;
+    await waitFor('the fake node\'s Lease', 30_000, async () => {
+      first = await renewed();
+      return true;
+    });
+    // Renewed every 10 s (a quarter of its 40 s duration).
+    await waitFor('the fake node\'s Lease to be renewed', 30_000, async () => (await renewed()) > first);
   });
 
   it('runs a Deployment on the fake node and keeps one ReplicaSet per revision after a patch', async () => {
