@@ -59,7 +59,7 @@ export function reportMachine(raw: MachineShare, rawCpu: number, rawRate: number
   const bound = (raw.cores * 1e6) / serviceTotal;
   out(`  CPU bound of the service on ${raw.cores} cores            ${fmt(bound).padStart(10)} msg/s   (ratio <= ${(bound / rawRate).toFixed(2)} against this run's raw rate)`);
   const coresFor = (rate: number): number => (rate * serviceTotal) / 1e6;
-  out(`  cores the targets need at this CPU per message: ${coresFor(0.7 * rawRate).toFixed(1)} for 0.70 x raw, ${coresFor(100_000).toFixed(1)} for 100,000 msg/s (engine threads + broker)`);
+  out(`  cores on this machine at this CPU per message: ${coresFor(0.7 * rawRate).toFixed(1)} for 0.70 x raw, ${coresFor(100_000).toFixed(1)} for 100,000 msg/s (engine threads + the broker beside them)`);
 }
 
 /** Busy time of the event loop (main thread) since `since`, per message. */
