@@ -54,7 +54,7 @@ async function fitReference(initial: readonly Float32Array[], inputs: Float32Arr
       x.set(inputs.subarray(source * 2 * FEATURES, (source + 1) * 2 * FEATURES), row * 2 * FEATURES);
       y.set(targets.subarray(source * FEATURES, (source + 1) * FEATURES), row * FEATURES);
     });
-    const history = await model.fit(tf.tensor2d(x, [ROWS, 2 * FEATURES]), tf.tensor2d(y, [ROWS, FEATURES]), { epochs: 1, batchSize: options.batchSize, shuffle: false, verbose: 0 });
+    const history = await model.fit(tf.tensor2d(x, [ROWS, 2 * FEATURES]), tf.tensor2d(y, [ROWS, FEATURES]), { epochs: 1, batchSize: options.batchSize, shuffle: false });
     loss = Number(history.history.loss?.at(-1));
   }
   return { loss, weights: model.getWeights().map((w) => Float32Array.from(w.dataSync())) };
