@@ -3,16 +3,16 @@ import type { FeatureWindow } from '../../features/feature-window.js';
 import type { Clock } from '../../shared/clock.js';
 import { describeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import { seededRandom } from '../../shared/random.js';
 import { surpriseToScore } from '../stats/surprise-score.js';
 import type { AutoencoderConfig } from './autoencoder-config.js';
-import { MANIFEST_FORMAT, type AutoencoderManifest } from './autoencoder-manifest.js';
-import { AutoencoderNetwork, encodeInput, encodeTarget, type NetworkShape, type TrainOptions } from './autoencoder-network.js';
+import type { AutoencoderManifest } from './autoencoder-manifest.js';
+import { encodeInput } from './autoencoder-network.js';
 import { AutoencoderStateError } from './autoencoder-state-error.js';
-import { FeatureScaler, sortedQuantile } from './feature-scaler.js';
+import { FeatureScaler } from './feature-scaler.js';
 import { ModelStore } from './model-store.js';
 import { loadTensorflow, type TensorflowRuntime } from './tensorflow-runtime.js';
 import { TrainingThread } from './training-thread.js';
+import { trainModel, type InstalledModel, type ManifestDraft, type StoredWindow } from './model-training.js';
 
 /** What the detector needs from its surroundings. */
 export interface AutoencoderDeps {
@@ -94,28 +94,6 @@ export interface AutoencoderStatus {
 /** The folder of one autoencoder detector under the engine's state directory. */
 export function autoencoderStateDir(stateDir: string, detectorName: string): string {
   return join(stateDir, 'autoencoder', detectorName);
-}
-
-/** The floor of the learned error quantile: a baseline reconstructed almost perfectly would
- * otherwise make a tenth of a sigma look like an incident. In scaled units (baseline sigmas). */
-const MIN_ERROR_QUANTILE = 0.1;
-/** Fewer held-out windows than this cannot place a tail quantile; all windows are used instead. */
-const MIN_VALIDATION_WINDOWS = 20;
-
-interface StoredWindow {
-  /** Window end, epoch ms. */
-  readonly at: number;
-  /** Raw values in feature order; undefined = missing. */
-  readonly values: readonly (number | undefined)[];
-}
-
-type ManifestDraft = Omit<AutoencoderManifest, 'artifacts'>;
-
-interface InstalledModel {
-  readonly network: AutoencoderNetwork;
-  readonly scaler: FeatureScaler;
-  readonly manifest: ManifestDraft;
-  artifacts: AutoencoderManifest['artifacts'] | undefined;
 }
 
 interface Prepared {
@@ -406,7 +384,7 @@ export class AutoencoderDetector {
     const started = performance.now();
     let trained: InstalledModel;
     try {
-      trained = await this.train(snapshot, version, excluded);
+      trained = await trainModel({ snapshot, version, excluded, names: this.names, config: this.config, thread: this.thread, stopped: () => this.closed }, this.deps);
     } catch (error) {
       const reason = describeError(error);
       this.failed = true;
@@ -441,95 +419,6 @@ export class AutoencoderDetector {
     return { status: 'trained', version, windows: snapshot.length, saved };
   }
 
-  private async train(snapshot: readonly StoredWindow[], version: number, excluded: number): Promise<InstalledModel> {
-    const { config } = this;
-    const { tf, backend } = this.deps.tensorflow;
-    const n = this.names.length;
-    await yieldToEventLoop();
-    const scaler = FeatureScaler.fit(this.names, snapshot.map((w) => w.values));
-    const scaled = snapshot.map((w) => scaler.scale(w.values));
-    await yieldToEventLoop();
-
-    // A seeded hold-out: the error quantile is measured on windows the model did not learn from,
-    // since in-sample errors are optimistic.
-    const random = seededRandom(config.seed + version);
-    const order = Array.from({ length: scaled.length }, (_, i) => i);
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      const a = order[i] ?? i;
-      order[i] = order[j] ?? j;
-      order[j] = a;
-    }
-    const holdout = Math.floor(scaled.length * config.validationSplit);
-    const useHoldout = holdout >= MIN_VALIDATION_WINDOWS;
-    const validation = useHoldout ? order.slice(0, holdout) : order;
-    const training = useHoldout ? order.slice(holdout) : order;
-
-    const inputs = new Float32Array(training.length * 2 * n);
-    const targets = new Float32Array(training.length * n);
-    training.forEach((source, row) => {
-      const s = scaled[source];
-      if (s === undefined) return;
-      encodeInput(s, inputs, row);
-      encodeTarget(s, targets, row);
-    });
-    await yieldToEventLoop();
-    const shape = { features: n, hidden: config.hidden, seed: config.seed };
-    const options = {
-      epochs: config.epochs, batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed + version,
-      shouldStop: () => this.closed,
-    };
-    const network = AutoencoderNetwork.build(tf, shape);
-    try {
-      const finalLoss = await this.fit(network, shape, inputs, targets, training.length, options);
-      const evalInputs = new Float32Array(validation.length * 2 * n);
-      validation.forEach((source, row) => {
-        const s = scaled[source];
-        if (s !== undefined) encodeInput(s, evalInputs, row);
-      });
-      const reconstructed = network.reconstruct(evalInputs, validation.length);
-      const errors = validation.map((source, row) => rmse(scaled[source], reconstructed.subarray(row * n, (row + 1) * n)));
-      errors.sort((a, b) => a - b);
-      const quantileError = Math.max(sortedQuantile(errors, config.quantile), MIN_ERROR_QUANTILE);
-      const ats = snapshot.map((w) => w.at);
-      const manifest: ManifestDraft = {
-        format: MANIFEST_FORMAT,
-        version,
-        trainedAt: new Date(this.deps.clock.now()).toISOString(),
-        backend,
-        tfjsVersion: tf.version.tfjs,
-        featureSchema: { names: [...this.names], scaling: scaler.scalings.map((s) => ({ ...s })) },
-        architecture: { inputs: 2 * n, hidden: [...config.hidden], outputs: n, seed: config.seed },
-        training: {
-          from: ats.reduce((a, b) => Math.min(a, b)), to: ats.reduce((a, b) => Math.max(a, b)), windows: snapshot.length, validationWindows: useHoldout ? holdout : 0,
-          excludedByGuard: excluded, epochs: config.epochs, finalLoss: Number.isFinite(finalLoss) ? finalLoss : -1,
-        },
-        errorQuantile: { quantile: config.quantile, value: quantileError },
-      };
-      return { network, scaler, manifest, artifacts: undefined };
-    } catch (error) {
-      network.dispose();
-      throw error;
-    }
-  }
-
-  /** Trains `network` (built from `shape`) on the training thread when there is one, else here. */
-  private async fit(network: AutoencoderNetwork, shape: NetworkShape, inputs: Float32Array, targets: Float32Array, rows: number, options: TrainOptions): Promise<number> {
-    const thread = this.thread;
-    if (thread?.usable === true) {
-      try {
-        // The thread gets copies: the arrays are still needed if it fails and training falls back here.
-        const trained = await thread.train(shape, inputs.slice(), targets.slice(), rows, options);
-        network.setWeightValues(trained.weights);
-        return trained.loss;
-      } catch (error) {
-        if (this.closed) throw error;
-        this.deps.logger.warn({ err: error, dir: this.store?.dir }, 'autoencoder training thread failed; training in-process');
-      }
-    }
-    return network.train(inputs, targets, rows, options);
-  }
-
   private async persist(): Promise<void> {
     const store = this.store;
     if (store === undefined) return;
@@ -554,30 +443,6 @@ export class AutoencoderDetector {
     this.queue = run.catch(() => undefined);
     return run;
   }
-}
-
-/**
- * Lets queued stream work run between the synchronous steps of a training (scaling and encoding
- * thousands of windows), on top of the per-batch yields of `fit`.
- */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => {
-    setImmediate(resolve);
-  });
-}
-
-/** RMSE over the present (non-NaN) features of one scaled vector. */
-function rmse(scaled: Float64Array | undefined, reconstructed: Float32Array): number {
-  if (scaled === undefined) return 0;
-  let sum = 0;
-  let present = 0;
-  scaled.forEach((value, i) => {
-    if (Number.isNaN(value)) return;
-    const r = value - (reconstructed[i] ?? 0);
-    sum += r * r;
-    present++;
-  });
-  return Math.sqrt(sum / Math.max(present, 1));
 }
 
 /** Why two feature lists differ, or undefined when they are the same list in the same order. */

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { LayersModel, Optimizer, Tensor, Variable } from '@tensorflow/tfjs';
 import { seededRandom } from '../../shared/random.js';
 import { AutoencoderStateError } from './autoencoder-state-error.js';
@@ -272,10 +273,4 @@ function denseForwardOf(model: LayersModel): DenseForward | null {
     layers.push({ kernel: Float32Array.from(kernel.dataSync()), bias: Float32Array.from(bias.dataSync()), inputs, units, activation });
   }
   return layers.length === 0 ? null : new DenseForward(layers);
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => {
-    setImmediate(resolve);
-  });
 }
