@@ -8,14 +8,12 @@ import { ActionError, describeError } from '../shared/errors.js';
 import type { ApprovalDecision, ApprovalGate, GatedAction } from './approval-gate.js';
 import type { PlaybookSpec, PlaybookStep } from './playbook-spec.js';
 import { ledgerTypeOf, type PlaybookRun, type RunStore, type StepResult } from './run-store.js';
-import type { GuardRequest, SafetyGuard } from './safety-guard.js';
-import type { StepPolicy, StepPolicyQuestion, StepPolicyVerdict } from './step-policy.js';
+import type { SafetyGuard } from './safety-guard.js';
+import type { StepPolicy } from './step-policy.js';
 import type { Silencer } from '../silences/silence-cache.js';
 import { silenceGate } from './silence-gate.js';
-import type { TargetCooldown } from './target-cooldowns.js';
-import { targetParams } from './target-params.js';
-import { VARS_SCOPE, renderTemplates, templateVariables } from './templates.js';
-import { unsetVarsReason } from './playbook-vars.js';
+import { dryRunSteps, type DryRunDeps } from './dry-run.js';
+import { APPROVAL, coveredDescription, formatTarget, guardRequestOf, policyQuestion, prepareStep, type Prepared } from './step-preparation.js';
 
 /** Where step results are recorded; `flush` makes them durable. */
 export interface RunLedger {
@@ -62,17 +60,6 @@ export interface RunExecutorDeps {
   readonly silences?: Silencer;
 }
 
-const APPROVAL = 'slack.approval';
-
-/** A step made concrete for one anomaly: templates filled, parameters re-validated, target known. */
-type Prepared =
-  | {
-    readonly ok: true; readonly action: ActionDefinition; readonly params: Record<string, unknown>; readonly target: ActionTarget; readonly description: string;
-    /** No template in the parameters that pick the target: the playbook names it itself. */
-    readonly literalTarget: boolean;
-  }
-  | { readonly ok: false; readonly problem: string; readonly refused?: true };
-
 /**
  * Executes playbook runs step by step. Dry-run runs are validated, checked against the safety
  * rails and described, synchronously. Live runs are persisted before and after every step, so a
@@ -118,77 +105,22 @@ export class RunExecutor {
     return this.deps.policy !== undefined;
   }
 
+  private dryRunDeps(): DryRunDeps {
+    const { guard, policy, silences } = this.deps;
+    return { guard, lookup: this.lookup, ...(policy ? { policy } : {}), ...(silences ? { silences } : {}) };
+  }
+
   /** Describes what a run would do, booking it against the rails at the anomaly's event time. */
   dryRun(run: PlaybookRun, version?: PlaybookSpec): StepResult[] {
     if (this.deps.policy) throw new Error('a policy gate is configured: dry runs ask it, through dryRunAsked');
-    const steps = this.dryRunSteps(run, version);
+    const steps = dryRunSteps(run, version ?? this.playbooks.get(run.playbook), this.dryRunDeps());
     for (let next = steps.next(); ; next = steps.next(undefined)) if (next.done === true) return next.value;
   }
 
   /** {@link dryRun}, asking the policy gate about each step as a live run would (with event time). */
   async dryRunAsked(run: PlaybookRun, version?: PlaybookSpec): Promise<StepResult[]> {
-    const steps = this.dryRunSteps(run, version);
+    const steps = dryRunSteps(run, version ?? this.playbooks.get(run.playbook), this.dryRunDeps());
     for (let next = steps.next(); ; next = steps.next(await this.deps.policy?.ask(next.value))) if (next.done === true) return next.value;
-  }
-
-  /**
-   * The dry run, one step at a time: yields each policy question (with a gate) and takes its verdict.
-   * @param version the playbook as it was when the run was matched (a reload may have replaced it since).
-   */
-  private *dryRunSteps(run: PlaybookRun, version?: PlaybookSpec): Generator<StepPolicyQuestion, StepResult[], StepPolicyVerdict | undefined> {
-    const playbook = version ?? this.playbooks.get(run.playbook);
-    if (!playbook) return [];
-    const at = run.anomaly.windowEnd;
-    const results: StepResult[] = [];
-    let aborted: string | undefined;
-    for (const [index, step] of playbook.spec.steps.entries()) {
-      const name = step.name ?? step.action;
-      if (aborted !== undefined) {
-        results.push({ index, step: name, action: step.action, target: '-', outcome: 'skipped', description: `not run: ${aborted}`, at });
-        continue;
-      }
-      const prepared = this.prepare(step, run, playbook);
-      if (!prepared.ok) {
-        if (prepared.refused === true) {
-          results.push({ index, step: name, action: step.action, target: '-', outcome: 'refused', description: prepared.problem, reason: 'refused', at });
-          if (step.onError === 'abort') aborted = `step "${name}" was refused`;
-          continue;
-        }
-        results.push({ index, step: name, action: step.action, target: '-', outcome: 'failed', description: prepared.problem, at });
-        if (step.onError === 'abort') aborted = `step "${name}" failed`;
-        continue;
-      }
-      const target = formatTarget(prepared.target);
-      const silenced = silenceGate(this.deps.silences, run, { action: step.action, description: prepared.description }, at);
-      if (silenced !== undefined) {
-        results.push({ index, step: name, action: step.action, target, outcome: 'silenced', description: silenced.description, at, details: { silence: silenced.silence.id } });
-        if (step.action === APPROVAL) aborted = `its approval step "${name}" was silenced by ${silenced.silence.id}`;
-        continue;
-      }
-      const request = this.guardRequest(prepared, run, playbook);
-      const verdict = this.deps.guard.check(request, at);
-      if (!verdict.allowed && verdict.coveredBy !== undefined) {
-        results.push({ index, step: name, action: step.action, target, outcome: 'covered', description: coveredDescription(verdict.coveredBy, target), at, details: { coveredBy: verdict.coveredBy.run } });
-        continue;
-      }
-      if (!verdict.allowed) {
-        results.push({ index, step: name, action: step.action, target, outcome: 'refused', description: verdict.reason, reason: 'refused', at });
-        if (step.onError === 'abort') aborted = `step "${name}" was refused`;
-        continue;
-      }
-      const ruling = this.deps.policy ? yield this.policyQuestion(run, playbook, index, name, prepared, request, at) : undefined;
-      if (ruling?.allowed === false) {
-        results.push({ index, step: name, action: step.action, target, outcome: 'refused', description: ruling.reason, reason: 'refused', at, policy: ruling.record });
-        if (step.onError === 'abort') aborted = `step "${name}" was refused`;
-        continue;
-      }
-      this.deps.guard.record(request, at);
-      results.push({ index, step: name, action: step.action, target, outcome: 'dry-run', description: `would ${prepared.description}`, at, ...(ruling ? { policy: ruling.record } : {}) });
-    }
-    run.results = results;
-    run.next = playbook.spec.steps.length;
-    run.state = 'done';
-    return results;
   }
 
   /**
@@ -226,7 +158,7 @@ export class RunExecutor {
       result = await claims.store.claim(key, run.id, Math.max(playbook?.spec.cooldown ?? 0, claims.holdAtLeastMs));
     } catch (error) {
       const first = playbook?.spec.steps[0];
-      const prepared = first ? this.prepare(first, run) : undefined;
+      const prepared = first ? prepareStep(first, run, this.playbookOf(run), this.lookup) : undefined;
       this.record(run, {
         index: 0, step: first?.name ?? first?.action ?? '-', action: first?.action ?? '-', target: prepared?.ok ? formatTarget(prepared.target) : '-', outcome: 'failed',
         description: `could not claim ${key}, so no replica can be sure it acts alone: ${describeError(error)}`, reason: 'server', at: now,
@@ -319,7 +251,7 @@ export class RunExecutor {
       const step = steps[index];
       if (step === undefined) break;
       const name = step.name ?? step.action;
-      const prepared = this.prepare(step, run);
+      const prepared = prepareStep(step, run, this.playbookOf(run), this.lookup);
       if (!prepared.ok && prepared.refused === true) {
         this.record(run, { index, step: name, action: step.action, target: '-', outcome: 'refused', description: prepared.problem, reason: 'refused', at: now() });
         if (await this.stopOrContinue(run, step, index, `step "${name}" was refused`)) return;
@@ -346,7 +278,7 @@ export class RunExecutor {
         await this.deps.store.save(run);
         continue;
       }
-      const request = this.guardRequest(prepared, run, playbook);
+      const request = guardRequestOf(prepared, run, playbook);
       const verdict = step.action === APPROVAL ? { allowed: true as const } : this.deps.guard.check(request, now());
       if (!verdict.allowed && verdict.coveredBy !== undefined) {
         this.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'covered', description: coveredDescription(verdict.coveredBy, target), at: now(), details: { coveredBy: verdict.coveredBy.run } });
@@ -355,7 +287,7 @@ export class RunExecutor {
         await this.deps.store.save(run);
         continue;
       }
-      const ruling = verdict.allowed ? await this.deps.policy?.ask(this.policyQuestion(run, playbook, index, name, prepared, request, now())) : undefined;
+      const ruling = verdict.allowed ? await this.deps.policy?.ask(policyQuestion(run, playbook, index, name, prepared, request, now())) : undefined;
       const policy = ruling ? { policy: ruling.record } : {};
       const refusal = !verdict.allowed ? verdict.reason : ruling?.allowed === false ? ruling.reason : undefined;
       if (refusal !== undefined) {
@@ -439,7 +371,7 @@ export class RunExecutor {
     for (let i = index + 1; i < steps.length; i++) {
       const next = steps[i];
       if (next === undefined || next.action === APPROVAL) break;
-      const p = this.prepare(next, run);
+      const p = prepareStep(next, run, this.playbookOf(run), this.lookup);
       if (!p.ok) continue;
       const version = await this.deps.inspectTarget?.(p.target);
       gated.push({ step: i, action: next.action, params: p.params, target: { ...p.target, ...version }, description: p.description });
@@ -501,66 +433,6 @@ export class RunExecutor {
       runId: run.id, playbook: run.playbook, incidentId: run.incidentId, anomalyId: run.anomaly.id, ...recorded,
     });
   }
-
-  private prepare(step: PlaybookStep, run: PlaybookRun, playbook = this.playbookOf(run)): Prepared {
-    const action = this.lookup(step.action);
-    if (!action) return { ok: false, problem: `unknown action ${step.action}` };
-    const targetKeys = targetParams(action);
-    const vars = playbook?.spec.vars;
-    // A variable with no default that the install never set: refused, saying where to set it,
-    // rather than acting on a target nobody named.
-    const unset = vars === undefined ? [] : [...new Set(paramVariables(step.params))].flatMap((name) => {
-      const declared = name.startsWith(`${VARS_SCOPE}.`) ? name.slice(VARS_SCOPE.length + 1) : undefined;
-      return declared !== undefined && Object.hasOwn(vars, declared) && vars[declared] === null ? [declared] : [];
-    });
-    if (unset.length > 0) return { ok: false, refused: true, problem: unsetVarsReason(run.playbook, unset) };
-    const rendered = renderTemplates(step.params, { anomaly: run.anomaly, incidentId: run.incidentId, playbook: run.playbook, ...(vars ? { vars } : {}) }, targetKeys);
-    if (rendered.missing.length > 0) {
-      return { ok: false, problem: `no value for ${rendered.missing.map((m) => `{{ ${m} }}`).join(', ')} on ${run.anomaly.entity.key}` };
-    }
-    if (rendered.refused.length > 0) return { ok: false, refused: true, problem: `target: ${rendered.refused.join('; ')}` };
-    const parsed = action.params.safeParse(rendered.value);
-    if (!parsed.success) {
-      return { ok: false, problem: `parameters invalid after filling templates: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
-    }
-    const params = parsed.data as Record<string, unknown>;
-    const raw = step.params as Readonly<Record<string, unknown>>;
-    // A variable is the SOC's own text, written in the playbook or the install's values: a target
-    // it names is as literal as one spelled out in the step.
-    const literalTarget = [...targetKeys].every((key) => { const v = raw[key]; return typeof v !== 'string' || templateVariables(v).every((name) => name.startsWith(`${VARS_SCOPE}.`)); });
-    return { ok: true, action, params, target: action.target(params), description: action.describe(params), literalTarget };
-  }
-
-  private policyQuestion(run: PlaybookRun, playbook: PlaybookSpec, index: number, stepName: string, prepared: Prepared & { ok: true }, request: GuardRequest, now: number): StepPolicyQuestion {
-    return { run, playbook, index, stepName, action: prepared.action, params: prepared.params, target: prepared.target, request, now };
-  }
-
-  private guardRequest(prepared: Prepared & { ok: true }, run: PlaybookRun, playbook: PlaybookSpec): GuardRequest {
-    const workload = run.anomaly.entity.workload;
-    return {
-      action: prepared.action, target: prepared.target, detector: run.anomaly.detector, entity: run.anomaly.entity,
-      literalTarget: prepared.literalTarget, run: { id: run.id, playbook: run.playbook, cooldownMs: playbook.spec.cooldown },
-      ...(workload !== undefined && prepared.target.kind === 'Pod' ? { workload } : {}),
-    };
-  }
-}
-
-/** Every template variable in a step's parameters (strings at any depth). */
-function paramVariables(value: unknown): string[] {
-  if (typeof value === 'string') return templateVariables(value);
-  if (Array.isArray(value)) return value.flatMap(paramVariables);
-  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(paramVariables);
-  return [];
-}
-
-/** What a covered step says: the run that already took it, and when. */
-function coveredDescription(holder: TargetCooldown, target: string): string {
-  return `covered by run ${holder.run} (${holder.playbook}), which took the same step on ${target} at ${new Date(holder.at).toISOString()}`;
-}
-
-/** `Pod ml-prod/inference-7d9c-x2k4p` */
-export function formatTarget(target: ActionTarget): string {
-  return `${target.kind} ${target.namespace !== undefined ? `${target.namespace}/` : ''}${target.name}`;
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, controller: AbortController): Promise<T> {
