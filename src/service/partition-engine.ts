@@ -4,13 +4,13 @@ import type { DetectorSpec } from '../detect/detector-spec.js';
 import type { PlaybookSpec } from '../playbook/playbook-spec.js';
 import type { BatchMessage } from '../workers/message-batch.js';
 
+/** Sends the outputs when they fill the outbox, then resolves; undefined when there is nothing to send. */
+export type Spill = () => Promise<void> | undefined;
+
 /**
  * One partition's pipeline as the partition consumer drives it: in this thread (a `Pipeline`), or
  * with its detection on a worker thread (`WorkerPipeline`).
  */
-/** Sends the outputs when they fill the outbox, then resolves; undefined when there is nothing to send. */
-export type Spill = () => Promise<void> | undefined;
-
 export interface PartitionEngine {
   /**
    * Processes `messages` in order. `spill` sends the outputs when they fill the outbox (and says
