@@ -20,7 +20,6 @@ import { randomName } from '../../env/backends.js';
 import { kubeConfigFor, restrictedUserName } from '../../env/kube-backend.js';
 import { kubeObject } from '../../env/kube-object.js';
 import { rolloutDiagnosis } from '../../env/kube-diagnosis.js';
-import { podsShowRollout } from '../../env/rollout-state.js';
 import { waitFor } from '../../env/wait-for.js';
 
 /** Admin clients, for arranging and checking what the actions (run as the restricted user) did. */
@@ -139,7 +138,7 @@ export async function runningPods(namespace: string, labelSelector: string): Pro
 
 /**
  * Waits until the Deployment's rollout is complete: every replica updated, available and no extra,
- * as its status says, or as its pods show when the status lags them (see `podsShowRollout`).
+ * as its status says (what the tests then read, `availableReplicas` among it).
  */
 export async function waitForRollout(namespace: string, name: string, timeoutMs = 90_000): Promise<void> {
   const { apps, kc } = admin();
@@ -147,12 +146,10 @@ export async function waitForRollout(namespace: string, name: string, timeoutMs 
     const deployment = await apps.readNamespacedDeployment({ name, namespace });
     const want = deployment.spec?.replicas ?? 1;
     const status = deployment.status;
-    const byStatus =
-      status?.observedGeneration === deployment.metadata?.generation &&
+    return status?.observedGeneration === deployment.metadata?.generation &&
       (status?.updatedReplicas ?? 0) === want &&
       (status?.availableReplicas ?? 0) === want &&
       (status?.replicas ?? 0) === want;
-    return byStatus || (await podsShowRollout(kc, namespace, deployment));
   }).catch(async (error: unknown) => {
     throw new Error(`${error instanceof Error ? error.message : String(error)}: ${await rolloutDiagnosis(kc, namespace, name)}`);
   });
