@@ -19,7 +19,7 @@ import { kubernetesRole } from '../../../src/actions/rbac-role.js';
 import { randomName } from '../../env/backends.js';
 import { kubeConfigFor, restrictedUserName } from '../../env/kube-backend.js';
 import { kubeObject } from '../../env/kube-object.js';
-import { rolloutDiagnosis } from '../../env/kube-diagnosis.js';
+import { waitForRollout as waitForDeploymentRollout } from '../../env/rollout-state.js';
 import { waitFor } from '../../env/wait-for.js';
 
 /** Admin clients, for arranging and checking what the actions (run as the restricted user) did. */
@@ -137,22 +137,11 @@ export async function runningPods(namespace: string, labelSelector: string): Pro
 }
 
 /**
- * Waits until the Deployment's rollout is complete: every replica updated, available and no extra,
- * as its status says (what the tests then read, `availableReplicas` among it).
+ * Waits until the Deployment's rollout is complete, as its status says (what the tests then read,
+ * `availableReplicas` among it); see the test environment's `waitForRollout`.
  */
 export async function waitForRollout(namespace: string, name: string, timeoutMs = 90_000): Promise<void> {
-  const { apps, kc } = admin();
-  await waitFor(`deployment ${namespace}/${name} to finish rolling out`, timeoutMs, async () => {
-    const deployment = await apps.readNamespacedDeployment({ name, namespace });
-    const want = deployment.spec?.replicas ?? 1;
-    const status = deployment.status;
-    return status?.observedGeneration === deployment.metadata?.generation &&
-      (status?.updatedReplicas ?? 0) === want &&
-      (status?.availableReplicas ?? 0) === want &&
-      (status?.replicas ?? 0) === want;
-  }).catch(async (error: unknown) => {
-    throw new Error(`${error instanceof Error ? error.message : String(error)}: ${await rolloutDiagnosis(kc, namespace, name)}`);
-  });
+  await waitForDeploymentRollout(admin().kc, namespace, name, timeoutMs);
 }
 
 /** Sets the image of the Deployment's only container (a new revision), and waits for the rollout. */

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { helmBinary, randomName, testEnv, notStarted } from '../../env/backends.js';
 import { kubeConfigFor } from '../../env/kube-backend.js';
-import { rolloutDiagnosis } from '../../env/kube-diagnosis.js';
+import { rolloutDiagnosis } from '../../env/rollout-state.js';
 import { buildKubeConfig } from '../../env/kube-config.js';
 import { kubeConfigFile } from '../../env/kube-config-file.js';
 import { kubeObject } from '../../env/kube-object.js';

@@ -17,8 +17,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pinnedVersions, randomName } from '../../env/backends.js';
 import { fakeNodeName, kubeConfigFor, restrictedUserName } from '../../env/kube-backend.js';
 import { kubeObject } from '../../env/kube-object.js';
-import { rolloutDiagnosis } from '../../env/kube-diagnosis.js';
-import { REVISION } from '../../env/rollout-state.js';
+import { REVISION, waitForRollout } from '../../env/rollout-state.js';
 import { waitFor } from '../../env/wait-for.js';
 
 function admin(): { core: CoreV1Api; apps: AppsV1Api; rbac: RbacAuthorizationV1Api } {
@@ -108,16 +107,7 @@ describe('Kubernetes test backend (@kubernetes/client-node)', () => {
       { name, namespace, body: { spec: { template: { spec: { containers: [{ name: 'model-server', image: 'registry.local/model:1.1' }] } } } } },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
-    await waitFor('the rollout to finish', 90_000, async () => {
-      const deployment = await apps.readNamespacedDeployment({ name, namespace });
-      const status = deployment.status;
-      // Right after the patch the status still describes the previous generation, which already
-      // looks finished: only a status of the current generation counts.
-      return status?.observedGeneration === deployment.metadata?.generation &&
-        status?.updatedReplicas === 2 && status.availableReplicas === 2 && status.replicas === 2;
-    }).catch(async (error: unknown) => {
-      throw new Error(`${error instanceof Error ? error.message : String(error)}: ${await rolloutDiagnosis(kubeConfigFor('admin'), namespace, name)}`);
-    });
+    await waitForRollout(kubeConfigFor('admin'), namespace, name);
 
     const history = (await apps.listNamespacedReplicaSet({ namespace, labelSelector: `app=${name}` })).items
       .map((rs) => ({
