@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { DEFAULT_PIPELINE_OPTIONS } from '../src/app.js';
 import { loadAutoencoders } from '../src/detect/autoencoder/load-autoencoders.js';
 import type { TrainingThread } from '../src/detect/autoencoder/training-thread.js';
+import { out } from './bench-output.js';
 import type { DetectorSpec } from '../src/detect/detector-spec.js';
 import { PartitionedReplay } from '../src/embedded/partitioned-replay.js';
 import type { PlaybookSpec } from '../src/playbook/playbook-spec.js';
@@ -47,7 +48,6 @@ async function replayRate(lines: readonly string[], detectors: readonly Detector
 
 /** Prints the figure; returns the ratio of 2 workers to 1. `trainingThread`: the one every round trains on. */
 export async function benchReplayWorkers(lines: readonly string[], detectors: readonly DetectorSpec[], playbooks: readonly PlaybookSpec[], rounds: number, trainingThread: TrainingThread): Promise<number> {
-  const out = (line: string): void => { process.stdout.write(`${line}\n`); };
   const best = { 1: { rate: 0, anomalies: 0, cpuMicros: 0 }, 2: { rate: 0, anomalies: 0, cpuMicros: 0 } };
   const pool = new DetectionPool(2, silentLogger());
   try {
