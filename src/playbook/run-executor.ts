@@ -3,11 +3,12 @@ import type { ActionDefinition, ActionTarget } from '../actions/action-definitio
 import { findAction as registryLookup } from '../actions/action-registry.js';
 import type { ClusterRails } from '../coordination/cluster-rails.js';
 import { claimKey, type ClaimResult, type RunClaims } from '../coordination/run-claims.js';
-import { parseDuration } from '../shared/duration.js';
 import { ActionError, describeError } from '../shared/errors.js';
-import type { ApprovalDecision, ApprovalGate, GatedAction } from './approval-gate.js';
+import type { ApprovalDecision, ApprovalGate } from './approval-gate.js';
+import { requestApproval } from './approval-request.js';
 import type { PlaybookSpec, PlaybookStep } from './playbook-spec.js';
-import { ledgerTypeOf, type PlaybookRun, type RunStore, type StepResult } from './run-store.js';
+import { RunRecorder, type RunLedger } from './run-recorder.js';
+import type { PlaybookRun, RunStore, StepResult } from './run-store.js';
 import type { SafetyGuard } from './safety-guard.js';
 import type { StepPolicy } from './step-policy.js';
 import type { Silencer } from '../silences/silence-cache.js';
@@ -15,11 +16,7 @@ import { silenceGate } from './silence-gate.js';
 import { dryRunSteps, type DryRunDeps } from './dry-run.js';
 import { APPROVAL, coveredDescription, formatTarget, guardRequestOf, policyQuestion, prepareStep, type Prepared } from './step-preparation.js';
 
-/** Where step results are recorded; `flush` makes them durable. */
-export interface RunLedger {
-  append(type: 'action' | 'refusal' | 'decision', data: unknown): unknown;
-  flush(): Promise<void>;
-}
+export type { RunLedger } from './run-recorder.js';
 
 /** What the executor needs, passed in. */
 export interface RunExecutorDeps {
@@ -75,10 +72,16 @@ export class RunExecutor {
   private playbooks: ReadonlyMap<string, PlaybookSpec>;
   /** The playbook version each unfinished run started with: a reload does not change a run in flight. */
   private readonly pinned = new Map<string, PlaybookSpec>();
+  private readonly recorder: RunRecorder;
 
   constructor(private readonly deps: RunExecutorDeps) {
     this.lookup = deps.findAction ?? registryLookup;
     this.playbooks = deps.playbooks;
+    this.recorder = new RunRecorder({
+      store: deps.store, ledger: deps.ledger, logger: deps.actionDeps.logger, ...(deps.onStep ? { onStep: deps.onStep } : {}),
+      stepsOf: (run) => this.playbookOf(run)?.spec.steps ?? [],
+      finished: (run) => this.pinned.delete(run.id),
+    });
   }
 
   /**
@@ -159,12 +162,12 @@ export class RunExecutor {
     } catch (error) {
       const first = playbook?.spec.steps[0];
       const prepared = first ? prepareStep(first, run, this.playbookOf(run), this.lookup) : undefined;
-      this.record(run, {
+      this.recorder.record(run, {
         index: 0, step: first?.name ?? first?.action ?? '-', action: first?.action ?? '-', target: prepared?.ok ? formatTarget(prepared.target) : '-', outcome: 'failed',
         description: `could not claim ${key}, so no replica can be sure it acts alone: ${describeError(error)}`, reason: 'server', at: now,
       });
-      this.skipRest(run, 1, 'no claim on the entity', now);
-      await this.finish(run, 'aborted');
+      this.recorder.skipRest(run, 1, 'no claim on the entity', now);
+      await this.recorder.finish(run, 'aborted');
       return false;
     }
     if (result.won) return true;
@@ -178,7 +181,7 @@ export class RunExecutor {
       runId: run.id, playbook: run.playbook, incidentId: run.incidentId, anomalyId: run.anomaly.id, event: 'claimed-elsewhere',
       key, holder: result.holder, until: new Date(result.until).toISOString(), where: result.where,
     });
-    await this.finish(run, 'done');
+    await this.recorder.finish(run, 'done');
     return false;
   }
 
@@ -216,13 +219,11 @@ export class RunExecutor {
     delete run.gate;
     if (decision.approved) {
       run.state = 'running';
-      run.next = gate.step + 1;
-      await this.deps.ledger.flush();
-      await this.deps.store.save(run);
+      await this.recorder.moveTo(run, gate.step + 1);
       await this.advance(run);
     } else {
-      this.skipRest(run, gate.step + 1, `approval denied: ${decision.reason}`, now);
-      await this.finish(run, 'aborted');
+      this.recorder.skipRest(run, gate.step + 1, `approval denied: ${decision.reason}`, now);
+      await this.recorder.finish(run, 'aborted');
     }
   }
 
@@ -241,8 +242,8 @@ export class RunExecutor {
     const playbook = this.playbookOf(run);
     const now = (): number => this.deps.actionDeps.clock.now();
     if (!playbook) {
-      this.record(run, { index: run.next, step: '-', action: '-', target: '-', outcome: 'failed', description: `playbook ${run.playbook} is no longer loaded`, at: now() });
-      await this.finish(run, 'aborted');
+      this.recorder.record(run, { index: run.next, step: '-', action: '-', target: '-', outcome: 'failed', description: `playbook ${run.playbook} is no longer loaded`, at: now() });
+      await this.recorder.finish(run, 'aborted');
       return;
     }
     const steps = playbook.spec.steps;
@@ -253,46 +254,42 @@ export class RunExecutor {
       const name = step.name ?? step.action;
       const prepared = prepareStep(step, run, this.playbookOf(run), this.lookup);
       if (!prepared.ok && prepared.refused === true) {
-        this.record(run, { index, step: name, action: step.action, target: '-', outcome: 'refused', description: prepared.problem, reason: 'refused', at: now() });
-        if (await this.stopOrContinue(run, step, index, `step "${name}" was refused`)) return;
+        this.recorder.record(run, { index, step: name, action: step.action, target: '-', outcome: 'refused', description: prepared.problem, reason: 'refused', at: now() });
+        if (await this.recorder.stopOrContinue(run, step, index, `step "${name}" was refused`, now())) return;
         continue;
       }
       if (!prepared.ok) {
-        this.record(run, { index, step: name, action: step.action, target: '-', outcome: 'failed', description: prepared.problem, reason: 'client', at: now() });
-        if (await this.stopOrContinue(run, step, index, `step "${name}" failed`)) return;
+        this.recorder.record(run, { index, step: name, action: step.action, target: '-', outcome: 'failed', description: prepared.problem, reason: 'client', at: now() });
+        if (await this.recorder.stopOrContinue(run, step, index, `step "${name}" failed`, now())) return;
         continue;
       }
       const target = formatTarget(prepared.target);
       await this.deps.silences?.refresh();
       const silenced = silenceGate(this.deps.silences, run, { action: step.action, description: prepared.description }, now());
       if (silenced !== undefined) {
-        this.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'silenced', description: silenced.description, at: now(), details: { silence: silenced.silence.id } });
+        this.recorder.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'silenced', description: silenced.description, at: now(), details: { silence: silenced.silence.id } });
         // A silenced approval is not a silent approval: what it gates does not run either.
         if (step.action === APPROVAL) {
-          this.skipRest(run, index + 1, `its approval step "${name}" was silenced by ${silenced.silence.id}`, now());
-          await this.finish(run, 'done');
+          this.recorder.skipRest(run, index + 1, `its approval step "${name}" was silenced by ${silenced.silence.id}`, now());
+          await this.recorder.finish(run, 'done');
           return;
         }
-        run.next = index + 1;
-        await this.deps.ledger.flush();
-        await this.deps.store.save(run);
+        await this.recorder.moveTo(run, index + 1);
         continue;
       }
       const request = guardRequestOf(prepared, run, playbook);
       const verdict = step.action === APPROVAL ? { allowed: true as const } : this.deps.guard.check(request, now());
       if (!verdict.allowed && verdict.coveredBy !== undefined) {
-        this.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'covered', description: coveredDescription(verdict.coveredBy, target), at: now(), details: { coveredBy: verdict.coveredBy.run } });
-        run.next = index + 1;
-        await this.deps.ledger.flush();
-        await this.deps.store.save(run);
+        this.recorder.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'covered', description: coveredDescription(verdict.coveredBy, target), at: now(), details: { coveredBy: verdict.coveredBy.run } });
+        await this.recorder.moveTo(run, index + 1);
         continue;
       }
       const ruling = verdict.allowed ? await this.deps.policy?.ask(policyQuestion(run, playbook, index, name, prepared, request, now())) : undefined;
       const policy = ruling ? { policy: ruling.record } : {};
       const refusal = !verdict.allowed ? verdict.reason : ruling?.allowed === false ? ruling.reason : undefined;
       if (refusal !== undefined) {
-        this.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'refused', description: refusal, reason: 'refused', at: now(), ...policy });
-        if (await this.stopOrContinue(run, step, index, `step "${name}" was refused`)) return;
+        this.recorder.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'refused', description: refusal, reason: 'refused', at: now(), ...policy });
+        if (await this.recorder.stopOrContinue(run, step, index, `step "${name}" was refused`, now())) return;
         continue;
       }
       if (step.action === APPROVAL) {
@@ -305,20 +302,20 @@ export class RunExecutor {
         try {
           booked = await rails.book(request, `${run.id}/${index}`, playbook.spec.cooldown);
         } catch (error) {
-          this.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'failed', description: `could not count this step against the limits across replicas, so it does not run: ${describeError(error)}`, reason: 'server', at: now() });
-          if (await this.stopOrContinue(run, step, index, `step "${name}" failed`)) return;
+          this.recorder.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'failed', description: `could not count this step against the limits across replicas, so it does not run: ${describeError(error)}`, reason: 'server', at: now() });
+          if (await this.recorder.stopOrContinue(run, step, index, `step "${name}" failed`, now())) return;
           continue;
         }
         if (!booked.allowed) {
-          this.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'refused', description: booked.reason, reason: 'refused', at: now() });
-          if (await this.stopOrContinue(run, step, index, `step "${name}" was refused`)) return;
+          this.recorder.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'refused', description: booked.reason, reason: 'refused', at: now() });
+          if (await this.recorder.stopOrContinue(run, step, index, `step "${name}" was refused`, now())) return;
           continue;
         }
       }
       const execute = prepared.action.execute?.bind(prepared.action);
       if (execute === undefined) {
-        this.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'refused', description: `${step.action} has no live implementation; it can only run in dry-run`, reason: 'refused', at: now() });
-        if (await this.stopOrContinue(run, step, index, `step "${name}" was refused`)) return;
+        this.recorder.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'refused', description: `${step.action} has no live implementation; it can only run in dry-run`, reason: 'refused', at: now() });
+        if (await this.recorder.stopOrContinue(run, step, index, `step "${name}" was refused`, now())) return;
         continue;
       }
       run.inFlight = index;
@@ -337,22 +334,20 @@ export class RunExecutor {
             this.deps.actionDeps.logger.warn({ runId: run.id, step: name, err: describeError(error) }, 'could not free the released pod\'s budget slots; they lapse on their own');
           });
         }
-        this.record(run, {
+        this.recorder.record(run, {
           index, step: name, action: step.action, target, targetRef: prepared.target, outcome: result.outcome, description: result.summary,
           at: now(), durationMs: now() - started, details: result.details, ...policy,
         });
         delete run.inFlight;
-        run.next = index + 1;
-        await this.deps.ledger.flush();
-        await this.deps.store.save(run);
+        await this.recorder.moveTo(run, index + 1);
       } catch (error) {
         const reason = error instanceof ActionError ? error.reason : 'server';
-        this.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'failed', description: describeError(error), reason, at: now(), durationMs: now() - started, ...policy });
+        this.recorder.record(run, { index, step: name, action: step.action, target, targetRef: prepared.target, outcome: 'failed', description: describeError(error), reason, at: now(), durationMs: now() - started, ...policy });
         delete run.inFlight;
-        if (await this.stopOrContinue(run, step, index, `step "${name}" failed (${reason})`)) return;
+        if (await this.recorder.stopOrContinue(run, step, index, `step "${name}" failed (${reason})`, now())) return;
       }
     }
-    await this.finish(run, 'done');
+    await this.recorder.finish(run, 'done');
   }
 
   /** Asks for approval of the steps up to the next approval, then parks the run. */
@@ -361,77 +356,18 @@ export class RunExecutor {
     const name = steps[index]?.name ?? APPROVAL;
     const approvals = this.deps.approvals;
     if (!approvals) {
-      this.record(run, { index, step: name, action: APPROVAL, target: formatTarget(prepared.target), outcome: 'denied', description: 'no approval channel is configured; the gated steps do not run (deny by default)', at: now });
-      this.skipRest(run, index + 1, 'approval unavailable', now);
-      await this.finish(run, 'aborted');
+      this.recorder.record(run, { index, step: name, action: APPROVAL, target: formatTarget(prepared.target), outcome: 'denied', description: 'no approval channel is configured; the gated steps do not run (deny by default)', at: now });
+      this.recorder.skipRest(run, index + 1, 'approval unavailable', now);
+      await this.recorder.finish(run, 'aborted');
       return;
     }
-    const params = prepared.params as { approvers: { users: string[]; groups: string[] }; required: number; timeout: string; onTimeout: 'deny' | 'approve'; channel: string };
-    const gated: GatedAction[] = [];
-    for (let i = index + 1; i < steps.length; i++) {
-      const next = steps[i];
-      if (next === undefined || next.action === APPROVAL) break;
-      const p = prepareStep(next, run, this.playbookOf(run), this.lookup);
-      if (!p.ok) continue;
-      const version = await this.deps.inspectTarget?.(p.target);
-      gated.push({ step: i, action: next.action, params: p.params, target: { ...p.target, ...version }, description: p.description });
-    }
-    const { approvalId, deadline } = await approvals.request({
-      runId: run.id, step: index, playbook: run.playbook, incidentId: run.incidentId, anomaly: run.anomaly,
-      ...(run.caseId !== undefined ? { caseId: run.caseId, ...(run.caseRoot !== undefined ? { caseRoot: run.caseRoot } : {}) } : {}),
-      channel: params.channel, approvers: params.approvers, required: params.required,
-      timeoutMs: parseDuration(params.timeout) ?? 15 * 60_000, onTimeout: params.onTimeout, actions: gated,
-    });
+    const inspectTarget = this.deps.inspectTarget;
+    const { approvalId, deadline, gated } = await requestApproval(run, index, prepared, steps, this.playbookOf(run), { approvals, lookup: this.lookup, ...(inspectTarget ? { inspectTarget } : {}) });
     run.state = 'waiting';
     run.gate = { step: index, approvalId, deadline };
     this.deps.ledger.append('decision', { runId: run.id, playbook: run.playbook, incidentId: run.incidentId, event: 'awaiting-approval', approvalId, deadline, actions: gated.map((g) => g.description) });
     await this.deps.ledger.flush();
     await this.deps.store.save(run);
-  }
-
-  /** After a failed or refused step: true when the run stopped (abort), false to go on. */
-  private async stopOrContinue(run: PlaybookRun, step: PlaybookStep, index: number, why: string): Promise<boolean> {
-    const now = this.deps.actionDeps.clock.now();
-    if (step.onError === 'abort') {
-      this.skipRest(run, index + 1, why, now);
-      await this.finish(run, 'aborted');
-      return true;
-    }
-    run.next = index + 1;
-    await this.deps.ledger.flush();
-    await this.deps.store.save(run);
-    return false;
-  }
-
-  private skipRest(run: PlaybookRun, from: number, why: string, at: number): void {
-    const steps = this.playbookOf(run)?.spec.steps ?? [];
-    for (let i = from; i < steps.length; i++) {
-      const step = steps[i];
-      if (step === undefined) continue;
-      this.record(run, { index: i, step: step.name ?? step.action, action: step.action, target: '-', outcome: 'skipped', description: `not run: ${why}`, at });
-    }
-    run.next = steps.length;
-  }
-
-  private async finish(run: PlaybookRun, state: 'done' | 'aborted'): Promise<void> {
-    run.state = state;
-    this.pinned.delete(run.id);
-    await this.deps.ledger.flush();
-    await this.deps.store.save(run);
-  }
-
-  private record(run: PlaybookRun, result: StepResult): void {
-    run.results.push(result);
-    const onStep = this.deps.onStep;
-    if (onStep && !run.dryRun) {
-      onStep(run, result).catch((error: unknown) => {
-        this.deps.actionDeps.logger.warn({ runId: run.id, step: result.step, err: describeError(error) }, 'could not report a step');
-      });
-    }
-    const { targetRef: _structured, ...recorded } = result;
-    this.deps.ledger.append(ledgerTypeOf(result.outcome), {
-      runId: run.id, playbook: run.playbook, incidentId: run.incidentId, anomalyId: run.anomaly.id, ...recorded,
-    });
   }
 }
 
