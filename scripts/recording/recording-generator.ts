@@ -14,7 +14,8 @@ import { type MessageCounts, MessageBuffer } from './message-buffer.js';
 import { DRIFT_WINDOW_MINUTES, ModelStats, driftRecords, telemetryRecord } from './model-records.js';
 import { Prng } from './prng.js';
 import { type PodInfo, type Topology, activePods, buildTopology } from './topology.js';
-import { ClientPicker, type TrafficContext, benignMinute, incidentMinute } from './traffic.js';
+import { incidentMinute } from './incident-traffic.js';
+import { ClientPicker, type TrafficContext, benignMinute } from './traffic.js';
 
 /** What to generate. */
 export interface RecordingOptions {
