@@ -22,7 +22,6 @@ import { parseMessage } from '../src/parse/parse-message.js';
 import { systemClock } from '../src/shared/clock.js';
 import { silentLogger } from '../src/shared/logger.js';
 import { benchAutoencoder } from './autoencoder-bench.js';
-import { chartNodeFlags } from './chart-node-flags.js';
 import { benchDetectors } from './detectors-bench.js';
 import { benchKubernetesBlocks } from './kubernetes-blocks-bench.js';
 import { benchReplayWorkers } from './replay-workers-bench.js';
@@ -164,10 +163,9 @@ await main();
 // Cluster-service figures (issue 6): Kafka throughput vs a raw consumer, anomaly -> NetworkPolicy
 // latency, memory per tracked entity. Backends come from the test/env cache; skipped without it.
 // In a process of their own: this one holds the whole recording (~400 MB of heap), whose garbage
-// collection would otherwise land in the latency figures, and with the Node.js flags the Helm chart
-// starts the engine with.
+// collection would otherwise land in the latency figures.
 try {
-  execFileSync(process.execPath, [...chartNodeFlags(), '--import', 'tsx', 'bench/service-only.ts'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['--import', 'tsx', 'bench/service-only.ts'], { stdio: 'inherit' });
 } catch {
   // Its own output says what failed.
   process.exitCode = 1;

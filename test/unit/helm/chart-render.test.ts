@@ -203,14 +203,11 @@ describe('helm chart rendering', () => {
     expect(Object.keys(resources.limits).sort()).toEqual(['cpu', 'memory']);
   });
 
-  it('passes the young generation size and any further Node flags in NODE_OPTIONS, in that order', async () => {
+  it('passes Node flags in NODE_OPTIONS when nodeOptions is set, and none by default', async () => {
     const nodeOptions = async (values?: Values): Promise<string[]> =>
       containerOf(deploymentOf(await renderChart(values))).env.filter((e) => e.name === 'NODE_OPTIONS').map((e) => e.value ?? '');
-    expect(await nodeOptions()).toEqual(['--max-semi-space-size=64']);
-    // Node takes the last of a repeated flag: nodeOptions can override the size.
-    expect(await nodeOptions({ nodeOptions: '--max-semi-space-size=32 --max-old-space-size=640' })).toEqual(['--max-semi-space-size=64 --max-semi-space-size=32 --max-old-space-size=640']);
-    expect(await nodeOptions({ semiSpaceMb: 0, nodeOptions: '--max-old-space-size=640' })).toEqual(['--max-old-space-size=640']);
-    expect(await nodeOptions({ semiSpaceMb: 0 })).toEqual([]);
+    expect(await nodeOptions()).toEqual([]);
+    expect(await nodeOptions({ nodeOptions: '--max-semi-space-size=32 --max-old-space-size=768' })).toEqual(['--max-semi-space-size=32 --max-old-space-size=768']);
   });
 
   it('mounts the ServiceAccount token only when Kubernetes actions or Vault Kubernetes auth need it', async () => {
