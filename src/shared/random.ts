@@ -9,3 +9,13 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Shuffles `values` in place (Fisher-Yates, from the end), drawing from `random`. */
+export function shuffleInPlace(values: number[], random: () => number): void {
+  for (let i = values.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const a = values[i] ?? i;
+    values[i] = values[j] ?? j;
+    values[j] = a;
+  }
+}

@@ -1,6 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { LayersModel, Optimizer, Tensor, Variable } from '@tensorflow/tfjs';
-import { seededRandom } from '../../shared/random.js';
+import { seededRandom, shuffleInPlace } from '../../shared/random.js';
 import { AutoencoderStateError } from './autoencoder-state-error.js';
 import { DenseForward, type DenseLayerWeights } from './dense-forward.js';
 import type { FileModelHandler } from './file-model-handler.js';
@@ -146,12 +146,7 @@ export class AutoencoderNetwork {
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       if (options.shouldStop?.() === true) break;
       // Shuffled with a seeded generator (tfjs would use Math.random): training is reproducible.
-      for (let i = rows - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        const a = order[i] ?? i;
-        order[i] = order[j] ?? j;
-        order[j] = a;
-      }
+      shuffleInPlace(order, random);
       order.forEach((source, row) => {
         x.set(inputs.subarray(source * 2 * n, (source + 1) * 2 * n), row * 2 * n);
         y.set(targets.subarray(source * n, (source + 1) * n), row * n);

@@ -5,7 +5,7 @@
  * manifest that describes it.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { seededRandom } from '../../shared/random.js';
+import { seededRandom, shuffleInPlace } from '../../shared/random.js';
 import type { AutoencoderConfig } from './autoencoder-config.js';
 import type { AutoencoderDeps } from './autoencoder-detector.js';
 import { MANIFEST_FORMAT, type AutoencoderManifest } from './autoencoder-manifest.js';
@@ -71,12 +71,7 @@ export async function trainModel(request: TrainingRequest, deps: TrainingDeps): 
   // since in-sample errors are optimistic.
   const random = seededRandom(config.seed + version);
   const order = Array.from({ length: scaled.length }, (_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const a = order[i] ?? i;
-    order[i] = order[j] ?? j;
-    order[j] = a;
-  }
+  shuffleInPlace(order, random);
   const holdout = Math.floor(scaled.length * config.validationSplit);
   const useHoldout = holdout >= MIN_VALIDATION_WINDOWS;
   const validation = useHoldout ? order.slice(0, holdout) : order;
