@@ -16,8 +16,6 @@ import { silenceGate } from './silence-gate.js';
 import { dryRunSteps, type DryRunDeps } from './dry-run.js';
 import { APPROVAL, coveredDescription, formatTarget, guardRequestOf, policyQuestion, prepareStep, type Prepared } from './step-preparation.js';
 
-export type { RunLedger } from './run-recorder.js';
-
 /** What the executor needs, passed in. */
 export interface RunExecutorDeps {
   readonly playbooks: ReadonlyMap<string, PlaybookSpec>;
