@@ -10,7 +10,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
 import { serviceConfigSchema } from '../src/config/service-config.js';
 import { replayEntityKey } from '../src/embedded/replay-partition.js';
@@ -21,18 +20,10 @@ import { createLogger, silentLogger } from '../src/shared/logger.js';
 import { DEFAULT_HOURS, DEFAULT_SEED, DEFAULT_START, generateRecording } from '../scripts/recording/recording-generator.js';
 import { envInt, fmt, out } from './bench-output.js';
 import { startProfile } from './cpu-profile.js';
-import { busyMicrosPerMessage, cpuMicrosPerMessage, machineShare, reportMachine, sampleMachine, type MachineSample, type MachineShare } from './machine-share.js';
+import { endSpan, reportMachine, startSpan, type Measured, type SpanStart } from './machine-share.js';
 import { within, withKafka } from './service-bench-backends.js';
 import { fluentBitLine, SYNTHETIC_WORKLOADS } from './synthetic-lines.js';
 import { describeThreadCpu, threadCpu } from './thread-cpu.js';
-
-/** One consumer's steady state: messages/s, CPU and event-loop busy time per message, its share of the machine. */
-interface Measured {
-  rate: number;
-  cpu: number;
-  busy: number;
-  machine: MachineShare | undefined;
-}
 
 /** Rounds of the raw consumer and of each service run (BENCH_SERVICE_ROUNDS). */
 const ROUNDS = envInt('BENCH_SERVICE_ROUNDS', 2);
@@ -124,25 +115,20 @@ export async function benchKafka(): Promise<void> {
     // (a) raw: a kafkajs consumer doing no work, with the service's fetch size.
     const runRaw = async (round: number): Promise<Measured> => {
       const raw = kafka.consumer({ groupId: `${prefix}-raw-${round}`, maxBytesPerPartition: 4 << 20 });
-      const result: Measured = { rate: 0, cpu: 0, busy: 0, machine: undefined };
+      let result: Measured;
       try {
         await raw.connect();
         await raw.subscribe({ topic: topics.accessLogs, fromBeginning: true });
-        result.rate = await within('the raw consumer reading every message', 300_000, new Promise<number>((resolve, reject) => {
+        result = await within('the raw consumer reading every message', 300_000, new Promise<Measured>((resolve, reject) => {
           let seen = 0;
-          let first: { at: number; seen: number; cpu: NodeJS.CpuUsage; elu: EventLoopUtilization; machine: MachineSample } | undefined;
+          let first: SpanStart | undefined;
           raw.run({
             eachBatch: ({ batch }) => {
               seen += batch.messages.length;
               const now = performance.now();
               // Steady state: from the end of the first batch, as for the service below.
-              if (first === undefined) first = { at: now, seen, cpu: process.cpuUsage(), elu: performance.eventLoopUtilization(), machine: sampleMachine(brokerPid) };
-              else if (seen >= total) {
-                result.cpu = cpuMicrosPerMessage(first.cpu, seen - first.seen);
-                result.busy = busyMicrosPerMessage(first.elu, seen - first.seen);
-                result.machine = machineShare(first.machine, sampleMachine(brokerPid), seen - first.seen);
-                resolve((seen - first.seen) / ((now - first.at) / 1000));
-              }
+              if (first === undefined) first = startSpan(now, seen, brokerPid);
+              else if (seen >= total) resolve(endSpan(first, now, seen, brokerPid));
               return Promise.resolve();
             },
           }).catch(reject);
@@ -156,7 +142,7 @@ export async function benchKafka(): Promise<void> {
 
     // (b) the service, dry-run, Kubernetes disabled, with its detection in the main thread (1
     // worker) and on two worker threads; progress read from its metrics registry.
-    const runService = async (workers: number, round: number): Promise<Measured & { seconds: number }> => {
+    const runService = async (workers: number, round: number): Promise<Measured> => {
       const stateDir = mkdtempSync(join(tmpdir(), 'meshwarden-bench-svc-'));
       // A retraining the service started may still write models here after stop(); clean up at exit too.
       process.once('exit', () => { rmSync(stateDir, { recursive: true, force: true }); });
@@ -170,12 +156,13 @@ export async function benchKafka(): Promise<void> {
         config, kafka: { clientId: 'meshwarden-bench', brokers: [...brokers] }, actionDeps: {},
         clock: systemClock, logger: process.env.BENCH_DEBUG ? createLogger({ level: 'info' }) : silentLogger(), metrics,
       });
-      const result = { rate: 0, seconds: 0, cpu: 0, busy: 0, machine: undefined as MachineShare | undefined };
+      let result: Measured;
       try {
         await within('starting the service', 120_000, service.start());
         const profile = await startProfile(workers);
-        result.rate = await within('the service processing every message', 600_000, (async () => {
-          let first: { at: number; done: number; cpu: NodeJS.CpuUsage; elu: EventLoopUtilization; machine: MachineSample; threads: Map<number, number> } | undefined;
+        result = await within('the service processing every message', 600_000, (async () => {
+          let first: SpanStart | undefined;
+          let threads = new Map<number, number>();
           for (;;) {
             const lags = (await metrics.lag.get()).values.filter((v) => v.labels.topic === topics.accessLogs);
             const now = performance.now();
@@ -186,15 +173,15 @@ export async function benchKafka(): Promise<void> {
               // threads (its workers too) have compiled and optimised their code, as a running
               // service has; the raw consumer has nothing to warm up.
               if (first === undefined) {
-                if (done >= total / 2) first = { at: now, done, cpu: process.cpuUsage(), elu: performance.eventLoopUtilization(), machine: sampleMachine(brokerPid), threads: threadCpu() };
+                if (done >= total / 2) {
+                  first = startSpan(now, done, brokerPid);
+                  threads = threadCpu();
+                }
               } else if (lag === 0) {
-                result.seconds = (now - first.at) / 1000;
-                result.cpu = cpuMicrosPerMessage(first.cpu, done - first.done);
-                result.busy = busyMicrosPerMessage(first.elu, done - first.done);
-                result.machine = machineShare(first.machine, sampleMachine(brokerPid), done - first.done);
-                if (process.env.BENCH_THREADS === '1') out(`  (${workers} worker(s): CPU by thread over the measured ${fmt(done - first.done)} messages: ${describeThreadCpu(first.threads, threadCpu())})`);
+                const measured = endSpan(first, now, done, brokerPid);
+                if (process.env.BENCH_THREADS === '1') out(`  (${workers} worker(s): CPU by thread over the measured ${fmt(done - first.done)} messages: ${describeThreadCpu(threads, threadCpu())})`);
                 await profile?.stop();
-                return (done - first.done) / result.seconds;
+                return measured;
               }
             }
             await sleep(10);

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { fmt, out } from './bench-output.js';
 
-export interface MachineSample {
+interface MachineSample {
   readonly at: number;
   /** Busy and total jiffies over every core, from /proc/stat; undefined off Linux. */
   readonly machine?: { readonly busy: number; readonly total: number };
@@ -22,7 +22,7 @@ export interface MachineShare {
 /** Linux reports CPU time in clock ticks of 1/100 s (USER_HZ) on every architecture we run on. */
 const JIFFY_MICROS = 10_000;
 
-export function sampleMachine(brokerPid: number): MachineSample {
+function sampleMachine(brokerPid: number): MachineSample {
   const sample: { at: number; machine?: { busy: number; total: number }; broker?: number } = { at: performance.now() };
   try {
     // cpu  user nice system idle iowait irq softirq steal ...
@@ -39,7 +39,7 @@ export function sampleMachine(brokerPid: number): MachineSample {
   return sample;
 }
 
-export function machineShare(from: MachineSample, to: MachineSample, messages: number): MachineShare | undefined {
+function machineShare(from: MachineSample, to: MachineSample, messages: number): MachineShare | undefined {
   if (!from.machine || !to.machine || from.broker === undefined || to.broker === undefined || messages <= 0) return undefined;
   const cores = availableParallelism();
   const share = (to.machine.busy - from.machine.busy) / Math.max(1, to.machine.total - from.machine.total);
@@ -63,14 +63,48 @@ export function reportMachine(raw: MachineShare, rawCpu: number, rawRate: number
 }
 
 /** Busy time of the event loop (main thread) since `since`, per message. */
-export function busyMicrosPerMessage(since: EventLoopUtilization, messages: number): number {
+function busyMicrosPerMessage(since: EventLoopUtilization, messages: number): number {
   const used = performance.eventLoopUtilization(since);
   return messages > 0 ? (used.active * 1000) / messages : Number.NaN;
 }
 
 /** CPU time (user + system) of this process since `since`, per message. */
-export function cpuMicrosPerMessage(since: NodeJS.CpuUsage, messages: number): number {
+function cpuMicrosPerMessage(since: NodeJS.CpuUsage, messages: number): number {
   const used = process.cpuUsage(since);
   return messages > 0 ? (used.user + used.system) / messages : Number.NaN;
 }
 
+/** One consumer's steady state: messages/s, CPU and event-loop busy time per message, its share of the machine. */
+export interface Measured {
+  readonly rate: number;
+  readonly seconds: number;
+  readonly cpu: number;
+  readonly busy: number;
+  readonly machine: MachineShare | undefined;
+}
+
+/** Where a measured span starts: the messages done, this process's CPU and event loop, the machine's counters. */
+export interface SpanStart {
+  readonly at: number;
+  readonly done: number;
+  readonly cpu: NodeJS.CpuUsage;
+  readonly elu: EventLoopUtilization;
+  readonly machine: MachineSample;
+}
+
+/** Starts a span at `now`, with `done` messages behind it. */
+export function startSpan(now: number, done: number, brokerPid: number): SpanStart {
+  return { at: now, done, cpu: process.cpuUsage(), elu: performance.eventLoopUtilization(), machine: sampleMachine(brokerPid) };
+}
+
+/** The span from `start` to `now`, when `done` messages are behind it. */
+export function endSpan(start: SpanStart, now: number, done: number, brokerPid: number): Measured {
+  const messages = done - start.done;
+  const seconds = (now - start.at) / 1000;
+  return {
+    rate: messages / seconds, seconds,
+    cpu: cpuMicrosPerMessage(start.cpu, messages),
+    busy: busyMicrosPerMessage(start.elu, messages),
+    machine: machineShare(start.machine, sampleMachine(brokerPid), messages),
+  };
+}
