@@ -2,9 +2,10 @@
  * The Kafka figure of `npm run bench`: messages/s and CPU per message through MeshwardenService
  * (dry-run; detection in-thread and on 2 workers) against a raw kafkajs consumer of the same topic
  * (2 partitions keyed by workload), in the same run, in BENCH_SERVICE_ROUNDS rounds (2) of the three
- * runs, each figure the round with the least CPU per message. Sizes: BENCH_SERVICE_HOURS,
- * BENCH_SERVICE_MESSAGES, BENCH_SERVICE_INPUT=synthetic. BENCH_THREADS=1 prints the service's CPU
- * by thread (Linux); BENCH_PROFILE a CPU profile of its phase.
+ * runs, each figure the round with the least CPU per message. Measured on two inputs in turn
+ * (BENCH_SERVICE_INPUT, a comma list, `recording,synthetic` by default): the recording's mix and a
+ * dense stream. Sizes: BENCH_SERVICE_HOURS, BENCH_SERVICE_MESSAGES. BENCH_THREADS=1 prints the
+ * service's CPU by thread (Linux); BENCH_PROFILE a CPU profile of its phase.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,8 @@ import { createMetrics } from '../src/server/metrics.js';
 import { MeshwardenService } from '../src/service.js';
 import { systemClock } from '../src/shared/clock.js';
 import { createLogger, silentLogger } from '../src/shared/logger.js';
-import { DEFAULT_HOURS, DEFAULT_SEED, DEFAULT_START, generateRecording } from '../scripts/recording/recording-generator.js';
+import { DEFAULT_HOURS } from '../scripts/recording/recording-generator.js';
+import { denseMix, recordingMix } from './bench-inputs.js';
 import { envInt, fmt, out } from './bench-output.js';
 import { startProfile } from './cpu-profile.js';
 import { endSpan, reportMachine, startSpan, type Measured, type SpanStart } from './machine-share.js';
@@ -38,39 +40,48 @@ function leastCpu<T extends Measured>(runs: readonly T[]): T {
 /** Partitions of the access-log topic: one per detection worker of the faster run. */
 const ACCESS_PARTITIONS = 2;
 
+/** The inputs the figure can be measured on; the first two by default. */
+const INPUTS = ['recording', 'dense', 'synthetic'] as const;
+type Input = (typeof INPUTS)[number];
+
+/** BENCH_SERVICE_INPUT (a comma list of {@link INPUTS}), `recording,dense` when unset. */
+function inputs(): Input[] {
+  const asked = (process.env.BENCH_SERVICE_INPUT ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (asked.length === 0) return ['recording', 'dense'];
+  const unknown = asked.filter((name) => !(INPUTS as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new Error(`BENCH_SERVICE_INPUT: unknown input(s) ${unknown.join(', ')}; use a comma list of ${INPUTS.join(', ')}`);
+  return asked as Input[];
+}
+
 /**
- * The recording's mix (the bundled recording's generator, seed and start) over BENCH_SERVICE_HOURS,
- * twice the bundled recording's span by default, so that the figure, taken over the second half,
- * is that of a process whose code is compiled and optimised, as a service's is after its first
- * minutes (BENCH_SERVICE_MESSAGES caps it). BENCH_SERVICE_INPUT=synthetic gives synthetic Fluent
- * Bit lines instead (a denser mesh: 40 pods with ~75 lines each per minute, where the recording's
- * small mesh has ~82 messages per minute in all, so per-window work weighs less).
+ * `recording`: the recording's mix over BENCH_SERVICE_HOURS, twice the bundled recording's span by
+ * default, so that the figure, taken over the second half, is that of a process whose code is
+ * compiled and optimised, as a service's is after its first minutes. `dense`: the same mix at the
+ * density of a busy mesh, over two hours (bench-inputs.ts). `synthetic`: synthetic Fluent Bit TEXT
+ * lines (40 pods with ~75 lines each per minute, 470 bytes). BENCH_SERVICE_MESSAGES caps each.
  */
-function messages(): { values: string[]; origin: string } {
+function messages(input: Input): { values: string[]; origin: string } {
   const cap = envInt('BENCH_SERVICE_MESSAGES', Number.MAX_SAFE_INTEGER);
-  if (process.env.BENCH_SERVICE_INPUT === 'synthetic') {
+  if (input === 'synthetic') {
     const n = Math.min(cap, 200_000);
     const t0 = Date.UTC(2026, 10, 2, 8, 0, 0);
     // Four workloads of ten pods each, so that lines keyed by workload reach both partitions.
     const values = Array.from({ length: n }, (_, i) => fluentBitLine(t0 + Math.floor(i / 50) * 1_000, SYNTHETIC_WORKLOADS[i % SYNTHETIC_WORKLOADS.length] ?? 'inference', `7d9c8b6f5-${(i % 40).toString(36).padStart(5, 'x')}`, i));
     return { values, origin: 'synthetic Fluent Bit lines (40 pods of 4 workloads, 3,000 lines a minute)' };
   }
-  const hours = envInt('BENCH_SERVICE_HOURS', 2 * DEFAULT_HOURS);
-  const values: string[] = [];
-  let partial = '';
-  generateRecording({ seed: DEFAULT_SEED, startMs: Date.parse(DEFAULT_START), hours }, (chunk) => {
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) if (line !== '' && values.length < cap) values.push(line);
-  });
-  if (partial !== '' && values.length < cap) values.push(partial);
-  return { values, origin: `the recording's mix over ${hours} hours (its generator, seed and start)` };
+  const { lines, origin } = input === 'dense' ? denseMix(2, cap) : recordingMix(envInt('BENCH_SERVICE_HOURS', 2 * DEFAULT_HOURS), cap);
+  return { values: lines, origin };
 }
 
+/** The Kafka figure on each input of BENCH_SERVICE_INPUT in turn. */
 export async function benchKafka(): Promise<void> {
-  const { values, origin } = messages();
+  for (const input of inputs()) await benchKafkaOn(input);
+}
+
+async function benchKafkaOn(input: Input): Promise<void> {
+  const { values, origin } = messages(input);
   const bytes = values.reduce((sum, v) => sum + Buffer.byteLength(v), 0);
-  out(`  ${fmt(values.length)} messages (${(bytes / 1e6).toFixed(0)} MB) from ${origin}`);
+  out(`  ${input}: ${fmt(values.length)} messages (${(bytes / 1e6).toFixed(0)} MB) from ${origin}`);
   await withKafka(async ({ brokers, pid: brokerPid }) => {
     const prefix = `bench-${Date.now().toString(36)}`;
     const topics = {
@@ -246,5 +257,3 @@ export async function benchKafka(): Promise<void> {
     out('  (rates in steady state: the raw consumer from the end of its first batch, the service from half of the input, to the last message; the service counts a message once its batch is drained and flushed)');
   });
 }
-
-/** CPU counters of the whole machine and of the broker process at one instant (Linux /proc). */

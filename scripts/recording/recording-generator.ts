@@ -23,6 +23,11 @@ export interface RecordingOptions {
   /** Start of the recording, epoch milliseconds. */
   readonly startMs: number;
   readonly hours: number;
+  /**
+   * External requests per minute, as a multiple of the bundled recording's (1 when unset): a busier
+   * mesh of the same shape, formats and incidents, for load figures.
+   */
+  readonly arrivalsScale?: number;
 }
 
 /** Default start of the recording: a Monday, midnight UTC. */
@@ -143,7 +148,7 @@ export function generateRecording(options: RecordingOptions, write: (chunk: stri
   for (let m = 0; m < minutes; m++) {
     const minuteStart = startMs + m * 60_000;
     const minuteEnd = minuteStart + 60_000;
-    const base = { topology, buffer, plan, stats, clients };
+    const base = { topology, buffer, plan, stats, clients, arrivalsScale: options.arrivalsScale ?? 1 };
     // Separate streams, so incidents never change what the benign traffic looks like.
     const benign: TrafficContext = { ...base, rng: new Prng(seed, `traffic/${m}`) };
     benignMinute(benign, minuteStart);

@@ -33,6 +33,8 @@ export interface TrafficContext extends CallContext {
   readonly plan: IncidentPlan;
   readonly stats: ModelStats;
   readonly clients: ClientPicker;
+  /** External requests per minute, as a multiple of {@link arrivalsPerMinute}. */
+  readonly arrivalsScale: number;
 }
 
 /** External requests per minute at the daily peak (15:00 UTC). */
@@ -302,7 +304,7 @@ const SCANNER_AGENTS = ['Mozilla/5.0 zgrab/0.x', 'python-requests/2.28.1', 'curl
 /** The benign traffic of the minute starting at `minuteStartMs`. */
 export function benignMinute(ctx: TrafficContext, minuteStartMs: number): void {
   const { rng } = ctx;
-  const mean = arrivalsPerMinute(minuteStartMs + 30_000) * rng.logNormal(1, 0.08);
+  const mean = arrivalsPerMinute(minuteStartMs + 30_000) * ctx.arrivalsScale * rng.logNormal(1, 0.08);
   const arrivals = rng.poisson(mean);
   for (let i = 0; i < arrivals; i++) {
     const atMs = minuteStartMs + rng.uniform(0, 60_000);
