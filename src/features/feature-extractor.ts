@@ -303,6 +303,6 @@ export class FeatureExtractor extends OpenWindows {
   /** Counts the line's caller among the sources of the workload that served it. */
   private observeSource(target: WindowAccumulator, targetKey: string, source: string, r: AccessLogRecord): void {
     const refused = r.protocol !== undefined && (r.responseCode === 401 || r.responseCode === 403);
-    target.addSource(source, refused, () => this.sourceHistory.observe(targetKey, source, r.timestamp));
+    target.addSource(source, refused, this.sourceHistory, targetKey, r.timestamp);
   }
 }

@@ -3,6 +3,12 @@ import { DistinctSketch } from './distinct-sketch.js';
 /** Sources tracked one by one per target window; beyond this they are only counted (sketch). */
 export const MAX_TRACKED_SOURCES = 1024;
 
+/** Which sources a target has served before (`SourceHistory`). */
+export interface ServedHistory {
+  /** Records that `target` served `source` at `at`; true when it never had before. */
+  observe(target: string, source: string, at: number): boolean;
+}
+
 const FAILED = 1;
 const SUCCEEDED = 2;
 const NEW = 4;
@@ -34,16 +40,17 @@ export class SourceTally {
   private newSources = 0;
 
   /**
-   * Counts one request of `source`. `refused`: answered 401/403; `isNew` is asked once per source
-   * tracked (and once per request beyond the tracked ones, where the history answers true only once).
+   * Counts one request of `source` to the target `targetKey` at `at`. `refused`: answered 401/403;
+   * `history` is asked once per source tracked (and once per request beyond the tracked ones,
+   * where it answers true only once).
    */
-  add(source: string, refused: boolean, isNew: () => boolean): void {
+  add(source: string, refused: boolean, history: ServedHistory, targetKey: string, at: number): void {
     const flags = this.sources.get(source);
     if (flags !== undefined) {
       this.sources.set(source, flags | (refused ? FAILED : SUCCEEDED));
       return;
     }
-    const fresh = isNew();
+    const fresh = history.observe(targetKey, source, at);
     if (fresh) this.newSources++;
     if (this.sources.size < MAX_TRACKED_SOURCES) {
       this.sources.set(source, (refused ? FAILED : SUCCEEDED) | (fresh ? NEW : 0));

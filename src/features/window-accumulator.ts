@@ -1,5 +1,5 @@
 import type { FalcoTally } from './falco-window-evidence.js';
-import { SourceTally } from './source-tally.js';
+import { SourceTally, type ServedHistory } from './source-tally.js';
 
 /** Latency samples kept per entity window; enough for a stable p99 without unbounded memory. */
 const MAX_DURATIONS = 1024;
@@ -176,13 +176,13 @@ export class WindowAccumulator {
   }
 
   /**
-   * Counts one request a target served to `source` (a principal's key) for the cross-principal
-   * features; `isNew` tells whether the target never served the source before.
+   * Counts one request the target `targetKey` served to `source` (a principal's key) at `at` for
+   * the cross-principal features; `history` tells whether the target never served the source before.
    */
-  addSource(source: string, refused: boolean, isNew: () => boolean): void {
+  addSource(source: string, refused: boolean, history: ServedHistory, targetKey: string, at: number): void {
     const rare = this.rareParts;
     rare.sources ??= new SourceTally();
-    rare.sources.add(source, refused, isNew);
+    rare.sources.add(source, refused, history, targetKey, at);
   }
 
   /** The feature values this window supports; a feature with no underlying data is left out. */

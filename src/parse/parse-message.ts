@@ -23,9 +23,12 @@ export interface ParseOptions {
 /** The default message size limit: 1 MiB, Kafka's default `max.message.bytes`. */
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 
+/** The empty side of most outcomes, shared: the arrays of an outcome are never written to. */
+const NONE: readonly never[] = Object.freeze([]);
+
 function outcome(result: ParsedRecord | Rejection, raw: string, origin: RecordOrigin, context?: AccessLogContext): ParseOutcome {
-  if (result.kind !== 'rejected') return { records: [result], deadLetters: [] };
-  return { records: [], deadLetters: [deadLetter(result, raw, origin, context?.envelope, context?.kubernetes)] };
+  if (result.kind !== 'rejected') return { records: [result], deadLetters: NONE };
+  return { records: NONE, deadLetters: [deadLetter(result, raw, origin, context?.envelope, context?.kubernetes)] };
 }
 
 function deadLetter(

@@ -266,6 +266,6 @@ export interface StoredDeadLetter extends Omit<DeadLetter, 'raw'> {
 
 /** What parsing one input message yields: a message may carry several records (OTLP batches). */
 export interface ParseOutcome {
-  readonly records: ParsedRecord[];
-  readonly deadLetters: DeadLetter[];
+  readonly records: readonly ParsedRecord[];
+  readonly deadLetters: readonly DeadLetter[];
 }

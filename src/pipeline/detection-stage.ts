@@ -84,13 +84,16 @@ export class DetectionStage {
     c.records += outcome.records.length + outcome.deadLetters.length;
     for (const letter of outcome.deadLetters) this.deadLetter(letter);
     const { maxFutureSkewMs, maxSourceLeadMs } = this.options.eventTime;
-    for (const [index, record] of outcome.records.entries()) {
+    const records = outcome.records;
+    for (let index = 0; index < records.length; index++) {
+      const record = records[index];
+      if (record === undefined) continue;
       this.firstSeen ??= record.timestamp;
       const verdict = this.eventTime.admit(origin.source, record.timestamp);
       if (verdict !== 'admitted') {
         c.future++;
         this.deadLetter({
-          code: 'future', raw: text, origin, ...(outcome.records.length > 1 ? { recordIndex: index } : {}),
+          code: 'future', raw: text, origin, ...(records.length > 1 ? { recordIndex: index } : {}),
           reason: verdict === 'future-of-clock'
             ? `event time ${isoOrNumber(record.timestamp)} is more than ${maxFutureSkewMs / 1000}s ahead of the engine's clock`
             : `event time ${isoOrNumber(record.timestamp)} is more than ${maxSourceLeadMs / 1000}s ahead of its source's watermark and not (yet) confirmed by later records`,
@@ -105,7 +108,7 @@ export class DetectionStage {
       if (result === 'late') {
         c.late++;
         this.deadLetter({
-          code: 'late', raw: text, origin, ...(outcome.records.length > 1 ? { recordIndex: index } : {}),
+          code: 'late', raw: text, origin, ...(records.length > 1 ? { recordIndex: index } : {}),
           reason: `event time ${isoOrNumber(record.timestamp)} is older than the windows already closed (allowed lateness ${this.options.features.allowedLatenessMs / 1000}s)`,
         });
         continue;
