@@ -443,3 +443,29 @@ describe('the default 48 h recording', () => {
     }
   });
 });
+
+describe('a denser mesh of the same shape (arrivalsScale)', () => {
+  const noon = Date.parse(DEFAULT_START) + 12 * 3_600_000;
+  const generate = (arrivalsScale?: number): { result: RecordingResult; text: string } => {
+    let text = '';
+    const options = { seed: DEFAULT_SEED, startMs: noon, hours: 1 };
+    const result = generateRecording(arrivalsScale === undefined ? options : { ...options, arrivalsScale }, (chunk) => {
+      text += chunk;
+    });
+    return { result, text };
+  };
+
+  it('is the recording itself at scale 1, and at scale 10 has ten times its requests with the same incidents and formats', () => {
+    const plain = generate();
+    expect(generate(1).text).toBe(plain.text);
+    const dense = generate(10);
+    const requests = (r: RecordingResult): number => r.counts.messages['fluent-bit'] + r.counts.messages.vector + r.counts.messages['raw-text'] + r.counts.messages['raw-json'];
+    const ratio = requests(dense.result) / requests(plain.result);
+    expect(ratio).toBeGreaterThan(8);
+    expect(ratio).toBeLessThan(12);
+    // The mesh's own records do not grow with its traffic, and the incidents are planned alike.
+    expect(dense.result.counts.messages['model-telemetry']).toBe(plain.result.counts.messages['model-telemetry']);
+    expect(dense.result.incidentsFile).toEqual(plain.result.incidentsFile);
+    for (const kind of ['fluent-bit', 'vector', 'otlp-json', 'raw-text', 'raw-json'] as const) expect(dense.result.counts.messages[kind], kind).toBeGreaterThan(0);
+  }, 60_000);
+});
