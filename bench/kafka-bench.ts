@@ -2,9 +2,9 @@
  * The Kafka figure of `npm run bench`: messages/s and CPU per message through MeshwardenService
  * (dry-run; detection in-thread and on 2 workers) against a raw kafkajs consumer of the same topic
  * (2 partitions keyed by workload), in the same run, in BENCH_SERVICE_ROUNDS rounds (2) of the three
- * runs, each figure the round with the least CPU per message. Measured on two inputs in turn
- * (BENCH_SERVICE_INPUT, a comma list, `recording,synthetic` by default): the recording's mix and a
- * dense stream. Sizes: BENCH_SERVICE_HOURS, BENCH_SERVICE_MESSAGES. BENCH_THREADS=1 prints the
+ * runs, each figure the round with the least CPU per message. Measured on each input in turn
+ * (BENCH_SERVICE_INPUT, a comma list, `recording,dense` by default: the recording's mix as it is and
+ * at a busy mesh's density). Sizes: BENCH_SERVICE_HOURS, BENCH_SERVICE_MESSAGES. BENCH_THREADS=1 prints the
  * service's CPU by thread (Linux); BENCH_PROFILE a CPU profile of its phase.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
