@@ -5,6 +5,7 @@
  * the same mix at the density of a busy mesh.
  */
 import { DEFAULT_SEED, DEFAULT_START, generateRecording } from '../scripts/recording/recording-generator.js';
+import { fmt } from './bench-output.js';
 
 /** External requests of the dense input, as a multiple of the bundled recording's. */
 export const DENSE_ARRIVALS_SCALE = 40;
@@ -42,6 +43,5 @@ export function recordingMix(hours: number, cap = Number.MAX_SAFE_INTEGER): Benc
  */
 export function denseMix(hours: number, cap = Number.MAX_SAFE_INTEGER): BenchInput {
   const lines = generate(DENSE_START_MS, hours, DENSE_ARRIVALS_SCALE, cap);
-  const perMinute = Math.round(lines.length / (hours * 60)).toLocaleString('en-US');
-  return { lines, origin: `the recording's mix with ${DENSE_ARRIVALS_SCALE}x its external requests, over ${hours} hours from noon (${perMinute} messages a minute)` };
+  return { lines, origin: `the recording's mix with ${DENSE_ARRIVALS_SCALE}x its external requests, over ${hours} hours from noon (${fmt(lines.length / (hours * 60))} messages a minute)` };
 }

@@ -19,13 +19,10 @@ import { parseMessage } from '../src/parse/parse-message.js';
 import type { PlaybookSpec } from '../src/playbook/playbook-spec.js';
 import { systemClock } from '../src/shared/clock.js';
 import { silentLogger } from '../src/shared/logger.js';
+import { fmt, out } from './bench-output.js';
 
 /** Lines between two turns of the event loop in the pipeline figure (a power of two), as a service batch. */
 const BATCH_LINES = 2_048;
-
-const write = (text: string): void => {
-  process.stdout.write(text);
-};
 
 /** The best of `rounds` of a run that times itself, printed; setup such as loading models is left out. */
 async function best(label: string, rounds: number, run: () => Promise<{ units: number; seconds: number }>): Promise<number> {
@@ -34,7 +31,7 @@ async function best(label: string, rounds: number, run: () => Promise<{ units: n
     const { units, seconds } = await run();
     bestRate = Math.max(bestRate, units / seconds);
   }
-  write(`  ${label.padEnd(34)} ${Math.round(bestRate).toLocaleString('en-US').padStart(12)} lines/s (best of ${rounds})\n`);
+  out(`  ${label.padEnd(34)} ${fmt(bestRate).padStart(12)} lines/s (best of ${rounds})`);
   return bestRate;
 }
 
@@ -111,9 +108,9 @@ export async function benchPipeline(lines: readonly string[], setup: PipelineBen
     }
   });
   const ratio = pipelineRate / parseRate;
-  write(`  ratio pipeline / bare parse        ${ratio.toFixed(2).padStart(12)}   (target >= 0.60) ${ratio >= 0.6 ? 'ok' : 'BELOW TARGET'}\n`);
-  write(`  (best round: ${trainings} autoencoder training(s) started, not waited for;\n`);
-  write(`   CPU per line, pipeline / bare parse: ${pipelineCpuMicros.toFixed(1)} / ${parseCpuMicros.toFixed(1)} us = x${(pipelineCpuMicros / parseCpuMicros).toFixed(1)})\n`);
-  write(`  (${anomalies} anomalies, ${ledgerRecords} ledger records per run; checksum ${sink})\n`);
+  out(`  ratio pipeline / bare parse        ${ratio.toFixed(2).padStart(12)}   (target >= 0.60) ${ratio >= 0.6 ? 'ok' : 'BELOW TARGET'}`);
+  out(`  (best round: ${trainings} autoencoder training(s) started, not waited for;`);
+  out(`   CPU per line, pipeline / bare parse: ${pipelineCpuMicros.toFixed(1)} / ${parseCpuMicros.toFixed(1)} us = x${(pipelineCpuMicros / parseCpuMicros).toFixed(1)})`);
+  out(`  (${anomalies} anomalies, ${ledgerRecords} ledger records per run; checksum ${sink})`);
   return ratio;
 }

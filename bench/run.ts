@@ -12,6 +12,7 @@ import { loadConfig } from '../src/config/load-config.js';
 import { silentLogger } from '../src/shared/logger.js';
 import { benchAutoencoder } from './autoencoder-bench.js';
 import { denseMix } from './bench-inputs.js';
+import { fmt, out } from './bench-output.js';
 import { benchDetectors } from './detectors-bench.js';
 import { benchKubernetesBlocks } from './kubernetes-blocks-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
@@ -39,12 +40,12 @@ async function main(): Promise<void> {
   // One autoencoder training thread serves every figure below, as one serves a service for its life.
   const trainingThread = new TrainingThread(await loadTensorflow({ logger: silentLogger() }), silentLogger()).hold();
   const setup = { detectors, playbooks, rounds: ROUNDS, trainingThread };
-  process.stdout.write('throughput on the recording\n');
+  out('throughput on the recording');
   await benchPipeline(lines, setup);
   {
     // The same mix at a busy mesh's density (bench-inputs.ts): per-window work weighs less per line.
     const dense = denseMix(1);
-    process.stdout.write(`throughput on a dense stream: ${dense.lines.length.toLocaleString('en-US')} lines of ${dense.origin}\n`);
+    out(`throughput on a dense stream: ${fmt(dense.lines.length)} lines of ${dense.origin}`);
     await benchPipeline(dense.lines, setup);
   }
 
