@@ -364,8 +364,7 @@ export class RunExecutor {
     run.state = 'waiting';
     run.gate = { step: index, approvalId, deadline };
     this.deps.ledger.append('decision', { runId: run.id, playbook: run.playbook, incidentId: run.incidentId, event: 'awaiting-approval', approvalId, deadline, actions: gated.map((g) => g.description) });
-    await this.deps.ledger.flush();
-    await this.deps.store.save(run);
+    await this.recorder.save(run);
   }
 }
 

@@ -44,11 +44,16 @@ export class RunRecorder {
     });
   }
 
+  /** Saves the run as it is now, after the ledger is flushed: a saved run is never ahead of its ledger. */
+  async save(run: PlaybookRun): Promise<void> {
+    await this.deps.ledger.flush();
+    await this.deps.store.save(run);
+  }
+
   /** The run goes on at step `next`, saved after the ledger is flushed. */
   async moveTo(run: PlaybookRun, next: number): Promise<void> {
     run.next = next;
-    await this.deps.ledger.flush();
-    await this.deps.store.save(run);
+    await this.save(run);
   }
 
   /** After a failed or refused step: true when the run stopped (the step aborts on error), false to go on. */
@@ -76,7 +81,6 @@ export class RunRecorder {
   async finish(run: PlaybookRun, state: 'done' | 'aborted'): Promise<void> {
     run.state = state;
     this.deps.finished(run);
-    await this.deps.ledger.flush();
-    await this.deps.store.save(run);
+    await this.save(run);
   }
 }
